@@ -1,0 +1,122 @@
+// Elementwise kernels over flat f32 arrays.
+//
+// Layout: any; the kernels see flat arrays of `n` elements. The binary ops
+// `add`/`mul` take a fast path when both inputs have the output's shape, and
+// a broadcasting path that maps each output index to the inputs through
+// per-dimension strides (stride 0 on a broadcast dimension, up to 8 dims).
+//
+// Grid: 1-D, WG threads per workgroup, each thread handles one element.
+// The host folds more than 65535 workgroups into (x, y); the linear
+// workgroup index is wid.x + wid.y * nwg.x.
+
+override WG: u32 = 256;
+
+struct Params {
+  n: u32,
+  ndim: u32,
+  alpha: f32,
+  beta: f32,
+  // Output shape and input strides for broadcasting, dims 0..3 and 4..7.
+  shape_lo: vec4u,
+  shape_hi: vec4u,
+  a_str_lo: vec4u,
+  a_str_hi: vec4u,
+  b_str_lo: vec4u,
+  b_str_hi: vec4u,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+fn index(wid: vec3u, nwg: vec3u, lid: vec3u) -> u32 {
+  return (wid.x + wid.y * nwg.x) * WG + lid.x;
+}
+
+fn dim(v_lo: vec4u, v_hi: vec4u, d: u32) -> u32 {
+  if (d < 4u) { return v_lo[d]; }
+  return v_hi[d - 4u];
+}
+
+// Offsets into a and b of output element i under broadcasting.
+fn bcast_offsets(i: u32) -> vec2u {
+  var rem = i;
+  var oa = 0u;
+  var ob = 0u;
+  for (var k = 0u; k < p.ndim; k++) {
+    let d = p.ndim - 1u - k;
+    let s = dim(p.shape_lo, p.shape_hi, d);
+    let c = rem % s;
+    rem = rem / s;
+    oa += c * dim(p.a_str_lo, p.a_str_hi, d);
+    ob += c * dim(p.b_str_lo, p.b_str_hi, d);
+  }
+  return vec2u(oa, ob);
+}
+
+// out = alpha * a + beta * b (same shapes)
+@compute @workgroup_size(WG)
+fn add_same(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  out[i] = p.alpha * a[i] + p.beta * b[i];
+}
+
+// out = alpha * a + beta * b (broadcast)
+@compute @workgroup_size(WG)
+fn add_bcast(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  let o = bcast_offsets(i);
+  out[i] = p.alpha * a[o.x] + p.beta * b[o.y];
+}
+
+// out = a * b (same shapes)
+@compute @workgroup_size(WG)
+fn mul_same(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  out[i] = a[i] * b[i];
+}
+
+// out = a * b (broadcast)
+@compute @workgroup_size(WG)
+fn mul_bcast(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  let o = bcast_offsets(i);
+  out[i] = a[o.x] * b[o.y];
+}
+
+// out = max(a, 0)
+@compute @workgroup_size(WG)
+fn relu_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  out[i] = max(a[i], 0.0);
+}
+
+// out = dy * (y > 0), with a = y (the forward output), b = dy
+@compute @workgroup_size(WG)
+fn relu_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  out[i] = select(0.0, b[i], a[i] > 0.0);
+}
+
+// out = alpha * a + beta (scale and shift; also copies with alpha=1, beta=0)
+@compute @workgroup_size(WG)
+fn affine(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  out[i] = p.alpha * a[i] + p.beta;
+}
+
+// out = alpha (fill)
+@compute @workgroup_size(WG)
+fn fill(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  out[i] = p.alpha;
+}

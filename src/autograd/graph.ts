@@ -1,0 +1,44 @@
+/**
+ * The autograd graph. Each differentiable op that runs while gradients are
+ * enabled records a GraphNode on its output: the op's name (which selects its
+ * backward rule in `rules.ts`), its inputs, the tensors its backward needs
+ * (`saved`, reference-counted so the caller may dispose them), and any
+ * non-tensor attributes.
+ *
+ * Nodes are reference-counted too: by their output tensor and by the nodes
+ * that consume it. When neither is left (the user disposed the outputs
+ * without calling backward), the node frees what it saved. `backward()` frees
+ * each node it passes through, as PyTorch does without `retain_graph`.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import type { OpName } from './rules.js';
+
+export class GraphNode<A = Record<string, unknown>> {
+  refs = 1;
+  freed = false;
+  readonly inputNodes: (GraphNode | null)[];
+
+  constructor(
+    readonly op: OpName,
+    readonly inputs: readonly (Tensor | null)[],
+    readonly saved: readonly Tensor[],
+    readonly attrs: A,
+    readonly outputShape: readonly number[],
+  ) {
+    this.inputNodes = inputs.map((t) => (t && t.requiresGrad && t.node && !t.node.freed ? t.node : null));
+    for (const n of this.inputNodes) if (n) n.refs++;
+    for (const s of saved) s.storage.ref();
+  }
+
+  unref(): void {
+    if (--this.refs <= 0) this.free();
+  }
+
+  /** Releases the saved tensors and this node's hold on its inputs' nodes. */
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    for (const s of this.saved) s.storage.unref();
+    for (const n of this.inputNodes) n?.unref();
+  }
+}

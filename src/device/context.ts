@@ -1,0 +1,361 @@
+/**
+ * GpuContext: one WebGPU device and the command stream feeding it.
+ *
+ * Dispatches are recorded into one command encoder (one open compute pass)
+ * and submitted together on `flush()`: the host never waits on the GPU unless
+ * it reads a buffer back. Validation errors and device loss are collected from
+ * Dawn's callbacks and rethrown, naming the kernel, at the next flush or read.
+ */
+import { DeviceLostError, KernelError, LimitError, NoAdapterError, OutOfMemoryError } from './errors.js';
+
+/** Optional features the engine uses when the adapter offers them. */
+export const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'] as GPUFeatureName[];
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for CPU (software) adapters such as lavapipe or SwiftShader. */
+  isFallbackAdapter: boolean;
+  backend: 'node-dawn' | 'browser';
+}
+
+export interface ContextOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Ask for a compatibility-mode adapter (browsers on OpenGL ES). */
+  featureLevel?: 'core' | 'compatibility';
+  /** Features to leave off even when available (e.g. to test the f32 path). */
+  disableFeatures?: string[];
+}
+
+export interface DispatchRecord {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+  label: string;
+}
+
+/** Timestamps of profiled dispatches, in submission order. */
+export interface KernelTiming {
+  kernel: string;
+  ms: number;
+}
+
+const QUERY_CAPACITY = 4096;
+
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly adapter: GPUAdapter;
+  readonly limits: GPUSupportedLimits;
+  readonly features: ReadonlySet<string>;
+  readonly info: AdapterSummary;
+
+  #encoder: GPUCommandEncoder | null = null;
+  #pass: GPUComputePassEncoder | null = null;
+  /** Labels of the dispatches in the batch not yet submitted (for error messages). */
+  #pendingKernels: string[] = [];
+  /** Labels of the last submitted batch. */
+  #lastSubmitted: string[] = [];
+  #errors: { kind: string; message: string }[] = [];
+  #lost: GPUDeviceLostInfo | null = null;
+  #batchId = 1;
+  #afterSubmit: (() => void)[] = [];
+  #destroyed = false;
+
+  // Profiling with timestamp queries.
+  #profiling = false;
+  #querySet: GPUQuerySet | null = null;
+  #queryLabels: string[] = [];
+  #timings: KernelTiming[] = [];
+  #pendingResolves: Promise<void>[] = [];
+
+  private constructor(adapter: GPUAdapter, device: GPUDevice, backend: AdapterSummary['backend']) {
+    this.adapter = adapter;
+    this.device = device;
+    this.limits = device.limits;
+    this.features = new Set([...device.features] as string[]);
+    const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+    this.info = {
+      vendor: info?.vendor ?? '',
+      architecture: info?.architecture ?? '',
+      device: info?.device ?? '',
+      description: info?.description ?? '',
+      isFallbackAdapter:
+        (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ??
+        /llvmpipe|lavapipe|swiftshader/i.test(`${info?.description} ${info?.architecture} ${info?.device}`),
+      backend,
+    };
+    device.addEventListener('uncapturederror', (ev: Event) => {
+      const err = (ev as GPUUncapturedErrorEvent).error;
+      const kind = err.constructor?.name ?? 'GPUError';
+      this.#errors.push({ kind, message: err.message });
+    });
+    void device.lost.then((info) => {
+      if (!this.#destroyed) this.#lost = info;
+    });
+  }
+
+  /** Acquires an adapter and a device with the adapter's real limits. */
+  static async create(
+    gpu: GPU,
+    backend: AdapterSummary['backend'],
+    noAdapterHelp: () => string,
+    opts: ContextOptions = {},
+  ): Promise<GpuContext> {
+    const adapterOpts: GPURequestAdapterOptions & { featureLevel?: string } = {};
+    if (opts.powerPreference) adapterOpts.powerPreference = opts.powerPreference;
+    if (opts.featureLevel) adapterOpts.featureLevel = opts.featureLevel;
+    let adapter: GPUAdapter | null;
+    try {
+      adapter = await gpu.requestAdapter(adapterOpts);
+    } catch (e) {
+      throw new NoAdapterError(`requestAdapter failed: ${(e as Error).message}\n${noAdapterHelp()}`);
+    }
+    if (!adapter) throw new NoAdapterError(noAdapterHelp());
+    const disabled = new Set(opts.disableFeatures ?? []);
+    const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter!.features.has(f) && !disabled.has(f));
+    // Ask for every limit the adapter supports: the defaults are far lower
+    // (e.g. 128 MiB storage bindings) than what real GPUs allow.
+    const requiredLimits: Record<string, number> = {};
+    const lim = adapter.limits as unknown as Record<string, number>;
+    for (const key of LIMIT_KEYS) {
+      const v = lim[key];
+      if (typeof v === 'number') requiredLimits[key] = v;
+    }
+    const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'automix-webgpu' });
+    return new GpuContext(adapter, device, backend);
+  }
+
+  /** Identifier of the batch currently being recorded. */
+  get batchId(): number {
+    return this.#batchId;
+  }
+
+  get hasPendingWork(): boolean {
+    return this.#encoder !== null;
+  }
+
+  /** Throws if the device is gone. */
+  assertAlive(): void {
+    if (this.#lost) {
+      const last = this.#lastSubmitted.slice(-5).join(', ') || 'none';
+      throw new DeviceLostError(
+        `GPU device lost (${this.#lost.reason}): ${this.#lost.message || 'no message'}; last kernels submitted: ${last}`,
+        String(this.#lost.reason),
+      );
+    }
+    if (this.#destroyed) throw new DeviceLostError('the engine was destroyed', 'destroyed');
+  }
+
+  encoder(): GPUCommandEncoder {
+    this.assertAlive();
+    if (!this.#encoder) this.#encoder = this.device.createCommandEncoder({ label: `batch ${this.#batchId}` });
+    return this.#encoder;
+  }
+
+  /** Records a dispatch; grid already folded into the per-dimension limit. */
+  dispatch(d: DispatchRecord): void {
+    const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
+    for (const n of d.workgroups) {
+      if (n > maxDim) {
+        throw new LimitError(
+          `${d.label}: dispatch of ${d.workgroups.join('×')} workgroups exceeds maxComputeWorkgroupsPerDimension (${maxDim})`,
+          'maxComputeWorkgroupsPerDimension',
+        );
+      }
+    }
+    if (d.workgroups[0] * d.workgroups[1] * d.workgroups[2] === 0) return;
+    const enc = this.encoder();
+    let pass: GPUComputePassEncoder;
+    if (this.#profiling && this.#querySet) {
+      this.#endPass();
+      const q = this.#queryLabels.length * 2;
+      if (q + 2 > QUERY_CAPACITY) {
+        this.flush();
+        return this.dispatch(d);
+      }
+      this.#queryLabels.push(d.label);
+      pass = enc.beginComputePass({
+        label: d.label,
+        timestampWrites: { querySet: this.#querySet, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 },
+      });
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+      pass.end();
+    } else {
+      if (!this.#pass) this.#pass = enc.beginComputePass({ label: `batch ${this.#batchId}` });
+      pass = this.#pass;
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    }
+    this.#pendingKernels.push(d.label);
+  }
+
+  /** Records a buffer-to-buffer copy into the current batch. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    const enc = this.encoder();
+    this.#endPass();
+    enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Records a fill with zeros into the current batch. */
+  clear(buf: GPUBuffer, offset = 0, bytes?: number): void {
+    const enc = this.encoder();
+    this.#endPass();
+    enc.clearBuffer(buf, offset, bytes);
+  }
+
+  /** Runs `fn` once the current batch has been submitted (e.g. to recycle uniforms). */
+  afterSubmit(fn: () => void): void {
+    this.#afterSubmit.push(fn);
+  }
+
+  #endPass(): void {
+    if (this.#pass) {
+      this.#pass.end();
+      this.#pass = null;
+    }
+  }
+
+  /** Submits everything recorded so far. Cheap when nothing is pending. */
+  flush(): void {
+    this.assertAlive();
+    this.throwPendingErrors();
+    if (this.#encoder) {
+      this.#endPass();
+      const enc = this.#encoder;
+      let resolveBuf: GPUBuffer | null = null;
+      let labels: string[] = [];
+      if (this.#querySet && this.#queryLabels.length > 0) {
+        const count = this.#queryLabels.length * 2;
+        resolveBuf = this.device.createBuffer({
+          size: count * 8,
+          usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+        });
+        enc.resolveQuerySet(this.#querySet, 0, count, resolveBuf, 0);
+        labels = this.#queryLabels;
+        this.#queryLabels = [];
+      }
+      let readBuf: GPUBuffer | null = null;
+      if (resolveBuf) {
+        readBuf = this.device.createBuffer({ size: resolveBuf.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        enc.copyBufferToBuffer(resolveBuf, 0, readBuf, 0, resolveBuf.size);
+      }
+      this.device.queue.submit([enc.finish()]);
+      this.#encoder = null;
+      this.#lastSubmitted = this.#pendingKernels;
+      this.#pendingKernels = [];
+      this.#batchId++;
+      if (readBuf && resolveBuf) this.#pendingResolves.push(this.#collectTimings(readBuf, resolveBuf, labels));
+    }
+    const cbs = this.#afterSubmit;
+    this.#afterSubmit = [];
+    for (const cb of cbs) cb();
+  }
+
+  async #collectTimings(readBuf: GPUBuffer, resolveBuf: GPUBuffer, labels: string[]): Promise<void> {
+    await readBuf.mapAsync(GPUMapMode.READ);
+    const t = new BigUint64Array(readBuf.getMappedRange().slice(0));
+    readBuf.unmap();
+    readBuf.destroy();
+    resolveBuf.destroy();
+    for (let i = 0; i < labels.length; i++) {
+      const dt = Number(t[2 * i + 1]! - t[2 * i]!) / 1e6;
+      // Some drivers report a zero or wrapped pair for tiny passes: drop those.
+      if (dt >= 0 && Number.isFinite(dt)) this.#timings.push({ kernel: labels[i]!, ms: dt });
+    }
+  }
+
+  /** Starts timing each dispatch with timestamp queries; false when the adapter lacks them. */
+  startProfiling(): boolean {
+    if (!this.features.has('timestamp-query')) return false;
+    this.flush();
+    if (!this.#querySet) this.#querySet = this.device.createQuerySet({ type: 'timestamp', count: QUERY_CAPACITY });
+    this.#profiling = true;
+    this.#timings = [];
+    return true;
+  }
+
+  /** Stops profiling and returns the GPU time of every dispatch since `startProfiling`. */
+  async stopProfiling(): Promise<KernelTiming[]> {
+    this.flush();
+    this.#profiling = false;
+    await Promise.all(this.#pendingResolves);
+    this.#pendingResolves = [];
+    const t = this.#timings;
+    this.#timings = [];
+    return t;
+  }
+
+  /** Waits until the GPU has finished all submitted work; rethrows errors. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.assertAlive();
+    this.throwPendingErrors();
+  }
+
+  /** Copies `bytes` of `src` back to the host. Submits pending work first. */
+  async read(src: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
+    const staging = this.device.createBuffer({
+      size: Math.max(4, Math.ceil(bytes / 4) * 4),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'readback',
+    });
+    this.copy(src, offset, staging, 0, Math.ceil(bytes / 4) * 4);
+    this.flush();
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      this.assertAlive();
+      this.throwPendingErrors();
+      throw e;
+    }
+    const out = staging.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    this.throwPendingErrors();
+    return out;
+  }
+
+  /** Rethrows the first GPU error reported since the last check. */
+  throwPendingErrors(): void {
+    if (this.#errors.length === 0) return;
+    const errs = this.#errors;
+    this.#errors = [];
+    const first = errs[0]!;
+    const kernel = /"([\w.-]+:[\w.-]+)"/.exec(first.message)?.[1] ?? this.#lastSubmitted.at(-1) ?? 'unknown';
+    const more = errs.length > 1 ? ` (and ${errs.length - 1} more GPU errors)` : '';
+    if (/out.?of.?memory/i.test(first.kind + first.message)) {
+      throw new OutOfMemoryError(`GPU out of memory near kernel ${kernel}: ${first.message}${more}`);
+    }
+    throw new KernelError(`GPU ${first.kind} in kernel ${kernel}: ${first.message}${more}`, kernel);
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#querySet?.destroy();
+    this.device.destroy();
+  }
+}
+
+/** Limits requested at their adapter maximum. */
+const LIMIT_KEYS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxUniformBufferBindingSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxUniformBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxBindGroups',
+  'maxBindingsPerBindGroup',
+] as const;

@@ -1,0 +1,348 @@
+/**
+ * Engine: the object a user holds. It owns one GPU device (GpuContext), the
+ * kernel cache, the buffer pool, the scopes that release tensors, and the
+ * gradient mode. Every tensor points back to its engine; ops need nothing else.
+ */
+import { runBackward } from './autograd/backward.js';
+import { type AdapterSummary, type ContextOptions, GpuContext, type KernelTiming } from './device/context.js';
+import { KernelError, LimitError, ShapeError } from './device/errors.js';
+import { type CompiledEntry, KernelCache } from './kernels/cache.js';
+import { packParams } from './kernels/reflect.js';
+import type { KernelSourceLoader } from './kernels/sources.js';
+import { BufferPool } from './tensor/pool.js';
+import { type DType, fmtShape, Storage, Tensor } from './tensor/tensor.js';
+
+// GPUBufferUsage values, spelled out: on Node the GPUBufferUsage global only
+// exists once Dawn has loaded, after this module is evaluated.
+const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
+const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
+
+export interface EngineOptions extends ContextOptions {
+  /** A `GPU` to use instead of the platform's (tests inject one without adapters). */
+  gpu?: GPU;
+  /** Where WGSL comes from; defaults to disk on Node and the bundle in browsers. */
+  kernelSources?: KernelSourceLoader;
+}
+
+export interface MemoryReport {
+  liveTensors: number;
+  bytesInUse: number;
+  bytesPooled: number;
+  buffersInUse: number;
+  buffersPooled: number;
+  pipelines: number;
+}
+
+/** What a launcher passes to `engine.run`. */
+export interface RunSpec {
+  /** Buffers by their WGSL variable name (the uniform `Params` is filled from `params`). */
+  bind: Record<string, Tensor | GPUBuffer>;
+  params?: Record<string, number | readonly number[]>;
+  /** WGSL `override` constants (tile and workgroup sizes). */
+  constants?: Record<string, number>;
+  /**
+   * Workgroups to launch: a count (folded into x·y when it exceeds the
+   * per-dimension limit; the kernel linearises `wid.x + wid.y * nwg.x`) or an
+   * explicit [x, y, z] grid.
+   */
+  workgroups: number | readonly [number, number?, number?];
+}
+
+export class Engine {
+  readonly ctx: GpuContext;
+  readonly kernels: KernelCache;
+  readonly pool: BufferPool;
+  gradEnabled = true;
+  #scopes: Set<Tensor>[] = [];
+  #live = new Set<Tensor>();
+  /** Batch in which each buffer was last bound, to order host uploads. */
+  #bufferBatch = new WeakMap<GPUBuffer, number>();
+  #uniforms: { buf: GPUBuffer }[] = [];
+  #placeholder: GPUBuffer | null = null;
+
+  constructor(ctx: GpuContext, sources: KernelSourceLoader) {
+    this.ctx = ctx;
+    this.kernels = new KernelCache(ctx, sources);
+    this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize);
+  }
+
+  get info(): AdapterSummary {
+    return this.ctx.info;
+  }
+  get features(): ReadonlySet<string> {
+    return this.ctx.features;
+  }
+  get limits(): GPUSupportedLimits {
+    return this.ctx.limits;
+  }
+
+  // ---- tensors -----------------------------------------------------------
+
+  /** A tensor with uninitialised contents, from the pool. */
+  empty(shape: readonly number[], dtype: DType = 'f32', label?: string): Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const bytes = Math.max(4, size * 4);
+    const buf = this.pool.acquire(bytes, STORAGE_USAGE, label);
+    const t = new Tensor(this, new Storage(this, buf, bytes), shape, dtype);
+    if (label) t.label = label;
+    this.#track(t);
+    return t;
+  }
+
+  /** Uploads host data into a new tensor. */
+  tensor(data: ArrayLike<number>, shape: readonly number[], opts: { requiresGrad?: boolean; dtype?: DType; label?: string } = {}): Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== size) {
+      throw new ShapeError(`tensor(): ${data.length} values do not fill shape ${fmtShape(shape)} (${size} elements)`);
+    }
+    const t = this.empty(shape, opts.dtype ?? 'f32', opts.label);
+    this._upload(t, data);
+    t.requiresGrad = opts.requiresGrad ?? false;
+    return t;
+  }
+
+  /** A view of `t`'s storage with another shape (no copy, no graph). */
+  _view(t: Tensor, shape: readonly number[]): Tensor {
+    t.storage.ref();
+    const v = new Tensor(this, t.storage, shape, t.dtype);
+    this.#track(v);
+    return v;
+  }
+
+  /** Re-shapes a tensor the caller owns, consuming it (no copy). */
+  _viewOwned(t: Tensor, shape: readonly number[]): Tensor {
+    const v = this._view(t, shape);
+    t.dispose();
+    return v;
+  }
+
+  _upload(t: Tensor, data: ArrayLike<number>): void {
+    if (data.length !== t.size) throw new ShapeError(`write(): ${data.length} values for tensor ${fmtShape(t.shape)}`);
+    // queue.writeBuffer runs before the commands still being recorded; if those
+    // use this buffer, submit them first so they see the old contents.
+    if (this.ctx.hasPendingWork && this.#bufferBatch.get(t.buffer) === this.ctx.batchId) this.ctx.flush();
+    const arr =
+      t.dtype === 'i32'
+        ? data instanceof Int32Array ? data : Int32Array.from(data as ArrayLike<number>)
+        : data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+    this.ctx.device.queue.writeBuffer(t.buffer, 0, arr.buffer, arr.byteOffset, arr.byteLength);
+  }
+
+  #track(t: Tensor): void {
+    this.#live.add(t);
+    this.#scopes.at(-1)?.add(t);
+  }
+
+  _onDispose(t: Tensor): void {
+    this.#live.delete(t);
+    for (const s of this.#scopes) s.delete(t);
+  }
+
+  _releaseStorage(s: Storage): void {
+    this.pool.release(s.buffer, STORAGE_USAGE);
+  }
+
+  /**
+   * Runs `fn`, then disposes every tensor created inside it except those it
+   * returns (a tensor, or an array/object of tensors) and those passed to
+   * `keep()`. Kept tensors move to the enclosing scope.
+   */
+  scope<T>(fn: () => T): T {
+    this.#scopes.push(new Set());
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.#endScope(undefined);
+      throw e;
+    }
+    if (result instanceof Promise) throw new Error('engine.scope(): use asyncScope() for async functions');
+    this.#endScope(result);
+    return result;
+  }
+
+  /** `scope()` for async functions; do not interleave two async scopes. */
+  async asyncScope<T>(fn: () => Promise<T>): Promise<T> {
+    this.#scopes.push(new Set());
+    let result: T;
+    try {
+      result = await fn();
+    } catch (e) {
+      this.#endScope(undefined);
+      throw e;
+    }
+    this.#endScope(result);
+    return result;
+  }
+
+  #endScope(result: unknown): void {
+    const set = this.#scopes.pop()!;
+    const kept = new Set<Tensor>();
+    collectTensors(result, kept);
+    for (const t of set) {
+      if (kept.has(t)) this.#scopes.at(-1)?.add(t);
+      else t.dispose();
+    }
+  }
+
+  /** Exempts tensors from the current scope's cleanup (they move to its parent). */
+  keep<T extends Tensor>(t: T): T {
+    const top = this.#scopes.at(-1);
+    if (top?.delete(t)) this.#scopes.at(-2)?.add(t);
+    return t;
+  }
+
+  /** Removes a tensor from every scope: the caller owns it outright. */
+  untrack<T extends Tensor>(t: T): T {
+    for (const s of this.#scopes) s.delete(t);
+    return t;
+  }
+
+  /** Runs `fn` with gradient recording off. */
+  noGrad<T>(fn: () => T): T {
+    const prev = this.gradEnabled;
+    this.gradEnabled = false;
+    try {
+      return fn();
+    } finally {
+      this.gradEnabled = prev;
+    }
+  }
+
+  backward(t: Tensor, grad?: Tensor): void {
+    runBackward(this, t, grad);
+  }
+
+  // ---- kernels -----------------------------------------------------------
+
+  /** Records one dispatch of `family:entry` with reflected bindings. */
+  run(family: string, entry: string, spec: RunSpec): void {
+    const e = this.kernels.entry(family, entry);
+    const entries: GPUBindGroupEntry[] = [];
+    const maxBinding = this.ctx.limits.maxStorageBufferBindingSize;
+    for (const b of e.bindings) {
+      if (b.kind === 'uniform') {
+        if (!e.params) continue;
+        const data = packParams(e.label, e.params, spec.params ?? {});
+        const buf = this.pool.acquire(data.byteLength, UNIFORM_USAGE, 'params');
+        this.ctx.device.queue.writeBuffer(buf, 0, data);
+        this.#uniforms.push({ buf });
+        entries.push({ binding: b.binding, resource: { buffer: buf, size: e.params.size } });
+        continue;
+      }
+      const v = spec.bind[b.name];
+      if (!v) throw new KernelError(`${e.label}: no buffer given for binding '${b.name}'`, e.label);
+      const buf = v instanceof Tensor ? v.buffer : v;
+      const bytes = v instanceof Tensor ? Math.max(4, v.bytes) : v.size;
+      if (bytes > maxBinding) {
+        throw new LimitError(
+          `${e.label}: binding '${b.name}' needs ${bytes} bytes, over the adapter's maxStorageBufferBindingSize (${maxBinding})`,
+          'maxStorageBufferBindingSize',
+        );
+      }
+      this.#bufferBatch.set(buf, this.ctx.batchId);
+      entries.push({ binding: b.binding, resource: { buffer: buf, size: Math.ceil(bytes / 4) * 4 } });
+    }
+    for (const k of Object.keys(spec.bind)) {
+      if (!e.bindings.some((b) => b.name === k)) {
+        throw new KernelError(`${e.label}: unknown binding '${k}' (the WGSL binds ${e.bindings.map((b) => b.name).join(', ')})`, e.label);
+      }
+    }
+    if (!e.params && spec.params && Object.keys(spec.params).length) {
+      throw new KernelError(`${e.label}: params given but the kernel declares no uniform`, e.label);
+    }
+    const pipeline = this.kernels.pipeline(e, spec.constants);
+    const bindGroup = this.ctx.device.createBindGroup({ label: e.label, layout: e.layout, entries });
+    this.ctx.dispatch({ pipeline, bindGroup, workgroups: this.#grid(e, spec.workgroups), label: e.label });
+    if (this.#uniforms.length === 1) {
+      this.ctx.afterSubmit(() => {
+        for (const u of this.#uniforms) this.pool.release(u.buf, UNIFORM_USAGE);
+        this.#uniforms = [];
+      });
+    }
+  }
+
+  #grid(e: CompiledEntry, w: RunSpec['workgroups']): [number, number, number] {
+    const maxDim = this.ctx.limits.maxComputeWorkgroupsPerDimension;
+    if (typeof w === 'number') {
+      if (w <= maxDim) return [w, 1, 1];
+      const y = Math.ceil(w / maxDim);
+      if (y > maxDim) {
+        throw new LimitError(`${e.label}: ${w} workgroups exceed maxComputeWorkgroupsPerDimension² (${maxDim}²)`, 'maxComputeWorkgroupsPerDimension');
+      }
+      return [Math.ceil(w / y), y, 1];
+    }
+    return [w[0], w[1] ?? 1, w[2] ?? 1];
+  }
+
+  /** A small buffer to bind where a kernel's optional input is absent. */
+  placeholder(): GPUBuffer {
+    this.#placeholder ??= this.ctx.device.createBuffer({ size: 256, usage: STORAGE_USAGE, label: 'placeholder' });
+    return this.#placeholder;
+  }
+
+  /** Records a device-side copy of `bytes` from `src` to `dst`. */
+  copyBuffer(src: Tensor, dst: Tensor, bytes = Math.min(src.bytes, dst.bytes), srcOffset = 0, dstOffset = 0): void {
+    this.#bufferBatch.set(src.buffer, this.ctx.batchId);
+    this.#bufferBatch.set(dst.buffer, this.ctx.batchId);
+    if (bytes > 0) this.ctx.copy(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+  }
+
+  /** Submits recorded work (no wait). */
+  flush(): void {
+    this.ctx.flush();
+  }
+
+  /** Waits for the GPU to finish submitted work; rethrows GPU errors. */
+  sync(): Promise<void> {
+    return this.ctx.sync();
+  }
+
+  startProfiling(): boolean {
+    return this.ctx.startProfiling();
+  }
+
+  stopProfiling(): Promise<KernelTiming[]> {
+    return this.ctx.stopProfiling();
+  }
+
+  /** Live tensors and GPU bytes in use / held for reuse. */
+  memory(): MemoryReport {
+    const s = this.pool.stats();
+    return {
+      liveTensors: this.#live.size,
+      bytesInUse: s.bytesInUse,
+      bytesPooled: s.bytesPooled,
+      buffersInUse: s.buffersInUse,
+      buffersPooled: s.buffersPooled,
+      pipelines: this.kernels.pipelineCount,
+    };
+  }
+
+  /** Releases the device; the process can exit afterwards. */
+  destroy(): void {
+    this.pool.trim();
+    this.#placeholder?.destroy();
+    this.ctx.destroy();
+  }
+}
+
+function collectTensors(v: unknown, out: Set<Tensor>, depth = 0): void {
+  if (v instanceof Tensor) out.add(v);
+  else if (depth < 3 && Array.isArray(v)) for (const x of v) collectTensors(x, out, depth + 1);
+  else if (depth < 3 && v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const x of Object.values(v)) collectTensors(x, out, depth + 1);
+  }
+}
+
+/** Creates an engine from a `GPU` object (Node's Dawn or `navigator.gpu`). */
+export async function createEngineWith(
+  gpu: GPU,
+  backend: AdapterSummary['backend'],
+  defaultSources: KernelSourceLoader,
+  noAdapterHelp: () => string,
+  opts: EngineOptions = {},
+): Promise<Engine> {
+  const ctx = await GpuContext.create(gpu, backend, noAdapterHelp, opts);
+  return new Engine(ctx, opts.kernelSources ?? defaultSources);
+}

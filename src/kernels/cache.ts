@@ -1,0 +1,100 @@
+/**
+ * Compiles each WGSL family once, builds bind group layouts from reflection
+ * and caches one pipeline per (entry point, override constants).
+ */
+import type { GpuContext } from '../device/context.js';
+import { KernelError } from '../device/errors.js';
+import { type EntryInfo, reflectKernels } from './reflect.js';
+import type { KernelSourceLoader } from './sources.js';
+
+export interface CompiledEntry extends EntryInfo {
+  label: string;
+  layout: GPUBindGroupLayout;
+  module: GPUShaderModule;
+}
+
+export class KernelCache {
+  #families = new Map<string, { module: GPUShaderModule; entries: Map<string, EntryInfo> }>();
+  #entries = new Map<string, CompiledEntry>();
+  #pipelines = new Map<string, GPUComputePipeline>();
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly loader: KernelSourceLoader,
+  ) {}
+
+  /** Number of distinct pipelines built so far (a cache that grows every step is a bug). */
+  get pipelineCount(): number {
+    return this.#pipelines.size;
+  }
+
+  /** Registers WGSL source for a family directly (tests, user kernels). */
+  define(family: string, source: string): void {
+    this.#compileFamily(family, source);
+  }
+
+  entry(family: string, entry: string): CompiledEntry {
+    const key = `${family}:${entry}`;
+    const hit = this.#entries.get(key);
+    if (hit) return hit;
+    let fam = this.#families.get(family);
+    if (!fam) fam = this.#compileFamily(family, this.loader(family));
+    const info = fam.entries.get(entry);
+    if (!info) {
+      throw new KernelError(
+        `kernels/${family}.wgsl has no compute entry point '${entry}' (it has: ${[...fam.entries.keys()].join(', ')})`,
+        key,
+      );
+    }
+    const layout = this.ctx.device.createBindGroupLayout({
+      label: key,
+      entries: info.bindings.map((b) => ({
+        binding: b.binding,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: b.kind },
+      })),
+    });
+    const compiled: CompiledEntry = { ...info, label: key, layout, module: fam.module };
+    this.#entries.set(key, compiled);
+    return compiled;
+  }
+
+  pipeline(e: CompiledEntry, constants: Record<string, number> = {}): GPUComputePipeline {
+    const names = Object.keys(constants).sort();
+    for (const n of names) {
+      if (!e.overrides.includes(n)) {
+        throw new KernelError(`${e.label}: unknown override constant '${n}' (declared: ${e.overrides.join(', ') || 'none'})`, e.label);
+      }
+    }
+    const key = `${e.label}|${names.map((n) => `${n}=${constants[n]}`).join(',')}`;
+    let p = this.#pipelines.get(key);
+    if (!p) {
+      p = this.ctx.device.createComputePipeline({
+        label: e.label,
+        layout: this.ctx.device.createPipelineLayout({ label: e.label, bindGroupLayouts: [e.layout] }),
+        compute: { module: e.module, entryPoint: e.entry, constants },
+      });
+      this.#pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  #compileFamily(family: string, source: string) {
+    const entries = reflectKernels(family, source);
+    const module = this.ctx.device.createShaderModule({ label: `kernels/${family}.wgsl`, code: source });
+    const fam = { module, entries };
+    this.#families.set(family, fam);
+    for (const k of [...this.#entries.keys()]) if (k.startsWith(`${family}:`)) this.#entries.delete(k);
+    return fam;
+  }
+
+  /** Compiler messages for a family (errors with line numbers), for diagnostics. */
+  async compilationErrors(family: string): Promise<string[]> {
+    const fam = this.#families.get(family);
+    if (!fam) return [];
+    const info = await fam.module.getCompilationInfo();
+    return info.messages
+      .filter((m) => m.type === 'error')
+      .map((m) => `kernels/${family}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Elementwise ops (kernels/elementwise.wgsl): add, sub, mul with NumPy
+ * broadcasting, scale, relu. Each forward is followed by its backward rule.
+ */
+import { record } from '../autograd/record.js';
+import type { GraphNode } from '../autograd/graph.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { assertF32, broadcastShapes, broadcastStrides, groups, sameEngine, sameShape, vec8 } from './launch.js';
+import { sumToShape } from './reduce.js';
+import { LimitError } from '../device/errors.js';
+
+function binary(op: 'add' | 'mul', a: Tensor, b: Tensor, alpha = 1, beta = 1): Tensor {
+  assertF32(op, a, b);
+  const engine = sameEngine(op, a, b);
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const out = engine.empty(shape);
+  if (out.size === 0) return out;
+  const params: Record<string, number | number[]> = { n: out.size, alpha, beta };
+  let entry = `${op}_same`;
+  if (!sameShape(a.shape, shape) || !sameShape(b.shape, shape)) {
+    if (shape.length > 8) throw new LimitError(`${op}: broadcasting supports up to 8 dimensions, got ${shape.length}`, 'ndim');
+    entry = `${op}_bcast`;
+    const [slo, shi] = vec8(shape);
+    const [alo, ahi] = vec8(broadcastStrides(a.shape, shape));
+    const [blo, bhi] = vec8(broadcastStrides(b.shape, shape));
+    Object.assign(params, { ndim: shape.length, shape_lo: slo, shape_hi: shi, a_str_lo: alo, a_str_hi: ahi, b_str_lo: blo, b_str_hi: bhi });
+  }
+  engine.run('elementwise', entry, { bind: { a, b, out }, params, workgroups: groups(out.size) });
+  return out;
+}
+
+/** a + b, broadcasting. */
+export function add(a: Tensor, b: Tensor): Tensor {
+  return record(binary('add', a, b), 'add', [a, b], [], { alpha: 1, beta: 1 });
+}
+
+/** a − b, broadcasting. */
+export function sub(a: Tensor, b: Tensor): Tensor {
+  return record(binary('add', a, b, 1, -1), 'add', [a, b], [], { alpha: 1, beta: -1 });
+}
+
+/** alpha·a + beta·b, broadcasting. */
+export function axpby(alpha: number, a: Tensor, beta: number, b: Tensor): Tensor {
+  return record(binary('add', a, b, alpha, beta), 'add', [a, b], [], { alpha, beta });
+}
+
+export function addBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
+  const { alpha, beta } = node.attrs as { alpha: number; beta: number };
+  const [a, b] = node.inputs as [Tensor, Tensor];
+  return [a.requiresGrad ? scaleTo(g, alpha, a.shape) : null, b.requiresGrad ? scaleTo(g, beta, b.shape) : null];
+}
+
+function scaleTo(g: Tensor, s: number, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return scaleRaw(g, s, 0);
+  return sumToShape(g, shape, s);
+}
+
+/** a ⊙ b, broadcasting. */
+export function mul(a: Tensor, b: Tensor): Tensor {
+  return record(binary('mul', a, b), 'mul', [a, b], [a, b]);
+}
+
+export function mulBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
+  const [a, b] = node.saved as [Tensor, Tensor];
+  const ga = a.requiresGrad ? reduceTo(binary('mul', g, b), a.shape) : null;
+  const gb = b.requiresGrad ? reduceTo(binary('mul', g, a), b.shape) : null;
+  return [ga, gb];
+}
+
+function reduceTo(t: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(t.shape, shape)) return t;
+  const r = sumToShape(t, shape, 1);
+  t.dispose();
+  return r;
+}
+
+function scaleRaw(a: Tensor, alpha: number, beta: number): Tensor {
+  const out = a.engine.empty(a.shape);
+  if (out.size) a.engine.run('elementwise', 'affine', { bind: { a, out }, params: { n: a.size, alpha, beta }, workgroups: groups(a.size) });
+  return out;
+}
+
+/** alpha·a + beta (beta is a constant, so only alpha reaches the gradient). */
+export function affine(a: Tensor, alpha: number, beta = 0): Tensor {
+  assertF32('affine', a);
+  return record(scaleRaw(a, alpha, beta), 'affine', [a], [], { alpha });
+}
+
+/** alpha·a */
+export function scale(a: Tensor, alpha: number): Tensor {
+  return affine(a, alpha, 0);
+}
+
+export function affineBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
+  return [scaleRaw(g, (node.attrs as { alpha: number }).alpha, 0)];
+}
+
+/** max(a, 0) */
+export function relu(a: Tensor): Tensor {
+  assertF32('relu', a);
+  const out = a.engine.empty(a.shape);
+  if (out.size) a.engine.run('elementwise', 'relu_fwd', { bind: { a, out }, params: { n: a.size }, workgroups: groups(a.size) });
+  return record(out, 'relu', [a], [out]);
+}
+
+export function reluBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
+  return [reluGrad(node.saved[0]!, g)];
+}
+
+/** dy ⊙ (y > 0) given the ReLU output y. */
+export function reluGrad(y: Tensor, dy: Tensor): Tensor {
+  const out = y.engine.empty(y.shape);
+  if (out.size) y.engine.run('elementwise', 'relu_bwd', { bind: { a: y, b: dy, out }, params: { n: y.size }, workgroups: groups(y.size) });
+  return out;
+}

@@ -1,0 +1,25 @@
+/**
+ * One engine per test file, on whatever WebGPU adapter this machine has
+ * (lavapipe in CI). The adapter is printed once so logs show what ran.
+ */
+import { afterAll } from 'vitest';
+import { createEngine, type Engine } from '../../src/index.js';
+
+let engine: Engine | null = null;
+let printed = false;
+
+export async function testEngine(): Promise<Engine> {
+  if (!engine) {
+    engine = await createEngine();
+    afterAll(() => {
+      engine?.destroy();
+      engine = null;
+    });
+    if (!printed) {
+      printed = true;
+      const i = engine.info;
+      console.log(`[adapter] ${i.vendor} / ${i.architecture} / ${i.device || i.description} (${i.backend}${i.isFallbackAdapter ? ', software' : ''}); features: ${[...engine.features].filter((f) => ['timestamp-query', 'shader-f16', 'subgroups'].includes(f)).join(', ')}`);
+    }
+  }
+  return engine;
+}
