@@ -120,3 +120,11 @@ fn fill(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (i >= p.n) { return; }
   out[i] = p.alpha;
 }
+
+// out += alpha * a (in-place accumulation, e.g. gradients into a parameter's .grad)
+@compute @workgroup_size(WG)
+fn acc_add(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  out[i] = out[i] + p.alpha * a[i];
+}

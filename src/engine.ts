@@ -102,9 +102,9 @@ export class Engine {
   }
 
   /** A view of `t`'s storage with another shape (no copy, no graph). */
-  _view(t: Tensor, shape: readonly number[]): Tensor {
+  _view(t: Tensor, shape: readonly number[], offset = t.offset): Tensor {
     t.storage.ref();
-    const v = new Tensor(this, t.storage, shape, t.dtype);
+    const v = new Tensor(this, t.storage, shape, t.dtype, false, offset);
     this.#track(v);
     return v;
   }
@@ -125,7 +125,7 @@ export class Engine {
       t.dtype === 'i32'
         ? data instanceof Int32Array ? data : Int32Array.from(data as ArrayLike<number>)
         : data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
-    this.ctx.device.queue.writeBuffer(t.buffer, 0, arr.buffer, arr.byteOffset, arr.byteLength);
+    this.ctx.device.queue.writeBuffer(t.buffer, t.offset * 4, arr.buffer, arr.byteOffset, arr.byteLength);
   }
 
   #track(t: Tensor): void {
@@ -226,6 +226,13 @@ export class Engine {
         const data = packParams(e.label, e.params, spec.params ?? {});
         const buf = this.pool.acquire(data.byteLength, UNIFORM_USAGE, 'params');
         this.ctx.device.queue.writeBuffer(buf, 0, data);
+        // Uniforms are recycled once the batch using them has been submitted.
+        if (this.#uniforms.length === 0) {
+          this.ctx.afterSubmit(() => {
+            for (const u of this.#uniforms) this.pool.release(u.buf, UNIFORM_USAGE);
+            this.#uniforms = [];
+          });
+        }
         this.#uniforms.push({ buf });
         entries.push({ binding: b.binding, resource: { buffer: buf, size: e.params.size } });
         continue;
@@ -234,6 +241,7 @@ export class Engine {
       if (!v) throw new KernelError(`${e.label}: no buffer given for binding '${b.name}'`, e.label);
       const buf = v instanceof Tensor ? v.buffer : v;
       const bytes = v instanceof Tensor ? Math.max(4, v.bytes) : v.size;
+      const offset = v instanceof Tensor ? v.offset * 4 : 0;
       if (bytes > maxBinding) {
         throw new LimitError(
           `${e.label}: binding '${b.name}' needs ${bytes} bytes, over the adapter's maxStorageBufferBindingSize (${maxBinding})`,
@@ -241,7 +249,7 @@ export class Engine {
         );
       }
       this.#bufferBatch.set(buf, this.ctx.batchId);
-      entries.push({ binding: b.binding, resource: { buffer: buf, size: Math.ceil(bytes / 4) * 4 } });
+      entries.push({ binding: b.binding, resource: { buffer: buf, offset, size: Math.ceil(bytes / 4) * 4 } });
     }
     for (const k of Object.keys(spec.bind)) {
       if (!e.bindings.some((b) => b.name === k)) {
@@ -254,12 +262,6 @@ export class Engine {
     const pipeline = this.kernels.pipeline(e, spec.constants);
     const bindGroup = this.ctx.device.createBindGroup({ label: e.label, layout: e.layout, entries });
     this.ctx.dispatch({ pipeline, bindGroup, workgroups: this.#grid(e, spec.workgroups), label: e.label });
-    if (this.#uniforms.length === 1) {
-      this.ctx.afterSubmit(() => {
-        for (const u of this.#uniforms) this.pool.release(u.buf, UNIFORM_USAGE);
-        this.#uniforms = [];
-      });
-    }
   }
 
   #grid(e: CompiledEntry, w: RunSpec['workgroups']): [number, number, number] {
@@ -281,11 +283,17 @@ export class Engine {
     return this.#placeholder;
   }
 
+  /** Records a fill of `t` with zeros into the current batch. */
+  clear(t: Tensor): void {
+    this.#bufferBatch.set(t.buffer, this.ctx.batchId);
+    if (t.size) this.ctx.clear(t.buffer, t.offset * 4, t.bytes);
+  }
+
   /** Records a device-side copy of `bytes` from `src` to `dst`. */
   copyBuffer(src: Tensor, dst: Tensor, bytes = Math.min(src.bytes, dst.bytes), srcOffset = 0, dstOffset = 0): void {
     this.#bufferBatch.set(src.buffer, this.ctx.batchId);
     this.#bufferBatch.set(dst.buffer, this.ctx.batchId);
-    if (bytes > 0) this.ctx.copy(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+    if (bytes > 0) this.ctx.copy(src.buffer, src.offset * 4 + srcOffset, dst.buffer, dst.offset * 4 + dstOffset, bytes);
   }
 
   /** Submits recorded work (no wait). */

@@ -6,8 +6,8 @@
  */
 import { ShapeError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
-import { add } from '../ops/elementwise.js';
-import { fill } from '../ops/creation.js';
+import { accumulateInto, add } from '../ops/elementwise.js';
+import { copy, fill } from '../ops/creation.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import type { GraphNode } from './graph.js';
 import { BACKWARD } from './rules.js';
@@ -57,8 +57,11 @@ export function runBackward(engine: Engine, root: Tensor, grad?: Tensor): void {
         });
         if (g !== grad || ownsSeed) g.dispose();
       }
-      node.free();
+      // Free what this node saved now; its links to input nodes only after
+      // the walk, so no node upstream is freed before its rule has run.
+      node.releaseSaved();
     }
+    for (const node of order) node.free();
   });
 }
 
@@ -67,16 +70,14 @@ function accumulateLeaf(engine: Engine, leaf: Tensor, g: Tensor, owned: boolean)
     if (owned) g.dispose();
     return;
   }
-  // A gradient belongs to its parameter, not to whatever scope is open.
   if (leaf.grad) {
-    const sum = add(leaf.grad, g);
-    leaf.grad.dispose();
+    // Accumulate in place: parameters' .grad are views into a gradient arena.
+    accumulateInto(leaf.grad, g);
     if (owned) g.dispose();
-    leaf.grad = sum;
-  } else {
-    leaf.grad = owned ? g : add(g, fill(engine, g.shape, 0));
+    return;
   }
-  engine.keep(leaf.grad);
+  // A gradient belongs to its parameter, not to whatever scope is open.
+  leaf.grad = engine.untrack(owned ? g : copy(g));
 }
 
 function topoOrder(root: GraphNode): GraphNode[] {

@@ -30,15 +30,26 @@ export class GraphNode<A = Record<string, unknown>> {
     for (const s of saved) s.storage.ref();
   }
 
+  #savedReleased = false;
+  #inputsReleased = false;
+
   unref(): void {
     if (--this.refs <= 0) this.free();
   }
 
+  /** Releases the saved tensors; the node can no longer be differentiated. */
+  releaseSaved(): void {
+    this.freed = true;
+    if (this.#savedReleased) return;
+    this.#savedReleased = true;
+    for (const s of this.saved) s.storage.unref();
+  }
+
   /** Releases the saved tensors and this node's hold on its inputs' nodes. */
   free(): void {
-    if (this.freed) return;
-    this.freed = true;
-    for (const s of this.saved) s.storage.unref();
+    this.releaseSaved();
+    if (this.#inputsReleased) return;
+    this.#inputsReleased = true;
     for (const n of this.inputNodes) n?.unref();
   }
 }

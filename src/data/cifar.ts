@@ -20,7 +20,9 @@ export interface CifarVariant {
   numClasses: number;
 }
 
+/** CIFAR-10 records: 1 label byte + 3072 pixels, 10 classes. */
 export const CIFAR10: CifarVariant = { labelBytes: 1, labelIndex: 0, numClasses: 10 };
+/** CIFAR-100 records: coarse + fine label bytes + 3072 pixels; the fine label (100 classes) is used. */
 export const CIFAR100: CifarVariant = { labelBytes: 2, labelIndex: 1, numClasses: 100 };
 
 /**

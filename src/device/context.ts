@@ -89,6 +89,9 @@ export class GpuContext {
     device.addEventListener('uncapturederror', (ev: Event) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
       const kind = err.constructor?.name ?? 'GPUError';
+      // Follow-on errors of one already reported (an invalid pipeline used
+      // later) would only hide the first cause.
+      if (/is invalid due to a previous error/.test(err.message)) return;
       this.#errors.push({ kind, message: err.message });
     });
     void device.lost.then((info) => {

@@ -7,7 +7,8 @@ import type { GraphNode } from '../autograd/graph.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { assertF32, broadcastShapes, broadcastStrides, groups, sameEngine, sameShape, vec8 } from './launch.js';
 import { sumToShape } from './reduce.js';
-import { LimitError } from '../device/errors.js';
+import { LimitError, ShapeError } from '../device/errors.js';
+import { fmtShape } from '../tensor/tensor.js';
 
 function binary(op: 'add' | 'mul', a: Tensor, b: Tensor, alpha = 1, beta = 1): Tensor {
   assertF32(op, a, b);
@@ -112,4 +113,10 @@ export function reluGrad(y: Tensor, dy: Tensor): Tensor {
   const out = y.engine.empty(y.shape);
   if (out.size) y.engine.run('elementwise', 'relu_bwd', { bind: { a: y, b: dy, out }, params: { n: y.size }, workgroups: groups(y.size) });
   return out;
+}
+
+/** target += alpha · g in place (no graph); shapes must have equal sizes. */
+export function accumulateInto(target: Tensor, g: Tensor, alpha = 1): void {
+  if (target.size !== g.size) throw new ShapeError(`accumulateInto: ${fmtShape(g.shape)} into ${fmtShape(target.shape)}`);
+  if (target.size) target.engine.run('elementwise', 'acc_add', { bind: { a: g, out: target }, params: { n: g.size, alpha }, workgroups: groups(g.size) });
 }

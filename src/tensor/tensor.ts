@@ -52,6 +52,8 @@ export class Tensor {
     shape: readonly number[],
     readonly dtype: DType = 'f32',
     requiresGrad = false,
+    /** Element offset into the storage (views into an arena). */
+    readonly offset = 0,
   ) {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new ShapeError(`invalid tensor shape [${shape.join(', ')}]`);
@@ -95,12 +97,12 @@ export class Tensor {
   /** Copies the data back to the host (submits pending GPU work). */
   async read(): Promise<Float32Array> {
     if (this.dtype !== 'f32') throw new ShapeError(`read() on an ${this.dtype} tensor; use readInt()`);
-    const bytes = await this.engine.ctx.read(this.buffer, 0, this.bytes);
+    const bytes = await this.engine.ctx.read(this.buffer, this.offset * 4, this.bytes);
     return new Float32Array(bytes);
   }
 
   async readInt(): Promise<Int32Array> {
-    const bytes = await this.engine.ctx.read(this.buffer, 0, this.bytes);
+    const bytes = await this.engine.ctx.read(this.buffer, this.offset * 4, this.bytes);
     return new Int32Array(bytes);
   }
 

@@ -277,17 +277,40 @@ function drawPanel(r: Raster, ox: number, series: PlotSeries[], opts: Required<O
     });
   }
 
-  // Legend: colour square + name, stacked in the top-right corner on a white box.
+  // Legend: colour square + name on a white box, in whichever corner covers the fewest data points.
   const legendW = Math.max(0, ...series.map((s) => textWidth(s.name))) + 16;
-  const lx = right - legendW - 4;
-  if (series.length > 0 && lx > left) {
-    r.fillRect(lx - 2, top + 2, legendW + 4, series.length * 11 + 3, WHITE);
-    series.forEach((s, i) => {
-      const ly = top + 5 + i * 11;
-      r.fillRect(lx, ly, 8, 8, s.color);
-      r.text(lx + 12, ly + 1, s.name, TEXT);
-    });
+  const legendH = series.length * 11 + 3;
+  if (series.length === 0 || legendW + 8 > plotW || legendH + 4 > plotH) return;
+  const corners: [number, number][] = [
+    [right - legendW - 4, top + 2],
+    [left + 6, top + 2],
+    [right - legendW - 4, bottom - legendH - 4],
+    [left + 6, bottom - legendH - 4],
+  ];
+  const covered = (bx: number, by: number) => {
+    let n = 0;
+    for (const s of series) {
+      s.values.forEach((v, i) => {
+        if (!Number.isFinite(v)) return;
+        const x = px(xMin + i);
+        const y = py(v);
+        if (x >= bx - 4 && x <= bx + legendW + 4 && y >= by - 4 && y <= by + legendH + 4) n++;
+      });
+    }
+    return n;
+  };
+  let [lx, ly0] = corners[0]!;
+  let best = Infinity;
+  for (const [cx, cy] of corners) {
+    const n = covered(cx, cy);
+    if (n < best) [best, lx, ly0] = [n, cx, cy];
   }
+  r.fillRect(lx - 2, ly0, legendW + 4, legendH, WHITE);
+  series.forEach((s, i) => {
+    const ly = ly0 + 3 + i * 11;
+    r.fillRect(lx, ly, 8, 8, s.color);
+    r.text(lx + 12, ly + 1, s.name, TEXT);
+  });
 }
 
 /**

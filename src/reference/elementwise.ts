@@ -1,0 +1,73 @@
+/** Plain-TypeScript (f64) definitions of the elementwise ops and sums. */
+
+/** Broadcast two shapes NumPy-style. */
+export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+function index(shape: readonly number[], out: readonly number[], coord: number[]): number {
+  const off = out.length - shape.length;
+  let idx = 0;
+  for (let j = 0; j < shape.length; j++) idx = idx * shape[j]! + (shape[j] === 1 ? 0 : coord[j + off]!);
+  return idx;
+}
+
+/** f(a, b) elementwise with broadcasting. */
+export function binaryRef(
+  a: ArrayLike<number>,
+  aShape: readonly number[],
+  b: ArrayLike<number>,
+  bShape: readonly number[],
+  f: (x: number, y: number) => number,
+): { data: Float64Array; shape: number[] } {
+  const shape = broadcastShape(aShape, bShape);
+  const n = shape.reduce((x, y) => x * y, 1);
+  const data = new Float64Array(n);
+  const coord = new Array<number>(shape.length).fill(0);
+  for (let i = 0; i < n; i++) {
+    let r = i;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      coord[d] = r % shape[d]!;
+      r = Math.floor(r / shape[d]!);
+    }
+    data[i] = f(a[index(aShape, shape, coord)]!, b[index(bShape, shape, coord)]!);
+  }
+  return { data, shape };
+}
+
+export const addRef = (a: ArrayLike<number>, as: number[], b: ArrayLike<number>, bs: number[]) => binaryRef(a, as, b, bs, (x, y) => x + y);
+export const mulRef = (a: ArrayLike<number>, as: number[], b: ArrayLike<number>, bs: number[]) => binaryRef(a, as, b, bs, (x, y) => x * y);
+
+export function reluRef(a: ArrayLike<number>): Float64Array {
+  return Float64Array.from(a, (x) => Math.max(x, 0));
+}
+
+export function sumRef(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s;
+}
+
+/** Sums x of `shape` down to `target` (same rank, reduced dims 1). */
+export function sumToShapeRef(x: ArrayLike<number>, shape: readonly number[], target: readonly number[]): Float64Array {
+  const full = [...new Array<number>(shape.length - target.length).fill(1), ...target];
+  const n = full.reduce((a, b) => a * b, 1);
+  const out = new Float64Array(n);
+  const coord = new Array<number>(shape.length).fill(0);
+  for (let i = 0; i < x.length; i++) {
+    let r = i;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      coord[d] = r % shape[d]!;
+      r = Math.floor(r / shape[d]!);
+    }
+    out[index(full, shape, coord)]! += x[i]!;
+  }
+  return out;
+}

@@ -1,0 +1,132 @@
+// Elementwise ops and sums against the f64 reference, and their gradients
+// against finite differences. Tolerance: atol 1e-5, rtol 1e-4 unless stated.
+import { describe, expect, it } from 'vitest';
+import { ops } from '../../src/index.js';
+import { addRef, mulRef, reluRef, sumRef, sumToShapeRef } from '../../src/reference/elementwise.js';
+import { expectAllClose, randn } from '../helpers/allclose.js';
+import { testEngine } from '../helpers/engine.js';
+import { gradcheck } from '../helpers/gradcheck.js';
+
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+describe('add / mul with broadcasting', () => {
+  const cases: [number[], number[]][] = [
+    [[1], [1]],
+    [[7], [7]],
+    [[3, 5], [3, 5]],
+    [[3, 5], [5]],
+    [[4, 1, 6], [3, 1]],
+    [[2, 3, 4, 5], [1, 3, 1, 1]],
+    [[1000, 3], [1, 3]],
+    [[257, 129], [257, 129]],
+  ];
+  for (const [sa, sb] of cases) {
+    it(`${JSON.stringify(sa)} ∘ ${JSON.stringify(sb)}`, async () => {
+      const e = await testEngine();
+      const a = randn(prod(sa), 1);
+      const b = randn(prod(sb), 2);
+      await e.asyncScope(async () => {
+        const ta = e.tensor(a, sa);
+        const tb = e.tensor(b, sb);
+        const s = ops.add(ta, tb);
+        const m = ops.mul(ta, tb);
+        const refS = addRef(a, sa, b, sb);
+        expect(s.shape).toEqual(refS.shape);
+        expectAllClose(await s.read(), refS.data);
+        expectAllClose(await m.read(), mulRef(a, sa, b, sb).data);
+      });
+    });
+  }
+
+  it('rejects shapes that do not broadcast, naming both', async () => {
+    const e = await testEngine();
+    e.scope(() => {
+      const a = e.tensor(randn(6), [2, 3]);
+      const b = e.tensor(randn(4), [4]);
+      expect(() => ops.add(a, b)).toThrow(/add: shapes \[2, 3\] and \[4\] cannot be broadcast/);
+    });
+  });
+
+  it('gradients of broadcast add, sub and mul match finite differences', async () => {
+    const e = await testEngine();
+    const inputs = [
+      { data: randn(24, 3), shape: [2, 3, 4] },
+      { data: randn(4, 4), shape: [1, 4] },
+    ];
+    await gradcheck(e, inputs, ([a, b]) => ops.add(a!, b!), ([a, b]) => addRef(a!, [2, 3, 4], b!, [1, 4]).data);
+    await gradcheck(e, inputs, ([a, b]) => ops.sub(a!, b!), ([a, b]) => addRef(a!, [2, 3, 4], Float64Array.from(b!, (x) => -x), [1, 4]).data);
+    await gradcheck(e, inputs, ([a, b]) => ops.mul(a!, b!), ([a, b]) => mulRef(a!, [2, 3, 4], b!, [1, 4]).data);
+  });
+});
+
+describe('relu, affine', () => {
+  it('forward on sizes around the workgroup size', async () => {
+    const e = await testEngine();
+    for (const n of [1, 255, 256, 257, 100_003]) {
+      const x = randn(n, n);
+      await e.asyncScope(async () => {
+        const t = e.tensor(x, [n]);
+        expectAllClose(await ops.relu(t).read(), reluRef(x));
+        expectAllClose(await ops.affine(t, 2.5, -1).read(), Float64Array.from(x, (v) => 2.5 * v - 1));
+      });
+    }
+  });
+
+  it('relu and affine gradients match finite differences', async () => {
+    const e = await testEngine();
+    // Keep inputs away from relu's kink at 0 where the derivative jumps.
+    const x = randn(40, 7).map((v) => (Math.abs(v) < 0.05 ? v + 0.1 : v));
+    await gradcheck(e, [{ data: x, shape: [5, 8] }], ([t]) => ops.relu(t!), ([t]) => reluRef(t!));
+    await gradcheck(e, [{ data: x, shape: [5, 8] }], ([t]) => ops.scale(t!, -3), ([t]) => Float64Array.from(t!, (v) => -3 * v));
+  });
+
+  it('a grid above 65535 workgroups is folded into two dimensions', async () => {
+    const e = await testEngine();
+    const n = 65535 * 256 + 1000; // one more workgroup than fits in x
+    await e.asyncScope(async () => {
+      const t = e.tensor(new Float32Array(n).fill(-2), [n]);
+      const y = ops.affine(t, -1, 0.5); // 2.5 everywhere
+      const data = await y.read();
+      expect(data[0]).toBe(2.5);
+      expect(data[n - 1]).toBe(2.5);
+      expect(data[65535 * 256]).toBe(2.5);
+      expect(data.every((v) => v === 2.5)).toBe(true);
+    });
+  });
+});
+
+describe('sum, mean, sumToShape', () => {
+  it('sum and mean of vectors of many lengths', async () => {
+    const e = await testEngine();
+    for (const n of [1, 3, 256, 4097, 16385, 16384 * 4 + 17, 1_000_003]) {
+      const x = randn(n, n);
+      await e.asyncScope(async () => {
+        const t = e.tensor(x, [n]);
+        const s = ops.sum(t);
+        expect(s.shape).toEqual([]);
+        // f32 accumulation of n terms: error grows like sqrt(n)·eps.
+        expectAllClose(await s.read(), [sumRef(x)], { atol: 1e-4 * Math.sqrt(n), rtol: 1e-4 });
+        expectAllClose(await ops.mean(t).read(), [sumRef(x) / n], { atol: 1e-5, rtol: 1e-3 });
+      });
+    }
+  });
+
+  it('sumToShape reverses broadcasting', async () => {
+    const e = await testEngine();
+    const shape = [3, 4, 5, 2];
+    for (const target of [[1, 4, 1, 2], [5, 2], [1, 1, 1, 1], [3, 1, 5, 1]]) {
+      const x = randn(prod(shape), 9);
+      await e.asyncScope(async () => {
+        const r = ops.sumToShape(e.tensor(x, shape), target);
+        expectAllClose(await r.read(), sumToShapeRef(x, shape, target));
+      });
+    }
+  });
+
+  it('gradients of sum and mean match finite differences', async () => {
+    const e = await testEngine();
+    const x = randn(30, 5);
+    await gradcheck(e, [{ data: x, shape: [3, 10] }], ([t]) => ops.sum(t!), ([t]) => [sumRef(t!)]);
+    await gradcheck(e, [{ data: x, shape: [3, 10] }], ([t]) => ops.mean(t!), ([t]) => [sumRef(t!) / 30]);
+  });
+});
