@@ -3,6 +3,7 @@ import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
 import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
+import { groups, strides, vec8 } from './launch.js';
 
 /** Same data, new shape (one dimension may be -1). Shares the buffer. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -25,4 +26,35 @@ export function reshapeBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
 /** Same data, cut from the graph: gradients stop here. */
 export function detach(x: Tensor): Tensor {
   return x.engine._view(x, x.shape);
+}
+
+/** x.permute(axes): a copy with dimensions reordered (up to 8 dims). */
+export function permute(x: Tensor, axes: readonly number[]): Tensor {
+  if (axes.length !== x.ndim || [...axes].sort((a, b) => a - b).some((a, i) => a !== i)) {
+    throw new ShapeError(`permute: axes [${axes.join(', ')}] are not a permutation of the ${x.ndim} dims of ${fmtShape(x.shape)}`);
+  }
+  if (x.ndim > 8) throw new ShapeError(`permute: at most 8 dims, got ${x.ndim}`);
+  return record(permuteRaw(x, axes), 'permute', [x], [], { axes });
+}
+
+function permuteRaw(x: Tensor, axes: readonly number[]): Tensor {
+  const st = strides(x.shape);
+  const outShape = axes.map((a) => x.shape[a]!);
+  const out = x.engine.empty(outShape);
+  if (!out.size) return out;
+  const [olo, ohi] = vec8(outShape);
+  const [ilo, ihi] = vec8(axes.map((a) => st[a]!));
+  x.engine.run('layout', 'permute', {
+    bind: { x, out },
+    params: { n: out.size, ndim: x.ndim, out_shape_lo: olo, out_shape_hi: ohi, in_str_lo: ilo, in_str_hi: ihi },
+    workgroups: groups(out.size),
+  });
+  return out;
+}
+
+export function permuteBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
+  const { axes } = node.attrs as { axes: number[] };
+  const inv = new Array<number>(axes.length);
+  axes.forEach((a, i) => (inv[a] = i));
+  return [permuteRaw(g, inv)];
 }

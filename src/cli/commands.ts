@@ -1,0 +1,118 @@
+/** `automix eval` and `automix visualize`. */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEngine } from '../index.js';
+import { CheckpointError } from '../io/errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { buildModel, type ModelSpec } from '../models/index.js';
+import { maskedBlend } from '../ops/mix.js';
+import { ConfigError, type TrainConfig } from '../train/config.js';
+import { decodeTensorFile, loadRunState } from '../train/checkpoint.js';
+import { loadData } from '../train/data.js';
+import { MixBlock } from '../train/mix-block.js';
+import { evaluate } from '../train/trainer.js';
+import { encodePng } from '../util/plot.js';
+import { Rng } from '../util/rng.js';
+
+function parseSpec(file: string, meta: Record<string, string>): ModelSpec {
+  if (meta.automix_model) return JSON.parse(meta.automix_model) as ModelSpec;
+  throw new CheckpointError(file, 'no model description in its metadata (expected a model.safetensors written by automix train)');
+}
+
+export async function evalCommand(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({ args: argv, options: { checkpoint: { type: 'string' }, data: { type: 'string' }, 'limit-test': { type: 'string' }, 'batch-size': { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
+  if (!v.checkpoint) throw new ConfigError('--checkpoint FILE is required (a model.safetensors from a training run)');
+  let file = v.checkpoint;
+  if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'model.safetensors');
+  const { tensors, metadata } = decodeTensorFile(file);
+  const spec = parseSpec(file, metadata);
+  const data = await loadData(v.data ?? 'fashion-mnist', 0, Number(v['limit-test'] ?? 0));
+  if (data.test.c !== spec.inChannels || data.test.h !== spec.imageSize) {
+    throw new ConfigError(`--data: the model takes ${spec.inChannels}×${spec.imageSize}×${spec.imageSize} images, the dataset has ${data.test.c}×${data.test.h}×${data.test.w}`);
+  }
+  const engine = await createEngine();
+  try {
+    const net = buildModel(engine, spec, 0, 'eval');
+    net.params.load(tensors, file);
+    net.buffers.load(tensors, file);
+    for (const head of spec.heads) {
+      const acc = await evaluate(engine, net, head, data.test, Number(v['batch-size'] ?? 200));
+      console.log(`${file}: head ${head}: test accuracy ${(100 * acc).toFixed(2)}% on ${data.test.n} images`);
+    }
+    net.dispose();
+  } finally {
+    engine.destroy();
+  }
+}
+
+/** Draws rows of [x_a | x_b | mask m_a | mixed] for pairs from the test set. */
+export async function visualizeCommand(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({ args: argv, options: { checkpoint: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, pairs: { type: 'string' }, seed: { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
+  if (!v.checkpoint) throw new ConfigError('--checkpoint RUN_DIR (or its state.json) is required: the output directory of an AutoMix training run');
+  const dir = v.checkpoint.endsWith('state.json') ? v.checkpoint.slice(0, -'state.json'.length) : v.checkpoint;
+  const st = loadRunState(dir);
+  if (!st) throw new CheckpointError(join(dir, 'state.json'), 'not found (is this an automix train --out directory?)');
+  const cfg = st.config as unknown as TrainConfig;
+  if (cfg.method !== 'automix') throw new ConfigError(`--checkpoint: the run in ${dir} used --method ${cfg.method}; masks exist only for automix`);
+  const { tensors } = decodeTensorFile(join(dir, st.checkpoint));
+  const data = await loadData(v.data ?? cfg.data, 0, 0);
+  const pairs = Math.min(Number(v.pairs ?? 8), data.test.n);
+  const engine = await createEngine();
+  try {
+    const spec: ModelSpec = { model: cfg.model, width: cfg.width, inChannels: data.test.c, imageSize: data.test.h, numClasses: data.test.numClasses, heads: ['head_mix', 'head_one'] };
+    const momentum = buildModel(engine, spec, 0, 'momentum');
+    const mk = new Map([...tensors].filter(([k]) => k.startsWith('momentum_encoder.')).map(([k, t]) => [k.slice('momentum_encoder.'.length), t]));
+    momentum.params.load(mk, st.checkpoint);
+    momentum.buffers.load(mk, st.checkpoint);
+    const mb = new MixBlock(engine, momentum.backbone.stageChannels[2]!, 0, { lamConcat: data.test.h > 64, upsampleMode: 'nearest' });
+    mb.params.load(tensors, st.checkpoint);
+    const { c: C, h: H, w: W } = data.test;
+    const rng = new Rng(Number(v.seed ?? 1));
+    const idx = Array.from({ length: pairs }, () => rng.int(data.test.n));
+    const perm = Int32Array.from({ length: pairs }, (_, i) => (i + 1) % pairs);
+    const x = new Float32Array(pairs * C * H * W);
+    idx.forEach((k, i) => {
+      for (let j = 0; j < C * H * W; j++) x[i * C * H * W + j] = data.test.images[k * C * H * W + j]! / 255;
+    });
+    const lam = 0.5;
+    const [mask, mixed] = await engine.asyncScope(async () => {
+      const xt = engine.tensor(x, [pairs, C, H, W]);
+      const pt = engine.tensor(perm, [pairs], { dtype: 'i32' });
+      // The eval-mode momentum encoder gives the stage-3 features.
+      momentum.setTraining(false);
+      const m = engine.noGrad(() => mb.mask(momentum.backbone.forward(xt, { stopAfter: 3 }), pt, lam, H));
+      const mixedT = engine.noGrad(() => maskedBlend(xt, m, pt));
+      return [await m.read(), await mixedT.read()];
+    });
+    // Grid: one row per pair, 4 tiles per row, 2-pixel gutters, scaled ×3.
+    const S = 3;
+    const tileW = W * S + 2;
+    const tileH = H * S + 2;
+    const width = tileW * 4;
+    const height = tileH * pairs;
+    const rgba = new Uint8Array(width * height * 4).fill(255);
+    const put = (tx: number, ty: number, get: (y: number, x: number, c: number) => number) => {
+      for (let y = 0; y < H * S; y++)
+        for (let xx = 0; xx < W * S; xx++)
+          for (let c = 0; c < 3; c++) {
+            const v2 = get(Math.floor(y / S), Math.floor(xx / S), C === 3 ? c : 0);
+            rgba[((ty * tileH + 1 + y) * width + tx * tileW + 1 + xx) * 4 + c] = Math.max(0, Math.min(255, Math.round(v2 * 255)));
+          }
+    };
+    for (let i = 0; i < pairs; i++) {
+      const img = (n: number) => (y: number, xx: number, c: number) => x[((n * C + c) * H + y) * W + xx]!;
+      put(0, i, img(i));
+      put(1, i, img(perm[i]!));
+      put(2, i, (y, xx) => 1 - mask[(i * H + y) * W + xx]!); // m_a: white where x is kept
+      put(3, i, (y, xx, c) => mixed[((i * C + c) * H + y) * W + xx]!);
+    }
+    const out = v.out ?? 'masks.png';
+    await writeFileAtomic(out, encodePng(rgba, width, height));
+    console.log(`wrote ${out}: ${pairs} pairs (x, partner, mask m_a = weight of x, mixed) at λ = ${lam}, from ${st.checkpoint}`);
+    momentum.dispose();
+    mb.params.dispose();
+  } finally {
+    engine.destroy();
+  }
+}

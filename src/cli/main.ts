@@ -1,0 +1,181 @@
+/**
+ * `automix` command line: train, eval, visualize. Bad flags and bad files end
+ * with one clear message and a non-zero exit status (stack trace only with
+ * --verbose).
+ */
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { createEngine } from '../index.js';
+import { ConfigError, DEFAULT_ALPHA, defaultConfig, METHODS, type Method, type TrainConfig, validateConfig } from '../train/config.js';
+import { train, type EpochRecord } from '../train/trainer.js';
+import { evalCommand, visualizeCommand } from './commands.js';
+
+const HELP = `automix — train image classifiers with AutoMix on WebGPU
+
+Usage:
+  automix train [--data fashion-mnist|fashion-mnist:DIR|cifar10:DIR|cifar100:DIR] [--model resnet18|resnext50|vit-tiny]
+                [--width W] [--method ${METHODS.join('|')}] [--epochs E] [--batch-size B] [--lr X]
+                [--min-lr X] [--alpha A] [--seed S] [--limit-train N] [--limit-test N] [--out DIR] [--resume]
+                [--json FILE] [--checkpoint-every N] [--keep-checkpoints K] [--on-nonfinite stop|skip] [--no-augment] [--verbose]
+  automix eval --checkpoint FILE [--data ...] [--limit-test N]
+  automix visualize --checkpoint RUN_DIR [--data ...] [--out masks.png] [--pairs N]
+
+Defaults: --data fashion-mnist --model resnet18 --width 0.25 --method automix --epochs 10 --batch-size 100
+          --lr 0.1 (cosine per epoch to --min-lr: 0.05 for automix, 0 otherwise) --seed 0 --out runs/latest`;
+
+const TRAIN_FLAGS = {
+  data: { type: 'string' },
+  model: { type: 'string' },
+  width: { type: 'string' },
+  method: { type: 'string' },
+  alpha: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  'min-lr': { type: 'string' },
+  momentum: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  seed: { type: 'string' },
+  'limit-train': { type: 'string' },
+  'limit-test': { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'boolean' },
+  json: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'keep-checkpoints': { type: 'string' },
+  'on-nonfinite': { type: 'string' },
+  'clip-grad': { type: 'string' },
+  'inject-nan-at-step': { type: 'string' },
+  'no-augment': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function num(flag: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`--${flag}: expected a number, got '${v}'`);
+  return n;
+}
+
+export function parseTrainArgs(argv: string[]): TrainConfig {
+  const { values: v } = parseArgs({ args: argv, options: TRAIN_FLAGS, strict: true, allowPositionals: false });
+  const method = (v.method ?? 'automix') as Method;
+  if (!(METHODS as readonly string[]).includes(method)) throw new ConfigError(`--method: unknown method '${method}' (choose ${METHODS.join(', ')})`);
+  const d = defaultConfig(method);
+  return validateConfig({
+    ...d,
+    data: v.data ?? d.data,
+    model: (v.model ?? d.model) as TrainConfig['model'],
+    width: num('width', v.width, d.width),
+    alpha: num('alpha', v.alpha, DEFAULT_ALPHA[method]),
+    epochs: num('epochs', v.epochs, d.epochs),
+    batchSize: num('batch-size', v['batch-size'], d.batchSize),
+    lr: num('lr', v.lr, d.lr),
+    minLr: num('min-lr', v['min-lr'], d.minLr),
+    momentum: num('momentum', v.momentum, d.momentum),
+    weightDecay: num('weight-decay', v['weight-decay'], d.weightDecay),
+    seed: num('seed', v.seed, d.seed),
+    limitTrain: num('limit-train', v['limit-train'], 0),
+    limitTest: num('limit-test', v['limit-test'], 0),
+    out: v.out ?? d.out,
+    resume: v.resume ?? false,
+    json: v.json ?? null,
+    checkpointEvery: num('checkpoint-every', v['checkpoint-every'], 0),
+    keepCheckpoints: num('keep-checkpoints', v['keep-checkpoints'], d.keepCheckpoints),
+    onNonFinite: (v['on-nonfinite'] ?? 'stop') as TrainConfig['onNonFinite'],
+    clipGrad: num('clip-grad', v['clip-grad'], 0),
+    injectNanAtStep: num('inject-nan-at-step', v['inject-nan-at-step'], -1),
+    augment: !v['no-augment'],
+    verbose: v.verbose ?? false,
+  });
+}
+
+function fmtEpoch(r: EpochRecord): string {
+  const terms = Object.entries(r.terms).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ');
+  const extra = r.mask_mean !== undefined ? `  mask ${r.mask_mean.toFixed(3)} vs λ ${r.lam_mean!.toFixed(3)}  ema ${r.ema_momentum!.toFixed(6)}` : '';
+  return `epoch ${r.epoch}: loss ${r.train_loss.toFixed(4)} (${terms})  test acc ${(100 * r.test_acc).toFixed(2)}%  ${r.seconds.toFixed(1)} s  ${r.images_per_s.toFixed(1)} img/s${extra}`;
+}
+
+async function trainCommand(argv: string[]): Promise<void> {
+  const cfg = parseTrainArgs(argv);
+  const engine = await createEngine();
+  const info = engine.info;
+  console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device || info.description}${info.isFallbackAdapter ? ' (software)' : ''}`);
+  console.log(`training ${cfg.model} (width ${cfg.width}) with ${cfg.method} on ${cfg.data}, ${cfg.epochs} epochs, batch ${cfg.batchSize}, seed ${cfg.seed} → ${cfg.out}`);
+  const tty = process.stdout.isTTY;
+  let bar: cliProgress.SingleBar | null = null;
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    console.error('\nstopping after this step (a checkpoint is written first; Ctrl-C again to abort)');
+  };
+  process.on('SIGINT', onSigint);
+  let lastPlain = 0;
+  try {
+    const r = await train(engine, cfg, {
+      log: (m) => console.log(m),
+      stopRequested: () => stop,
+      onStep: ({ epoch, index, steps, loss, imagesPerS }) => {
+        if (tty) {
+          if (!bar) {
+            bar = new cliProgress.SingleBar({ format: ' epoch {ep} [{bar}] {value}/{total} | loss {loss} | {ips} img/s | ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic);
+            bar.start(steps, 0, { ep: epoch + 1, loss: '-', ips: '-' });
+          }
+          bar.update(index + 1, { ep: epoch + 1, loss: loss.toFixed(4), ips: imagesPerS.toFixed(1) });
+        } else if (performance.now() - lastPlain > 10_000) {
+          lastPlain = performance.now();
+          console.log(`epoch ${epoch + 1} step ${index + 1}/${steps} loss ${loss.toFixed(4)} ${imagesPerS.toFixed(1)} img/s`);
+        }
+      },
+      onEpoch: (rec) => {
+        (bar as cliProgress.SingleBar | null)?.stop();
+        bar = null;
+        console.log(fmtEpoch(rec));
+      },
+    });
+    console.log(`final test accuracy ${(100 * r.final.test_acc).toFixed(2)}% (median of last ${Math.min(10, r.epochs.length)} epochs ${(100 * r.final.median_last10).toFixed(2)}%, ${r.final.head})`);
+  } finally {
+    (bar as cliProgress.SingleBar | null)?.stop();
+    process.off('SIGINT', onSigint);
+    engine.destroy();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const verbose = rest.includes('--verbose');
+  try {
+    switch (cmd) {
+      case 'train':
+        await trainCommand(rest);
+        return 0;
+      case 'eval':
+        await evalCommand(rest);
+        return 0;
+      case 'visualize':
+        await visualizeCommand(rest);
+        return 0;
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        console.log(HELP);
+        return cmd === undefined ? 2 : 0;
+      default:
+        console.error(`automix: unknown command '${cmd}' (use train, eval or visualize; automix --help)`);
+        return 2;
+    }
+  } catch (e) {
+    const err = e as Error;
+    console.error(`automix ${cmd}: ${err.name === 'Error' || err.name === 'TypeError' && !verbose ? '' : `${err.name}: `}${err.message}`);
+    if (verbose) console.error(err.stack);
+    return 1;
+  }
+}
+
+const isMain = process.argv[1] && /cli[\\/]main\.(ts|js)$/.test(process.argv[1]);
+if (isMain || process.argv[1]?.endsWith('automix.js') || process.argv[1]?.endsWith('automix')) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

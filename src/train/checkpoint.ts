@@ -1,0 +1,74 @@
+/**
+ * Checkpoints: every tensor of the run (online model, momentum model, Mix
+ * Block, optimiser state) in one safetensors file, and a small state.json
+ * pointing at it. Both are written atomically, the JSON last, so a run killed
+ * at any moment leaves state.json naming an intact checkpoint.
+ * `model.safetensors` holds just the online network under PyTorch's names.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { CheckpointError } from '../io/errors.js';
+import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface RunState {
+  version: 1;
+  checkpoint: string;
+  /** Epoch and batch index of the next step to run. */
+  epoch: number;
+  index: number;
+  step: number;
+  config: Record<string, unknown>;
+  epochs: unknown[];
+}
+
+export type TensorMap = Map<string, Float32Array>;
+
+/** Reads a set of GPU tensors to the host by name. */
+export async function readTensors(named: Record<string, Tensor>): Promise<TensorMap> {
+  const out: TensorMap = new Map();
+  for (const [k, t] of Object.entries(named)) out.set(k, await t.read());
+  return out;
+}
+
+export function encodeTensorMap(m: TensorMap, shapes: Map<string, readonly number[]>, metadata: Record<string, string>): Uint8Array {
+  const rec: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+  for (const [k, v] of m) rec[k] = { dtype: 'F32', shape: [...(shapes.get(k) ?? [v.length])], data: v };
+  return encodeSafetensors(rec, metadata);
+}
+
+export function decodeTensorFile(file: string): { tensors: TensorMap; metadata: Record<string, string> } {
+  if (!existsSync(file)) throw new CheckpointError(file, 'checkpoint file not found');
+  const d = decodeSafetensors(new Uint8Array(readFileSync(file)), file);
+  const tensors: TensorMap = new Map();
+  for (const [k, t] of Object.entries(d.tensors)) {
+    if (t.dtype !== 'F32') throw new CheckpointError(file, `tensor '${k}' has dtype ${t.dtype}; expected F32`);
+    tensors.set(k, t.data as Float32Array);
+  }
+  return { tensors, metadata: d.metadata ?? {} };
+}
+
+export async function saveCheckpoint(dir: string, step: number, bytes: Uint8Array, state: Omit<RunState, 'checkpoint' | 'version'>, keep: number): Promise<string> {
+  const name = `ckpt-${String(step).padStart(8, '0')}.safetensors`;
+  await writeFileAtomic(join(dir, name), bytes);
+  const full: RunState = { version: 1, checkpoint: name, ...state };
+  await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(full, null, 1));
+  // Keep the newest `keep` checkpoints; never the one state.json names.
+  const all = readdirSync(dir).filter((f) => /^ckpt-\d+\.safetensors$/.test(f)).sort();
+  for (const f of all.slice(0, Math.max(0, all.length - keep))) if (f !== name) rmSync(join(dir, f), { force: true });
+  return name;
+}
+
+export function loadRunState(dir: string): RunState | null {
+  const f = join(dir, 'state.json');
+  if (!existsSync(f)) return null;
+  let s: RunState;
+  try {
+    s = JSON.parse(readFileSync(f, 'utf8')) as RunState;
+  } catch (e) {
+    throw new CheckpointError(f, `not valid JSON (${(e as Error).message})`);
+  }
+  if (s.version !== 1 || typeof s.checkpoint !== 'string' || !Number.isInteger(s.step)) throw new CheckpointError(f, 'not an automix-webgpu run state');
+  return s;
+}

@@ -1,0 +1,336 @@
+/**
+ * The training loop shared by every method: data, model(s), SGD with a
+ * per-epoch cosine LR, the method's step, EMA for AutoMix, evaluation,
+ * checkpoints (periodic and per epoch, atomic), exact resume, and a JSON
+ * record of the run.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BatchLoader } from '../data/loader.js';
+import type { Engine } from '../engine.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { buildModel, type ModelSpec, type Network } from '../models/index.js';
+import { add } from '../ops/elementwise.js';
+import { SGD, automixMomentum, cosineLr, emaUpdate } from '../optim/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Rng } from '../util/rng.js';
+import type { TrainConfig } from './config.js';
+import { decodeTensorFile, encodeTensorMap, loadRunState, readTensors, saveCheckpoint, type TensorMap } from './checkpoint.js';
+import { loadData, type Datasets } from './data.js';
+import { MixBlock } from './mix-block.js';
+import { automixStep, baselineStep, type StepInput, type StepOutput, vanillaStep, type AutoMixState } from './steps.js';
+
+export interface EpochRecord {
+  epoch: number;
+  lr: number;
+  train_loss: number;
+  terms: Record<string, number>;
+  test_acc: number;
+  test_acc_heads: Record<string, number>;
+  seconds: number;
+  images_per_s: number;
+  mask_mean?: number;
+  lam_mean?: number;
+  ema_momentum?: number;
+}
+
+export interface TrainResult {
+  config: TrainConfig;
+  adapter: Engine['info'];
+  epochs: EpochRecord[];
+  final: { test_acc: number; median_last10: number; head: string };
+}
+
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+}
+
+export interface TrainHooks {
+  /** Called after every step with running numbers (progress display). */
+  onStep?: (info: { epoch: number; index: number; steps: number; loss: number; imagesPerS: number }) => void;
+  onEpoch?: (r: EpochRecord) => void;
+  log?: (msg: string) => void;
+  /** Set to request a clean stop (SIGINT): a checkpoint is written first. */
+  stopRequested?: () => boolean;
+}
+
+interface Run {
+  engine: Engine;
+  cfg: TrainConfig;
+  data: Datasets;
+  online: Network;
+  automix: AutoMixState | null;
+  sgd: SGD;
+}
+
+function modelSpec(cfg: TrainConfig, data: Datasets): ModelSpec {
+  return {
+    model: cfg.model,
+    width: cfg.width,
+    inChannels: data.train.c,
+    imageSize: data.train.h,
+    numClasses: data.train.numClasses,
+    heads: cfg.method === 'automix' ? ['head_mix', 'head_one'] : ['fc'],
+  };
+}
+
+function setup(engine: Engine, cfg: TrainConfig, data: Datasets): Run {
+  const spec = modelSpec(cfg, data);
+  const online = buildModel(engine, spec, cfg.seed, 'online');
+  let automix: AutoMixState | null = null;
+  const groups = [{ params: online.params, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay }];
+  if (cfg.method === 'automix') {
+    // Same spec and seed: f_k starts as an exact copy of f_q (spec §1).
+    const momentum = buildModel(engine, spec, cfg.seed, 'momentum');
+    momentum.params.setRequiresGrad(false);
+    const maskStage = 3;
+    const mixBlock = new MixBlock(engine, online.backbone.stageChannels[maskStage - 1]!, cfg.seed + 1, {
+      lamConcat: data.train.h > 64,
+      upsampleMode: 'nearest',
+    });
+    automix = { online, momentum, mixBlock, maskStage };
+    // One optimiser, the Mix Block in the same schedule as the backbone (CIFAR recipe).
+    groups.push({ params: mixBlock.params, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
+  }
+  return { engine, cfg, data, online, automix, sgd: new SGD(groups) };
+}
+
+/** Every tensor of the run state, by checkpoint name. */
+function stateTensors(run: Run): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  const add2 = (prefix: string, net: Network) => {
+    net.params.params.forEach((p, i) => (out[prefix + net.params.names[i]!] = p));
+    net.buffers.tensors.forEach((b, i) => (out[prefix + net.buffers.names[i]!] = b));
+  };
+  add2('', run.online);
+  if (run.automix) {
+    add2('momentum_encoder.', run.automix.momentum);
+    run.automix.mixBlock.params.params.forEach((p, i) => (out[run.automix!.mixBlock.params.names[i]!] = p));
+  }
+  for (const [k, v] of Object.entries(run.sgd.stateTensors())) out[`optimizer.${k}`] = v;
+  return out;
+}
+
+function loadState(run: Run, m: TensorMap, file: string): void {
+  const take = (prefix: string) => {
+    const sub = new Map<string, Float32Array>();
+    for (const [k, v] of m) if (k.startsWith(prefix)) sub.set(k.slice(prefix.length), v);
+    return sub;
+  };
+  const plain = new Map([...m].filter(([k]) => !k.startsWith('momentum_encoder.') && !k.startsWith('optimizer.') && !k.startsWith('mix_block.')));
+  run.online.params.load(plain, file);
+  run.online.buffers.load(plain, file);
+  if (run.automix) {
+    const mk = take('momentum_encoder.');
+    run.automix.momentum.params.load(mk, file);
+    run.automix.momentum.buffers.load(mk, file);
+    run.automix.mixBlock.params.load(m, file);
+  }
+  run.sgd.loadState(take('optimizer.'));
+}
+
+/** Writes the online network alone, under PyTorch's names (for torch / `automix eval`). */
+export async function saveModel(run: Run, file: string): Promise<void> {
+  const named: Record<string, Tensor> = {};
+  run.online.params.params.forEach((p, i) => (named[run.online.params.names[i]!] = p));
+  run.online.buffers.tensors.forEach((b, i) => (named[run.online.buffers.names[i]!] = b));
+  const m = await readTensors(named);
+  const shapes = new Map(Object.entries(named).map(([k, t]) => [k, t.shape]));
+  await writeFileAtomic(file, encodeTensorMap(m, shapes, { format: 'pt', automix_model: JSON.stringify(run.online.spec) }));
+}
+
+/** Top-1 accuracy of `net`'s head on the test set (eval-mode BN). */
+export async function evaluate(engine: Engine, net: Network, head: string, data: Datasets['test'], batchSize: number): Promise<number> {
+  const loader = new BatchLoader(data, { batchSize, shuffle: false });
+  net.setTraining(false);
+  let correct = 0;
+  try {
+    for await (const b of loader.batches(0)) {
+      const logits = await engine.asyncScope(async () =>
+        engine.noGrad(() => net.logits(engine.tensor(b.x.subarray(0, b.n * data.c * data.h * data.w), [b.n, data.c, data.h, data.w]), head)).read(),
+      );
+      const C = logits.length / b.n;
+      for (let i = 0; i < b.n; i++) {
+        let best = 0;
+        for (let c = 1; c < C; c++) if (logits[i * C + c]! > logits[i * C + best]!) best = c;
+        if (best === b.y[i]) correct++;
+      }
+    }
+  } finally {
+    net.setTraining(true);
+  }
+  return correct / data.n;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const log = hooks.log ?? (() => {});
+  const data = await loadData(cfg.data, cfg.limitTrain, cfg.limitTest);
+  mkdirSync(cfg.out, { recursive: true });
+  const run = setup(engine, cfg, data);
+  const { train: ds } = data;
+  const loader = new BatchLoader(ds, {
+    batchSize: cfg.batchSize,
+    seed: cfg.seed,
+    augment: cfg.augment ? { cropPadding: ds.h >= 32 ? 4 : 2, flip: true } : {},
+    dropLast: ds.n >= cfg.batchSize,
+  });
+  const perEpoch = loader.batchesPerEpoch;
+  const totalSteps = perEpoch * cfg.epochs;
+  let epoch0 = 0;
+  let index0 = 0;
+  let step = 0;
+  const history: EpochRecord[] = [];
+  if (cfg.resume) {
+    const st = loadRunState(cfg.out);
+    if (st) {
+      const { tensors } = decodeTensorFile(join(cfg.out, st.checkpoint));
+      loadState(run, tensors, st.checkpoint);
+      ({ epoch: epoch0, index: index0, step } = st);
+      history.push(...(st.epochs as EpochRecord[]));
+      log(`resumed from ${st.checkpoint}: epoch ${epoch0 + 1}, batch ${index0}, step ${step}`);
+    } else log(`--resume: no state.json in ${cfg.out}, starting fresh`);
+  }
+  const B = Math.min(cfg.batchSize, ds.n);
+  const xT = engine.empty([B, ds.c, ds.h, ds.w], 'f32', 'batch.x');
+  const yT = engine.empty([B], 'i32', 'batch.y');
+  const reportHead = run.automix ? 'head_one' : 'fc';
+
+  const checkpoint = async (nextEpoch: number, nextIndex: number) => {
+    const named = stateTensors(run);
+    const m = await readTensors(named);
+    const shapes = new Map(Object.entries(named).map(([k, t]) => [k, t.shape]));
+    const bytes = encodeTensorMap(m, shapes, { config: JSON.stringify(cfg), step: String(step) });
+    return saveCheckpoint(cfg.out, step, bytes, { epoch: nextEpoch, index: nextIndex, step, config: { ...cfg }, epochs: history }, cfg.keepCheckpoints);
+  };
+
+  try {
+    for (let epoch = epoch0; epoch < cfg.epochs; epoch++) {
+      const lr = cosineLr(epoch, cfg.epochs, cfg.lr, cfg.minLr);
+      run.sgd.setLr(0, lr);
+      if (run.automix) run.sgd.setLr(1, lr);
+      const t0 = performance.now();
+      const sums: Record<string, number> = {};
+      let lossSum = 0;
+      let seen = 0;
+      let steps = 0;
+      let maskSum = 0;
+      let lamSum = 0;
+      let emaM = 0;
+      for await (const batch of loader.batches(epoch, epoch === epoch0 ? index0 : 0)) {
+        if (batch.n !== B) continue;
+        let xData = batch.x;
+        if (step === cfg.injectNanAtStep) xData = new Float32Array(batch.x.length).fill(Number.NaN);
+        xT.write(xData);
+        yT.write(batch.y);
+        const rng = Rng.fromKeys(cfg.seed, step, 0x5eed);
+        const input: StepInput = { engine, x: xT, xHost: batch.x, y: yT, yHost: batch.y, rng, cfg };
+        // Run the step up to the losses, read them (4 floats), then decide.
+        const values = await engine.asyncScope(async () => {
+          run.online.params.zeroGrad();
+          run.automix?.mixBlock.params.zeroGrad();
+          const out: StepOutput = run.automix ? automixStep(run.automix, input) : cfg.method === 'none' ? vanillaStep(run.online, input) : baselineStep(run.online, input);
+          const names = Object.keys(out.terms);
+          let total = out.terms[names[0]!]!;
+          for (const n of names.slice(1)) total = add(total, out.terms[n]!);
+          total.backward();
+          const host: Record<string, number> = {};
+          for (const n of names) host[n] = await out.terms[n]!.item();
+          for (const [k, v] of Object.entries(out.stats)) host[`stat:${k}`] = typeof v === 'number' ? v : await v.item();
+          const bad = names.filter((n) => !Number.isFinite(host[n]!));
+          if (bad.length === 0) {
+            run.sgd.step();
+            if (run.automix) {
+              emaM = automixMomentum(step, totalSteps);
+              emaUpdate(run.automix.momentum.params, run.online.params, emaM);
+            }
+          }
+          return { host, bad, names };
+        });
+        if (values.bad.length) {
+          const msg = `non-finite loss at epoch ${epoch + 1}, step ${step}: ${values.bad.map((n) => `${n} = ${values.host[n]}`).join(', ')}`;
+          if (cfg.onNonFinite === 'stop') throw new NonFiniteLossError(`${msg}; stopping (the last checkpoint in ${cfg.out} is intact; use --on-nonfinite skip to skip such steps)`);
+          log(`${msg}; step skipped`);
+          step++;
+          continue;
+        }
+        let loss = 0;
+        for (const n of values.names) {
+          sums[n] = (sums[n] ?? 0) + values.host[n]!;
+          loss += values.host[n]!;
+        }
+        if (values.host['stat:mask_mean'] !== undefined) {
+          maskSum += 1 - values.host['stat:mask_mean']!; // mean of m_a, the weight of x
+          lamSum += values.host['stat:lam_mb']!;
+        }
+        lossSum += loss;
+        steps++;
+        seen += B;
+        step++;
+        hooks.onStep?.({ epoch, index: batch.index, steps: perEpoch, loss, imagesPerS: seen / ((performance.now() - t0) / 1000) });
+        if (cfg.checkpointEvery && step % cfg.checkpointEvery === 0) await checkpoint(epoch, batch.index + 1);
+        if (hooks.stopRequested?.()) {
+          await checkpoint(epoch, batch.index + 1);
+          throw new Error(`stopped on request after step ${step}; checkpoint written to ${cfg.out} (continue with --resume)`);
+        }
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const accHeads: Record<string, number> = {};
+      if (run.automix) {
+        accHeads['momentum.head_one'] = await evaluate(engine, run.automix.momentum, 'head_one', data.test, cfg.batchSize);
+        accHeads['online.head_one'] = await evaluate(engine, run.online, 'head_one', data.test, cfg.batchSize);
+      } else accHeads['online.fc'] = await evaluate(engine, run.online, 'fc', data.test, cfg.batchSize);
+      const testAcc = run.automix ? accHeads['momentum.head_one']! : accHeads['online.fc']!;
+      const rec: EpochRecord = {
+        epoch: epoch + 1,
+        lr,
+        train_loss: steps ? lossSum / steps : Number.NaN,
+        terms: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(steps, 1)])),
+        test_acc: testAcc,
+        test_acc_heads: accHeads,
+        seconds,
+        images_per_s: seen / seconds,
+      };
+      if (run.automix) {
+        rec.mask_mean = maskSum / Math.max(steps, 1);
+        rec.lam_mean = lamSum / Math.max(steps, 1);
+        rec.ema_momentum = emaM;
+      }
+      history.push(rec);
+      hooks.onEpoch?.(rec);
+      await checkpoint(epoch + 1, 0);
+      await saveModel(run, join(cfg.out, 'model.safetensors'));
+      if (cfg.json) await writeFileAtomic(cfg.json, JSON.stringify(result(engine, cfg, history, reportHead), null, 1));
+    }
+  } finally {
+    xT.dispose();
+    yT.dispose();
+    run.online.dispose();
+    run.automix?.momentum.dispose();
+    run.automix?.mixBlock.params.dispose();
+    run.sgd.dispose();
+  }
+  const r = result(engine, cfg, history, reportHead);
+  if (cfg.json) await writeFileAtomic(cfg.json, JSON.stringify(r, null, 1));
+  return r;
+}
+
+function result(engine: Engine, cfg: TrainConfig, history: EpochRecord[], head: string): TrainResult {
+  const accs = history.map((h) => h.test_acc);
+  return {
+    config: cfg,
+    adapter: engine.info,
+    epochs: history,
+    final: {
+      test_acc: accs.at(-1) ?? Number.NaN,
+      median_last10: accs.length ? median(accs.slice(-10)) : Number.NaN,
+      head: cfg.method === 'automix' ? `momentum network, ${head}` : `online network, ${head}`,
+    },
+  };
+}
+
