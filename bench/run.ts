@@ -1,0 +1,438 @@
+/**
+ * `npm run bench [-- options]`: calibrates the adapter (peak FMA throughput
+ * and memory bandwidth), runs every case of bench/cases.ts, optionally
+ * against TF.js on the same adapter (--vs tfjs), and prints a table
+ * (--json / --md write it to files). See docs/performance.md for the method.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { createEngine, type Engine, type Tensor } from '../src/index.js';
+import { ArgError, type BenchOptions, parseArgs, selected, USAGE } from './args.js';
+import { calibrate, type Peak } from './calibrate.js';
+import { type BenchCase, CASES, type CaseContext, type Fn, type Prepared, STEPS, type TfSide } from './cases.js';
+import { type Column, fmtDiff, fmtMs, fmtPct, fmtRate, fmtRatio, fmtSpread, renderMarkdown, renderTable } from './format.js';
+import { maxAbsDiff, repeatsFor, summarize } from './stats.js';
+import { initTf, type TfHarness } from './tfjs.js';
+import { makeTimer, type Timer, type TimingMethod } from './timing.js';
+
+type Status = 'ok' | 'not available yet' | 'skipped' | 'error' | 'mismatch';
+
+interface Spread {
+  min: number;
+  max: number;
+  q1: number;
+  q3: number;
+}
+
+interface VsResult {
+  median_ms: number;
+  spread_ms: Spread;
+  /** TF.js time / our time (> 1: ours is faster). */
+  speedup: number;
+  max_abs_diff: number;
+  max_abs_ref: number;
+  timing: TimingMethod;
+}
+
+interface Result {
+  kernel: string;
+  case: string;
+  status: Status;
+  note?: string;
+  median_ms?: number;
+  spread_ms?: Spread;
+  repeats?: number;
+  dispatches?: number;
+  gflops?: number;
+  gbps?: number;
+  peak_share?: number;
+  bound?: 'compute' | 'memory';
+  timing?: TimingMethod;
+  vs?: { 'tfjs-webgpu': VsResult | { error: string } };
+  /** Whole steps only. */
+  images_per_s?: number;
+}
+
+// Static import() calls (not a table of paths), so that bundlers can follow them.
+const MODULES: Record<string, () => Promise<unknown>> = {
+  ops: () => import('../src/ops/index.js'),
+  optim: () => import('../src/optim/index.js'),
+  nn: () => import('../src/nn/params.js'),
+  attention: () => import('../src/ops/attention.js'),
+};
+
+async function loadModules(): Promise<{ mods: Record<string, Record<string, unknown>>; errors: Record<string, string> }> {
+  const mods: Record<string, Record<string, unknown>> = {};
+  const errors: Record<string, string> = {};
+  for (const [k, load] of Object.entries(MODULES)) {
+    try {
+      mods[k] = (await load()) as Record<string, unknown>;
+    } catch (e) {
+      errors[k] = (e as Error).message.split('\n')[0]!;
+    }
+  }
+  return { mods, errors };
+}
+
+/** Resolves 'name', 'mod:name' or 'a|b' to an export, or null. */
+function resolve(mods: Record<string, Record<string, unknown>>, ref: string): Fn | null {
+  for (const alt of ref.split('|')) {
+    const [mod, name] = alt.includes(':') ? (alt.split(':') as [string, string]) : ['ops', alt];
+    const v = mods[mod]?.[name];
+    if (typeof v === 'function') return v as Fn;
+  }
+  return null;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+const asList = (v: Tensor | Tensor[]): Tensor[] => (Array.isArray(v) ? v : [v]);
+
+interface Budget {
+  warmups: number;
+  /** Time for the timed repeats of the next case (shrinks when the run is behind). */
+  caseMs: () => number;
+  min: number;
+  max: number;
+}
+
+async function runCase(c: BenchCase, ctx: CaseContext, prep: Prepared, timer: Timer, tfh: TfHarness | null, peak: Peak, o: BenchOptions, budget: Budget): Promise<Result> {
+  const base = { kernel: c.kernel, case: c.name, bound: c.bound };
+  const r = prep.ours;
+  const after = r.after ?? ((outs: Tensor[]) => outs.forEach((t) => t.dispose()));
+  const oursOnce = async (read: boolean) => {
+    r.before?.();
+    const t = await timer.timeDetailed(() => asList(r.run()));
+    const vals = read ? await Promise.all(t.value.map((x) => x.read())) : [];
+    after(t.value);
+    return { ms: t.ms, dispatches: t.dispatches, vals };
+  };
+  let tf: TfSide | null = null;
+  let tfError: string | null = null;
+  if (tfh && prep.tf) {
+    try {
+      tf = prep.tf(tfh.tf);
+    } catch (e) {
+      tfError = (e as Error).message;
+    }
+  }
+  try {
+    // First call: compiles pipelines, and gives the outputs for the check.
+    const first = await oursOnce(tf !== null);
+    let diff = { diff: NaN, scale: NaN };
+    let mismatch = false;
+    let tfFirstMs = 0;
+    if (tf) {
+      try {
+        const t0 = performance.now();
+        const theirs = await tfh!.values(tf.run);
+        tfFirstMs = performance.now() - t0;
+        if (theirs.length !== first.vals.length) {
+          diff = { diff: Infinity, scale: 0 };
+          tfError = `TF.js gave ${theirs.length} outputs, ours ${first.vals.length}`;
+        } else {
+          diff = { diff: 0, scale: 0 };
+          theirs.forEach((v, i) => {
+            const d = maxAbsDiff(first.vals[i]!, tf!.toOurs ? tf!.toOurs(v, i) : v);
+            diff = { diff: Number.isNaN(d.diff) || Number.isNaN(diff.diff) ? NaN : Math.max(diff.diff, d.diff), scale: Math.max(diff.scale, d.scale) };
+          });
+        }
+        const tol = prep.tol ?? 1e-3;
+        mismatch = !(diff.diff <= tol * diff.scale + 1e-6);
+      } catch (e) {
+        tfError = `TF.js failed: ${(e as Error).message.split('\n')[0]}`;
+        tf.dispose();
+        tf = null;
+      }
+    }
+    // Warm-up (the check call above was the first, compiling pipelines on
+    // both sides), then the per-call estimate that sizes the repeats. Calls
+    // of over a second get no second warm-up: they are long enough.
+    let est = first.ms;
+    let estTf = tfFirstMs; // wall clock, compile included: an upper bound
+    for (let w = 1; w < budget.warmups; w++) {
+      if (first.ms > 1000 || tfFirstMs > 1000) break;
+      est = (await oursOnce(false)).ms;
+      if (tf) estTf = await tfh!.time(tf.run);
+    }
+    // Slow pairs (> 2 s) get 3 repeats at least rather than 5; behind
+    // schedule, 2 (plus the check call) rather than overrun.
+    const caseMs = budget.caseMs();
+    const min = caseMs <= 0 ? 2 : est + estTf > 2000 ? Math.min(3, budget.min) : budget.min;
+    const reps = o.repeats ?? repeatsFor(est + estTf, caseMs, min, budget.max);
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    let dispatches = first.dispatches;
+    for (let i = 0; i < reps; i++) {
+      // Interleaved: a busy host slows both sides alike.
+      const t = await oursOnce(false);
+      ours.push(t.ms);
+      dispatches = t.dispatches;
+      if (tf) theirs.push(await tfh!.time(tf.run));
+    }
+    const s = summarize(ours);
+    const res: Result = {
+      ...base,
+      status: mismatch ? 'mismatch' : 'ok',
+      median_ms: s.median,
+      spread_ms: { min: s.min, max: s.max, q1: s.q1, q3: s.q3 },
+      repeats: reps,
+      timing: timer.method,
+    };
+    if (timer.method === 'timestamp-query') res.dispatches = dispatches;
+    if (prep.note) res.note = prep.note;
+    if (prep.flops) res.gflops = prep.flops / (s.median * 1e6);
+    if (prep.bytes) res.gbps = prep.bytes / (s.median * 1e6);
+    const share = c.bound === 'compute' ? (res.gflops ?? NaN) / peak.gflops : (res.gbps ?? NaN) / peak.gbps;
+    if (Number.isFinite(share)) res.peak_share = share;
+    if (tf) {
+      const st = summarize(theirs);
+      res.vs = {
+        'tfjs-webgpu': {
+          median_ms: st.median,
+          spread_ms: { min: st.min, max: st.max, q1: st.q1, q3: st.q3 },
+          speedup: st.median / s.median,
+          max_abs_diff: diff.diff,
+          max_abs_ref: diff.scale,
+          timing: tfh!.method,
+        },
+      };
+      if (mismatch) res.note = `${prep.note ? `${prep.note}; ` : ''}differs from TF.js: max |Δ| ${fmtDiff(diff.diff)} (max |value| ${fmtDiff(diff.scale)})`;
+    } else if (tfh) {
+      res.vs = { 'tfjs-webgpu': { error: tfError ?? 'no TF.js equivalent in the registry' } };
+      if (tfError) res.note = `${prep.note ? `${prep.note}; ` : ''}${tfError}`;
+    }
+    return res;
+  } finally {
+    tf?.dispose();
+  }
+}
+
+async function runSteps(engine: Engine, o: BenchOptions): Promise<Result[]> {
+  const out: Result[] = [];
+  for (const s of STEPS) {
+    if (!selected(o.filter, 'step', s.name)) continue;
+    const base = { kernel: 'training step', case: s.name };
+    if (!s.make) {
+      out.push({ ...base, status: 'not available yet' });
+      continue;
+    }
+    log(`[step] ${s.name}`);
+    try {
+      const sb = await s.make(engine);
+      const once = async () => {
+        const t0 = performance.now();
+        await sb.step();
+        await engine.sync();
+        return performance.now() - t0;
+      };
+      await once();
+      const est = await once();
+      const reps = o.repeats ?? repeatsFor(est, o.quick ? 2000 : 8000, 3, o.quick ? 5 : 20);
+      const ms: number[] = [];
+      for (let i = 0; i < reps; i++) ms.push(await once());
+      sb.dispose?.();
+      const st = summarize(ms);
+      out.push({
+        ...base,
+        status: 'ok',
+        median_ms: st.median,
+        spread_ms: { min: st.min, max: st.max, q1: st.q1, q3: st.q3 },
+        repeats: reps,
+        timing: 'wall-clock',
+        images_per_s: (sb.imagesPerStep * 1000) / st.median,
+      });
+    } catch (e) {
+      out.push({ ...base, status: 'error', note: (e as Error).message.split('\n')[0] });
+    }
+  }
+  return out;
+}
+
+function table(results: Result[], peak: Peak, vs: boolean): { columns: Column[]; rows: (string[] | string)[] } {
+  const columns: Column[] = [
+    { header: 'kernel' },
+    { header: 'case' },
+    { header: 'median ms', align: 'right' },
+    { header: 'min–max ms', align: 'right' },
+    { header: 'n', align: 'right' },
+    { header: 'rate', align: 'right' },
+    { header: 'of peak', align: 'right' },
+  ];
+  if (vs) columns.push({ header: 'TF.js ms', align: 'right' }, { header: 'speed-up', align: 'right' }, { header: 'max |Δ|', align: 'right' });
+  columns.push({ header: 'note' });
+  const rows: (string[] | string)[] = [];
+  for (const r of results) {
+    if (r.status !== 'ok' && r.status !== 'mismatch') {
+      const row = [r.kernel, r.case, '', '', '', '', ''];
+      if (vs) row.push('', '', '');
+      row.push(r.status === 'error' ? `ERROR: ${r.note}` : r.note ? `${r.status}: ${r.note}` : r.status);
+      rows.push(row);
+      continue;
+    }
+    let rate = '—';
+    if (r.images_per_s !== undefined) rate = `${fmtRate(r.images_per_s)} img/s`;
+    else if (r.bound === 'compute' && r.gflops !== undefined) rate = `${fmtRate(r.gflops)} GFLOP/s`;
+    else if (r.gbps !== undefined) rate = `${fmtRate(r.gbps)} GB/s`;
+    else if (r.gflops !== undefined) rate = `${fmtRate(r.gflops)} GFLOP/s`;
+    const row = [r.kernel, r.case, fmtMs(r.median_ms), fmtSpread(r.spread_ms!.min, r.spread_ms!.max), String(r.repeats ?? ''), rate, fmtPct(r.peak_share)];
+    if (vs) {
+      const v = r.vs?.['tfjs-webgpu'];
+      if (v && 'median_ms' in v) row.push(fmtMs(v.median_ms), fmtRatio(v.speedup), fmtDiff(v.max_abs_diff));
+      else row.push('—', '—', '—');
+    }
+    const notes: string[] = [];
+    if (r.status === 'mismatch') notes.push(`MISMATCH: ${r.note}`);
+    else if (r.note) notes.push(r.note);
+    if (r.dispatches !== undefined && r.dispatches !== 1) notes.push(`${r.dispatches} dispatches`);
+    row.push(notes.join('; '));
+    rows.push(row);
+  }
+  void peak;
+  return { columns, rows };
+}
+
+async function main(): Promise<number> {
+  let o: BenchOptions;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof ArgError) {
+      log(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  if (o.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const started = performance.now();
+  const load0 = loadavg()[0]!;
+  // Both our engine and TF.js ask Dawn for the high-performance adapter.
+  const engine = await createEngine({ powerPreference: 'high-performance' });
+  const info = engine.info;
+  const software = info.isFallbackAdapter;
+  const adapterString = `${info.vendor} / ${info.architecture} / ${info.device || '-'} / ${info.description}`;
+  console.log(`adapter: ${adapterString}${software ? ' (software)' : ''}`);
+  console.log(`features: ${[...engine.features].sort().join(', ')}`);
+  console.log(`host: ${cpus().length} CPUs, load average ${load0.toFixed(2)} at start${load0 > cpus().length * 0.5 ? ' — the host is busy: timings will be noisy' : ''}`);
+
+  let tfh: TfHarness | null = null;
+  if (o.vs === 'tfjs') {
+    tfh = await initTf(info, o.wall);
+    console.log(`TF.js ${tfh.version}, backend ${tfh.tf.getBackend()} on ${tfh.adapter}; timing: ${tfh.method === 'timestamp-query' ? 'tf.time() kernelMs (timestamp queries)' : 'wall clock + queue drain'}`);
+  }
+  // Both sides must be timed the same way.
+  const timer = makeTimer(engine, o.wall || (tfh !== null && tfh.method === 'wall-clock'));
+  console.log(`timing: ${timer.method === 'timestamp-query' ? 'GPU timestamp queries, summed over the dispatches of one op call' : 'wall clock around the call and engine.sync()'}`);
+
+  log('calibrating…');
+  const peak = await calibrate(engine, timer, { quick: o.quick, software });
+  console.log(`peak: ${fmtRate(peak.gflops)} GFLOP/s f32 FMA (${peak.detail.fma}), ${fmtRate(peak.gbps)} GB/s copy (${peak.detail.copy})`);
+
+  const { mods, errors } = await loadModules();
+  for (const [k, msg] of Object.entries(errors)) log(`note: module ${k} did not load: ${msg}`);
+  const ctx: CaseContext = {
+    engine,
+    software,
+    full: o.full,
+    fn(ref) {
+      const f = resolve(mods, ref);
+      if (!f) throw new Error(`${ref} is not exported`);
+      return f;
+    },
+    has: (ref) => resolve(mods, ref) !== null,
+  };
+  const cases = CASES.filter((c) => selected(o.filter, c.kernel, c.name));
+  // Repeats fill a per-case time budget; the whole run aims at TARGET_S
+  // (lavapipe with --vs tfjs must stay under 10 minutes), so when slow cases
+  // have eaten into it the later ones get fewer repeats (never below min).
+  const TARGET_S = o.quick ? 240 : 480;
+  let left = cases.length;
+  const perCase = o.quick ? 500 : 1500;
+  const budget: Budget = {
+    warmups: 2,
+    caseMs: () => Math.min(perCase, Math.max(0, (TARGET_S * 1000 - (performance.now() - started)) / Math.max(1, left)) * 0.5),
+    min: o.quick ? 3 : 5,
+    max: o.quick ? 5 : 15,
+  };
+  const results: Result[] = [];
+  let i = 0;
+  for (const c of cases) {
+    i++;
+    left = cases.length - i + 1;
+    const base = { kernel: c.kernel, case: c.name, bound: c.bound };
+    const missing = c.needs.filter((n) => !resolve(mods, n));
+    if (missing.length) {
+      results.push({ ...base, status: 'not available yet', note: `needs ${missing.join(', ')}` });
+      continue;
+    }
+    const why = c.skip?.(ctx);
+    if (why) {
+      results.push({ ...base, status: 'skipped', note: why });
+      continue;
+    }
+    log(`[${i}/${cases.length}] ${c.kernel} ${c.name}`);
+    let prep: Prepared | null = null;
+    try {
+      prep = c.prepare(ctx);
+      results.push(await runCase(c, ctx, prep, timer, tfh, peak, o, budget));
+    } catch (e) {
+      results.push({ ...base, status: 'error', note: (e as Error).message.split('\n')[0] });
+      // Leave profiling mode / drop half-recorded work before the next case.
+      await engine.stopProfiling().catch(() => []);
+    } finally {
+      try {
+        prep?.dispose();
+        await engine.sync();
+      } catch (e) {
+        log(`cleanup of ${c.kernel} ${c.name} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+  results.push(...(await runSteps(engine, o)));
+
+  const { columns, rows } = table(results, peak, tfh !== null);
+  console.log('');
+  console.log(renderTable(columns, rows));
+  const load1 = loadavg()[0]!;
+  const wallS = (performance.now() - started) / 1000;
+  console.log(`\n${results.filter((r) => r.status === 'ok').length} cases ran, ${results.filter((r) => r.status === 'not available yet').length} not available yet, ${results.filter((r) => r.status === 'skipped').length} skipped; ${wallS.toFixed(0)} s; load average ${load1.toFixed(2)} at the end`);
+  console.log('speed-up = TF.js time / our time (> 1: ours is faster); of peak = rate / calibrated peak (GFLOP/s for compute-bound cases, GB/s for memory-bound ones)');
+
+  const date = new Date().toISOString();
+  if (o.json) {
+    const doc = {
+      adapter: { ...info, string: adapterString, features: [...engine.features].sort() },
+      date,
+      host: { cpus: cpus().length, loadavg_start: load0, loadavg_end: load1, node: process.version },
+      peak: { gflops: peak.gflops, gbps: peak.gbps, detail: peak.detail },
+      timing: timer.method,
+      ...(tfh ? { tfjs: { version: tfh.version, adapter: tfh.adapter, timing: tfh.method } } : {}),
+      options: o,
+      results,
+    };
+    writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
+    log(`wrote ${o.json}`);
+  }
+  if (o.markdown) {
+    const head = `Adapter: ${adapterString}. Date: ${date.slice(0, 10)}. Peak: ${fmtRate(peak.gflops)} GFLOP/s, ${fmtRate(peak.gbps)} GB/s. Timing: ${timer.method}.\n\n`;
+    writeFileSync(o.markdown, `${head}${renderMarkdown(columns, rows)}\n`);
+    log(`wrote ${o.markdown}`);
+  }
+  engine.destroy();
+  const bad = results.filter((r) => r.status === 'mismatch' || r.status === 'error');
+  if (bad.length) log(`${bad.length} case(s) failed: ${bad.map((r) => `${r.kernel} ${r.case} (${r.status})`).join(', ')}`);
+  return bad.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exit(1);
+  },
+);

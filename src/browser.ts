@@ -1,0 +1,19 @@
+/**
+ * automix-webgpu in the browser: WebGPU from `navigator.gpu`, WGSL bundled
+ * into the JavaScript (src/kernels/sources-browser.ts). Same public API as
+ * the Node entry (src/index.ts); selected by the "browser" export condition.
+ *
+ *   import { createEngine, ops } from 'automix-webgpu';
+ *   const engine = await createEngine(); // throws NoAdapterError with the reason when WebGPU is unavailable
+ */
+import { browserGpu, browserNoAdapterHelp } from './device/gpu-browser.js';
+import { createEngineWith, type Engine, type EngineOptions } from './engine.js';
+import { browserKernelSources } from './kernels/sources-browser.js';
+
+export * from './api.js';
+
+/** Acquires a WebGPU adapter and device from the browser and returns a ready engine. */
+export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
+  const gpu = opts.gpu ?? (await browserGpu());
+  return createEngineWith(gpu, 'browser', browserKernelSources, browserNoAdapterHelp, opts);
+}

@@ -1,0 +1,285 @@
+/**
+ * 2-D convolution (kernels/conv2d.wgsl), PyTorch semantics and layouts:
+ * x [N, C, H, W], w [O, C/groups, KH, KW], bias [O] → y [N, O, Ho, Wo].
+ * Any kernel size, stride, padding, dilation and groups (depthwise included).
+ *
+ * Each pass re-lays its operands (shift_pad, weight_layout) so the conv
+ * kernels read only aligned vec4s without bounds checks; see the WGSL header.
+ * The backward rule computes only the gradients whose inputs require them.
+ */
+import { record } from '../autograd/record.js';
+import type { GraphNode } from '../autograd/graph.js';
+import { ShapeError } from '../device/errors.js';
+import type { Engine } from '../engine.js';
+import { fmtShape, type Tensor } from '../tensor/tensor.js';
+import { assertF32, sameEngine } from './launch.js';
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+  groups?: number;
+}
+
+/** Resolved geometry of one convolution. */
+export interface Conv2dShape {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  KH: number;
+  KW: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  groups: number;
+  Ho: number;
+  Wo: number;
+}
+
+const WG = 64; // the WGSL's default WG override
+
+function pair(op: string, name: string, v: number | [number, number] | undefined, dflt: number, min: number): [number, number] {
+  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (p.length !== 2 || !p.every((d) => Number.isInteger(d) && d >= min)) {
+    throw new ShapeError(`${op}: ${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+/** Validates shapes and options; throws ShapeError naming the op and the shapes. */
+export function conv2dShape(xShape: readonly number[], wShape: readonly number[], o: Conv2dOptions = {}, op = 'conv2d'): Conv2dShape {
+  if (xShape.length !== 4) throw new ShapeError(`${op}: input must be 4-D [N, C, H, W], got ${fmtShape(xShape)}`);
+  if (wShape.length !== 4) throw new ShapeError(`${op}: weight must be 4-D [O, C/groups, KH, KW], got ${fmtShape(wShape)}`);
+  const [N, C, H, W] = xShape as [number, number, number, number];
+  const [O, Cw, KH, KW] = wShape as [number, number, number, number];
+  const groups = o.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new ShapeError(`${op}: groups must be a positive integer, got ${groups}`);
+  const [sh, sw] = pair(op, 'stride', o.stride, 1, 1);
+  const [ph, pw] = pair(op, 'padding', o.padding, 0, 0);
+  const [dh, dw] = pair(op, 'dilation', o.dilation, 1, 1);
+  if (C % groups !== 0) throw new ShapeError(`${op}: groups (${groups}) does not divide the input channels (${C}) of input ${fmtShape(xShape)}`);
+  if (O % groups !== 0) throw new ShapeError(`${op}: groups (${groups}) does not divide the output channels (${O}) of weight ${fmtShape(wShape)}`);
+  if (Cw * groups !== C) {
+    throw new ShapeError(
+      `${op}: channel mismatch: input ${fmtShape(xShape)} has ${C} channels but weight ${fmtShape(wShape)} with groups=${groups} expects ${Cw * groups}`,
+    );
+  }
+  if (KH < 1 || KW < 1) throw new ShapeError(`${op}: empty kernel in weight ${fmtShape(wShape)}`);
+  const effH = dh * (KH - 1) + 1;
+  const effW = dw * (KW - 1) + 1;
+  if (effH > H + 2 * ph || effW > W + 2 * pw) {
+    throw new ShapeError(
+      `${op}: kernel ${KH}×${KW} (dilation ${dh}×${dw}, extent ${effH}×${effW}) is larger than the padded input ${H + 2 * ph}×${W + 2 * pw} (input ${fmtShape(xShape)}, padding ${ph}×${pw})`,
+    );
+  }
+  const Ho = Math.floor((H + 2 * ph - effH) / sh) + 1;
+  const Wo = Math.floor((W + 2 * pw - effW) / sw) + 1;
+  return { N, C, H, W, O, KH, KW, sh, sw, ph, pw, dh, dw, groups, Ho, Wo };
+}
+
+const ceil4 = (n: number) => Math.ceil(n / 4);
+const round8 = (n: number) => Math.ceil(n / 8) * 8;
+
+interface ShiftSpec {
+  N: number;
+  Ct: number;
+  Hs: number;
+  Ws: number;
+  R: number;
+  Q8: number;
+  KW: number;
+  sw: number;
+  dw: number;
+  up_y: number;
+  up_x: number;
+  off_y: number;
+  off_x: number;
+}
+
+/** xs[kx][n][c][r][q] = V(r, q·sw + kx·dw), see kernels/conv2d.wgsl. */
+function shiftPad(engine: Engine, src: Tensor, s: ShiftSpec): Tensor {
+  const planes = s.KW * s.N * s.Ct;
+  const xs = engine.empty([s.KW, s.N, s.Ct, s.R, s.Q8], 'f32', 'conv2d.xs');
+  if (planes * s.R * s.Q8 > 0) {
+    const y = Math.min(planes, 65535);
+    engine.run('conv2d', 'shift_pad', { bind: { src, dst: xs }, params: { ...s, total: planes }, workgroups: [Math.ceil((s.R * s.Q8) / WG), y, Math.ceil(planes / y)] });
+  }
+  return xs;
+}
+
+/** wt[g][c][ky][kx][o4] (outer = output channels of this pass, padded to 4). */
+function weightLayout(engine: Engine, w: Tensor, groups: number, inner: number, outer: number, KH: number, KW: number, flip: boolean): Tensor {
+  const OQ = ceil4(outer);
+  const total = groups * inner * KH * KW * OQ * 4;
+  const wt = engine.empty([total], 'f32', 'conv2d.wt');
+  engine.run('conv2d', 'weight_layout', {
+    bind: { src: w, dst: wt },
+    params: { groups, Cg: inner, Og: outer, OQ, KH, KW, total },
+    constants: { FLIP: flip ? 1 : 0 },
+    workgroups: Math.ceil(total / WG),
+  });
+  return wt;
+}
+
+interface CoreSpec {
+  entry: 'conv2d_fwd' | 'conv2d_bwd_input';
+  xs: Tensor;
+  wt: Tensor;
+  bias: Tensor | null;
+  out: Tensor;
+  N: number;
+  Ct: number;
+  R: number;
+  Q8: number;
+  KH: number;
+  KW: number;
+  groups: number;
+  Cg: number;
+  Og: number;
+  Ot: number;
+  Ho: number;
+  Wo: number;
+  sh: number;
+  dh: number;
+}
+
+function convCore(engine: Engine, s: CoreSpec): void {
+  const OQ = ceil4(s.Og);
+  const total = s.N * s.groups * s.Ho * (s.Q8 / 8) * OQ;
+  if (total === 0) return;
+  engine.run('conv2d', s.entry, {
+    bind: { xs4: s.xs, wt: s.wt, bias: s.bias ?? engine.placeholder(), dst: s.out },
+    params: {
+      N: s.N, Ct: s.Ct, R: s.R, Q8: s.Q8, KH: s.KH, KW: s.KW, groups: s.groups, Cg: s.Cg, Og: s.Og, OQ, Ot: s.Ot,
+      Ho: s.Ho, Wo: s.Wo, sh: s.sh, dh: s.dh, total,
+    },
+    constants: { HAS_BIAS: s.bias ? 1 : 0 },
+    workgroups: Math.ceil(total / WG),
+  });
+}
+
+function fill0(engine: Engine, t: Tensor): Tensor {
+  if (t.size) engine.run('elementwise', 'fill', { bind: { out: t }, params: { n: t.size, alpha: 0 }, workgroups: Math.ceil(t.size / 256) });
+  return t;
+}
+
+/** The forward launcher (no autograd): y = conv2d(x, w) + bias. */
+export function conv2dForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, o: Conv2dOptions = {}): Tensor {
+  assertF32('conv2d', x, w, ...(bias ? [bias] : []));
+  const engine = sameEngine('conv2d', x, w, ...(bias ? [bias] : []));
+  const g = conv2dShape(x.shape, w.shape, o);
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== g.O)) {
+    throw new ShapeError(`conv2d: bias must have shape [${g.O}] for weight ${fmtShape(w.shape)}, got ${fmtShape(bias.shape)}`);
+  }
+  const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
+  if (y.size === 0) return y;
+  const Cg = g.C / g.groups;
+  const Og = g.O / g.groups;
+  const R = (g.Ho - 1) * g.sh + (g.KH - 1) * g.dh + 1;
+  const Q8 = round8(g.Wo);
+  const xs = shiftPad(engine, x, { N: g.N, Ct: g.C, Hs: g.H, Ws: g.W, R, Q8, KW: g.KW, sw: g.sw, dw: g.dw, up_y: 1, up_x: 1, off_y: g.ph, off_x: g.pw });
+  const wt = weightLayout(engine, w, g.groups, Cg, Og, g.KH, g.KW, false);
+  convCore(engine, { entry: 'conv2d_fwd', xs, wt, bias, out: y, N: g.N, Ct: g.C, R, Q8, KH: g.KH, KW: g.KW, groups: g.groups, Cg, Og, Ot: g.O, Ho: g.Ho, Wo: g.Wo, sh: g.sh, dh: g.dh });
+  xs.dispose();
+  wt.dispose();
+  return y;
+}
+
+/** dx = ∂(Σ dy ⊙ conv2d(x, w))/∂x for an input of shape xShape (a transposed convolution). */
+export function conv2dGradInputRaw(dy: Tensor, w: Tensor, xShape: readonly number[], o: Conv2dOptions = {}): Tensor {
+  assertF32('conv2d backward (input)', dy, w);
+  const engine = sameEngine('conv2d backward (input)', dy, w);
+  const g = conv2dShape(xShape, w.shape, o, 'conv2d backward (input)');
+  checkDy(dy, g);
+  const dx = engine.empty([g.N, g.C, g.H, g.W]);
+  if (dx.size === 0) return dx;
+  const Cg = g.C / g.groups;
+  const Og = g.O / g.groups;
+  const R = g.H + g.dh * (g.KH - 1);
+  const Q8 = round8(g.W);
+  const xs = shiftPad(engine, dy, {
+    N: g.N, Ct: g.O, Hs: g.Ho, Ws: g.Wo, R, Q8, KW: g.KW, sw: 1, dw: g.dw, up_y: g.sh, up_x: g.sw,
+    off_y: g.dh * (g.KH - 1) - g.ph, off_x: g.dw * (g.KW - 1) - g.pw,
+  });
+  const wt = weightLayout(engine, w, g.groups, Og, Cg, g.KH, g.KW, true);
+  convCore(engine, { entry: 'conv2d_bwd_input', xs, wt, bias: null, out: dx, N: g.N, Ct: g.O, R, Q8, KH: g.KH, KW: g.KW, groups: g.groups, Cg: Og, Og: Cg, Ot: g.C, Ho: g.H, Wo: g.W, sh: 1, dh: g.dh });
+  xs.dispose();
+  wt.dispose();
+  return dx;
+}
+
+/** dW = ∂(Σ dy ⊙ conv2d(x, w))/∂w for a weight of shape wShape. */
+export function conv2dGradWeightRaw(x: Tensor, dy: Tensor, wShape: readonly number[], o: Conv2dOptions = {}): Tensor {
+  assertF32('conv2d backward (weight)', x, dy);
+  const engine = sameEngine('conv2d backward (weight)', x, dy);
+  const g = conv2dShape(x.shape, wShape, o, 'conv2d backward (weight)');
+  checkDy(dy, g);
+  const dw = engine.empty([...wShape]);
+  if (dw.size === 0) return dw;
+  if (dy.size === 0 || x.size === 0) return fill0(engine, dw);
+  const Cg = g.C / g.groups;
+  const Og = g.O / g.groups;
+  const R = (g.Ho - 1) * g.sh + (g.KH - 1) * g.dh + 1;
+  const Q8 = round8(g.Wo);
+  const xs = shiftPad(engine, x, { N: g.N, Ct: g.C, Hs: g.H, Ws: g.W, R, Q8, KW: g.KW, sw: g.sw, dw: g.dw, up_y: 1, up_x: 1, off_y: g.ph, off_x: g.pw });
+  const dyp = shiftPad(engine, dy, { N: g.N, Ct: g.O, Hs: g.Ho, Ws: g.Wo, R: g.Ho, Q8, KW: 1, sw: 1, dw: 0, up_y: 1, up_x: 1, off_y: 0, off_x: 0 });
+  const OQ = ceil4(Og);
+  const JQ = ceil4(Cg * g.KH * g.KW);
+  const total = g.groups * OQ * JQ;
+  engine.run('conv2d', 'conv2d_bwd_weight', {
+    bind: { dy4: dyp, xs4: xs, dst: dw },
+    params: { N: g.N, Ct: g.C, R, Q8, KH: g.KH, KW: g.KW, groups: g.groups, Cg, Og, OQ, Ot: g.O, Ho: g.Ho, sh: g.sh, dh: g.dh, JQ, total },
+    workgroups: Math.ceil(total / WG),
+  });
+  xs.dispose();
+  dyp.dispose();
+  return dw;
+}
+
+/** dbias[o] = Σ_{n, y, x} dy[n, o, y, x]. */
+export function conv2dGradBiasRaw(dy: Tensor): Tensor {
+  assertF32('conv2d backward (bias)', dy);
+  if (dy.ndim !== 4) throw new ShapeError(`conv2d backward (bias): dy must be 4-D, got ${fmtShape(dy.shape)}`);
+  const [N, O, Ho, Wo] = dy.shape as [number, number, number, number];
+  const db = dy.engine.empty([O]);
+  if (O === 0) return db;
+  dy.engine.run('conv2d', 'conv2d_bwd_bias', { bind: { src: dy, dst: db }, params: { N, Ot: O, HWo: Ho * Wo }, workgroups: O });
+  return db;
+}
+
+function checkDy(dy: Tensor, g: Conv2dShape): void {
+  const want = [g.N, g.O, g.Ho, g.Wo];
+  if (dy.ndim !== 4 || dy.shape.some((d, i) => d !== want[i])) {
+    throw new ShapeError(`conv2d backward: output gradient ${fmtShape(dy.shape)} does not match the output shape ${fmtShape(want)}`);
+  }
+}
+
+/**
+ * conv2d(x, w, bias, {stride, padding, dilation, groups}) as torch.nn.functional.conv2d.
+ * x [N, C, H, W], w [O, C/groups, KH, KW], bias [O] or null → [N, O, Ho, Wo].
+ */
+export function conv2d(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  o: { stride?: number | [number, number]; padding?: number | [number, number]; dilation?: number | [number, number]; groups?: number } = {},
+): Tensor {
+  const y = conv2dForwardRaw(x, w, bias, o);
+  const opts: Conv2dOptions = { stride: o.stride, padding: o.padding, dilation: o.dilation, groups: o.groups };
+  return record(y, 'conv2d', [x, w, bias], [x, w], { opts, xShape: x.shape, wShape: w.shape });
+}
+
+export function conv2dBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
+  const { opts, xShape, wShape } = node.attrs as { opts: Conv2dOptions; xShape: number[]; wShape: number[] };
+  const [x, w] = node.saved as [Tensor, Tensor];
+  const [xIn, wIn, bIn] = node.inputs;
+  const dx = xIn?.requiresGrad ? conv2dGradInputRaw(g, w, xShape, opts) : null;
+  const dw = wIn?.requiresGrad ? conv2dGradWeightRaw(x, g, wShape, opts) : null;
+  const db = bIn?.requiresGrad ? conv2dGradBiasRaw(g) : null;
+  return [dx, dw, db];
+}

@@ -1,0 +1,113 @@
+/**
+ * LayerNorm over the last axis (kernels/layernorm.wgsl) and its backward rule.
+ * y = (x − mean)/sqrt(var + eps)·weight + bias, biased variance, as PyTorch.
+ */
+import { record } from '../autograd/record.js';
+import type { GraphNode } from '../autograd/graph.js';
+import { LimitError, ShapeError } from '../device/errors.js';
+import { fmtShape, type Tensor } from '../tensor/tensor.js';
+import { assertF32, sameEngine } from './launch.js';
+
+/** Rows summed per thread in the first stage of the weight/bias gradient. */
+const ROWS = 64;
+const PWG = 64;
+
+/** Workgroup size for one row of D elements (a power of two, 64..256). */
+function rowWG(D: number): number {
+  return D >= 1024 ? 256 : D >= 256 ? 128 : 64;
+}
+
+function dims(x: Tensor): { R: number; D: number } {
+  const D = x.shape[x.ndim - 1]!;
+  return { R: D === 0 ? 0 : x.size / D, D };
+}
+
+/** Forward launcher: returns y and the [2, R] (mean, rstd) statistics. */
+export function layerNormRaw(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): { y: Tensor; stats: Tensor } {
+  const e = x.engine;
+  const { R, D } = dims(x);
+  const y = e.empty(x.shape);
+  const stats = e.empty([2, R]);
+  if (R === 0) return { y, stats };
+  const WG = rowWG(D);
+  e.run('layernorm', 'ln_fwd', {
+    bind: { x, weight: weight ?? e.placeholder(), bias: bias ?? e.placeholder(), stats, out: y },
+    params: { R, D, eps },
+    constants: { WG, HAS_WEIGHT: weight ? 1 : 0, HAS_BIAS: bias ? 1 : 0 },
+    workgroups: R,
+  });
+  return { y, stats };
+}
+
+/** LayerNorm over the last axis; weight and bias ([D]) may be null. */
+export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+  const ts = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  assertF32('layerNorm', ...ts);
+  sameEngine('layerNorm', ...ts);
+  if (x.ndim < 1) throw new ShapeError(`layerNorm: input must have at least one dimension, got ${fmtShape(x.shape)}`);
+  const D = x.shape[x.ndim - 1]!;
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== D)) {
+      throw new ShapeError(`layerNorm: ${name} must have shape [${D}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
+    }
+  }
+  const { y, stats } = layerNormRaw(x, weight, bias, eps);
+  record(y, 'layerNorm', [x, weight, bias], [x, stats, ...(weight ? [weight] : [])], { hasWeight: weight !== null });
+  stats.dispose();
+  return y;
+}
+
+export function layerNormBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
+  const { hasWeight } = node.attrs as { hasWeight: boolean };
+  const [x, stats] = node.saved as [Tensor, Tensor];
+  const weight = hasWeight ? node.saved[2]! : null;
+  const [xIn, wIn, bIn] = node.inputs;
+  const e = g.engine;
+  const { R, D } = dims(x);
+  let dx: Tensor | null = null;
+  if (xIn?.requiresGrad) {
+    dx = e.empty(x.shape);
+    if (R > 0) {
+      e.run('layernorm', 'ln_bwd_input', {
+        bind: { x, dy: g, weight: weight ?? e.placeholder(), stats, out: dx },
+        params: { R, D },
+        constants: { WG: rowWG(D), HAS_WEIGHT: weight ? 1 : 0 },
+        workgroups: R,
+      });
+    }
+  }
+  const wantW = wIn?.requiresGrad ?? false;
+  const wantB = bIn?.requiresGrad ?? false;
+  let dw: Tensor | null = null;
+  let db: Tensor | null = null;
+  if (wantW || wantB) {
+    const chunks = Math.max(1, Math.ceil(R / ROWS));
+    if (chunks > e.limits.maxComputeWorkgroupsPerDimension) {
+      throw new LimitError(`layerNorm backward: ${R} rows exceed the grid limit`, 'maxComputeWorkgroupsPerDimension');
+    }
+    const part = e.empty([chunks, 2, D]);
+    const sums = e.empty([2, D]);
+    if (R > 0) {
+      e.run('layernorm', 'ln_param_partial', {
+        bind: { x, dy: g, stats, part },
+        params: { R, D, chunks },
+        constants: { WG: PWG, ROWS },
+        workgroups: [Math.ceil(D / PWG), chunks],
+      });
+      e.run('layernorm', 'ln_param_final', { bind: { part, out: sums }, params: { R, D, chunks }, constants: { WG: PWG }, workgroups: Math.ceil((2 * D) / PWG) });
+    } else {
+      e.run('elementwise', 'fill', { bind: { out: sums }, params: { n: 2 * D, alpha: 0 }, workgroups: Math.ceil((2 * D) / 256) });
+    }
+    if (wantW) {
+      dw = e.empty([D]);
+      e.copyBuffer(sums, dw, D * 4, 0, 0);
+    }
+    if (wantB) {
+      db = e.empty([D]);
+      e.copyBuffer(sums, db, D * 4, D * 4, 0);
+    }
+    part.dispose();
+    sums.dispose();
+  }
+  return [dx, dw, db];
+}

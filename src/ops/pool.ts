@@ -1,0 +1,127 @@
+/**
+ * Pooling over NCHW (kernels/pool.wgsl): global average pooling, max pooling
+ * (saves the argmax indices; backward routes each gradient to its argmax) and
+ * average pooling, with their backward rules.
+ */
+import { record } from '../autograd/record.js';
+import type { GraphNode } from '../autograd/graph.js';
+import { ShapeError } from '../device/errors.js';
+import { fmtShape, type Tensor } from '../tensor/tensor.js';
+import { assertF32, groups } from './launch.js';
+import { sumRowsRaw } from './reduce.js';
+
+/** Planes of at most this many elements are averaged one thread per plane. */
+const SMALL_PLANE = 64;
+
+function nchw(op: string, x: Tensor): [number, number, number, number] {
+  assertF32(op, x);
+  if (x.ndim !== 4) throw new ShapeError(`${op}: expected NCHW input, got ${fmtShape(x.shape)}`);
+  return x.shape as [number, number, number, number];
+}
+
+/** Mean over H×W: [N, C, H, W] → [N, C]. */
+export function globalAvgPool(x: Tensor): Tensor {
+  const [N, C, H, W] = nchw('globalAvgPool', x);
+  const e = x.engine;
+  const planes = N * C;
+  const HW = H * W;
+  if (HW === 0) throw new ShapeError(`globalAvgPool: empty planes in ${fmtShape(x.shape)}`);
+  let out: Tensor;
+  if (HW > SMALL_PLANE) {
+    out = e._viewOwned(sumRowsRaw(x, planes, HW, 1 / HW), [N, C]);
+  } else {
+    out = e.empty([N, C]);
+    if (planes) e.run('pool', 'gap_fwd', { bind: { x, out }, params: { n: planes, H, W, inv: 1 / HW }, workgroups: groups(planes) });
+  }
+  return record(out, 'globalAvgPool', [x], [], { shape: x.shape });
+}
+
+export function globalAvgPoolBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
+  const { shape } = node.attrs as { shape: number[] };
+  const [, , H, W] = shape as [number, number, number, number];
+  const dx = g.engine.empty(shape);
+  if (dx.size) g.engine.run('pool', 'gap_bwd', { bind: { g, out: dx }, params: { n: dx.size, H, W, inv: 1 / (H * W) }, workgroups: groups(dx.size) });
+  return [dx];
+}
+
+function outSize(op: string, x: Tensor, n: number, k: number, s: number, pad: number): number {
+  const o = Math.floor((n + 2 * pad - k) / s) + 1;
+  if (o < 1) throw new ShapeError(`${op}: kernel ${k} (padding ${pad}) is larger than the input ${fmtShape(x.shape)}`);
+  return o;
+}
+
+function checkWindow(op: string, k: number, s: number, pad: number): void {
+  if (!Number.isInteger(k) || k < 1 || !Number.isInteger(s) || s < 1 || !Number.isInteger(pad) || pad < 0) {
+    throw new ShapeError(`${op}: kernel, stride must be positive integers and padding a non-negative one (got ${k}, ${s}, ${pad})`);
+  }
+  if (pad > k / 2) throw new ShapeError(`${op}: padding ${pad} must be at most half the kernel size ${k}`);
+}
+
+/** Max pooling with a square k×k window (stride defaults to k; padding counts as −∞). */
+export function maxPool2d(x: Tensor, kernel: number, stride = kernel, padding = 0): Tensor {
+  const [N, C, H, W] = nchw('maxPool2d', x);
+  checkWindow('maxPool2d', kernel, stride, padding);
+  const OH = outSize('maxPool2d', x, H, kernel, stride, padding);
+  const OW = outSize('maxPool2d', x, W, kernel, stride, padding);
+  const e = x.engine;
+  const out = e.empty([N, C, OH, OW]);
+  const idx = e.empty([N, C, OH, OW], 'i32');
+  if (out.size) {
+    e.run('pool', 'maxpool_fwd', {
+      bind: { x, out, idx },
+      params: { n: out.size, H, W, OH, OW, k: kernel, s: stride, pad: padding },
+      workgroups: groups(out.size),
+    });
+  }
+  record(out, 'maxPool2d', [x], [idx], { shape: x.shape, k: kernel, s: stride, pad: padding });
+  idx.dispose();
+  return out;
+}
+
+export function maxPool2dBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
+  const { shape, k, s, pad } = node.attrs as { shape: number[]; k: number; s: number; pad: number };
+  const [, , H, W] = shape as [number, number, number, number];
+  const [, , OH, OW] = g.shape as [number, number, number, number];
+  const dx = g.engine.empty(shape);
+  if (dx.size) {
+    g.engine.run('pool', 'maxpool_bwd', {
+      bind: { g, idx_in: node.saved[0]!, out: dx },
+      params: { n: dx.size, H, W, OH, OW, k, s, pad },
+      workgroups: groups(dx.size),
+    });
+  }
+  return [dx];
+}
+
+/** Average pooling with a square k×k window, no padding (stride defaults to k). */
+export function avgPool2d(x: Tensor, kernel: number, stride = kernel): Tensor {
+  const [N, C, H, W] = nchw('avgPool2d', x);
+  checkWindow('avgPool2d', kernel, stride, 0);
+  const OH = outSize('avgPool2d', x, H, kernel, stride, 0);
+  const OW = outSize('avgPool2d', x, W, kernel, stride, 0);
+  const e = x.engine;
+  const out = e.empty([N, C, OH, OW]);
+  if (out.size) {
+    e.run('pool', 'avgpool_fwd', {
+      bind: { x, out },
+      params: { n: out.size, H, W, OH, OW, k: kernel, s: stride, inv: 1 / (kernel * kernel) },
+      workgroups: groups(out.size),
+    });
+  }
+  return record(out, 'avgPool2d', [x], [], { shape: x.shape, k: kernel, s: stride });
+}
+
+export function avgPool2dBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
+  const { shape, k, s } = node.attrs as { shape: number[]; k: number; s: number };
+  const [, , H, W] = shape as [number, number, number, number];
+  const [, , OH, OW] = g.shape as [number, number, number, number];
+  const dx = g.engine.empty(shape);
+  if (dx.size) {
+    g.engine.run('pool', 'avgpool_bwd', {
+      bind: { g, out: dx },
+      params: { n: dx.size, H, W, OH, OW, k, s, inv: 1 / (k * k) },
+      workgroups: groups(dx.size),
+    });
+  }
+  return [dx];
+}

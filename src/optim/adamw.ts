@@ -1,0 +1,151 @@
+/**
+ * AdamW with the semantics of torch.optim.AdamW (amsgrad = false, maximize =
+ * false). Each group is one ParamSet; a step is one dispatch per group over
+ * the set's flat parameter, gradient, exp_avg and exp_avg_sq arenas
+ * (kernels/optim.wgsl: `adamw`). With t the step count after increment:
+ *
+ *   p *= 1 − lr·wd                                   (decoupled decay)
+ *   m = lerp(m, g, 1 − β1);  v = β2·v + (1 − β2)·g²
+ *   p -= lr/(1 − β1^t) · m / (sqrt(v)/sqrt(1 − β2^t) + ε)
+ *
+ * The step count is one per optimiser (PyTorch keeps one per parameter; they
+ * agree as long as every parameter is stepped every time). Every parameter of
+ * a set is updated, including those that received no gradient (zero here,
+ * None-and-skipped in PyTorch).
+ */
+import { disposeArena, type Arena } from '../tensor/arena.js';
+import type { ParamSet } from '../nn/params.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { ShapeError } from '../device/errors.js';
+import { checkDistinct, checkHyper, checkStateValue, runOptim, stateArena } from './layout.js';
+
+export interface AdamWGroupOptions {
+  params: ParamSet;
+  lr: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+export interface AdamWGroup {
+  readonly params: ParamSet;
+  readonly lr: number;
+  readonly betas: readonly [number, number];
+  readonly eps: number;
+  readonly weightDecay: number;
+}
+
+interface GroupState {
+  group: AdamWGroup;
+  expAvg: Arena;
+  expAvgSq: Arena;
+}
+
+export class AdamW {
+  #groups: GroupState[];
+  /** Steps taken (or loaded): t − 1 of the next step's bias corrections. */
+  stepCount = 0;
+
+  constructor(groups: AdamWGroupOptions[]) {
+    checkDistinct('AdamW', groups.map((g) => g.params));
+    this.#groups = groups.map((o, i) => {
+      const g: AdamWGroup = {
+        params: o.params,
+        lr: o.lr,
+        betas: [o.betas?.[0] ?? 0.9, o.betas?.[1] ?? 0.999],
+        eps: o.eps ?? 1e-8,
+        weightDecay: o.weightDecay ?? 0.01,
+      };
+      const who = `AdamW group ${i}`;
+      checkHyper(who, 'lr', g.lr, (v) => v >= 0, '≥ 0');
+      checkHyper(who, 'eps', g.eps, (v) => v >= 0, '≥ 0');
+      checkHyper(who, 'betas[0]', g.betas[0], (v) => v >= 0 && v < 1, 'in [0, 1)');
+      checkHyper(who, 'betas[1]', g.betas[1], (v) => v >= 0 && v < 1, 'in [0, 1)');
+      checkHyper(who, 'weightDecay', g.weightDecay, (v) => v >= 0, '≥ 0');
+      const label = g.params.label;
+      return { group: g, expAvg: stateArena(g.params, `${label}.exp_avg`), expAvgSq: stateArena(g.params, `${label}.exp_avg_sq`) };
+    });
+  }
+
+  get groups(): readonly AdamWGroup[] {
+    return this.#groups.map((s) => s.group);
+  }
+
+  setLr(groupIndex: number, lr: number): void {
+    const s = this.#groups[groupIndex];
+    if (!s) throw new RangeError(`AdamW: no parameter group ${groupIndex} (there are ${this.#groups.length})`);
+    checkHyper(`AdamW group ${groupIndex}`, 'lr', lr, (v) => v >= 0, '≥ 0');
+    s.group = { ...s.group, lr };
+  }
+
+  /** One update of every group: one dispatch per group. Gradients must be in place. */
+  step(): void {
+    const t = this.stepCount + 1;
+    for (const s of this.#groups) {
+      const { params: set, lr, betas, eps, weightDecay } = s.group;
+      const [b1, b2] = betas;
+      runOptim(
+        set.engine,
+        'adamw',
+        set.flat.size,
+        { param: set.flat, grad: set.gradFlat, exp_avg: s.expAvg.flat, exp_avg_sq: s.expAvgSq.flat },
+        {
+          decay: 1 - lr * weightDecay,
+          beta1: b1,
+          beta2: b2,
+          one_minus_beta1: 1 - b1,
+          one_minus_beta2: 1 - b2,
+          step_size: lr / (1 - b1 ** t),
+          bc2_sqrt: Math.sqrt(1 - b2 ** t),
+          eps,
+        },
+      );
+    }
+    this.stepCount = t;
+  }
+
+  /** `<paramName>.exp_avg` and `<paramName>.exp_avg_sq` as views into the state arenas (do not dispose them). */
+  stateTensors(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const s of this.#groups) {
+      s.group.params.names.forEach((n, i) => {
+        out[`${n}.exp_avg`] = s.expAvg.views[i]!;
+        out[`${n}.exp_avg_sq`] = s.expAvgSq.views[i]!;
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Loads moments saved from `stateTensors()` (every key must be present)
+   * and, when given, the step count — which the bias corrections need: save
+   * `stepCount` with the tensors.
+   */
+  loadState(values: Map<string, Float32Array>, stepCount?: number): void {
+    const writes: [Tensor, Float32Array][] = [];
+    for (const s of this.#groups) {
+      s.group.params.names.forEach((n, i) => {
+        for (const [suffix, arena] of [['exp_avg', s.expAvg], ['exp_avg_sq', s.expAvgSq]] as const) {
+          const key = `${n}.${suffix}`;
+          const v = values.get(key);
+          if (!v) throw new ShapeError(`AdamW.loadState: missing '${key}'`);
+          checkStateValue('AdamW', key, v, arena.views[i]!);
+          writes.push([arena.views[i]!, v]);
+        }
+      });
+    }
+    for (const [t, v] of writes) t.write(v);
+    if (stepCount !== undefined) {
+      if (!Number.isInteger(stepCount) || stepCount < 0) throw new RangeError(`AdamW.loadState: invalid step count ${stepCount}`);
+      this.stepCount = stepCount;
+    }
+  }
+
+  dispose(): void {
+    for (const s of this.#groups) {
+      disposeArena(s.expAvg);
+      disposeArena(s.expAvgSq);
+    }
+    this.#groups = [];
+  }
+}

@@ -1,0 +1,53 @@
+/** Helpers shared by the optimisers: layout checks and the optim dispatch. */
+import { ShapeError } from '../device/errors.js';
+import type { ParamSet } from '../nn/params.js';
+import { fmtShape } from '../tensor/tensor.js';
+import { createArena, type Arena } from '../tensor/arena.js';
+import { groups } from '../ops/launch.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** The WGSL family of every optimiser / EMA kernel (profiling labels are `optim:<entry>`). */
+export const OPTIM_FAMILY = 'optim';
+
+/** Why two ParamSets do not share one arena layout, or null when they do. */
+export function layoutMismatch(a: ParamSet, b: ParamSet): string | null {
+  if (a.params.length !== b.params.length) return `${a.params.length} vs ${b.params.length} parameters`;
+  for (let i = 0; i < a.params.length; i++) {
+    const sa = a.params[i]!.shape;
+    const sb = b.params[i]!.shape;
+    if (sa.length !== sb.length || sa.some((d, k) => d !== sb[k])) {
+      return `parameter ${i} ('${a.names[i]}' ${fmtShape(sa)} vs '${b.names[i]}' ${fmtShape(sb)})`;
+    }
+  }
+  if (a.flat.size !== b.flat.size) return `arena sizes ${a.flat.size} vs ${b.flat.size}`;
+  return null;
+}
+
+/** A zero-filled arena with the same layout as `set` (optimiser state). */
+export function stateArena(set: ParamSet, label: string): Arena {
+  return createArena(set.engine, set.params.map((p) => p.shape), label);
+}
+
+/**
+ * One dispatch of `optim:<entry>` over `n` flat floats. The kernels work on
+ * vec4s; arenas are multiples of 64 floats, so `n` always divides by 4.
+ */
+export function runOptim(engine: ParamSet['engine'], entry: string, n: number, bind: Record<string, Tensor>, params: Record<string, number>): void {
+  if (n % 4 !== 0) throw new ShapeError(`optim:${entry}: ${n} elements is not a multiple of 4 (expected an arena)`);
+  const n4 = n / 4;
+  engine.run(OPTIM_FAMILY, entry, { bind, params: { n: n4, ...params }, workgroups: groups(n4) });
+}
+
+/** Checks a host state array against the parameter it belongs to. */
+export function checkStateValue(who: string, key: string, v: Float32Array, p: Tensor): void {
+  if (v.length !== p.size) throw new ShapeError(`${who}.loadState: '${key}' has ${v.length} values, the parameter has ${p.size} ${fmtShape(p.shape)}`);
+}
+
+export function checkHyper(who: string, name: string, v: number, ok: (v: number) => boolean, what: string): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new RangeError(`${who}: invalid ${name} ${v} (expected ${what})`);
+}
+
+export function checkDistinct(who: string, sets: ParamSet[]): void {
+  if (sets.length === 0) throw new RangeError(`${who}: no parameter groups`);
+  if (new Set(sets).size !== sets.length) throw new RangeError(`${who}: a ParamSet appears in more than one parameter group`);
+}

@@ -1,0 +1,549 @@
+/**
+ * The browser test suite: runs inside a Chromium page (test/browser/index.html),
+ * driven by test/browser/run.mjs. Kernel results are compared with the
+ * plain-TypeScript references in src/reference/; then a few AutoMix
+ * iterations run end to end.
+ *
+ * Modules are loaded lazily through `import.meta.glob`, so a test whose op
+ * module does not exist yet is reported as skipped, and one that fails to
+ * load or compute fails on its own without stopping the others.
+ * Tolerances (|gpu − ref| ≤ atol + rtol·|ref|) are stated per test.
+ */
+import type { Engine } from '../../src/engine.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+
+// ---- lazy module tables ----------------------------------------------------
+
+const opModules = import.meta.glob('../../src/ops/*.ts');
+const refModules = import.meta.glob('../../src/reference/*.ts');
+
+class Skip extends Error {}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Mod = Record<string, any>;
+
+async function load(table: Record<string, () => Promise<unknown>>, dir: string, name: string, optional: boolean): Promise<Mod> {
+  const key = `../../src/${dir}/${name}.ts`;
+  const loader = table[key];
+  if (!loader) {
+    if (optional) throw new Skip(`src/${dir}/${name}.ts does not exist (yet)`);
+    throw new Error(`src/${dir}/${name}.ts does not exist`);
+  }
+  return (await loader()) as Mod;
+}
+const op = (name: string, optional = false) => load(opModules, 'ops', name, optional);
+const ref = (name: string, optional = false) => load(refModules, 'reference', name, optional);
+
+// ---- helpers -----------------------------------------------------------------
+
+interface Tol {
+  atol: number;
+  rtol: number;
+}
+
+/** Deterministic uniform values in [-scale, scale) (mulberry32). */
+function rand(n: number, seed: number, scale = 1): Float32Array {
+  let s = (seed * 0x9e3779b9) >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+function randInt(n: number, max: number, seed: number): Int32Array {
+  return Int32Array.from(rand(n, seed), (v) => Math.min(max - 1, Math.floor(((v + 1) / 2) * max)));
+}
+
+/** Throws with the first mismatches when |got − want| > atol + rtol·|want| anywhere. */
+function assertClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: Tol): number {
+  if (got.length !== want.length) throw new Error(`${what}: ${got.length} values, expected ${want.length}`);
+  let worst = 0;
+  let bad = 0;
+  const first: string[] = [];
+  for (let i = 0; i < got.length; i++) {
+    const err = Math.abs(got[i]! - want[i]!);
+    if (Number.isFinite(err)) worst = Math.max(worst, err);
+    if (!(err <= tol.atol + tol.rtol * Math.abs(want[i]!))) {
+      bad++;
+      if (first.length < 4) first.push(`[${i}] got ${got[i]}, want ${want[i]}`);
+    }
+  }
+  if (bad) throw new Error(`${what}: ${bad}/${got.length} values outside atol ${tol.atol}, rtol ${tol.rtol}: ${first.join('; ')}`);
+  return worst;
+}
+
+/** Runs `fn` in an engine scope (all tensors freed afterwards, kept ones included). */
+async function scoped<T>(e: Engine, fn: () => Promise<T>): Promise<T> {
+  return e.asyncScope(fn);
+}
+
+const fmtErr = (x: number) => x.toExponential(1);
+
+// ---- tests -------------------------------------------------------------------
+
+interface Ctx {
+  engine: Engine;
+}
+
+type TestFn = (c: Ctx) => Promise<string>;
+
+const tests: { name: string; fn: TestFn }[] = [];
+const test = (name: string, fn: TestFn) => tests.push({ name, fn });
+
+test('elementwise: add/sub/mul (broadcast), affine, relu, mul backward', async ({ engine: e }) => {
+  const E = await op('elementwise');
+  const R = await op('reduce');
+  const ref1 = await ref('elementwise');
+  const tol = { atol: 1e-6, rtol: 1e-6 };
+  return scoped(e, async () => {
+    const a = rand(3 * 5, 1);
+    const b = rand(4 * 5, 2);
+    const ta = e.tensor(a, [3, 1, 5]);
+    const tb = e.tensor(b, [4, 5]);
+    let worst = 0;
+    const binary = async (name: string, got: Tensor, want: { data: Float64Array; shape: number[] }) => {
+      if (got.shape.join() !== want.shape.join()) throw new Error(`${name}: shape [${got.shape}], expected [${want.shape}]`);
+      worst = Math.max(worst, assertClose(name, await got.read(), want.data, tol));
+    };
+    await binary('add', E.add(ta, tb), ref1.addRef(a, [3, 1, 5], b, [4, 5]));
+    await binary('mul', E.mul(ta, tb), ref1.mulRef(a, [3, 1, 5], b, [4, 5]));
+    await binary('sub', E.sub(ta, tb), ref1.binaryRef(a, [3, 1, 5], b, [4, 5], (x: number, y: number) => x - y));
+    worst = Math.max(worst, assertClose('affine', await E.affine(ta, 2.5, -1).read(), Array.from(a, (v) => 2.5 * v - 1), tol));
+    const big = rand(70_001, 3);
+    worst = Math.max(worst, assertClose('relu (70001)', await E.relu(e.tensor(big, [70_001])).read(), ref1.reluRef(big), tol));
+    // Backward: d/da Σ a⊙b = b, d/db = a.
+    const ga = e.tensor(a, [15], { requiresGrad: true });
+    const gb = e.tensor(rand(15, 4), [15], { requiresGrad: true });
+    R.sum(E.mul(ga, gb)).backward();
+    worst = Math.max(worst, assertClose('mul backward da', await ga.grad!.read(), await gb.read(), tol));
+    worst = Math.max(worst, assertClose('mul backward db', await gb.grad!.read(), a, tol));
+    return `max |Δ| ${fmtErr(worst)}`;
+  });
+});
+
+test('matmul: odd sizes, transposes, bias+ReLU, batched, 128×256×96', async ({ engine: e }) => {
+  const M = await op('matmul');
+  const R = await ref('matmul');
+  const cases = [
+    { M: 37, K: 53, N: 29 },
+    { M: 1, K: 7, N: 1 },
+    { M: 16, K: 40, N: 24, transA: true, transB: true, bias: true, activation: 'relu' as const },
+    { M: 9, K: 17, N: 11, batch: 3, aBatched: true, bBatched: false },
+    { M: 128, K: 256, N: 96 },
+  ];
+  let worst = 0;
+  for (const [i, c] of cases.entries()) {
+    await scoped(e, async () => {
+      const batch = c.batch ?? 1;
+      const aB = c.aBatched ?? false;
+      const bB = c.bBatched ?? false;
+      const a = rand((aB ? batch : 1) * c.M * c.K, 10 + i);
+      const b = rand((bB ? batch : 1) * c.K * c.N, 20 + i);
+      const bias = c.bias ? rand(c.N, 30 + i) : null;
+      const aShape = c.transA ? [c.K, c.M] : [c.M, c.K];
+      const bShape = c.transB ? [c.N, c.K] : [c.K, c.N];
+      const ta = e.tensor(a, aB ? [batch, ...aShape] : aShape);
+      const tb = e.tensor(b, bB ? [batch, ...bShape] : bShape);
+      const out = M.matmul(ta, tb, { transA: c.transA, transB: c.transB, bias: bias ? e.tensor(bias, [c.N]) : null, activation: c.activation });
+      const want = R.matmulRef(a, b, { ...c, batch, aBatched: aB, bBatched: bB, bias });
+      // f32 dot products of K terms of size ≤ 1.
+      worst = Math.max(worst, assertClose(`matmul case ${i}`, await out.read(), want, { atol: 1e-5 * c.K, rtol: 1e-5 }));
+    });
+  }
+  return `${cases.length} cases, max |Δ| ${fmtErr(worst)}`;
+});
+
+test('reductions: sum (100003), mean, sumToShape', async ({ engine: e }) => {
+  const R = await op('reduce');
+  const ref1 = await ref('elementwise');
+  return scoped(e, async () => {
+    const x = rand(100_003, 5);
+    const t = e.tensor(x, [100_003]);
+    const s = await R.sum(t).item();
+    const want = ref1.sumRef(x);
+    assertClose('sum', [s], [want], { atol: 1e-3, rtol: 1e-5 });
+    assertClose('mean', [await R.mean(t).item()], [want / x.length], { atol: 1e-7, rtol: 1e-5 });
+    const y = rand(4 * 6 * 5, 6);
+    const got = await R.sumToShape(e.tensor(y, [4, 6, 5]), [1, 6, 1]).read();
+    assertClose('sumToShape [4,6,5]→[1,6,1]', got, ref1.sumToShapeRef(y, [4, 6, 5], [1, 6, 1]), { atol: 1e-5, rtol: 1e-5 });
+    return `sum ${s.toFixed(4)} vs ${want.toFixed(4)}`;
+  });
+});
+
+test('softmax / log-softmax: narrow and wide rows, backward', async ({ engine: e }) => {
+  const S = await op('softmax', true);
+  const R = await ref('softmax', true);
+  const tol = { atol: 2e-6, rtol: 1e-5 };
+  let worst = 0;
+  for (const [rows, cols] of [
+    [7, 10],
+    [3, 300],
+  ] as const) {
+    await scoped(e, async () => {
+      const x = rand(rows * cols, rows + cols, 4);
+      worst = Math.max(worst, assertClose(`softmax ${rows}×${cols}`, await S.softmax(e.tensor(x, [rows, cols])).read(), R.softmaxRef(x, cols), tol));
+      const tx = e.tensor(x, [rows, cols], { requiresGrad: true });
+      const y = S.logSoftmax(tx);
+      worst = Math.max(worst, assertClose(`logSoftmax ${rows}×${cols}`, await y.read(), R.softmaxRef(x, cols, true), { atol: 1e-5, rtol: 1e-5 }));
+      const g = rand(rows * cols, 99);
+      y.backward(e.tensor(g, [rows, cols]));
+      const yRef = R.softmaxRef(x, cols, true);
+      worst = Math.max(worst, assertClose(`logSoftmax backward ${rows}×${cols}`, await tx.grad!.read(), R.softmaxBackwardRef(yRef, g, cols, true), { atol: 1e-5, rtol: 1e-4 }));
+    });
+  }
+  return `max |Δ| ${fmtErr(worst)}`;
+});
+
+test('cross-entropy: plain and mixed (λ = 0.3), backward', async ({ engine: e }) => {
+  const CE = await op('cross-entropy', true);
+  const R = await ref('cross-entropy', true);
+  return scoped(e, async () => {
+    const rows = 9;
+    const cols = 10;
+    const x = rand(rows * cols, 41, 3);
+    const ya = randInt(rows, cols, 42);
+    const yb = randInt(rows, cols, 43);
+    const la = e.tensor(ya, [rows], { dtype: 'i32' });
+    const lb = e.tensor(yb, [rows], { dtype: 'i32' });
+    const plain = await CE.crossEntropy(e.tensor(x, [rows, cols]), la).item();
+    assertClose('crossEntropy', [plain], [R.crossEntropyRef(x, cols, ya)], { atol: 1e-5, rtol: 1e-5 });
+    const tx = e.tensor(x, [rows, cols], { requiresGrad: true });
+    const loss = CE.mixedCrossEntropy(tx, la, lb, 0.3);
+    const mixed = await loss.item();
+    assertClose('mixedCrossEntropy', [mixed], [R.mixedCrossEntropyRef(x, cols, ya, yb, 0.3)], { atol: 1e-5, rtol: 1e-5 });
+    loss.backward();
+    const w = assertClose('mixedCrossEntropy backward', await tx.grad!.read(), R.mixedCrossEntropyBackwardRef(x, cols, ya, yb, 0.3), { atol: 1e-6, rtol: 1e-4 });
+    return `loss ${plain.toFixed(5)} / mixed ${mixed.toFixed(5)}, grad max |Δ| ${fmtErr(w)}`;
+  });
+});
+
+test('conv2d: stride 2 + padding + bias with backward; groups 2; 1×1', async ({ engine: e }) => {
+  const C2 = await op('conv2d', true);
+  const R = await ref('conv2d', true);
+  const geom = (p: Partial<Record<string, number>>) => ({ N: 1, C: 1, H: 1, W: 1, O: 1, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, groups: 1, ...p });
+  const cases = [
+    { g: geom({ N: 2, C: 3, H: 9, W: 7, O: 4, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1 }), opts: { stride: 2, padding: 1 }, bias: true, backward: true },
+    { g: geom({ N: 1, C: 4, H: 6, W: 6, O: 6, KH: 3, KW: 3, ph: 1, pw: 1, groups: 2 }), opts: { padding: 1, groups: 2 }, bias: false, backward: false },
+    { g: geom({ N: 3, C: 8, H: 5, W: 5, O: 16, sh: 2, sw: 2 }), opts: { stride: 2 }, bias: false, backward: true },
+  ];
+  let worst = 0;
+  for (const [i, c] of cases.entries()) {
+    await scoped(e, async () => {
+      const { g } = c;
+      const x = rand(g.N * g.C * g.H * g.W, 50 + i);
+      const w = rand(g.O * (g.C / g.groups) * g.KH * g.KW, 60 + i);
+      const b = c.bias ? rand(g.O, 70 + i) : null;
+      const tx = e.tensor(x, [g.N, g.C, g.H, g.W], { requiresGrad: c.backward });
+      const tw = e.tensor(w, [g.O, g.C / g.groups, g.KH, g.KW], { requiresGrad: c.backward });
+      const tb = b ? e.tensor(b, [g.O], { requiresGrad: c.backward }) : null;
+      const y = C2.conv2d(tx, tw, tb, c.opts);
+      const K = (g.C / g.groups) * g.KH * g.KW;
+      const tol = { atol: 2e-6 * K, rtol: 1e-5 };
+      worst = Math.max(worst, assertClose(`conv2d case ${i} forward`, await y.read(), R.conv2dRef(x, w, b, g), tol));
+      if (c.backward) {
+        const dy = rand(y.size, 80 + i);
+        y.backward(e.tensor(dy, y.shape));
+        const want = R.conv2dBackwardRef(x, w, dy, g);
+        const btol = { atol: 1e-4, rtol: 1e-4 };
+        worst = Math.max(worst, assertClose(`conv2d case ${i} dx`, await tx.grad!.read(), want.dx, btol));
+        worst = Math.max(worst, assertClose(`conv2d case ${i} dw`, await tw.grad!.read(), want.dw, btol));
+        if (tb) worst = Math.max(worst, assertClose(`conv2d case ${i} db`, await tb.grad!.read(), want.db, btol));
+      }
+    });
+  }
+  return `${cases.length} cases, max |Δ| ${fmtErr(worst)}`;
+});
+
+test('batch norm (training): output, running stats, backward', async ({ engine: e }) => {
+  const B = await op('batchnorm', true);
+  const R = await ref('batchnorm', true);
+  return scoped(e, async () => {
+    const shape = [4, 3, 5, 6];
+    const [, C] = shape as [number, number];
+    const n = shape.reduce((p, q) => p * q, 1);
+    const x = Float32Array.from(rand(n, 90), (v, i) => 2 * v + (i % 3)); // non-zero means
+    const w = rand(C, 91);
+    const bias = rand(C, 92);
+    const rm = new Float32Array(C);
+    const rv = new Float32Array(C).fill(1);
+    const tx = e.tensor(x, shape, { requiresGrad: true });
+    const tw = e.tensor(w, [C], { requiresGrad: true });
+    const tbias = e.tensor(bias, [C], { requiresGrad: true });
+    const trm = e.tensor(rm, [C]);
+    const trv = e.tensor(rv, [C]);
+    const y = B.batchNorm2d(tx, tw, tbias, trm, trv, { training: true, momentum: 0.1, eps: 1e-5 });
+    const want = R.batchNorm2dRef(x, shape, w, bias, rm, rv, { training: true, momentum: 0.1, eps: 1e-5 });
+    const tol = { atol: 1e-5, rtol: 1e-4 };
+    let worst = assertClose('batchNorm2d y', await y.read(), want.y, tol);
+    worst = Math.max(worst, assertClose('running mean', await trm.read(), want.runningMean, tol));
+    worst = Math.max(worst, assertClose('running var', await trv.read(), want.runningVar, tol));
+    const dy = rand(n, 93);
+    y.backward(e.tensor(dy, shape));
+    const g = R.batchNorm2dBackwardRef(x, shape, w, dy, want.mean, want.invstd, true);
+    const btol = { atol: 1e-4, rtol: 1e-3 };
+    worst = Math.max(worst, assertClose('dx', await tx.grad!.read(), g.dx, btol));
+    worst = Math.max(worst, assertClose('dweight', await tw.grad!.read(), g.dweight, btol));
+    worst = Math.max(worst, assertClose('dbias', await tbias.grad!.read(), g.dbias, btol));
+    return `max |Δ| ${fmtErr(worst)}`;
+  });
+});
+
+test('mix block attention logits (with and without the λ channel)', async ({ engine: e }) => {
+  const MB = await op('mix-block', true);
+  const R = await ref('mix-block', true);
+  let worst = 0;
+  for (const lam of [undefined, 0.3]) {
+    await scoped(e, async () => {
+      const N = 3;
+      const C = 5;
+      const h = 3;
+      const w = 4;
+      const d = 2;
+      const Cp = C + (lam === undefined ? 0 : 1);
+      const perm = [2, 0, 1];
+      const z = rand(N * C * h * w, 100);
+      const wq = rand(d * Cp, 101, 0.5);
+      const bq = rand(d, 102, 0.5);
+      const wv = rand(Cp, 103);
+      const bv = rand(1, 104);
+      const s = MB.mixBlockLogits(
+        e.tensor(z, [N, C, h, w]),
+        e.tensor(perm, [N], { dtype: 'i32' }),
+        e.tensor(wq, [d, Cp]),
+        e.tensor(bq, [d]),
+        e.tensor(wv, [1, Cp]),
+        e.tensor(bv, [1]),
+        lam === undefined ? {} : { lam },
+      );
+      const want = R.mixBlockLogitsRef(z, perm, wq, bq, wv, bv, { N, C, L: h * w, d }, lam);
+      worst = Math.max(worst, assertClose(`mixBlockLogits λ=${lam}`, await s.read(), want, { atol: 2e-5, rtol: 2e-4 }));
+    });
+  }
+  return `max |Δ| ${fmtErr(worst)}`;
+});
+
+test('AutoMix path ops: sigmoid, nearest upsample, masked blend, global average pool', async ({ engine: e }) => {
+  const A = await op('activation', true);
+  const U = await op('upsample', true);
+  const MX = await op('mix', true);
+  const P = await op('pool', true);
+  const [rA, rU, rM, rP] = await Promise.all([ref('activation', true), ref('upsample', true), ref('mix', true), ref('pool', true)]);
+  return scoped(e, async () => {
+    const tol = { atol: 1e-6, rtol: 1e-5 };
+    const s = rand(2 * 1 * 3 * 3, 110, 4);
+    let worst = assertClose('sigmoid', await A.sigmoid(e.tensor(s, [2, 1, 3, 3])).read(), rA.sigmoidRef(s), tol);
+    worst = Math.max(worst, assertClose('upsample ×4', await U.upsample(e.tensor(s, [2, 1, 3, 3]), 4, 'nearest').read(), rU.upsampleRef(s, [2, 1, 3, 3], 4, 'nearest'), tol));
+    const x = rand(3 * 2 * 4 * 5, 111);
+    const m = Float32Array.from(rand(3 * 4 * 5, 112), (v) => (v + 1) / 2);
+    const perm = [1, 2, 0];
+    const blended = await MX.maskedBlend(e.tensor(x, [3, 2, 4, 5]), e.tensor(m, [3, 1, 4, 5]), e.tensor(perm, [3], { dtype: 'i32' })).read();
+    worst = Math.max(worst, assertClose('maskedBlend', blended, rM.maskedBlendRef(x, m, perm, { N: 3, C: 2, S: 20 }), tol));
+    worst = Math.max(worst, assertClose('globalAvgPool', await P.globalAvgPool(e.tensor(x, [3, 2, 4, 5])).read(), rP.globalAvgPoolRef(x, [3, 2, 4, 5]), tol));
+    return `max |Δ| ${fmtErr(worst)}`;
+  });
+});
+
+test('AutoMix training: 6 iterations of resnet18 ×0.125 on synthetic 16×16 images', async ({ engine: e }) => {
+  const [{ buildModel }, { MixBlock }, { automixStep }, optim, { Rng }, { defaultConfig }, { add }] = await Promise.all([
+    import('../../src/models/index.js'),
+    import('../../src/train/mix-block.js'),
+    import('../../src/train/steps.js'),
+    import('../../src/optim/index.js'),
+    import('../../src/util/rng.js'),
+    import('../../src/train/config.js'),
+    import('../../src/ops/elementwise.js'),
+  ]);
+  const H = 16;
+  const classes = 4;
+  const N = 16;
+  const B = 8;
+  // Class c: a bright 6×6 square in quadrant c, plus noise.
+  const noise = rand(N * H * H, 200, 0.3);
+  const xs = new Float32Array(N * H * H);
+  const ys = new Int32Array(N);
+  for (let n = 0; n < N; n++) {
+    const c = n % classes;
+    ys[n] = c;
+    const oy = c < 2 ? 1 : 9;
+    const ox = c % 2 ? 9 : 1;
+    for (let i = 0; i < H * H; i++) {
+      const y = Math.floor(i / H);
+      const x = i % H;
+      xs[n * H * H + i] = (y >= oy && y < oy + 6 && x >= ox && x < ox + 6 ? 1.5 : -0.5) + noise[n * H * H + i]!;
+    }
+  }
+  const spec = { model: 'resnet18' as const, width: 0.125, inChannels: 1, imageSize: H, numClasses: classes, heads: ['head_mix', 'head_one'] };
+  const online = buildModel(e, spec, 0, 'online');
+  const momentum = buildModel(e, spec, 0, 'momentum');
+  momentum.params.setRequiresGrad(false);
+  const maskStage = 3;
+  const mixBlock = new MixBlock(e, online.backbone.stageChannels[maskStage - 1]!, 1);
+  const st = { online, momentum, mixBlock, maskStage };
+  const sgd = new optim.SGD([
+    { params: online.params, lr: 0.1, momentum: 0.9, weightDecay: 1e-4 },
+    { params: mixBlock.params, lr: 0.1, momentum: 0.9, weightDecay: 1e-4 },
+  ]);
+  const cfg = defaultConfig('automix');
+  const xT = e.empty([B, 1, H, H], 'f32', 'batch.x');
+  const yT = e.empty([B], 'i32', 'batch.y');
+  // The mask for a fixed input, before and after training.
+  const probe = async (): Promise<Float32Array> =>
+    e.asyncScope(async () =>
+      e.noGrad(() => {
+        xT.write(xs.subarray(0, B * H * H));
+        const z = momentum.backbone.forward(xT, { stopAfter: maskStage });
+        return mixBlock.mask(z, e.tensor([1, 0, 3, 2, 5, 4, 7, 6], [B], { dtype: 'i32' }), 0.5, H);
+      }).read(),
+    );
+  const mask0 = await probe();
+  const steps = 6;
+  const history: Record<string, number>[] = [];
+  try {
+    for (let step = 0; step < steps; step++) {
+      const first = ((step * B) % N) as number;
+      const xb = xs.subarray(first * H * H, (first + B) * H * H);
+      const yb = ys.subarray(first, first + B);
+      xT.write(xb);
+      yT.write(yb);
+      const tStep = performance.now();
+      const host = await e.asyncScope(async () => {
+        online.params.zeroGrad();
+        mixBlock.params.zeroGrad();
+        const out = automixStep(st, { engine: e, x: xT, xHost: xb, y: yT, yHost: yb, rng: Rng.fromKeys(0, step, 0x5eed), cfg });
+        const names = Object.keys(out.terms);
+        let total = out.terms[names[0]!]!;
+        for (const k of names.slice(1)) total = add(total, out.terms[k]!);
+        total.backward();
+        const v: Record<string, number> = {};
+        for (const k of names) v[k] = await out.terms[k]!.item();
+        v['total'] = names.reduce((s, k) => s + v[k]!, 0);
+        sgd.step();
+        optim.emaUpdate(momentum.params, online.params, optim.automixMomentum(step, steps));
+        return v;
+      });
+      history.push(host);
+      console.log(`  step ${step} (${((performance.now() - tStep) / 1000).toFixed(1)} s): ${Object.entries(host).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
+    }
+    const mask1 = await probe();
+    let maskDelta = 0;
+    for (let i = 0; i < mask0.length; i++) maskDelta = Math.max(maskDelta, Math.abs(mask1[i]! - mask0[i]!));
+    const bad = history.flatMap((h, i) => Object.entries(h).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `step ${i} ${k} = ${v}`));
+    if (bad.length) throw new Error(`non-finite losses: ${bad.join(', ')}`);
+    const avg = (hs: Record<string, number>[], k: string) => hs.reduce((s, h) => s + h[k]!, 0) / hs.length;
+    const oneFirst = avg(history.slice(0, 2), 'L_one_q');
+    const oneLast = avg(history.slice(-2), 'L_one_q');
+    const decreased = oneLast < oneFirst;
+    const maskChanged = maskDelta > 1e-6;
+    const summary = `L_one_q ${oneFirst.toFixed(4)} → ${oneLast.toFixed(4)} (first/last two steps), total ${history[0]!['total']!.toFixed(4)} → ${history.at(-1)!['total']!.toFixed(4)}, max |Δmask| ${fmtErr(maskDelta)}`;
+    if (!decreased && !maskChanged) throw new Error(`the loss did not decrease and the mask did not change: ${summary}`);
+    return summary;
+  } finally {
+    xT.dispose();
+    yT.dispose();
+    sgd.dispose();
+    online.dispose();
+    momentum.dispose();
+    mixBlock.params.dispose();
+  }
+});
+
+// ---- runner --------------------------------------------------------------------
+
+export interface TestResult {
+  name: string;
+  status: 'pass' | 'fail' | 'skip';
+  ms: number;
+  detail: string;
+}
+
+export interface SuiteResult {
+  adapter: Record<string, unknown> | null;
+  entry: string;
+  kernelFamilies: string[];
+  results: TestResult[];
+}
+
+const TEST_TIMEOUT_MS = 90_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms / 1000} s`)), ms);
+    }),
+  ]);
+}
+
+const errText = (e: unknown) => (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e));
+
+/** Creates the engine through the browser entry; if that entry cannot load, says so and builds one from its parts. */
+async function makeEngine(): Promise<{ engine: Engine; entry: TestResult; families: string[] }> {
+  const t0 = performance.now();
+  const { bundledKernelFamilies } = await import('../../src/kernels/sources-browser.js');
+  try {
+    const m = await import('../../src/browser.js');
+    const engine = await m.createEngine();
+    return { engine, families: [...bundledKernelFamilies], entry: { name: 'browser entry: createEngine() from src/browser.ts', status: 'pass', ms: performance.now() - t0, detail: `backend '${engine.info.backend}'` } };
+  } catch (err) {
+    if ((err as Error).name === 'NoAdapterError') throw err;
+    const [{ createEngineWith }, gpuB, { browserKernelSources }] = await Promise.all([
+      import('../../src/engine.js'),
+      import('../../src/device/gpu-browser.js'),
+      import('../../src/kernels/sources-browser.js'),
+    ]);
+    const engine = await createEngineWith(await gpuB.browserGpu(), 'browser', browserKernelSources, gpuB.browserNoAdapterHelp);
+    return {
+      engine,
+      families: [...bundledKernelFamilies],
+      entry: { name: 'browser entry: createEngine() from src/browser.ts', status: 'fail', ms: performance.now() - t0, detail: `src/browser.ts failed to load: ${errText(err)} (the other tests use an engine built from src/engine.ts)` },
+    };
+  }
+}
+
+export async function runSuite(filter?: string): Promise<SuiteResult> {
+  const out: SuiteResult = { adapter: null, entry: '', kernelFamilies: [], results: [] };
+  let engine: Engine;
+  try {
+    const made = await withTimeout(makeEngine(), 60_000, 'createEngine');
+    engine = made.engine;
+    out.kernelFamilies = made.families;
+    out.results.push(made.entry);
+    console.log(`[suite] ${made.entry.status.toUpperCase()} ${made.entry.name} — ${made.entry.detail}`);
+  } catch (err) {
+    out.results.push({ name: 'createEngine', status: 'fail', ms: 0, detail: errText(err) });
+    return out;
+  }
+  out.adapter = { ...engine.info, features: [...engine.features].sort(), maxStorageBufferBindingSize: engine.limits.maxStorageBufferBindingSize };
+  console.log(`[suite] adapter: ${JSON.stringify(engine.info)}`);
+  try {
+    for (const t of tests) {
+      if (filter && !t.name.includes(filter)) continue;
+      const t0 = performance.now();
+      let r: TestResult;
+      try {
+        const detail = await withTimeout(t.fn({ engine }), TEST_TIMEOUT_MS, t.name);
+        await engine.sync(); // surfaces GPU validation errors of this test
+        r = { name: t.name, status: 'pass', ms: performance.now() - t0, detail };
+      } catch (err) {
+        if (err instanceof Skip) r = { name: t.name, status: 'skip', ms: performance.now() - t0, detail: err.message };
+        else r = { name: t.name, status: 'fail', ms: performance.now() - t0, detail: errText(err) };
+        try {
+          await engine.sync();
+        } catch {
+          /* already reported */
+        }
+      }
+      out.results.push(r);
+      console.log(`[suite] ${r.status.toUpperCase()} ${r.name} (${(r.ms / 1000).toFixed(1)} s) — ${r.detail}`);
+    }
+  } finally {
+    engine.destroy();
+  }
+  return out;
+}

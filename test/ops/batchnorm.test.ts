@@ -1,0 +1,225 @@
+// BatchNorm2d against the f64 reference (src/reference/batchnorm.ts): forward
+// in train and eval mode, running-statistic updates, gradients (direct
+// comparison and finite differences), the input-only backward.
+// Tolerances: forward y atol 1e-5 / rtol 1e-4 (2e-5 / 1e-4 for the large
+// case); running stats atol 1e-6 / rtol 1e-5; dx, dweight, dbias atol 5e-5 /
+// rtol 1e-4 (dweight/dbias are sums over N·H·W elements: rtol 1e-4 with atol
+// 1e-5·√(N·H·W)); gradcheck atol 1e-3 / rtol 1e-3 (f32 backward vs f64
+// central differences).
+import { describe, expect, it } from 'vitest';
+import { ops, ShapeError, type Engine, type Tensor } from '../../src/index.js';
+import { batchNorm2dBackwardRef, batchNorm2dRef } from '../../src/reference/batchnorm.js';
+import { expectAllClose, randn } from '../helpers/allclose.js';
+import { testEngine } from '../helpers/engine.js';
+import { gradcheck } from '../helpers/gradcheck.js';
+
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+/** Data with a non-zero mean and non-unit spread per element. */
+const data = (n: number, seed: number, scale = 2, offset = 3) => randn(n, seed).map((v) => v * scale + offset);
+const positive = (n: number, seed: number) => randn(n, seed).map((v) => 0.5 + Math.abs(v));
+
+function params(e: Engine, C: number, affine: boolean) {
+  const w = affine ? randn(C, 11).map((v) => 1 + 0.5 * v) : null;
+  const b = affine ? randn(C, 12) : null;
+  const rm = randn(C, 13).map((v) => 0.1 * v);
+  const rv = positive(C, 14);
+  return {
+    w,
+    b,
+    rm,
+    rv,
+    tw: w ? e.tensor(w, [C]) : null,
+    tb: b ? e.tensor(b, [C]) : null,
+    trm: e.tensor(rm, [C]),
+    trv: e.tensor(rv, [C]),
+  };
+}
+
+describe('batchNorm2d forward (training) and running statistics', () => {
+  const shapes: [number[], boolean][] = [
+    [[1, 1, 7, 5], true], // batch 1, one channel, odd sizes
+    [[2, 3, 7, 5], false], // no affine
+    [[3, 5, 1, 1], true], // 1×1 spatial: L = 3
+    [[1, 4, 17, 19], true], // L = 323, not a multiple of the workgroup
+    [[300, 3, 3, 5], true], // element walker, L = 4500: two chunks, the second ragged
+    [[5, 2, 3, 300], true], // HW = 900 ≥ workgroup: whole-image chunks, one chunk
+    [[5, 2, 30, 41], true], // whole-image chunks of 3 images: two chunks, the second ragged
+  ];
+  for (const [shape, affine] of shapes) {
+    it(`${JSON.stringify(shape)}${affine ? '' : ' (no affine)'}: y and running stats after two steps`, async () => {
+      const e = await testEngine();
+      const C = shape[1]!;
+      await e.asyncScope(async () => {
+        const P = params(e, C, affine);
+        const x1 = data(prod(shape), 1);
+        const x2 = data(prod(shape), 2, 0.5, -1);
+        const o = { training: true, momentum: 0.1, eps: 1e-5 };
+        const y1 = ops.batchNorm2d(e.tensor(x1, shape), P.tw, P.tb, P.trm, P.trv, o);
+        const r1 = batchNorm2dRef(x1, shape, P.w, P.b, P.rm, P.rv, o);
+        expectAllClose(await y1.read(), r1.y);
+        const y2 = ops.batchNorm2d(e.tensor(x2, shape), P.tw, P.tb, P.trm, P.trv, { training: true });
+        const r2 = batchNorm2dRef(x2, shape, P.w, P.b, r1.runningMean, r1.runningVar, o);
+        expectAllClose(await y2.read(), r2.y);
+        expectAllClose(await P.trm.read(), r2.runningMean, { atol: 1e-6, rtol: 1e-5 });
+        expectAllClose(await P.trv.read(), r2.runningVar, { atol: 1e-6, rtol: 1e-5 });
+      });
+    });
+  }
+
+  it('large [64, 64, 32, 32]: y, running stats, dx/dweight/dbias', async () => {
+    const e = await testEngine();
+    const shape = [64, 64, 32, 32];
+    const C = 64;
+    await e.asyncScope(async () => {
+      const P = params(e, C, true);
+      const x = data(prod(shape), 5);
+      const dy = randn(prod(shape), 6);
+      const o = { training: true, momentum: 0.2 };
+      const tx = e.tensor(x, shape, { requiresGrad: true });
+      const tw = e.tensor(P.w!, [C], { requiresGrad: true });
+      const tb = e.tensor(P.b!, [C], { requiresGrad: true });
+      const y = ops.batchNorm2d(tx, tw, tb, P.trm, P.trv, o);
+      const r = batchNorm2dRef(x, shape, P.w, P.b, P.rm, P.rv, o);
+      expectAllClose(await y.read(), r.y, { atol: 2e-5, rtol: 1e-4 });
+      expectAllClose(await P.trm.read(), r.runningMean, { atol: 1e-6, rtol: 1e-5 });
+      expectAllClose(await P.trv.read(), r.runningVar, { atol: 1e-6, rtol: 1e-5 });
+      y.backward(e.tensor(dy, shape));
+      const g = batchNorm2dBackwardRef(x, shape, P.w, dy, r.mean, r.invstd, true);
+      expectAllClose(await tx.grad!.read(), g.dx, { atol: 5e-5, rtol: 1e-4 });
+      const sumTol = { atol: 1e-5 * Math.sqrt(64 * 32 * 32), rtol: 1e-4 };
+      expectAllClose(await tw.grad!.read(), g.dweight, sumTol);
+      expectAllClose(await tb.grad!.read(), g.dbias, sumTol);
+      for (const t of [tx, tw, tb]) t.grad!.dispose();
+    });
+  });
+});
+
+describe('batchNorm2d eval mode', () => {
+  it('uses the running statistics and leaves them unchanged', async () => {
+    const e = await testEngine();
+    const shape = [3, 4, 7, 5];
+    await e.asyncScope(async () => {
+      const P = params(e, 4, true);
+      const x = data(prod(shape), 3, 1, 0);
+      const y = ops.batchNorm2d(e.tensor(x, shape), P.tw, P.tb, P.trm, P.trv, { training: false });
+      const r = batchNorm2dRef(x, shape, P.w, P.b, P.rm, P.rv, { training: false });
+      expectAllClose(await y.read(), r.y);
+      expectAllClose(await P.trm.read(), P.rm, { atol: 0, rtol: 0 });
+      expectAllClose(await P.trv.read(), P.rv, { atol: 0, rtol: 0 });
+      // batch of one 1×1 image is fine in eval mode
+      const y1 = ops.batchNorm2d(e.tensor([2, 3, 4, 5], [1, 4, 1, 1]), P.tw, P.tb, P.trm, P.trv, { training: false });
+      expectAllClose(await y1.read(), batchNorm2dRef([2, 3, 4, 5], [1, 4, 1, 1], P.w, P.b, P.rm, P.rv, { training: false }).y);
+    });
+  });
+});
+
+describe('batchNorm2d backward', () => {
+  const refY = (shape: number[], training: boolean, rm: Float32Array, rv: Float32Array) =>
+    (xs: Float64Array[], w: ArrayLike<number> | null, b: ArrayLike<number> | null) =>
+      batchNorm2dRef(xs[0]!, shape, w, b, rm, rv, { training }).y;
+
+  for (const training of [true, false]) {
+    it(`gradcheck (${training ? 'train' : 'eval'}) w.r.t. x, weight, bias on [2, 3, 3, 5], [1, 2, 5, 3] and [2, 2, 16, 16] (whole-image chunks)`, async () => {
+      const e = await testEngine();
+      for (const shape of [[2, 3, 3, 5], [1, 2, 5, 3], [2, 2, 16, 16]]) {
+        const C = shape[1]!;
+        const rm = randn(C, 21).map((v) => 0.1 * v);
+        const rv = positive(C, 22);
+        const f = refY(shape, training, rm, rv);
+        await gradcheck(
+          e,
+          [
+            { data: data(prod(shape), 23, 1, 0.5), shape },
+            { data: randn(C, 24).map((v) => 1 + 0.5 * v), shape: [C] },
+            { data: randn(C, 25), shape: [C] },
+          ],
+          ([x, w, b]) => ops.batchNorm2d(x!, w!, b!, e.tensor(rm, [C]), e.tensor(rv, [C]), { training }),
+          (xs) => f(xs, xs[1]!, xs[2]!),
+          { atol: 1e-3, rtol: 1e-3 },
+        );
+      }
+    });
+
+    it(`input-only backward (${training ? 'train' : 'eval'}): frozen weight/bias get no gradient`, async () => {
+      const e = await testEngine();
+      const shape = [2, 3, 4, 5];
+      const C = 3;
+      const rm = randn(C, 31).map((v) => 0.1 * v);
+      const rv = positive(C, 32);
+      const w = randn(C, 33).map((v) => 1 + 0.5 * v);
+      const b = randn(C, 34);
+      const f = refY(shape, training, rm, rv);
+      await gradcheck(
+        e,
+        [
+          { data: data(prod(shape), 35, 1, -0.5), shape },
+          { data: w, shape: [C], grad: false },
+          { data: b, shape: [C], grad: false },
+        ],
+        ([x, tw, tb]) => {
+          expect(tw!.requiresGrad).toBe(false);
+          return ops.batchNorm2d(x!, tw!, tb!, e.tensor(rm, [C]), e.tensor(rv, [C]), { training });
+        },
+        (xs) => f(xs, w, b),
+        { atol: 1e-3, rtol: 1e-3 },
+      );
+      // and without affine parameters at all
+      await gradcheck(
+        e,
+        [{ data: data(prod(shape), 36, 1, 0.2), shape }],
+        ([x]) => ops.batchNorm2d(x!, null, null, e.tensor(rm, [C]), e.tensor(rv, [C]), { training }),
+        (xs) => f(xs, null, null),
+        { atol: 1e-3, rtol: 1e-3 },
+      );
+    });
+  }
+
+  const multi: [number[], boolean][] = [
+    [[300, 2, 3, 5], true], // walker, two chunks (ragged)
+    [[5, 2, 30, 41], true], // whole images, two chunks (ragged)
+    [[5, 2, 30, 41], false], // the same with x frozen: weight/bias gradients only
+  ];
+  for (const [shape, wantX] of multi) {
+    it(`${JSON.stringify(shape)}: ${wantX ? 'dx, dweight, dbias' : 'dweight, dbias only (x frozen)'} vs reference`, async () => {
+      const e = await testEngine();
+      const C = shape[1]!;
+      const L = prod(shape) / C;
+      await e.asyncScope(async () => {
+        const P = params(e, C, true);
+        const x = data(prod(shape), 41);
+        const dy = randn(prod(shape), 42);
+        const tx = e.tensor(x, shape, { requiresGrad: wantX });
+        const tw = e.tensor(P.w!, [C], { requiresGrad: true });
+        const tb = e.tensor(P.b!, [C], { requiresGrad: true });
+        const y = ops.batchNorm2d(tx, tw, tb, P.trm, P.trv, { training: true });
+        y.backward(e.tensor(dy, shape));
+        const r = batchNorm2dRef(x, shape, P.w, P.b, P.rm, P.rv, { training: true });
+        const g = batchNorm2dBackwardRef(x, shape, P.w, dy, r.mean, r.invstd, true);
+        if (wantX) expectAllClose(await tx.grad!.read(), g.dx, { atol: 5e-5, rtol: 1e-4 });
+        else expect(tx.grad).toBeNull();
+        const sumTol = { atol: 1e-5 * Math.sqrt(L), rtol: 1e-4 };
+        expectAllClose(await tw.grad!.read(), g.dweight, sumTol);
+        expectAllClose(await tb.grad!.read(), g.dbias, sumTol);
+        for (const t of [tx, tw, tb]) t.grad?.dispose();
+      });
+    });
+  }
+});
+
+describe('batchNorm2d shape checks', () => {
+  it('names the op and the shapes', async () => {
+    const e = await testEngine();
+    e.scope(() => {
+      const rm = e.tensor([0, 0, 0], [3]);
+      const rv = e.tensor([1, 1, 1], [3]);
+      const x = e.tensor(randn(2 * 3 * 4), [2, 3, 4]);
+      expect(() => ops.batchNorm2d(x, null, null, rm, rv, { training: true })).toThrow(/batchNorm2d: expected NCHW input, got \[2, 3, 4\]/);
+      const x4 = e.tensor(randn(2 * 4 * 4), [2, 4, 2, 2]);
+      expect(() => ops.batchNorm2d(x4, null, null, rm, rv, { training: true })).toThrow(ShapeError);
+      const one = e.tensor([1, 2, 3], [1, 3, 1, 1]);
+      expect(() => ops.batchNorm2d(one, null, null, rm, rv, { training: true })).toThrow(/more than 1 value per channel/);
+    });
+  });
+});
+
+export type { Tensor };

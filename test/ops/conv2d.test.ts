@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest';
+import { ops } from '../../src/index.js';
+import { ShapeError } from '../../src/device/errors.js';
+import { conv2dForwardRaw, conv2dGradBiasRaw, conv2dGradInputRaw, conv2dGradWeightRaw, type Conv2dOptions } from '../../src/ops/conv2d.js';
+import { conv2dBackwardRef, conv2dRef, convOutSize, type Conv2dGeom } from '../../src/reference/conv2d.js';
+import { expectAllClose, randn } from '../helpers/allclose.js';
+import { testEngine } from '../helpers/engine.js';
+import { gradcheck } from '../helpers/gradcheck.js';
+
+interface Case {
+  name: string;
+  x: [number, number, number, number];
+  w: [number, number, number, number];
+  o?: Conv2dOptions;
+  bias?: boolean;
+}
+
+const pair = (v: number | [number, number] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
+
+function geom(c: Case): Conv2dGeom {
+  const [sh, sw] = pair(c.o?.stride, 1);
+  const [ph, pw] = pair(c.o?.padding, 0);
+  const [dh, dw] = pair(c.o?.dilation, 1);
+  return { N: c.x[0], C: c.x[1], H: c.x[2], W: c.x[3], O: c.w[0], KH: c.w[2], KW: c.w[3], sh, sw, ph, pw, dh, dw, groups: c.o?.groups ?? 1 };
+}
+
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+// Tolerances: f32 accumulation over up to a few hundred terms of O(1) values.
+const TOL = { atol: 1e-4, rtol: 1e-4 };
+
+const FORWARD: Case[] = [
+  { name: 'batch 1, one channel, 3×3 pad 1', x: [1, 1, 5, 5], w: [1, 1, 3, 3], o: { padding: 1 }, bias: true },
+  { name: 'odd 7×5, stride 2, pad 1', x: [2, 3, 7, 5], w: [5, 3, 3, 3], o: { stride: 2, padding: 1 }, bias: true },
+  { name: 'pad 0', x: [2, 4, 9, 6], w: [6, 4, 3, 3] },
+  { name: 'pad 2, 5×5 kernel', x: [1, 2, 6, 7], w: [3, 2, 5, 5], o: { padding: 2 }, bias: true },
+  { name: 'dilation 2', x: [2, 3, 9, 10], w: [4, 3, 3, 3], o: { padding: 2, dilation: 2 } },
+  { name: 'groups 2', x: [2, 4, 6, 6], w: [6, 2, 3, 3], o: { padding: 1, groups: 2 }, bias: true },
+  { name: 'depthwise', x: [2, 5, 7, 6], w: [5, 1, 3, 3], o: { padding: 1, groups: 5 }, bias: true },
+  { name: 'grouped 3×3 (ResNeXt, 4 groups, stride 2)', x: [2, 16, 8, 8], w: [16, 4, 3, 3], o: { stride: 2, padding: 1, groups: 4 } },
+  { name: 'non-square 1×3 kernel', x: [2, 3, 5, 7], w: [4, 3, 1, 3], o: { padding: [0, 1] }, bias: true },
+  { name: '1×1 conv', x: [3, 7, 5, 5], w: [9, 7, 1, 1], bias: true },
+  { name: '1×1 conv, stride 2, pad 1', x: [2, 3, 6, 5], w: [5, 3, 1, 1], o: { stride: 2, padding: 1 } },
+  { name: 'out channels 13 (no tile multiple)', x: [2, 3, 11, 9], w: [13, 3, 3, 3], o: { padding: 1 }, bias: true },
+  { name: 'asymmetric stride/pad/dilation', x: [1, 2, 12, 11], w: [3, 2, 3, 2], o: { stride: [2, 1], padding: [1, 2], dilation: [1, 2] }, bias: true },
+  { name: 'kernel equals padded input', x: [2, 2, 3, 4], w: [3, 2, 5, 6], o: { padding: 1 } },
+];
+
+const engine = await testEngine();
+
+describe('conv2d forward', () => {
+  for (const c of FORWARD) {
+    it(c.name, async () => {
+      const g = geom(c);
+      const xd = randn(size(c.x), 11);
+      const wd = randn(size(c.w), 12);
+      const bd = c.bias ? randn(c.w[0], 13) : null;
+      const got = await engine.asyncScope(async () => {
+        const x = engine.tensor(xd, c.x);
+        const w = engine.tensor(wd, c.w);
+        const b = bd ? engine.tensor(bd, [c.w[0]]) : null;
+        const y = ops.conv2d(x, w, b, c.o);
+        expect(y.shape).toEqual([g.N, g.O, ...convOutSize(g)]);
+        return y.read();
+      });
+      expectAllClose(got, conv2dRef(xd, wd, bd, g), TOL);
+    });
+  }
+
+  it('large case N=8 C=64 32×32 → 64', async () => {
+    const c: Case = { name: 'large', x: [8, 64, 32, 32], w: [64, 64, 3, 3], o: { padding: 1 }, bias: true };
+    const g = geom(c);
+    const xd = randn(size(c.x), 21);
+    const wd = randn(size(c.w), 22).map((v) => v * 0.05);
+    const bd = randn(64, 23);
+    const got = await engine.asyncScope(async () => {
+      const y = ops.conv2d(engine.tensor(xd, c.x), engine.tensor(wd, c.w), engine.tensor(bd, [64]), c.o);
+      return y.read();
+    });
+    expectAllClose(got, conv2dRef(xd, wd, bd, g), { atol: 2e-4, rtol: 1e-4 });
+  });
+});
+
+const GRADCHECK: Case[] = [
+  { name: '3×3 pad 1 with bias', x: [2, 2, 4, 5], w: [3, 2, 3, 3], o: { padding: 1 }, bias: true },
+  { name: 'stride 2, dilation 2, pad 2', x: [1, 2, 7, 6], w: [2, 2, 3, 3], o: { stride: 2, padding: 2, dilation: 2 }, bias: true },
+  { name: 'groups 2, 1×3', x: [2, 4, 3, 5], w: [2, 2, 1, 3], o: { padding: [0, 1], groups: 2 }, bias: true },
+  { name: 'depthwise stride 2 pad 0', x: [1, 3, 5, 6], w: [3, 1, 2, 2], o: { stride: 2, groups: 3 }, bias: true },
+];
+
+describe('conv2d gradients', () => {
+  for (const c of GRADCHECK) {
+    it(`gradcheck: ${c.name}`, async () => {
+      const g = geom(c);
+      await gradcheck(
+        engine,
+        [
+          { data: randn(size(c.x), 31), shape: c.x },
+          { data: randn(size(c.w), 32), shape: c.w },
+          { data: randn(c.w[0], 33), shape: [c.w[0]] },
+        ],
+        ([x, w, b]) => ops.conv2d(x!, w!, b!, c.o),
+        ([x, w, b]) => conv2dRef(x!, w!, b!, g),
+        { atol: 1e-3, rtol: 1e-3 },
+      );
+    });
+  }
+
+  const BIG: Case[] = [
+    { name: 'N=4 C=16→24 15×13, pad 1', x: [4, 16, 15, 13], w: [24, 16, 3, 3], o: { padding: 1 } },
+    { name: 'N=2 C=12→20 stride 2 pad 1 groups 4', x: [2, 12, 14, 11], w: [20, 3, 3, 3], o: { stride: 2, padding: 1, groups: 4 } },
+    { name: 'N=3 depthwise 8 ch, dilation 2, pad 2', x: [3, 8, 10, 9], w: [8, 1, 3, 3], o: { padding: 2, dilation: 2, groups: 8 } },
+    { name: '1×1 conv pad 1 (negative transposed padding)', x: [2, 5, 6, 7], w: [6, 5, 1, 1], o: { padding: 1 } },
+  ];
+  for (const c of BIG) {
+    it(`backward vs reference: ${c.name}`, async () => {
+      const g = geom(c);
+      const [Ho, Wo] = convOutSize(g);
+      const xd = randn(size(c.x), 41);
+      const wd = randn(size(c.w), 42);
+      const dyd = randn(g.N * g.O * Ho * Wo, 43);
+      const [dx, dw, db] = await engine.asyncScope(async () => {
+        const x = engine.tensor(xd, c.x, { requiresGrad: true });
+        const w = engine.tensor(wd, c.w, { requiresGrad: true });
+        const b = engine.tensor(randn(c.w[0], 44), [c.w[0]], { requiresGrad: true });
+        const y = ops.conv2d(x, w, b, c.o);
+        y.backward(engine.tensor(dyd, y.shape));
+        const r = [await x.grad!.read(), await w.grad!.read(), await b.grad!.read()];
+        for (const t of [x, w, b]) t.grad?.dispose();
+        return r;
+      });
+      const ref = conv2dBackwardRef(xd, wd, dyd, g);
+      expectAllClose(dx!, ref.dx, TOL);
+      expectAllClose(dw!, ref.dw, { atol: 5e-4, rtol: 1e-4 });
+      expectAllClose(db!, ref.db, { atol: 5e-4, rtol: 1e-4 });
+    });
+  }
+
+  it('input-only backward (frozen weight) computes only the input gradient', async () => {
+    const c: Case = { name: 'frozen', x: [2, 3, 6, 6], w: [4, 3, 3, 3], o: { padding: 1 } };
+    const g = geom(c);
+    const xd = randn(size(c.x), 51);
+    const wd = randn(size(c.w), 52);
+    const dyd = randn(g.N * g.O * 36, 53);
+    const r = await engine.asyncScope(async () => {
+      const x = engine.tensor(xd, c.x, { requiresGrad: true });
+      const w = engine.tensor(wd, c.w);
+      const b = engine.tensor(randn(4, 54), [4]);
+      const y = ops.conv2d(x, w, b, c.o);
+      engine.startProfiling();
+      y.backward(engine.tensor(dyd, y.shape));
+      const kernels = (await engine.stopProfiling()).map((t) => t.kernel);
+      const dx = await x.grad!.read();
+      x.grad!.dispose();
+      return { kernels, dx, wGrad: w.grad, bGrad: b.grad };
+    });
+    expect(r.wGrad).toBeNull();
+    expect(r.bGrad).toBeNull();
+    if (engine.features.has('timestamp-query')) {
+      expect(r.kernels).toContain('conv2d:conv2d_bwd_input');
+      expect(r.kernels).not.toContain('conv2d:conv2d_bwd_weight');
+      expect(r.kernels).not.toContain('conv2d:conv2d_bwd_bias');
+    }
+    expectAllClose(r.dx, conv2dBackwardRef(xd, wd, dyd, g).dx, TOL);
+  });
+
+  it('raw launchers agree with the reference', async () => {
+    const c: Case = { name: 'raw', x: [2, 4, 7, 5], w: [6, 2, 3, 2], o: { stride: [1, 2], padding: [1, 0], groups: 2 } };
+    const g = geom(c);
+    const [Ho, Wo] = convOutSize(g);
+    const xd = randn(size(c.x), 61);
+    const wd = randn(size(c.w), 62);
+    const dyd = randn(g.N * g.O * Ho * Wo, 63);
+    const r = await engine.asyncScope(async () => {
+      const x = engine.tensor(xd, c.x);
+      const w = engine.tensor(wd, c.w);
+      const dy = engine.tensor(dyd, [g.N, g.O, Ho, Wo]);
+      return {
+        y: await conv2dForwardRaw(x, w, null, c.o).read(),
+        dx: await conv2dGradInputRaw(dy, w, c.x, c.o).read(),
+        dw: await conv2dGradWeightRaw(x, dy, c.w, c.o).read(),
+        db: await conv2dGradBiasRaw(dy).read(),
+      };
+    });
+    const ref = conv2dBackwardRef(xd, wd, dyd, g);
+    expectAllClose(r.y, conv2dRef(xd, wd, null, g), TOL);
+    expectAllClose(r.dx, ref.dx, TOL);
+    expectAllClose(r.dw, ref.dw, TOL);
+    expectAllClose(r.db, ref.db, TOL);
+  });
+});
+
+describe('conv2d shape errors', () => {
+  const t = (s: number[]) => engine.tensor(new Float32Array(size(s)), s);
+  it('channel mismatch', () => {
+    expect(() => ops.conv2d(t([1, 3, 5, 5]), t([4, 2, 3, 3]), null)).toThrow(ShapeError);
+    expect(() => ops.conv2d(t([1, 3, 5, 5]), t([4, 2, 3, 3]), null)).toThrow(/channel mismatch.*\[1, 3, 5, 5\].*\[4, 2, 3, 3\]/);
+  });
+  it('groups not dividing channels', () => {
+    expect(() => ops.conv2d(t([1, 6, 5, 5]), t([4, 2, 3, 3]), null, { groups: 4 })).toThrow(/groups \(4\) does not divide the input channels \(6\)/);
+    expect(() => ops.conv2d(t([1, 6, 5, 5]), t([5, 2, 3, 3]), null, { groups: 3 })).toThrow(/groups \(3\) does not divide the output channels \(5\)/);
+  });
+  it('kernel larger than the padded input', () => {
+    expect(() => ops.conv2d(t([1, 1, 4, 4]), t([1, 1, 5, 5]), null)).toThrow(/larger than the padded input 4×4/);
+    expect(() => ops.conv2d(t([1, 1, 4, 4]), t([1, 1, 3, 3]), null, { dilation: 2 })).toThrow(ShapeError);
+  });
+  it('bad ranks, bias and options', () => {
+    expect(() => ops.conv2d(t([3, 5, 5]), t([4, 3, 3, 3]), null)).toThrow(/input must be 4-D/);
+    expect(() => ops.conv2d(t([1, 3, 5, 5]), t([4, 3, 3, 3]), t([3]))).toThrow(/bias must have shape \[4\]/);
+    expect(() => ops.conv2d(t([1, 3, 5, 5]), t([4, 3, 3, 3]), null, { stride: 0 })).toThrow(/stride/);
+  });
+});
