@@ -89,12 +89,14 @@ fn mul_bcast(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   out[i] = a[o.x] * b[o.y];
 }
 
-// out = max(a, 0)
+// out = max(a, 0), written as a select so a NaN input stays NaN (as in
+// PyTorch): WGSL's max() may return the other operand for NaN, which would
+// hide a diverged run behind finite losses.
 @compute @workgroup_size(WG)
 fn relu_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = index(wid, nwg, lid);
   if (i >= p.n) { return; }
-  out[i] = max(a[i], 0.0);
+  out[i] = select(a[i], 0.0, a[i] < 0.0);
 }
 
 // out = dy * (y > 0), with a = y (the forward output), b = dy

@@ -60,7 +60,7 @@ fn erf_approx(x: f32) -> f32 {
 }
 
 fn activate(v: f32) -> f32 {
-  if (ACT == 1u) { return max(v, 0.0); }
+  if (ACT == 1u) { return select(v, 0.0, v < 0.0); } // NaN-preserving ReLU
   if (ACT == 2u) { return 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752)); }
   return v;
 }

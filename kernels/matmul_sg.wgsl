@@ -60,7 +60,7 @@ fn erf4(x: vec4f) -> vec4f {
 }
 
 fn activate4(v: vec4f) -> vec4f {
-  if (ACT == 1u) { return max(v, vec4f(0.0)); }
+  if (ACT == 1u) { return select(v, vec4f(0.0), v < vec4f(0.0)); } // NaN-preserving ReLU
   if (ACT == 2u) { return 0.5 * v * (1.0 + erf4(v * 0.70710678118654752)); }
   return v;
 }

@@ -313,6 +313,9 @@ export class GpuContext {
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
+      // A failed map usually means the device went away; give its `lost`
+      // promise a moment to settle so the error says so.
+      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 200))]);
       this.assertAlive();
       this.throwPendingErrors();
       throw e;

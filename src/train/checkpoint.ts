@@ -49,9 +49,22 @@ export function decodeTensorFile(file: string): { tensors: TensorMap; metadata: 
   return { tensors, metadata: d.metadata ?? {} };
 }
 
+/**
+ * Test hook (robustness tests): AUTOMIX_TEST_KILL_IN_CHECKPOINT=n kills the
+ * process with SIGKILL in the middle of the n-th checkpoint write, after the
+ * data went to the temp file and before the rename.
+ */
+let checkpointWrites = 0;
+function killHook(): { beforeRename?: () => void } {
+  const n = Number(process.env.AUTOMIX_TEST_KILL_IN_CHECKPOINT ?? 0);
+  checkpointWrites++;
+  if (n > 0 && checkpointWrites === n) return { beforeRename: () => void process.kill(process.pid, 'SIGKILL') };
+  return {};
+}
+
 export async function saveCheckpoint(dir: string, step: number, bytes: Uint8Array, state: Omit<RunState, 'checkpoint' | 'version'>, keep: number): Promise<string> {
   const name = `ckpt-${String(step).padStart(8, '0')}.safetensors`;
-  await writeFileAtomic(join(dir, name), bytes);
+  await writeFileAtomic(join(dir, name), bytes, killHook());
   const full: RunState = { version: 1, checkpoint: name, ...state };
   await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(full, null, 1));
   // Keep the newest `keep` checkpoints; never the one state.json names.

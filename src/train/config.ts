@@ -45,6 +45,8 @@ export interface TrainConfig {
   clipGrad: number;
   /** Test hook: poison the input of this step with NaN (robustness tests). */
   injectNanAtStep: number;
+  /** Test hook: destroy the GPU device at this step (robustness tests). */
+  injectDeviceLossAtStep: number;
   augment: boolean;
   verbose: boolean;
 }
@@ -73,6 +75,7 @@ export function defaultConfig(method: Method = 'automix'): TrainConfig {
     onNonFinite: 'stop',
     clipGrad: 0,
     injectNanAtStep: -1,
+    injectDeviceLossAtStep: -1,
     augment: true,
     verbose: false,
   };

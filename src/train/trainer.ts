@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BatchLoader } from '../data/loader.js';
+import { DeviceLostError, OutOfMemoryError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { buildModel, type ModelSpec, type Network } from '../models/index.js';
@@ -226,6 +227,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
         if (batch.n !== B) continue;
         let xData = batch.x;
         if (step === cfg.injectNanAtStep) xData = new Float32Array(batch.x.length).fill(Number.NaN);
+        if (step === cfg.injectDeviceLossAtStep) engine.ctx.device.destroy();
         xT.write(xData);
         yT.write(batch.y);
         const rng = Rng.fromKeys(cfg.seed, step, 0x5eed);
@@ -307,6 +309,11 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       await saveModel(run, join(cfg.out, 'model.safetensors'));
       if (cfg.json) await writeFileAtomic(cfg.json, JSON.stringify(result(engine, cfg, history, reportHead), null, 1));
     }
+  } catch (e) {
+    if (e instanceof DeviceLostError || e instanceof OutOfMemoryError) {
+      e.message += `; the last checkpoint (${join(cfg.out, 'state.json')}) is intact: rerun with --resume to continue from it`;
+    }
+    throw e;
   } finally {
     xT.dispose();
     yT.dispose();

@@ -80,6 +80,17 @@ describe('relu, affine', () => {
     await gradcheck(e, [{ data: x, shape: [5, 8] }], ([t]) => ops.scale(t!, -3), ([t]) => Float64Array.from(t!, (v) => -3 * v));
   });
 
+  it('relu keeps NaN (as PyTorch does), so a diverged run cannot hide behind it', async () => {
+    const e = await testEngine();
+    await e.asyncScope(async () => {
+      const y = await ops.relu(e.tensor([Number.NaN, -1, 2], [3])).read();
+      expect(Number.isNaN(y[0])).toBe(true);
+      expect(Array.from(y.subarray(1))).toEqual([0, 2]);
+      const m = await ops.matmul(e.tensor([Number.NaN, 1], [1, 2]), e.tensor([1, 1], [2, 1]), { activation: 'relu' }).read();
+      expect(Number.isNaN(m[0])).toBe(true);
+    });
+  });
+
   it('a grid above 65535 workgroups is folded into two dimensions', async () => {
     const e = await testEngine();
     const n = 65535 * 256 + 1000; // one more workgroup than fits in x

@@ -22,6 +22,10 @@ const shapes: [number, number, number][] = [
   [8, 4, 4],
   [1, 12, 8],
   [70, 64, 100],
+  // Regression: the subgroup kernel steps k by 4; with K = 6 and Aᵀ it once
+  // took this shape and returned wrong values (found by the Mix Block tests).
+  [256, 6, 256],
+  [16, 6, 8],
 ];
 
 describe('matmul', async () => {
