@@ -831,7 +831,6 @@ export const CASES: BenchCase[] = [
   convCase('ResNet layer3 256→256 8×8', conv3x3(32, 256, 8), 'forward'),
   convCase('ResNet layer4 512→512 4×4', conv3x3(32, 512, 4), 'forward'),
   convCase('ResNet down 64→128 s2 32×32', conv3x3(32, 64, 32, 2, 128), 'forward'),
-  convCase('ResNet layer4 512→512 4×4', conv3x3(32, 512, 4), 'grad-weight'),
 
   // ViT-tiny patch embedding: 32×32×3 images, 4×4 patches, D = 192 → [B, 64, 192].
   {

@@ -28,8 +28,8 @@ export interface TfHarness {
   adapter: string;
   /** Times one call of `fn` (its outputs are disposed). */
   time(fn: () => TfTensor | TfTensor[]): Promise<number>;
-  /** Runs `fn` once and reads its outputs back. */
-  values(fn: () => TfTensor | TfTensor[]): Promise<Float32Array[]>;
+  /** Runs `fn` once, timed like `time`, and reads its outputs back. */
+  timeAndValues(fn: () => TfTensor | TfTensor[]): Promise<{ ms: number; values: Float32Array[] }>;
 }
 
 interface WebGpuBackendLike {
@@ -97,13 +97,28 @@ export async function initTf(ours: AdapterSummary, forceWall: boolean): Promise<
       tf.dispose(out);
       return ms;
     },
-    async values(fn) {
-      const out = tf.tidy(fn);
+    async timeAndValues(fn) {
+      let out: TfTensor | TfTensor[] = [];
+      let ms: number;
+      if (stamps) {
+        const r = await tf.time(() => {
+          out = tf.tidy(fn);
+        });
+        const k = r.kernelMs as number | { error: string };
+        if (typeof k !== 'number') throw new Error(`TF.js tf.time(): ${k.error}`);
+        ms = k;
+      } else {
+        await sync();
+        const t0 = performance.now();
+        out = tf.tidy(fn);
+        await sync();
+        ms = performance.now() - t0;
+      }
       const list = Array.isArray(out) ? out : [out];
-      const vals: Float32Array[] = [];
-      for (const t of list) vals.push(Float32Array.from(await t.data()));
+      const values: Float32Array[] = [];
+      for (const t of list) values.push(Float32Array.from(await t.data()));
       tf.dispose(list);
-      return vals;
+      return { ms, values };
     },
   };
   return h;

@@ -3,6 +3,11 @@
 //
 // Layouts: x NCHW, weight OIHW = [O, C/groups, KH, KW], bias [O], y NCHW.
 //
+// These are the "direct" path of src/ops/conv2d.ts: used for grouped and
+// depthwise convs, on adapters without 8-lane subgroups (GPUs), and when an
+// im2col buffer would not fit; otherwise kernels/im2col.wgsl + matmul_sg is
+// used (several times faster on lavapipe, docs/kernels/conv2d.md).
+//
 // Every pass is an implicit GEMM whose inner loop reads aligned operands and
 // needs no bounds or padding checks. Two re-layout passes make that possible:
 //

@@ -1,6 +1,20 @@
 /** The public API shared by the Node and browser entry points. */
 export { Engine, type EngineOptions, type MemoryReport, type RunSpec } from './engine.js';
 export { Tensor, type DType } from './tensor/tensor.js';
+export { createArena, type Arena } from './tensor/arena.js';
 export type { AdapterSummary, KernelTiming } from './device/context.js';
 export * from './device/errors.js';
 export * as ops from './ops/index.js';
+export * as optim from './optim/index.js';
+export { ParamSet, type ParamSpec } from './nn/params.js';
+export { Builder, BufferSet, init, type Init } from './nn/builder.js';
+export { Layer, Conv2d, BatchNorm2d, Linear, LayerNorm } from './nn/layers.js';
+export { buildModel, MODELS, Network, type ModelSpec, type Backbone, type ForwardOptions } from './models/index.js';
+export { MixBlock } from './train/mix-block.js';
+export { automixStep, baselineStep, vanillaStep, type AutoMixState, type StepInput, type StepOutput } from './train/steps.js';
+export { defaultConfig, validateConfig, METHODS, DEFAULT_ALPHA, ConfigError, type TrainConfig, type Method } from './train/config.js';
+export { Rng } from './util/rng.js';
+export { BatchLoader, type Batch } from './data/loader.js';
+export { idxToDataset, parseIdx } from './data/idx.js';
+export type { ImageDataset } from './data/dataset.js';
+export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';

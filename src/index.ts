@@ -15,3 +15,8 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   const gpu = opts.gpu ?? (await nodeGpu());
   return createEngineWith(gpu, 'node-dawn', nodeKernelSources, noAdapterHelp, opts);
 }
+
+// Node-only parts: dataset files on disk and the training loop with checkpoints.
+export { loadFashionMnist } from './data/fashion-mnist.js';
+export { loadCifar10, loadCifar100 } from './data/cifar.js';
+export { train, evaluate, type TrainResult, type EpochRecord, type TrainHooks } from './train/trainer.js';

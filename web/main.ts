@@ -110,13 +110,14 @@ const history = {
 let engine: Engine | null = null;
 let run: Run | null = null;
 let running = false;
+let gpuChecked = false;
 let loopDone: Promise<void> = Promise.resolve();
 const SEED = 0;
 
 /** What the screenshot script and curious users can read. */
 const demo = {
   get state() {
-    return running ? 'running' : run ? 'paused' : engine ? 'idle' : 'no-webgpu';
+    return running ? 'running' : run ? 'paused' : engine ? 'idle' : gpuChecked ? 'no-webgpu' : 'starting';
   },
   get step() {
     return run?.step ?? 0;
@@ -508,4 +509,5 @@ window.addEventListener('resize', redraw);
 
 redraw();
 await initGpu();
+gpuChecked = true;
 if (params.get('autostart') === '1') void start();

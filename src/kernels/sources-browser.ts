@@ -8,7 +8,9 @@
  * (src/kernels/ → kernels/), `../../../kernels` the published one
  * (dist/src/kernels/ → kernels/ at the package root). A pattern that matches
  * nothing adds nothing. Bundlers other than Vite do not expand
- * `import.meta.glob`: pass `createEngine({ kernelSources })` there instead.
+ * `import.meta.glob`: pass `createEngine({ kernelSources })` there instead;
+ * Vite's dev-server dependency pre-bundling (esbuild) does not either, so an
+ * app using the published package lists it in `optimizeDeps.exclude`.
  */
 import { KernelError } from '../device/errors.js';
 import type { KernelSourceLoader } from './sources.js';
@@ -30,7 +32,11 @@ export const browserKernelSources: KernelSourceLoader = (name) => {
   const source = bundled.get(name);
   if (source === undefined) {
     throw new KernelError(
-      `kernels/${name}.wgsl is not in the bundle (bundled: ${bundledKernelFamilies.join(', ') || 'none — was this built by Vite?'})`,
+      bundledKernelFamilies.length
+        ? `kernels/${name}.wgsl is not in the bundle (bundled: ${bundledKernelFamilies.join(', ')})`
+        : `kernels/${name}.wgsl is not in the bundle: no WGSL was bundled. Build with Vite (its import.meta.glob inlines kernels/*.wgsl); ` +
+            "under Vite's dev server add optimizeDeps: { exclude: ['automix-webgpu'] } (its dependency pre-bundling skips import.meta.glob); " +
+            'with another bundler pass createEngine({ kernelSources }).',
       name,
     );
   }

@@ -3,8 +3,15 @@
  * x [N, C, H, W], w [O, C/groups, KH, KW], bias [O] → y [N, O, Ho, Wo].
  * Any kernel size, stride, padding, dilation and groups (depthwise included).
  *
- * Each pass re-lays its operands (shift_pad, weight_layout) so the conv
- * kernels read only aligned vec4s without bounds checks; see the WGSL header.
+ * Two implementations per pass, chosen per call (`choosePath`):
+ *  - 'im2col' (kernels/im2col.wgsl + matmulRaw): re-lay the input as an
+ *    im2col matrix, padded to multiples of 4, and run the GEMM in matmul_sg
+ *    (8-lane subgroups). Used for groups = 1 on adapters with exactly
+ *    8-lane subgroups (lavapipe/llvmpipe), where it is several times faster.
+ *  - 'direct' (kernels/conv2d.wgsl): implicit GEMMs over re-laid operands
+ *    (shift_pad, weight_layout) with register blocking; any groups, any
+ *    adapter. Used for grouped/depthwise convs, on GPUs without 8-lane
+ *    subgroups, and when an im2col buffer would exceed the binding limit.
  * The backward rule computes only the gradients whose inputs require them.
  */
 import { record } from '../autograd/record.js';
@@ -13,6 +20,7 @@ import { ShapeError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { assertF32, sameEngine } from './launch.js';
+import { matmulRaw } from './matmul.js';
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
@@ -169,13 +177,14 @@ function fill0(engine: Engine, t: Tensor): Tensor {
 }
 
 /** The forward launcher (no autograd): y = conv2d(x, w) + bias. */
-export function conv2dForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, o: Conv2dOptions = {}): Tensor {
+export function conv2dForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, o: Conv2dOptions = {}, impl: Conv2dImpl = {}): Tensor {
   assertF32('conv2d', x, w, ...(bias ? [bias] : []));
   const engine = sameEngine('conv2d', x, w, ...(bias ? [bias] : []));
   const g = conv2dShape(x.shape, w.shape, o);
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== g.O)) {
     throw new ShapeError(`conv2d: bias must have shape [${g.O}] for weight ${fmtShape(w.shape)}, got ${fmtShape(bias.shape)}`);
   }
+  if (g.N * g.O * g.Ho * g.Wo > 0 && choosePath(engine, g, 'forward', impl) === 'im2col') return forwardIm2col(engine, x, w, bias, g);
   const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
   if (y.size === 0) return y;
   const Cg = g.C / g.groups;
@@ -191,11 +200,12 @@ export function conv2dForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, o: C
 }
 
 /** dx = ∂(Σ dy ⊙ conv2d(x, w))/∂x for an input of shape xShape (a transposed convolution). */
-export function conv2dGradInputRaw(dy: Tensor, w: Tensor, xShape: readonly number[], o: Conv2dOptions = {}): Tensor {
+export function conv2dGradInputRaw(dy: Tensor, w: Tensor, xShape: readonly number[], o: Conv2dOptions = {}, impl: Conv2dImpl = {}): Tensor {
   assertF32('conv2d backward (input)', dy, w);
   const engine = sameEngine('conv2d backward (input)', dy, w);
   const g = conv2dShape(xShape, w.shape, o, 'conv2d backward (input)');
   checkDy(dy, g);
+  if (g.N * g.C * g.H * g.W > 0 && choosePath(engine, g, 'grad-input', impl) === 'im2col') return gradInputIm2col(engine, dy, w, g);
   const dx = engine.empty([g.N, g.C, g.H, g.W]);
   if (dx.size === 0) return dx;
   const Cg = g.C / g.groups;
@@ -214,11 +224,12 @@ export function conv2dGradInputRaw(dy: Tensor, w: Tensor, xShape: readonly numbe
 }
 
 /** dW = ∂(Σ dy ⊙ conv2d(x, w))/∂w for a weight of shape wShape. */
-export function conv2dGradWeightRaw(x: Tensor, dy: Tensor, wShape: readonly number[], o: Conv2dOptions = {}): Tensor {
+export function conv2dGradWeightRaw(x: Tensor, dy: Tensor, wShape: readonly number[], o: Conv2dOptions = {}, impl: Conv2dImpl = {}): Tensor {
   assertF32('conv2d backward (weight)', x, dy);
   const engine = sameEngine('conv2d backward (weight)', x, dy);
   const g = conv2dShape(x.shape, wShape, o, 'conv2d backward (weight)');
   checkDy(dy, g);
+  if (dy.size > 0 && x.size > 0 && g.O > 0 && choosePath(engine, g, 'grad-weight', impl) === 'im2col') return gradWeightIm2col(engine, x, dy, g, wShape);
   const dw = engine.empty([...wShape]);
   if (dw.size === 0) return dw;
   if (dy.size === 0 || x.size === 0) return fill0(engine, dw);
@@ -238,6 +249,219 @@ export function conv2dGradWeightRaw(x: Tensor, dy: Tensor, wShape: readonly numb
   });
   xs.dispose();
   dyp.dispose();
+  return dw;
+}
+
+// ---- im2col path (kernels/im2col.wgsl + matmulRaw) ----------------------
+
+/** Which implementation a pass uses; 'auto' (the default) applies `choosePath`. */
+export type Conv2dPath = 'auto' | 'im2col' | 'direct';
+
+/** Internal launcher option (tests, benchmarks): force one implementation. */
+export interface Conv2dImpl {
+  path?: Conv2dPath;
+}
+
+let forcedPath: Conv2dPath = 'auto';
+
+/**
+ * Internal (tests, benchmarks): force the path of every conv2d call that does
+ * not pass its own `impl.path`, including those made by the backward rule.
+ * Returns the previous setting.
+ */
+export function _setConv2dPath(path: Conv2dPath): Conv2dPath {
+  const prev = forcedPath;
+  forcedPath = path;
+  return prev;
+}
+
+type Pass = 'forward' | 'grad-input' | 'grad-weight';
+
+const r4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** Whether the adapter has exactly 8-lane subgroups (matmulRaw then uses matmul_sg). */
+function hasSubgroup8(engine: Engine): boolean {
+  if (!engine.features.has('subgroups')) return false;
+  const info = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  return info?.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+}
+
+/** Whether every im2col-path buffer and grid of this pass fits the adapter's limits. */
+function im2colFits(engine: Engine, g: Conv2dShape, pass: Pass): boolean {
+  if (g.groups !== 1) return false;
+  const CKp = r4(g.C * g.KH * g.KW);
+  const HWp = r4(g.Ho * g.Wo);
+  const Op = r4(g.O);
+  const maxBind = engine.limits.maxStorageBufferBindingSize;
+  const maxDim = engine.limits.maxComputeWorkgroupsPerDimension;
+  let bytes: number[];
+  let dims: number[];
+  if (pass === 'grad-weight') {
+    const Kp = r4(g.N * g.Ho * g.Wo);
+    bytes = [Kp * CKp, g.O * Kp, g.O * CKp];
+    dims = [Math.ceil(Kp / 64), g.C, CKp, g.O, Math.ceil(Kp / 256)];
+  } else {
+    const CKt = r4(g.O * g.KH * g.KW); // grad-input as a conv of dy
+    const HWx = r4(g.H * g.W);
+    bytes = [g.N * CKp * HWp, g.N * Op * HWp, Op * CKp, g.N * CKt * HWx, g.C * CKt, g.N * g.C * HWx];
+    dims = [CKp, CKt, g.N, g.C, g.O, Math.ceil(HWp / 64), Math.ceil(HWx / 64), Math.ceil((g.H * g.W) / 16)];
+  }
+  return bytes.every((b) => b * 4 <= maxBind) && dims.every((d) => d <= maxDim);
+}
+
+/**
+ * The implementation of one pass. 'auto': im2col + matmul_sg when the adapter
+ * has 8-lane subgroups, groups = 1 and the buffers fit; otherwise direct
+ * (docs/kernels/conv2d.md has the measurements behind the rule).
+ */
+function choosePath(engine: Engine, g: Conv2dShape, pass: Pass, impl: Conv2dImpl): 'im2col' | 'direct' {
+  const want = impl.path && impl.path !== 'auto' ? impl.path : forcedPath;
+  if (want === 'direct') return 'direct';
+  if (!im2colFits(engine, g, pass)) return 'direct'; // grouped conv or too large
+  if (want === 'im2col') return 'im2col';
+  return hasSubgroup8(engine) ? 'im2col' : 'direct';
+}
+
+/** The geometry fields of kernels/im2col.wgsl's Params. */
+function colParams(g: Conv2dShape) {
+  const CK = g.C * g.KH * g.KW;
+  const HW = g.Ho * g.Wo;
+  return {
+    N: g.N, C: g.C, H: g.H, W: g.W, KH: g.KH, KW: g.KW, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw,
+    Ho: g.Ho, Wo: g.Wo, CK, CKp: r4(CK), HW, HWp: r4(HW), O: g.O,
+  };
+}
+
+/**
+ * src [A, Ri_s, cols_s] → [A, Ri_d, cols_d]: pads with zeros / crops the last
+ * two dims, adding bias[b] to row b when given. `src` is not consumed.
+ */
+function repad(engine: Engine, src: Tensor, A: number, Ri_s: number, cols_s: number, Ri_d: number, cols_d: number, bias: Tensor | null, shape?: readonly number[]): Tensor {
+  const dst = engine.empty(shape ?? [A, Ri_d, cols_d], 'f32', 'conv2d.repad');
+  const total = A * Ri_d * cols_d;
+  if (total > 0) {
+    engine.run('im2col', 'repad', {
+      bind: { src, bias: bias ?? engine.placeholder(), dst },
+      params: { total, Ri_s, Ri_d, cols_s, cols_d },
+      constants: { HAS_BIAS: bias ? 1 : 0, WG: 256 },
+      workgroups: Math.ceil(total / 256),
+    });
+  }
+  return dst;
+}
+
+/** Workgroup size along a 1-D axis of `n` items: 64, or 16 for short axes (fewer idle lanes). */
+const wgFor = (n: number) => (n >= 48 ? 64 : 16);
+
+/**
+ * col[z][k][q] (kernels/im2col.wgsl `im2col` + `col_zero` for the padding rows):
+ * `images` = 1 gives the forward layout [N, CKp, HWp] (z = n), `images` = N
+ * the batch-folded [CKp, Kp] (q = n·HW + p).
+ */
+function im2col(engine: Engine, x: Tensor, g: Conv2dShape, P: ReturnType<typeof colParams>, batchFolded: boolean): Tensor {
+  const Lp = batchFolded ? r4(g.N * P.HW) : P.HWp;
+  const Lv = batchFolded ? g.N * P.HW : P.HW;
+  const Z = batchFolded ? 1 : g.N;
+  const col = engine.empty(batchFolded ? [P.CKp, Lp] : [g.N, P.CKp, Lp], 'f32', 'conv2d.col');
+  const q = Lp / 4;
+  const WGx = wgFor(q);
+  const params = { ...P, Lp, Lv };
+  engine.run('im2col', 'im2col', { bind: { src: x, dst4: col }, params, constants: { WG: WGx }, workgroups: [Math.ceil(q / WGx), g.C, Z] });
+  if (P.CKp > P.CK) {
+    engine.run('im2col', 'col_zero', { bind: { dst4: col }, params, constants: { WG: WGx }, workgroups: [Math.ceil(q / WGx), P.CKp - P.CK, Z] });
+  }
+  return col;
+}
+
+/** y[n] = W[O, CKp] · col[n][CKp, HWp] (matmul_sg, W broadcast over the batch), then crop + bias. */
+function forwardIm2col(engine: Engine, x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dShape): Tensor {
+  const P = colParams(g);
+  const wm = P.CKp === P.CK ? engine._view(w, [g.O, P.CK]) : repad(engine, w, 1, g.O, P.CK, g.O, P.CKp, null, [g.O, P.CKp]);
+  const y = convIm2col(engine, x, wm, bias, g);
+  wm.dispose();
+  return y;
+}
+
+/** The forward GEMM with a prepared weight matrix wm [O, CKp]. */
+function convIm2col(engine: Engine, x: Tensor, wm: Tensor, bias: Tensor | null, g: Conv2dShape): Tensor {
+  const P = colParams(g);
+  const col = im2col(engine, x, g, P, false);
+  const ym = matmulRaw(wm, col); // [N, O, HWp]
+  col.dispose();
+  if (P.HWp === P.HW && !bias) return engine._viewOwned(ym, [g.N, g.O, g.Ho, g.Wo]);
+  const y = repad(engine, ym, g.N, g.O, P.HWp, g.O, P.HW, bias, [g.N, g.O, g.Ho, g.Wo]);
+  ym.dispose();
+  return y;
+}
+
+/**
+ * For stride 1 (and d·(K − 1) ≥ p, so the padding stays ≥ 0) dx is the plain
+ * convolution of dy with the flipped, channel-swapped weight, padding
+ * d·(K − 1) − p: one im2col of dy and one matmul with k = O·KH·KW — cheaper
+ * than the Wᵀ·dy GEMM (k = O only) plus the col2im gather.
+ */
+function gradInputAsConv(engine: Engine, dy: Tensor, w: Tensor, g: Conv2dShape): Tensor {
+  const gt: Conv2dShape = {
+    N: g.N, C: g.O, H: g.Ho, W: g.Wo, O: g.C, KH: g.KH, KW: g.KW, sh: 1, sw: 1,
+    ph: g.dh * (g.KH - 1) - g.ph, pw: g.dw * (g.KW - 1) - g.pw, dh: g.dh, dw: g.dw, groups: 1, Ho: g.H, Wo: g.W,
+  };
+  const CK = g.O * g.KH * g.KW;
+  const CKp = r4(CK);
+  const wf = engine.empty([g.C, CKp], 'f32', 'conv2d.wflip');
+  engine.run('im2col', 'w_flip', {
+    bind: { src: w, dst: wf },
+    params: { C: g.C, KH: g.KH, KW: g.KW, CK, CKp, total: g.C * CKp },
+    constants: { WG: 64 },
+    workgroups: Math.ceil((g.C * CKp) / 64),
+  });
+  const dx = convIm2col(engine, dy, wf, null, gt);
+  wf.dispose();
+  return dx;
+}
+
+/** Whether gradInputAsConv applies (stride 1, non-negative transposed padding). */
+const transposedAsConv = (g: Conv2dShape) => g.sh === 1 && g.sw === 1 && g.dh * (g.KH - 1) >= g.ph && g.dw * (g.KW - 1) >= g.pw;
+
+/** dcol[n] = Wᵀ[CKp, Op] · dy[n][Op, HWp] (matmul_sg, transposed A), then the col2im gather. */
+function gradInputIm2col(engine: Engine, dy: Tensor, w: Tensor, g: Conv2dShape): Tensor {
+  if (transposedAsConv(g)) return gradInputAsConv(engine, dy, w, g);
+  const P = colParams(g);
+  const Op = r4(g.O);
+  const wm = P.CKp === P.CK && Op === g.O ? engine._view(w, [g.O, P.CK]) : repad(engine, w, 1, g.O, P.CK, Op, P.CKp, null, [Op, P.CKp]);
+  const dym = P.HWp === P.HW && Op === g.O ? engine._view(dy, [g.N, g.O, P.HW]) : repad(engine, dy, g.N, g.O, P.HW, Op, P.HWp, null);
+  const dcol = matmulRaw(wm, dym, { transA: true }); // [N, CKp, HWp]
+  wm.dispose();
+  dym.dispose();
+  const dx = engine.empty([g.N, g.C, g.H, g.W]);
+  const WGx = wgFor(g.H * g.W);
+  engine.run('im2col', 'col2im', {
+    bind: { src: dcol, dst: dx },
+    params: P,
+    constants: { WG: WGx, SH: g.sh, SW: g.sw },
+    workgroups: [Math.ceil((g.H * g.W) / WGx), g.C, g.N],
+  });
+  dcol.dispose();
+  return dx;
+}
+
+/**
+ * dW[O, CKp] = dyt[O, Kp] · colᵀ with col [CKp, Kp], Kp = ⌈N·HW⌉₄ (one
+ * matmul_sg NT, the batch folded into k), then crop. (An NN variant over a
+ * transposed colT [Kp, CKp] measured no faster: its scalar stores cost more
+ * than the NT loads save; docs/kernels/conv2d.md.)
+ */
+function gradWeightIm2col(engine: Engine, x: Tensor, dy: Tensor, g: Conv2dShape, wShape: readonly number[]): Tensor {
+  const P = colParams(g);
+  const Kp = r4(g.N * P.HW);
+  const dyt = engine.empty([g.O, Kp], 'f32', 'conv2d.dyt');
+  engine.run('im2col', 'dy_t', { bind: { src: dy, dst4: dyt }, params: { ...P, Lp: Kp }, constants: { WG: 64 }, workgroups: [Math.ceil(Kp / 256), g.O, 1] });
+  const col = im2col(engine, x, g, P, true); // [CKp, Kp]
+  const dwm = matmulRaw(dyt, col, { transB: true }); // [O, CKp]
+  col.dispose();
+  dyt.dispose();
+  if (P.CKp === P.CK) return engine._viewOwned(dwm, [...wShape]);
+  const dw = repad(engine, dwm, 1, g.O, P.CKp, g.O, P.CK, null, [...wShape]);
+  dwm.dispose();
   return dw;
 }
 

@@ -241,9 +241,19 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
           let total = out.terms[names[0]!]!;
           for (const n of names.slice(1)) total = add(total, out.terms[n]!);
           total.backward();
+          // One readback for all loss terms and tensor stats (each read waits for the GPU).
+          const statNames = Object.keys(out.stats);
+          const gpuScalars = [...names.map((n) => out.terms[n]!), ...statNames.map((k) => out.stats[k]!).filter((v): v is Tensor => typeof v !== 'number')];
+          const packed = engine.empty([gpuScalars.length]);
+          gpuScalars.forEach((t, i) => engine.copyBuffer(t, packed, 4, 0, i * 4));
+          const vals = await packed.read();
           const host: Record<string, number> = {};
-          for (const n of names) host[n] = await out.terms[n]!.item();
-          for (const [k, v] of Object.entries(out.stats)) host[`stat:${k}`] = typeof v === 'number' ? v : await v.item();
+          names.forEach((n, i) => (host[n] = vals[i]!));
+          let j = names.length;
+          for (const k of statNames) {
+            const v = out.stats[k]!;
+            host[`stat:${k}`] = typeof v === 'number' ? v : vals[j++]!;
+          }
           const bad = names.filter((n) => !Number.isFinite(host[n]!));
           if (bad.length === 0) {
             run.sgd.step();

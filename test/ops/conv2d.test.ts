@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ops } from '../../src/index.js';
 import { ShapeError } from '../../src/device/errors.js';
-import { conv2dForwardRaw, conv2dGradBiasRaw, conv2dGradInputRaw, conv2dGradWeightRaw, type Conv2dOptions } from '../../src/ops/conv2d.js';
+import { _setConv2dPath, conv2dForwardRaw, conv2dGradBiasRaw, conv2dGradInputRaw, conv2dGradWeightRaw, type Conv2dOptions, type Conv2dPath } from '../../src/ops/conv2d.js';
 import { conv2dBackwardRef, conv2dRef, convOutSize, type Conv2dGeom } from '../../src/reference/conv2d.js';
 import { expectAllClose, randn } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
@@ -44,11 +44,27 @@ const FORWARD: Case[] = [
   { name: 'out channels 13 (no tile multiple)', x: [2, 3, 11, 9], w: [13, 3, 3, 3], o: { padding: 1 }, bias: true },
   { name: 'asymmetric stride/pad/dilation', x: [1, 2, 12, 11], w: [3, 2, 3, 2], o: { stride: [2, 1], padding: [1, 2], dilation: [1, 2] }, bias: true },
   { name: 'kernel equals padded input', x: [2, 2, 3, 4], w: [3, 2, 5, 6], o: { padding: 1 } },
+  { name: 'stem: one channel (CK = 9), 28×28', x: [3, 1, 28, 28], w: [8, 1, 3, 3], o: { padding: 1 } },
+  { name: '7×7 (HW = 49), 5 output channels', x: [2, 6, 7, 7], w: [5, 6, 3, 3], o: { padding: 1 }, bias: true },
+  { name: '7×7 → 4×4, stride 2', x: [2, 8, 7, 7], w: [12, 8, 3, 3], o: { stride: 2, padding: 1 } },
 ];
+
+// Every test below runs once per implementation: 'im2col' (im2col + matmul;
+// grouped convs fall back to direct) and 'direct' (kernels/conv2d.wgsl).
+const PATHS: Conv2dPath[] = ['im2col', 'direct'];
 
 const engine = await testEngine();
 
-describe('conv2d forward', () => {
+for (const path of PATHS) describe(`path ${path}`, () => {
+  let prev: Conv2dPath = 'auto';
+  beforeAll(() => {
+    prev = _setConv2dPath(path);
+  });
+  afterAll(() => {
+    _setConv2dPath(prev);
+  });
+
+describe(`conv2d forward [${path}]`, () => {
   for (const c of FORWARD) {
     it(c.name, async () => {
       const g = geom(c);
@@ -88,7 +104,7 @@ const GRADCHECK: Case[] = [
   { name: 'depthwise stride 2 pad 0', x: [1, 3, 5, 6], w: [3, 1, 2, 2], o: { stride: 2, groups: 3 }, bias: true },
 ];
 
-describe('conv2d gradients', () => {
+describe(`conv2d gradients [${path}]`, () => {
   for (const c of GRADCHECK) {
     it(`gradcheck: ${c.name}`, async () => {
       const g = geom(c);
@@ -111,6 +127,9 @@ describe('conv2d gradients', () => {
     { name: 'N=2 C=12→20 stride 2 pad 1 groups 4', x: [2, 12, 14, 11], w: [20, 3, 3, 3], o: { stride: 2, padding: 1, groups: 4 } },
     { name: 'N=3 depthwise 8 ch, dilation 2, pad 2', x: [3, 8, 10, 9], w: [8, 1, 3, 3], o: { padding: 2, dilation: 2, groups: 8 } },
     { name: '1×1 conv pad 1 (negative transposed padding)', x: [2, 5, 6, 7], w: [6, 5, 1, 1], o: { padding: 1 } },
+    { name: 'N=3 C=1→6 7×7 pad 1 (CK = 9, HW = 49)', x: [3, 1, 7, 7], w: [6, 1, 3, 3], o: { padding: 1 } },
+    { name: 'N=2 C=6→5 stride 2 pad 1 7×7 (O = 5, col2im)', x: [2, 6, 7, 7], w: [5, 6, 3, 3], o: { stride: 2, padding: 1 } },
+    { name: 'N=2 C=4→8 dilation 2 pad 1 9×8 (transposed conv)', x: [2, 4, 9, 8], w: [8, 4, 3, 3], o: { padding: 1, dilation: 2 } },
   ];
   for (const c of BIG) {
     it(`backward vs reference: ${c.name}`, async () => {
@@ -157,8 +176,10 @@ describe('conv2d gradients', () => {
     expect(r.wGrad).toBeNull();
     expect(r.bGrad).toBeNull();
     if (engine.features.has('timestamp-query')) {
-      expect(r.kernels).toContain('conv2d:conv2d_bwd_input');
+      if (path === 'direct') expect(r.kernels).toContain('conv2d:conv2d_bwd_input');
+      else expect(r.kernels).toContain('im2col:w_flip');
       expect(r.kernels).not.toContain('conv2d:conv2d_bwd_weight');
+      expect(r.kernels).not.toContain('im2col:dy_t');
       expect(r.kernels).not.toContain('conv2d:conv2d_bwd_bias');
     }
     expectAllClose(r.dx, conv2dBackwardRef(xd, wd, dyd, g).dx, TOL);
@@ -189,6 +210,7 @@ describe('conv2d gradients', () => {
     expectAllClose(r.db, ref.db, TOL);
   });
 });
+});
 
 describe('conv2d shape errors', () => {
   const t = (s: number[]) => engine.tensor(new Float32Array(size(s)), s);
@@ -208,5 +230,56 @@ describe('conv2d shape errors', () => {
     expect(() => ops.conv2d(t([3, 5, 5]), t([4, 3, 3, 3]), null)).toThrow(/input must be 4-D/);
     expect(() => ops.conv2d(t([1, 3, 5, 5]), t([4, 3, 3, 3]), t([3]))).toThrow(/bias must have shape \[4\]/);
     expect(() => ops.conv2d(t([1, 3, 5, 5]), t([4, 3, 3, 3]), null, { stride: 0 })).toThrow(/stride/);
+  });
+});
+
+describe('conv2d path choice', () => {
+  const kernelsOf = async (f: () => void): Promise<string[]> => {
+    engine.startProfiling();
+    f();
+    return (await engine.stopProfiling()).map((t) => t.kernel);
+  };
+  const info = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const sg8 = engine.features.has('subgroups') && info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+
+  it('auto: im2col on 8-lane-subgroup adapters for groups = 1, direct otherwise; grouped convs stay direct', async () => {
+    if (!engine.features.has('timestamp-query')) return;
+    await engine.asyncScope(async () => {
+      const x = engine.tensor(randn(2 * 4 * 6 * 6, 71), [2, 4, 6, 6]);
+      const w1 = engine.tensor(randn(8 * 4 * 9, 72), [8, 4, 3, 3]);
+      const w2 = engine.tensor(randn(8 * 2 * 9, 73), [8, 2, 3, 3]);
+      const k1 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1 }));
+      expect(k1).toContain(sg8 ? 'im2col:im2col' : 'conv2d:conv2d_fwd');
+      const k2 = await kernelsOf(() => conv2dForwardRaw(x, w2, null, { padding: 1, groups: 2 }, { path: 'im2col' }));
+      expect(k2).toContain('conv2d:conv2d_fwd');
+      expect(k2).not.toContain('im2col:im2col');
+      const k3 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1 }, { path: 'direct' }));
+      expect(k3).not.toContain('im2col:im2col');
+      return null;
+    });
+  });
+
+  it('im2col temporaries are released in the same call', async () => {
+    await engine.asyncScope(async () => {
+      const x = engine.tensor(randn(2 * 3 * 7 * 7, 81), [2, 3, 7, 7]);
+      const w = engine.tensor(randn(5 * 3 * 9, 82), [5, 3, 3, 3]);
+      const b = engine.tensor(randn(5, 83), [5]);
+      const dy = engine.tensor(randn(2 * 5 * 16, 84), [2, 5, 4, 4]);
+      for (const o of [{ padding: 1 }, { stride: 2, padding: 1 }]) {
+        const before = engine.memory();
+        const outs = [
+          conv2dForwardRaw(x, w, b, o, { path: 'im2col' }),
+          conv2dGradInputRaw(o.stride ? dy : engine.tensor(randn(2 * 5 * 49, 85), [2, 5, 7, 7]), w, x.shape, o, { path: 'im2col' }),
+        ];
+        const after = engine.memory();
+        expect(after.liveTensors - before.liveTensors).toBe(o.stride ? 2 : 3);
+        for (const t of outs) t.dispose();
+      }
+      const before = engine.memory();
+      const dw = conv2dGradWeightRaw(x, dy, w.shape, { stride: 2, padding: 1 }, { path: 'im2col' });
+      expect(engine.memory().liveTensors - before.liveTensors).toBe(1);
+      dw.dispose();
+      return null;
+    });
   });
 });
