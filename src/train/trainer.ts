@@ -11,7 +11,8 @@ import { DeviceLostError, OutOfMemoryError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { buildModel, type ModelSpec, type Network } from '../models/index.js';
-import { add } from '../ops/elementwise.js';
+import { add, mul } from '../ops/elementwise.js';
+import { sum } from '../ops/reduce.js';
 import { SGD, automixMomentum, cosineLr, emaUpdate } from '../optim/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
@@ -163,6 +164,14 @@ export async function evaluate(engine: Engine, net: Network, head: string, data:
   return correct / data.n;
 }
 
+/** t ← s·t (through a temporary: a kernel may not read and write one buffer). */
+function scaleInPlace(engine: Engine, t: Tensor, s: number): void {
+  const tmp = engine.empty(t.shape);
+  engine.run('elementwise', 'affine', { bind: { a: t, out: tmp }, params: { n: t.size, alpha: s, beta: 0 }, workgroups: Math.ceil(t.size / 256) });
+  engine.copyBuffer(tmp, t);
+  tmp.dispose();
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -243,7 +252,14 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
           total.backward();
           // One readback for all loss terms and tensor stats (each read waits for the GPU).
           const statNames = Object.keys(out.stats);
-          const gpuScalars = [...names.map((n) => out.terms[n]!), ...statNames.map((k) => out.stats[k]!).filter((v): v is Tensor => typeof v !== 'number')];
+          const gradSets = [run.online.params, ...(run.automix ? [run.automix.mixBlock.params] : [])];
+          // Global gradient norm² (padding in the arenas is zero), read with the losses.
+          const gradSq = cfg.clipGrad > 0 ? gradSets.map((p) => sum(mul(p.gradFlat, p.gradFlat))).reduce((a, b) => add(a, b)) : null;
+          const gpuScalars = [
+            ...names.map((n) => out.terms[n]!),
+            ...statNames.map((k) => out.stats[k]!).filter((v): v is Tensor => typeof v !== 'number'),
+            ...(gradSq ? [gradSq] : []),
+          ];
           const packed = engine.empty([gpuScalars.length]);
           gpuScalars.forEach((t, i) => engine.copyBuffer(t, packed, 4, 0, i * 4));
           const vals = await packed.read();
@@ -255,6 +271,12 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
             host[`stat:${k}`] = typeof v === 'number' ? v : vals[j++]!;
           }
           const bad = names.filter((n) => !Number.isFinite(host[n]!));
+          if (gradSq) {
+            const norm = Math.sqrt(vals[vals.length - 1]!);
+            host['stat:grad_norm'] = norm;
+            if (!Number.isFinite(norm)) bad.push('gradient norm');
+            else if (norm > cfg.clipGrad) for (const p of gradSets) scaleInPlace(engine, p.gradFlat, cfg.clipGrad / (norm + 1e-6));
+          }
           if (bad.length === 0) {
             run.sgd.step();
             if (run.automix) {
@@ -276,6 +298,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
           sums[n] = (sums[n] ?? 0) + values.host[n]!;
           loss += values.host[n]!;
         }
+        if (values.host['stat:grad_norm'] !== undefined) sums['grad_norm'] = (sums['grad_norm'] ?? 0) + values.host['stat:grad_norm']!;
         if (values.host['stat:mask_mean'] !== undefined) {
           maskSum += 1 - values.host['stat:mask_mean']!; // mean of m_a, the weight of x
           lamSum += values.host['stat:lam_mb']!;

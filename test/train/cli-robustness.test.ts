@@ -110,6 +110,32 @@ describe('automix train: faults and resume', () => {
   });
 });
 
+describe('automix train: gradient clipping', () => {
+  it('--clip-grad bounds every step: ‖Δθ‖ ≤ steps · lr · clip', async () => {
+    const dir = tmp();
+    const args = ['train', '--method', 'none', ...SMALL, '--epochs', '1', '--clip-grad', '0.001', '--momentum', '0', '--weight-decay', '0', '--lr', '0.5', '--out', dir];
+    const r = automix(args);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/grad_norm/);
+    const { createEngine } = await import('../../src/index.js');
+    const { buildModel } = await import('../../src/models/index.js');
+    const d = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
+    const e = await createEngine();
+    const net = buildModel(e, JSON.parse(d.metadata.automix_model!), 5, 'init');
+    const init = await net.params.read();
+    let sq = 0;
+    for (const [k, v] of init) {
+      const after = d.tensors[k]!.data as Float32Array;
+      for (let i = 0; i < v.length; i++) sq += (after[i]! - v[i]!) ** 2;
+    }
+    net.dispose();
+    e.destroy();
+    const steps = 3; // 48 images / batch 16
+    expect(Math.sqrt(sq)).toBeGreaterThan(0);
+    expect(Math.sqrt(sq)).toBeLessThanOrEqual(steps * 0.5 * 0.001 * 1.001);
+  });
+});
+
 describe('automix: bad input', () => {
   it('rejects bad flags with one clear message and exit status 1', () => {
     const cases: [string[], RegExp][] = [
