@@ -9,7 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { createEngine, type Engine, type Tensor } from '../src/index.js';
 import { ArgError, type BenchOptions, parseArgs, selected, USAGE } from './args.js';
 import { calibrate, type Peak } from './calibrate.js';
-import { type BenchCase, CASES, type CaseContext, type Fn, type Prepared, STEPS, type TfSide } from './cases.js';
+import { type BenchCase, CASES, type CaseContext, type Fn, type Prepared, stepCases, type TfSide } from './cases.js';
 import { type Column, fmtDiff, fmtMs, fmtPct, fmtRate, fmtRatio, fmtSpread, renderMarkdown, renderTable } from './format.js';
 import { maxAbsDiff, repeatsFor, summarize } from './stats.js';
 import { initTf, type TfHarness } from './tfjs.js';
@@ -227,7 +227,7 @@ async function runCase(c: BenchCase, ctx: CaseContext, prep: Prepared, timer: Ti
 
 async function runSteps(engine: Engine, o: BenchOptions): Promise<Result[]> {
   const out: Result[] = [];
-  for (const s of STEPS) {
+  for (const s of stepCases(engine.info.isFallbackAdapter)) {
     if (!selected(o.filter, 'step', s.name)) continue;
     const base = { kernel: 'training step', case: s.name };
     if (!s.make) {
@@ -261,6 +261,16 @@ async function runSteps(engine: Engine, o: BenchOptions): Promise<Result[]> {
       });
     } catch (e) {
       out.push({ ...base, status: 'error', note: (e as Error).message.split('\n')[0] });
+    }
+  }
+  // AutoMix / vanilla step-time ratio of the same model, measured in this run.
+  for (const r of out) {
+    if (!/AutoMix/.test(r.case) || r.median_ms === undefined) continue;
+    const v = out.find((x) => x.case === r.case.replace('AutoMix', 'vanilla'));
+    if (v?.median_ms) {
+      const ratio = r.median_ms / v.median_ms;
+      (r as Result & { automix_vs_vanilla: number }).automix_vs_vanilla = ratio;
+      r.note = `${ratio.toFixed(2)}× the vanilla step time`;
     }
   }
   return out;

@@ -9,7 +9,7 @@ import { addBackward, affineBackward, mulBackward, reluBackward } from '../ops/e
 import { matmulBackward } from '../ops/matmul.js';
 import { softmaxBackward } from '../ops/softmax.js';
 import { crossEntropyBackward } from '../ops/cross-entropy.js';
-import { sumBackward } from '../ops/reduce.js';
+import { sumBackward, sumToShapeBackward } from '../ops/reduce.js';
 import { permuteBackward, reshapeBackward } from '../ops/shape.js';
 import { blendBackward } from '../ops/mix.js';
 import { attentionBackward } from '../ops/attention.js';
@@ -34,6 +34,7 @@ export const BACKWARD = {
   affine: affineBackward,
   relu: reluBackward,
   sum: sumBackward,
+  sumToShape: sumToShapeBackward,
   matmul: matmulBackward,
   softmax: softmaxBackward,
   crossEntropy: crossEntropyBackward,

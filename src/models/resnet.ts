@@ -43,7 +43,8 @@ class Bottleneck implements Block {
   down: [Conv2d, BatchNorm2d] | null = null;
   layers: (Conv2d | BatchNorm2d)[];
   constructor(b: Builder, name: string, inC: number, planes: number, stride: number, groups: number, baseWidth: number) {
-    const width = Math.floor((planes * baseWidth) / 64) * groups;
+    // At small width multipliers keep at least one channel per group.
+    const width = Math.max(1, Math.floor((planes * baseWidth) / 64)) * groups;
     const out = planes * 4;
     this.conv1 = new Conv2d(b, `${name}.conv1`, inC, width, 1);
     this.bn1 = new BatchNorm2d(b, `${name}.bn1`, width);

@@ -6,7 +6,7 @@ import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
 import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
-import { assertF32, groups, vec8 } from './launch.js';
+import { assertF32, broadcastStrides, groups, vec8 } from './launch.js';
 import type { Engine } from '../engine.js';
 
 /** Elements per partial row when summing a large tensor in two passes. */
@@ -103,5 +103,22 @@ export function sumToShape(x: Tensor, shape: readonly number[], alpha = 1): Tens
     params: { rows: out.size, cols: reduced, alpha, ndim: nd, shape_lo: slo, shape_hi: shi, red_lo: rlo, red_hi: rhi },
     workgroups: groups(out.size),
   });
-  return out;
+  return record(out, 'sumToShape', [x], [], { inShape: x.shape, alpha });
+}
+
+/** The gradient of a sum is the upstream gradient broadcast back over the summed dims. */
+export function sumToShapeBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
+  const { inShape, alpha } = node.attrs as { inShape: number[]; alpha: number };
+  const e = g.engine;
+  const out = e.empty(inShape);
+  if (!out.size) return [out];
+  const gShape = [...new Array<number>(inShape.length - g.ndim).fill(1), ...g.shape];
+  const [slo, shi] = vec8(inShape);
+  const [glo, ghi] = vec8(broadcastStrides(gShape, inShape));
+  e.run('elementwise', 'add_bcast', {
+    bind: { a: g, b: g, out },
+    params: { n: out.size, ndim: inShape.length, alpha, beta: 0, shape_lo: slo, shape_hi: shi, a_str_lo: glo, a_str_hi: ghi, b_str_lo: glo, b_str_hi: ghi },
+    workgroups: groups(out.size),
+  });
+  return [out];
 }
