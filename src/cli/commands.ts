@@ -116,3 +116,35 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
     engine.destroy();
   }
 }
+
+const COLORS: [number, number, number][] = [
+  [31, 119, 180],
+  [214, 39, 40],
+  [44, 160, 44],
+  [255, 127, 14],
+  [148, 103, 189],
+  [140, 86, 75],
+  [227, 119, 194],
+  [127, 127, 127],
+];
+
+/** `automix plot --json run.json [--json other.json ...] --out curve.png`: loss and accuracy per epoch. */
+export async function plotCommand(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({ args: argv, options: { json: { type: 'string', multiple: true }, out: { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
+  const files = v.json ?? [];
+  if (!files.length) throw new ConfigError('--json FILE (one or more `automix train --json` outputs) is required');
+  const { readFileSync } = await import('node:fs');
+  const runs = files.map((f) => {
+    if (!existsSync(f)) throw new ConfigError(`--json: ${f} not found`);
+    const r = JSON.parse(readFileSync(f, 'utf8')) as { config: TrainConfig; epochs: { train_loss: number; test_acc: number }[] };
+    if (!Array.isArray(r.epochs)) throw new ConfigError(`--json: ${f} is not an automix train --json output`);
+    return { name: `${r.config.method.toUpperCase()} S${r.config.seed}`, r };
+  });
+  const loss = runs.map((x, i) => ({ name: x.name, values: x.r.epochs.map((e) => e.train_loss), color: COLORS[i % COLORS.length]! }));
+  const acc = runs.map((x, i) => ({ name: x.name, values: x.r.epochs.map((e) => 100 * e.test_acc), color: COLORS[i % COLORS.length]! }));
+  const { plotCurves } = await import('../util/plot.js');
+  const png = plotCurves([loss, acc], { titles: ['TRAIN LOSS', 'TEST ACCURACY %'] });
+  const out = v.out ?? 'curve.png';
+  await writeFileAtomic(out, png);
+  console.log(`wrote ${out} (${runs.length} runs)`);
+}

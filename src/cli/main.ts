@@ -8,7 +8,7 @@ import cliProgress from 'cli-progress';
 import { createEngine } from '../index.js';
 import { ConfigError, DEFAULT_ALPHA, defaultConfig, METHODS, type Method, type TrainConfig, validateConfig } from '../train/config.js';
 import { train, type EpochRecord } from '../train/trainer.js';
-import { evalCommand, visualizeCommand } from './commands.js';
+import { evalCommand, plotCommand, visualizeCommand } from './commands.js';
 
 const HELP = `automix — train image classifiers with AutoMix on WebGPU
 
@@ -19,6 +19,7 @@ Usage:
                 [--json FILE] [--checkpoint-every N] [--keep-checkpoints K] [--on-nonfinite stop|skip] [--no-augment] [--verbose]
   automix eval --checkpoint FILE [--data ...] [--limit-test N]
   automix visualize --checkpoint RUN_DIR [--data ...] [--out masks.png] [--pairs N]
+  automix plot --json RUN.json [--json RUN2.json ...] [--out curve.png]
 
 Defaults: --data fashion-mnist --model resnet18 --width 0.25 --method automix --epochs 10 --batch-size 100
           --lr 0.1 (cosine per epoch to --min-lr: 0.05 for automix, 0 otherwise) --seed 0 --out runs/latest`;
@@ -159,6 +160,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'visualize':
         await visualizeCommand(rest);
         return 0;
+      case 'plot':
+        await plotCommand(rest);
+        return 0;
       case undefined:
       case '-h':
       case '--help':
@@ -166,7 +170,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(HELP);
         return cmd === undefined ? 2 : 0;
       default:
-        console.error(`automix: unknown command '${cmd}' (use train, eval or visualize; automix --help)`);
+        console.error(`automix: unknown command '${cmd}' (use train, eval, visualize or plot; automix --help)`);
         return 2;
     }
   } catch (e) {
