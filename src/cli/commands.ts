@@ -14,6 +14,7 @@ import { MixBlock } from '../train/mix-block.js';
 import { evaluate } from '../train/trainer.js';
 import { encodePng } from '../util/plot.js';
 import { Rng } from '../util/rng.js';
+import { BatchLoader } from '../data/loader.js';
 
 function parseSpec(file: string, meta: Record<string, string>): ModelSpec {
   if (meta.automix_model) return JSON.parse(meta.automix_model) as ModelSpec;
@@ -21,7 +22,7 @@ function parseSpec(file: string, meta: Record<string, string>): ModelSpec {
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, options: { checkpoint: { type: 'string' }, data: { type: 'string' }, 'limit-test': { type: 'string' }, 'batch-size': { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
+  const { values: v } = parseArgs({ args: argv, options: { checkpoint: { type: 'string' }, data: { type: 'string' }, 'limit-test': { type: 'string' }, 'batch-size': { type: 'string' }, 'dump-logits': { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
   if (!v.checkpoint) throw new ConfigError('--checkpoint FILE is required (a model.safetensors from a training run)');
   let file = v.checkpoint;
   if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'model.safetensors');
@@ -39,6 +40,23 @@ export async function evalCommand(argv: string[]): Promise<void> {
     for (const head of spec.heads) {
       const acc = await evaluate(engine, net, head, data.test, Number(v['batch-size'] ?? 200));
       console.log(`${file}: head ${head}: test accuracy ${(100 * acc).toFixed(2)}% on ${data.test.n} images`);
+    }
+    if (v['dump-logits']) {
+      // The first 16 normalised test images and their eval-mode logits, for
+      // comparison with PyTorch (test/pytorch/compare_logits.py).
+      const n = Math.min(16, data.test.n);
+      const { c, h, w } = data.test;
+      const loader = new BatchLoader(data.test, { batchSize: n, shuffle: false });
+      const b = loader.assemble(0, 0);
+      const x = b.x.slice(0, n * c * h * w);
+      net.setTraining(false);
+      const logits = await engine.asyncScope(async () => engine.noGrad(() => net.logits(engine.tensor(x, [n, c, h, w]), spec.heads[0])).read());
+      const { encodeSafetensors } = await import('../io/safetensors.js');
+      await writeFileAtomic(
+        v['dump-logits'],
+        encodeSafetensors({ images: { dtype: 'F32', shape: [n, c, h, w], data: x }, logits: { dtype: 'F32', shape: [n, spec.numClasses], data: logits } }, { head: spec.heads[0]!, model: JSON.stringify(spec) }),
+      );
+      console.log(`wrote ${v['dump-logits']}: ${n} images and their logits (head ${spec.heads[0]})`);
     }
     net.dispose();
   } finally {

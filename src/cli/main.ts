@@ -17,7 +17,7 @@ Usage:
                 [--width W] [--method ${METHODS.join('|')}] [--epochs E] [--batch-size B] [--lr X]
                 [--min-lr X] [--alpha A] [--seed S] [--limit-train N] [--limit-test N] [--out DIR] [--resume]
                 [--json FILE] [--checkpoint-every N] [--keep-checkpoints K] [--on-nonfinite stop|skip] [--no-augment] [--verbose]
-  automix eval --checkpoint FILE [--data ...] [--limit-test N]
+  automix eval --checkpoint FILE [--data ...] [--limit-test N] [--dump-logits FILE]
   automix visualize --checkpoint RUN_DIR [--data ...] [--out masks.png] [--pairs N]
   automix plot --json RUN.json [--json RUN2.json ...] [--out curve.png]
 
