@@ -6,7 +6,10 @@
 // These are the "direct" path of src/ops/conv2d.ts: used for grouped and
 // depthwise convs, on adapters without 8-lane subgroups (GPUs), and when an
 // im2col buffer would not fit; otherwise kernels/im2col.wgsl + matmul_sg is
-// used (several times faster on lavapipe, docs/kernels/conv2d.md).
+// used (several times faster on lavapipe, docs/kernels/conv2d.md). On GPUs
+// the gradient w.r.t. the weight uses kernels/conv2d_grad_weight.wgsl
+// (split-K) instead of conv2d_bwd_weight below, which has only O·CK/16
+// invocations, each looping over the whole N·Ho·Wo reduction.
 //
 // Every pass is an implicit GEMM whose inner loop reads aligned operands and
 // needs no bounds or padding checks. Two re-layout passes make that possible:

@@ -11,7 +11,13 @@
  *  - 'direct' (kernels/conv2d.wgsl): implicit GEMMs over re-laid operands
  *    (shift_pad, weight_layout) with register blocking; any groups, any
  *    adapter. Used for grouped/depthwise convs, on GPUs without 8-lane
- *    subgroups, and when an im2col buffer would exceed the binding limit.
+ *    subgroups (forward and grad-input), and when an im2col buffer would
+ *    exceed the binding limit.
+ *  - 'splitk', grad-weight only (kernels/conv2d_grad_weight.wgsl): the
+ *    reduction over N·Ho·Wo cut into chunks reduced in parallel, then the
+ *    partials summed in a fixed order. Used for grad-weight on adapters
+ *    without 8-lane subgroups (GPUs), groups included; forcing 'splitk' gives
+ *    the GPU configuration (direct forward and grad-input) on any adapter.
  * The backward rule computes only the gradients whose inputs require them.
  */
 import { record } from '../autograd/record.js';
@@ -229,10 +235,15 @@ export function conv2dGradWeightRaw(x: Tensor, dy: Tensor, wShape: readonly numb
   const engine = sameEngine('conv2d backward (weight)', x, dy);
   const g = conv2dShape(x.shape, wShape, o, 'conv2d backward (weight)');
   checkDy(dy, g);
-  if (dy.size > 0 && x.size > 0 && g.O > 0 && choosePath(engine, g, 'grad-weight', impl) === 'im2col') return gradWeightIm2col(engine, x, dy, g, wShape);
+  const path = dy.size > 0 && x.size > 0 && g.O > 0 ? choosePath(engine, g, 'grad-weight', impl) : 'direct';
+  if (path === 'im2col') return gradWeightIm2col(engine, x, dy, g, wShape);
   const dw = engine.empty([...wShape]);
   if (dw.size === 0) return dw;
   if (dy.size === 0 || x.size === 0) return fill0(engine, dw);
+  if (path === 'splitk') {
+    gradWeightSplitK(engine, x, dy, g, dw, impl.splitK);
+    return dw;
+  }
   const Cg = g.C / g.groups;
   const Og = g.O / g.groups;
   const R = (g.Ho - 1) * g.sh + (g.KH - 1) * g.dh + 1;
@@ -252,14 +263,114 @@ export function conv2dGradWeightRaw(x: Tensor, dy: Tensor, wShape: readonly numb
   return dw;
 }
 
+// ---- split-K grad-weight path (kernels/conv2d_grad_weight.wgsl) ---------
+
+/** Reduction values per tile step of conv2d_gw_partial (its TK). */
+const GW_TK = 16;
+/** Workgroups conv2d_gw_partial aims for (a few per compute unit on large GPUs, e.g. 132 SMs on an H100). */
+const GW_TARGET_WORKGROUPS = 4096;
+/** Shortest chunk: 4 tile steps (64 values), so each workgroup's loads amortise its TM·TN partial store. */
+const GW_MIN_CHUNK = 4 * GW_TK;
+/** Most chunks (bounds the loop of conv2d_gw_sum to S/8 loads per invocation, 4 in flight). */
+const GW_MAX_CHUNKS = 1024;
+/** Most floats in the partial buffer [S, O, CK] (64 MiB). */
+const GW_MAX_PARTIAL = 16 << 20;
+
+/** Tile edge for an axis of `n` items: 16, 32 or 64 (the TM / TN overrides). */
+const gwTile = (n: number) => (n <= 16 ? 16 : n <= 32 ? 32 : 64);
+
+/** The geometry of one split-K grad-weight call (exported for tests and benchmarks). */
+export interface SplitKPlan {
+  TM: number;
+  TN: number;
+  /** Workgroups per chunk: ⌈CK/TN⌉ × groups·⌈Og/TM⌉. */
+  tiles: number;
+  /** Reduction length N·Ho·Wo. */
+  K: number;
+  /** Chunks of the reduction and values per chunk (a multiple of 16; the last chunk may be shorter). */
+  S: number;
+  chunk: number;
+}
+
+/**
+ * Chunking of the reduction axis: enough chunks that tiles × S reaches
+ * GW_TARGET_WORKGROUPS, but chunks of at least GW_MIN_CHUNK values, at most
+ * GW_MAX_CHUNKS chunks and a partial buffer of at most GW_MAX_PARTIAL floats
+ * (and the binding limit). `want` (tests) asks for a chunk count instead of
+ * the target, still clamped to [1, ⌈K/16⌉] and the buffer limits.
+ */
+export function splitKPlan(g: Conv2dShape, maxBindingBytes = Infinity, want?: number): SplitKPlan {
+  const Cg = g.C / g.groups;
+  const Og = g.O / g.groups;
+  const CK = Cg * g.KH * g.KW;
+  const K = g.N * g.Ho * g.Wo;
+  const TM = gwTile(Og);
+  const TN = gwTile(CK);
+  const tiles = Math.ceil(CK / TN) * g.groups * Math.ceil(Og / TM);
+  const T = g.O * CK;
+  let S: number;
+  if (want !== undefined) {
+    S = Math.min(Math.max(1, Math.floor(want)), Math.ceil(K / GW_TK));
+  } else {
+    S = Math.ceil(GW_TARGET_WORKGROUPS / tiles);
+    S = Math.min(S, Math.floor(K / GW_MIN_CHUNK), GW_MAX_CHUNKS);
+  }
+  S = Math.max(1, Math.min(S, Math.floor(Math.min(GW_MAX_PARTIAL, maxBindingBytes / 4) / T)));
+  const chunk = Math.ceil(K / S / GW_TK) * GW_TK;
+  return { TM, TN, tiles, K, S: Math.ceil(K / chunk), chunk };
+}
+
+/** Whether the split-K grids fit the adapter (y = groups·⌈Og/TM⌉, x = ⌈CK/TN⌉). */
+function splitKFits(engine: Engine, g: Conv2dShape): boolean {
+  const P = splitKPlan(g, engine.limits.maxStorageBufferBindingSize);
+  const Cg = g.C / g.groups;
+  const maxDim = engine.limits.maxComputeWorkgroupsPerDimension;
+  const y = g.groups * Math.ceil(g.O / g.groups / P.TM);
+  const xw = Math.ceil((Cg * g.KH * g.KW) / P.TN);
+  return y <= maxDim && xw <= maxDim && P.S <= maxDim && g.O * Cg * g.KH * g.KW * 4 <= engine.limits.maxStorageBufferBindingSize;
+}
+
+/**
+ * dW by split-K (kernels/conv2d_grad_weight.wgsl): conv2d_gw_partial writes
+ * part [S, O, CK] (or dW itself when S = 1), conv2d_gw_sum adds the S partials
+ * in a fixed order. Any groups, stride, padding, dilation.
+ */
+function gradWeightSplitK(engine: Engine, x: Tensor, dy: Tensor, g: Conv2dShape, dw: Tensor, want?: number): void {
+  const P = splitKPlan(g, engine.limits.maxStorageBufferBindingSize, want);
+  const Cg = g.C / g.groups;
+  const Og = g.O / g.groups;
+  const CK = Cg * g.KH * g.KW;
+  const T = g.O * CK;
+  const params = {
+    N: g.N, C: g.C, H: g.H, W: g.W, O: g.O, KH: g.KH, KW: g.KW, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw,
+    Ho: g.Ho, Wo: g.Wo, Cg, Og, CK, K: P.K, chunk: P.chunk, S: P.S, T,
+  };
+  const part = P.S === 1 ? dw : engine.empty([P.S, T], 'f32', 'conv2d.gw_part');
+  engine.run('conv2d_grad_weight', 'conv2d_gw_partial', {
+    bind: { x, dy, dst: part },
+    params,
+    constants: { TM: P.TM, TN: P.TN },
+    workgroups: [Math.ceil(CK / P.TN), g.groups * Math.ceil(Og / P.TM), P.S],
+  });
+  if (P.S === 1) return;
+  engine.run('conv2d_grad_weight', 'conv2d_gw_sum', { bind: { part, dst: dw }, params, workgroups: Math.ceil(T / 32) });
+  part.dispose();
+}
+
 // ---- im2col path (kernels/im2col.wgsl + matmulRaw) ----------------------
 
-/** Which implementation a pass uses; 'auto' (the default) applies `choosePath`. */
-export type Conv2dPath = 'auto' | 'im2col' | 'direct';
+/**
+ * Which implementation a pass uses; 'auto' (the default) applies `choosePath`.
+ * 'splitk' is the GPU configuration: split-K grad-weight
+ * (kernels/conv2d_grad_weight.wgsl), direct forward and grad-input.
+ */
+export type Conv2dPath = 'auto' | 'im2col' | 'direct' | 'splitk';
 
 /** Internal launcher option (tests, benchmarks): force one implementation. */
 export interface Conv2dImpl {
   path?: Conv2dPath;
+  /** split-K grad-weight only: ask for this many chunks instead of the shape-derived count. */
+  splitK?: number;
 }
 
 let forcedPath: Conv2dPath = 'auto';
@@ -275,7 +386,8 @@ export function _setConv2dPath(path: Conv2dPath): Conv2dPath {
   return prev;
 }
 
-type Pass = 'forward' | 'grad-input' | 'grad-weight';
+export type Conv2dPass = 'forward' | 'grad-input' | 'grad-weight';
+type Pass = Conv2dPass;
 
 const r4 = (n: number) => Math.ceil(n / 4) * 4;
 
@@ -310,16 +422,34 @@ function im2colFits(engine: Engine, g: Conv2dShape, pass: Pass): boolean {
 }
 
 /**
- * The implementation of one pass. 'auto': im2col + matmul_sg when the adapter
- * has 8-lane subgroups, groups = 1 and the buffers fit; otherwise direct
- * (docs/kernels/conv2d.md has the measurements behind the rule).
+ * The decision behind `choosePath`, as a pure function of the adapter facts
+ * (exported for tests: it shows what a GPU without 8-lane subgroups runs).
+ * 'auto': on adapters with 8-lane subgroups (lavapipe) im2col + matmul_sg when
+ * groups = 1 and the buffers fit, otherwise direct; on other adapters (GPUs)
+ * direct forward and grad-input, split-K grad-weight. Forced 'im2col' falls
+ * back to direct where it does not fit; forced 'splitk' means the GPU choice.
+ * (docs/kernels/conv2d.md has the measurements behind the rule.)
  */
-function choosePath(engine: Engine, g: Conv2dShape, pass: Pass, impl: Conv2dImpl): 'im2col' | 'direct' {
-  const want = impl.path && impl.path !== 'auto' ? impl.path : forcedPath;
+export function decideConv2dPath(
+  pass: Pass,
+  want: Conv2dPath,
+  a: { subgroup8: boolean; im2colFits: boolean; splitKFits: boolean },
+): 'im2col' | 'direct' | 'splitk' {
+  const splitk = pass === 'grad-weight' && a.splitKFits ? 'splitk' : 'direct';
   if (want === 'direct') return 'direct';
-  if (!im2colFits(engine, g, pass)) return 'direct'; // grouped conv or too large
-  if (want === 'im2col') return 'im2col';
-  return hasSubgroup8(engine) ? 'im2col' : 'direct';
+  if (want === 'splitk') return splitk;
+  if (want === 'im2col') return a.im2colFits ? 'im2col' : 'direct';
+  if (a.subgroup8) return a.im2colFits ? 'im2col' : 'direct';
+  return splitk;
+}
+
+function choosePath(engine: Engine, g: Conv2dShape, pass: Pass, impl: Conv2dImpl): 'im2col' | 'direct' | 'splitk' {
+  const want = impl.path && impl.path !== 'auto' ? impl.path : forcedPath;
+  return decideConv2dPath(pass, want, {
+    subgroup8: hasSubgroup8(engine),
+    im2colFits: im2colFits(engine, g, pass),
+    splitKFits: pass === 'grad-weight' && splitKFits(engine, g),
+  });
 }
 
 /** The geometry fields of kernels/im2col.wgsl's Params. */

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ops } from '../../src/index.js';
 import { ShapeError } from '../../src/device/errors.js';
-import { _setConv2dPath, conv2dForwardRaw, conv2dGradBiasRaw, conv2dGradInputRaw, conv2dGradWeightRaw, type Conv2dOptions, type Conv2dPath } from '../../src/ops/conv2d.js';
+import {
+  _setConv2dPath,
+  conv2dForwardRaw,
+  conv2dGradBiasRaw,
+  conv2dGradInputRaw,
+  conv2dGradWeightRaw,
+  conv2dShape,
+  decideConv2dPath,
+  splitKPlan,
+  type Conv2dOptions,
+  type Conv2dPath,
+} from '../../src/ops/conv2d.js';
 import { conv2dBackwardRef, conv2dRef, convOutSize, type Conv2dGeom } from '../../src/reference/conv2d.js';
 import { expectAllClose, randn } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
@@ -50,8 +61,26 @@ const FORWARD: Case[] = [
 ];
 
 // Every test below runs once per implementation: 'im2col' (im2col + matmul;
-// grouped convs fall back to direct) and 'direct' (kernels/conv2d.wgsl).
-const PATHS: Conv2dPath[] = ['im2col', 'direct'];
+// grouped convs fall back to direct), 'direct' (kernels/conv2d.wgsl) and
+// 'splitk' (what GPUs without 8-lane subgroups run: direct forward and
+// grad-input, split-K grad-weight from kernels/conv2d_grad_weight.wgsl).
+const PATHS: Conv2dPath[] = ['im2col', 'direct', 'splitk'];
+
+// Grad-weight cases (raw launcher vs the f64 reference), run on every path.
+const GRAD_WEIGHT: Case[] = [
+  { name: 'batch 1, one channel, 3×3 pad 1', x: [1, 1, 5, 5], w: [1, 1, 3, 3], o: { padding: 1 } },
+  { name: 'one input channel → 6 (stem-like), 9×9', x: [3, 1, 9, 9], w: [6, 1, 3, 3], o: { padding: 1 } },
+  { name: 'groups 2', x: [2, 4, 6, 6], w: [6, 2, 3, 3], o: { padding: 1, groups: 2 } },
+  { name: 'depthwise, 5 channels', x: [2, 5, 7, 6], w: [5, 1, 3, 3], o: { padding: 1, groups: 5 } },
+  { name: 'stride 2, odd 11×9', x: [2, 3, 11, 9], w: [5, 3, 3, 3], o: { stride: 2, padding: 1 } },
+  { name: 'dilation 2, pad 2', x: [2, 3, 9, 10], w: [4, 3, 3, 3], o: { padding: 2, dilation: 2 } },
+  { name: '1×1', x: [3, 7, 5, 5], w: [9, 7, 1, 1] },
+  { name: '1×1 stride 2 pad 1', x: [2, 3, 6, 5], w: [5, 3, 1, 1], o: { stride: 2, padding: 1 } },
+  { name: 'odd 7×5, asymmetric stride/pad/dilation, 2×3 kernel', x: [3, 2, 7, 5], w: [3, 2, 2, 3], o: { stride: [2, 1], padding: [1, 2], dilation: [1, 2] } },
+  { name: 'O = 40, CK = 70·9 (several 64×64 tiles)', x: [2, 70, 5, 5], w: [40, 70, 3, 3], o: { padding: 1 } },
+  { name: 'grouped 3×3, 4 groups, stride 2', x: [2, 16, 8, 8], w: [16, 4, 3, 3], o: { stride: 2, padding: 1, groups: 4 } },
+  { name: 'large N·H·W: N=32 4→8 32×32', x: [32, 4, 32, 32], w: [8, 4, 3, 3], o: { padding: 1 } },
+];
 
 const engine = await testEngine();
 
@@ -83,7 +112,9 @@ describe(`conv2d forward [${path}]`, () => {
     });
   }
 
-  it('large case N=8 C=64 32×32 → 64', async () => {
+  // Not repeated under 'splitk': its forward is the 'direct' forward (checked by the
+  // path-choice tests), and this case is the slowest in the file on lavapipe.
+  if (path !== 'splitk') it('large case N=8 C=64 32×32 → 64', async () => {
     const c: Case = { name: 'large', x: [8, 64, 32, 32], w: [64, 64, 3, 3], o: { padding: 1 }, bias: true };
     const g = geom(c);
     const xd = randn(size(c.x), 21);
@@ -176,9 +207,10 @@ describe(`conv2d gradients [${path}]`, () => {
     expect(r.wGrad).toBeNull();
     expect(r.bGrad).toBeNull();
     if (engine.features.has('timestamp-query')) {
-      if (path === 'direct') expect(r.kernels).toContain('conv2d:conv2d_bwd_input');
-      else expect(r.kernels).toContain('im2col:w_flip');
+      if (path === 'im2col') expect(r.kernels).toContain('im2col:w_flip');
+      else expect(r.kernels).toContain('conv2d:conv2d_bwd_input');
       expect(r.kernels).not.toContain('conv2d:conv2d_bwd_weight');
+      expect(r.kernels).not.toContain('conv2d_grad_weight:conv2d_gw_partial');
       expect(r.kernels).not.toContain('im2col:dy_t');
       expect(r.kernels).not.toContain('conv2d:conv2d_bwd_bias');
     }
@@ -209,6 +241,24 @@ describe(`conv2d gradients [${path}]`, () => {
     expectAllClose(r.dw, ref.dw, TOL);
     expectAllClose(r.db, ref.db, TOL);
   });
+});
+
+describe(`conv2d grad-weight vs reference [${path}]`, () => {
+  for (const c of GRAD_WEIGHT) {
+    it(c.name, async () => {
+      const g = geom(c);
+      const [Ho, Wo] = convOutSize(g);
+      const xd = randn(size(c.x), 91);
+      const dyd = randn(g.N * g.O * Ho * Wo, 92);
+      const dw = await engine.asyncScope(async () => {
+        const x = engine.tensor(xd, c.x);
+        const dy = engine.tensor(dyd, [g.N, g.O, Ho, Wo]);
+        return conv2dGradWeightRaw(x, dy, c.w, c.o).read();
+      });
+      // The large case sums 32768 products per element (values up to ~10³).
+      expectAllClose(dw, conv2dBackwardRef(xd, new Float64Array(size(c.w)), dyd, g).dw, { atol: 5e-4, rtol: 2e-4 });
+    });
+  }
 });
 });
 
@@ -255,6 +305,83 @@ describe('conv2d path choice', () => {
       expect(k2).not.toContain('im2col:im2col');
       const k3 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1 }, { path: 'direct' }));
       expect(k3).not.toContain('im2col:im2col');
+      return null;
+    });
+  });
+
+  it('GPUs (no 8-lane subgroups): direct forward and grad-input, split-K grad-weight (groups too); lavapipe unchanged', () => {
+    const gpu = (fits: boolean) => ({ subgroup8: false, im2colFits: fits, splitKFits: true });
+    const sg8a = (fits: boolean) => ({ subgroup8: true, im2colFits: fits, splitKFits: true });
+    for (const fits of [true, false]) {
+      expect(decideConv2dPath('forward', 'auto', gpu(fits))).toBe('direct');
+      expect(decideConv2dPath('grad-input', 'auto', gpu(fits))).toBe('direct');
+      expect(decideConv2dPath('grad-weight', 'auto', gpu(fits))).toBe('splitk');
+      expect(decideConv2dPath('forward', 'auto', sg8a(fits))).toBe(fits ? 'im2col' : 'direct');
+      expect(decideConv2dPath('grad-input', 'auto', sg8a(fits))).toBe(fits ? 'im2col' : 'direct');
+      expect(decideConv2dPath('grad-weight', 'auto', sg8a(fits))).toBe(fits ? 'im2col' : 'direct');
+      for (const a of [gpu(fits), sg8a(fits)]) {
+        expect(decideConv2dPath('grad-weight', 'splitk', a)).toBe('splitk');
+        expect(decideConv2dPath('forward', 'splitk', a)).toBe('direct');
+        expect(decideConv2dPath('grad-input', 'splitk', a)).toBe('direct');
+        expect(decideConv2dPath('grad-weight', 'direct', a)).toBe('direct');
+        expect(decideConv2dPath('grad-weight', 'im2col', a)).toBe(fits ? 'im2col' : 'direct');
+      }
+    }
+    expect(decideConv2dPath('grad-weight', 'auto', { subgroup8: false, im2colFits: true, splitKFits: false })).toBe('direct');
+  });
+
+  it('grad-weight kernels per path; auto keeps this adapter\'s choice', async () => {
+    if (!engine.features.has('timestamp-query')) return;
+    await engine.asyncScope(async () => {
+      const x = engine.tensor(randn(2 * 4 * 6 * 6, 74), [2, 4, 6, 6]);
+      const dy = engine.tensor(randn(2 * 8 * 36, 75), [2, 8, 6, 6]);
+      const o = { padding: 1, groups: 2 };
+      const ks = await kernelsOf(() => conv2dGradWeightRaw(x, dy, [8, 2, 3, 3], o, { path: 'splitk', splitK: 3 }));
+      expect(ks).toEqual(['conv2d_grad_weight:conv2d_gw_partial', 'conv2d_grad_weight:conv2d_gw_sum']);
+      const k1 = await kernelsOf(() => conv2dGradWeightRaw(x, dy, [8, 2, 3, 3], o, { path: 'splitk', splitK: 1 }));
+      expect(k1).toEqual(['conv2d_grad_weight:conv2d_gw_partial']); // one chunk writes dW directly
+      const kd = await kernelsOf(() => conv2dGradWeightRaw(x, dy, [8, 2, 3, 3], o, { path: 'direct' }));
+      expect(kd).toContain('conv2d:conv2d_bwd_weight');
+      const ka = await kernelsOf(() => conv2dGradWeightRaw(x, dy, [8, 2, 3, 3], o));
+      // Grouped: lavapipe (8-lane subgroups) keeps the direct kernel, GPUs run split-K.
+      expect(ka).toContain(sg8 ? 'conv2d:conv2d_bwd_weight' : 'conv2d_grad_weight:conv2d_gw_partial');
+      return null;
+    });
+  });
+
+  it('split-K: chunk counts from the shape, forced counts, ragged last chunk, deterministic', async () => {
+    const big = conv2dShape([100, 16, 32, 32], [16, 16, 3, 3], { padding: 1 }); // the H100 ResNet-18 ×0.25 layer
+    const pb = splitKPlan(big);
+    expect(pb.K).toBe(102400);
+    expect(pb.tiles * pb.S).toBeGreaterThanOrEqual(2048);
+    expect(pb.chunk % 16).toBe(0);
+    expect((pb.S - 1) * pb.chunk).toBeLessThan(pb.K);
+    const small = splitKPlan(conv2dShape([1, 1, 5, 5], [1, 1, 3, 3], { padding: 1 }));
+    expect(small.S).toBe(1);
+    const c: Case = { name: 'chunks', x: [3, 6, 19, 17], w: [10, 3, 3, 3], o: { padding: 1, groups: 2 } };
+    const g = geom(c);
+    const [Ho, Wo] = convOutSize(g);
+    const xd = randn(size(c.x), 95);
+    const dyd = randn(g.N * g.O * Ho * Wo, 96);
+    const ref = conv2dBackwardRef(xd, new Float64Array(size(c.w)), dyd, g).dw;
+    await engine.asyncScope(async () => {
+      const x = engine.tensor(xd, c.x);
+      const dy = engine.tensor(dyd, [g.N, g.O, Ho, Wo]);
+      // K = 3·19·17 = 969, chunks of a multiple of 16 values, the last one short.
+      // S = 2, 5, 11, 21, 31, 61 (the most: chunks of 16) covers conv2d_gw_sum's
+      // unrolled loop (32 chunks per step) and its tail.
+      const wants = [2, 5, 12, 26, 40, 1000];
+      expect(wants.map((want) => splitKPlan(conv2dShape(c.x, c.w, c.o), Infinity, want).S)).toEqual([2, 5, 11, 21, 31, 61]);
+      for (const want of wants) {
+        const a = await conv2dGradWeightRaw(x, dy, c.w, c.o, { path: 'splitk', splitK: want }).read();
+        const b = await conv2dGradWeightRaw(x, dy, c.w, c.o, { path: 'splitk', splitK: want }).read();
+        expectAllClose(a, ref, TOL);
+        expect(Array.from(b)).toEqual(Array.from(a));
+      }
+      const before = engine.memory();
+      const dw = conv2dGradWeightRaw(x, dy, c.w, c.o, { path: 'splitk', splitK: 4 });
+      expect(engine.memory().liveTensors - before.liveTensors).toBe(1); // partials released
+      dw.dispose();
       return null;
     });
   });
