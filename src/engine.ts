@@ -327,6 +327,11 @@ export class Engine {
     };
   }
 
+  /** One line per live tensor (id, label, shape): for finding what was not disposed. */
+  liveTensors(): string[] {
+    return [...this.#live].map((t) => t.toString() + (t.label ? ` ${t.label}` : ''));
+  }
+
   /** Releases the device; the process can exit afterwards. */
   destroy(): void {
     this.pool.trim();

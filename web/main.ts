@@ -223,7 +223,7 @@ function disposeRun(r: Run): void {
   r.sgd.dispose();
   r.online.dispose();
   r.momentum.dispose();
-  r.mixBlock.params.dispose();
+  r.mixBlock.dispose();
 }
 
 // ---- training ------------------------------------------------------------------------

@@ -129,7 +129,7 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
     await writeFileAtomic(out, encodePng(rgba, width, height));
     console.log(`wrote ${out}: ${pairs} pairs (x, partner, mask m_a = weight of x, mixed) at λ = ${lam}, from ${st.checkpoint}`);
     momentum.dispose();
-    mb.params.dispose();
+    mb.dispose();
   } finally {
     engine.destroy();
   }

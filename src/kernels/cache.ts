@@ -3,7 +3,8 @@
  * and caches one pipeline per (entry point, override constants).
  */
 import type { GpuContext } from '../device/context.js';
-import { KernelError } from '../device/errors.js';
+import { KernelError, LimitError } from '../device/errors.js';
+import { workgroupBytes } from './workgroup-memory.js';
 import { type EntryInfo, reflectKernels } from './reflect.js';
 import type { KernelSourceLoader } from './sources.js';
 
@@ -11,10 +12,11 @@ export interface CompiledEntry extends EntryInfo {
   label: string;
   layout: GPUBindGroupLayout;
   module: GPUShaderModule;
+  source: string;
 }
 
 export class KernelCache {
-  #families = new Map<string, { module: GPUShaderModule; entries: Map<string, EntryInfo> }>();
+  #families = new Map<string, { module: GPUShaderModule; entries: Map<string, EntryInfo>; source: string }>();
   #entries = new Map<string, CompiledEntry>();
   #pipelines = new Map<string, GPUComputePipeline>();
 
@@ -54,7 +56,7 @@ export class KernelCache {
         buffer: { type: b.kind },
       })),
     });
-    const compiled: CompiledEntry = { ...info, label: key, layout, module: fam.module };
+    const compiled: CompiledEntry = { ...info, label: key, layout, module: fam.module, source: fam.source };
     this.#entries.set(key, compiled);
     return compiled;
   }
@@ -69,6 +71,14 @@ export class KernelCache {
     const key = `${e.label}|${names.map((n) => `${n}=${constants[n]}`).join(',')}`;
     let p = this.#pipelines.get(key);
     if (!p) {
+      const limit = this.ctx.limits.maxComputeWorkgroupStorageSize;
+      const bytes = workgroupBytes(e.source, constants);
+      if (bytes !== null && bytes > limit) {
+        throw new LimitError(
+          `${e.label}: its workgroup memory (${bytes} bytes with ${names.map((n) => `${n}=${constants[n]}`).join(', ') || 'the default constants'}) exceeds the adapter's maxComputeWorkgroupStorageSize (${limit})`,
+          'maxComputeWorkgroupStorageSize',
+        );
+      }
       p = this.ctx.device.createComputePipeline({
         label: e.label,
         layout: this.ctx.device.createPipelineLayout({ label: e.label, bindGroupLayouts: [e.layout] }),
@@ -82,7 +92,7 @@ export class KernelCache {
   #compileFamily(family: string, source: string) {
     const entries = reflectKernels(family, source);
     const module = this.ctx.device.createShaderModule({ label: `kernels/${family}.wgsl`, code: source });
-    const fam = { module, entries };
+    const fam = { module, entries, source };
     this.#families.set(family, fam);
     for (const k of [...this.#entries.keys()]) if (k.startsWith(`${family}:`)) this.#entries.delete(k);
     return fam;

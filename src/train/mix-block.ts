@@ -31,7 +31,13 @@ export class MixBlock {
     b.param('mix_block.qk.bias', [this.d], init.zeros());
     b.param('mix_block.v.weight', [1, cin, 1, 1], init.normal(0.01));
     b.param('mix_block.v.bias', [1], init.zeros());
-    this.params = b.build(seed, 'mix_block').params;
+    const built = b.build(seed, 'mix_block');
+    this.params = built.params;
+    built.buffers.dispose(); // the Mix Block has no buffers (BN-free, as in the CIFAR configs)
+  }
+
+  dispose(): void {
+    this.params.dispose();
   }
 
   /** m_b [N,1,H,W] for features z [N,C,h,w], ratio λ and permutation π. */

@@ -352,7 +352,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
     yT.dispose();
     run.online.dispose();
     run.automix?.momentum.dispose();
-    run.automix?.mixBlock.params.dispose();
+    run.automix?.mixBlock.dispose();
     run.sgd.dispose();
   }
   const r = result(engine, cfg, history, reportHead);

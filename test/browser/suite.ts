@@ -448,7 +448,7 @@ test('AutoMix training: 6 iterations of resnet18 ×0.125 on synthetic 16×16 ima
     sgd.dispose();
     online.dispose();
     momentum.dispose();
-    mixBlock.params.dispose();
+    mixBlock.dispose();
   }
 });
 

@@ -71,6 +71,52 @@ describe('kernels', () => {
   });
 });
 
+describe('limits refused up front', () => {
+  it('a pipeline needing more workgroup memory than the adapter has is refused, naming the limit', async () => {
+    const e = await testEngine();
+    const limit = e.limits.maxComputeWorkgroupStorageSize;
+    e.kernels.define(
+      'big_tiles',
+      `override TILE: u32 = 16u;
+       var<workgroup> tile: array<f32, TILE * TILE>;
+       @group(0) @binding(0) var<storage, read_write> out: array<f32>;
+       @compute @workgroup_size(1) fn main() { tile[0] = 1.0; out[0] = tile[0]; }`,
+    );
+    const t = e.empty([4]);
+    e.run('big_tiles', 'main', { bind: { out: t }, workgroups: 1 }); // 1 KiB: fine
+    const tooBig = Math.ceil(Math.sqrt(limit / 4)) + 1;
+    expect(() => e.run('big_tiles', 'main', { bind: { out: t }, constants: { TILE: tooBig }, workgroups: 1 })).toThrow(LimitError);
+    expect(() => e.run('big_tiles', 'main', { bind: { out: t }, constants: { TILE: tooBig }, workgroups: 1 })).toThrow(
+      /exceeds the adapter's maxComputeWorkgroupStorageSize/,
+    );
+    await e.sync();
+    t.dispose();
+  });
+});
+
+describe('autograd', () => {
+  it('backward of a non-scalar takes an explicit upstream gradient', async () => {
+    const e = await testEngine();
+    const x = e.tensor([1, 2, 3], [3], { requiresGrad: true });
+    const y = ops.mul(x, x); // dy/dx = 2x
+    y.backward(e.tensor([1, 10, 100], [3]));
+    expect(Array.from(await x.grad!.read())).toEqual([2, 40, 600]);
+    expect(() => ops.mul(x, x).backward()).toThrow(/non-scalar tensor \[3\] needs an explicit upstream gradient/);
+    x.grad!.dispose();
+    x.dispose();
+  });
+
+  it('noGrad records nothing; detach cuts the graph', async () => {
+    const e = await testEngine();
+    const x = e.tensor([1, 2], [2], { requiresGrad: true });
+    expect(e.noGrad(() => ops.relu(x)).requiresGrad).toBe(false);
+    const d = ops.detach(ops.relu(x));
+    expect(d.requiresGrad).toBe(false);
+    expect(() => ops.sum(d).backward()).toThrow(/does not require grad/);
+    x.dispose();
+  });
+});
+
 describe('tensors and ownership', () => {
   it('upload, read back, and shape errors at the boundary', async () => {
     const e = await testEngine();

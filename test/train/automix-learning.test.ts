@@ -83,7 +83,7 @@ async function run(e: Engine, lamConcat: boolean, iters: number, qkInit = 0) {
   }
   online.dispose();
   momentum.dispose();
-  mixBlock.params.dispose();
+  mixBlock.dispose();
   sgd.dispose();
   return rec;
 }

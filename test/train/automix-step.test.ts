@@ -153,7 +153,7 @@ describe('AutoMix iteration vs the f64 reference', () => {
       expect(momentum.params.params.every((p) => !p.requiresGrad)).toBe(true);
       online.dispose();
       momentum.dispose();
-      mixBlock.params.dispose();
+      mixBlock.dispose();
     });
   }
 });

@@ -1,0 +1,67 @@
+// Long-run behaviour of the trainer: GPU memory in use is flat across epochs,
+// and SIGINT stops the run cleanly after writing a checkpoint.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { createEngine, defaultConfig, train } from '../../src/index.js';
+
+it('GPU memory in use is the same after every epoch (AutoMix)', async () => {
+  const e = await createEngine();
+  const cfg = {
+    ...defaultConfig('automix'),
+    width: 0.0625,
+    limitTrain: 48,
+    limitTest: 16,
+    batchSize: 16,
+    epochs: 4,
+    out: mkdtempSync(join(tmpdir(), 'automix-mem-')),
+  };
+  const seen: { bytes: number; tensors: number; pipelines: number }[] = [];
+  await train(e, cfg, {
+    onEpoch: () => {
+      const m = e.memory();
+      seen.push({ bytes: m.bytesInUse, tensors: m.liveTensors, pipelines: m.pipelines });
+    },
+  });
+  expect(seen).toHaveLength(4);
+  // Epoch 1 builds everything once; from then on nothing grows.
+  for (const s of seen.slice(2)) expect(s).toEqual(seen[1]);
+  // And everything is released when the run ends.
+  expect(e.liveTensors()).toEqual([]);
+  expect(e.memory().bytesInUse).toBe(0);
+  e.destroy();
+});
+
+it('SIGINT stops after the current step with a checkpoint, and --resume continues', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'automix-int-'));
+  const bin = join(__dirname, '..', '..', 'bin', 'automix.js');
+  const args = ['train', '--method', 'none', '--width', '0.0625', '--limit-train', '64', '--limit-test', '16', '--batch-size', '16', '--epochs', '3', '--out', dir];
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  // Interrupt once the first epoch is done (its line is printed).
+  await new Promise<void>((resolve, reject) => {
+    const t0 = Date.now();
+    const poll = setInterval(() => {
+      if (/epoch 1: loss/.test(out)) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+        resolve();
+      } else if (Date.now() - t0 > 120_000) {
+        clearInterval(poll);
+        child.kill('SIGKILL');
+        reject(new Error(`no epoch within 120 s:\n${out}`));
+      }
+    }, 50);
+  });
+  const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  expect(code, out).toBe(1);
+  expect(out).toMatch(/stopping after this step/);
+  expect(out).toMatch(/stopped on request after step \d+; checkpoint written/);
+  const st = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { step: number; checkpoint: string };
+  expect(st.step).toBeGreaterThanOrEqual(4);
+  expect(existsSync(join(dir, st.checkpoint))).toBe(true);
+}, 180_000);
