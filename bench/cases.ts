@@ -20,6 +20,7 @@ import type { Engine, Tensor } from '../src/index.js';
 import { hwioToOihw, nchwToNhwc, nhwcToNchw, oihwToHwio, oneHot, rand, randInt } from './data.js';
 import type { TF, TfTensor } from './tfjs.js';
 import { makeStep } from './steps.js';
+import { makeTfResNet18Step, type TfStepBench } from './tfjs-steps.js';
 
 // Ops are looked up by name at run time: they land while this file exists.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -81,6 +82,10 @@ export interface StepBench {
   /** One optimisation step (forward, backward, update); may return a promise. */
   step: () => unknown;
   imagesPerStep: number;
+  /** The fixed batch (NCHW images, labels), for the TF.js side. */
+  inputs?: { xHost: Float32Array; yHost: Int32Array };
+  /** The loss of the first step (at initialisation), once it has run. */
+  initialLoss?: () => Promise<number>;
   dispose?: () => void;
 }
 
@@ -91,6 +96,8 @@ export interface StepCase {
    * and optimiser and return a step closure. null = "not available yet".
    */
   make: ((engine: Engine) => Promise<StepBench>) | null;
+  /** The same step in TF.js for --vs tfjs (bench/tfjs-steps.ts), on our bench's batch. */
+  tf?: (tf: TF, ours: StepBench) => TfStepBench;
 }
 
 // ---- helpers -------------------------------------------------------------
@@ -915,7 +922,11 @@ export const CASES: BenchCase[] = [
 export function stepCases(software: boolean): StepCase[] {
   const b = software ? 32 : 100;
   return [
-    { name: `ResNet-18 ×0.25 CIFAR, vanilla, batch ${b}`, make: makeStep('resnet18', 0.25, 'none', b) },
+    {
+      name: `ResNet-18 ×0.25 CIFAR, vanilla, batch ${b}`,
+      make: makeStep('resnet18', 0.25, 'none', b),
+      tf: (tf, ours) => makeTfResNet18Step(tf, 0.25, ours.inputs!.xHost, ours.inputs!.yHost),
+    },
     { name: `ResNet-18 ×0.25 CIFAR, AutoMix, batch ${b}`, make: makeStep('resnet18', 0.25, 'automix', b) },
     { name: `ViT-tiny CIFAR, vanilla, batch ${b}`, make: makeStep('vit-tiny', 1, 'none', b) },
     { name: `ViT-tiny CIFAR, AutoMix, batch ${b}`, make: makeStep('vit-tiny', 1, 'automix', b) },

@@ -13,6 +13,7 @@ import { type BenchCase, CASES, type CaseContext, type Fn, type Prepared, stepCa
 import { type Column, fmtDiff, fmtMs, fmtPct, fmtRate, fmtRatio, fmtSpread, renderMarkdown, renderTable } from './format.js';
 import { maxAbsDiff, repeatsFor, summarize } from './stats.js';
 import { initTf, type TfHarness } from './tfjs.js';
+import type { TfStepBench } from './tfjs-steps.js';
 import { makeTimer, type Timer, type TimingMethod } from './timing.js';
 
 type Status = 'ok' | 'not available yet' | 'skipped' | 'error' | 'mismatch';
@@ -29,9 +30,14 @@ interface VsResult {
   spread_ms: Spread;
   /** TF.js time / our time (> 1: ours is faster). */
   speedup: number;
-  max_abs_diff: number;
-  max_abs_ref: number;
+  /** Kernel cases: the output check. */
+  max_abs_diff?: number;
+  max_abs_ref?: number;
   timing: TimingMethod;
+  /** Whole steps: TF.js repeats, images/s and the initial-loss check (both near ln 10). */
+  repeats?: number;
+  images_per_s?: number;
+  initial_loss?: { ours: number; tfjs: number; ln10: number; ok: boolean };
 }
 
 interface Result {
@@ -225,16 +231,24 @@ async function runCase(c: BenchCase, ctx: CaseContext, prep: Prepared, timer: Ti
   }
 }
 
-async function runSteps(engine: Engine, o: BenchOptions): Promise<Result[]> {
+/**
+ * Whole training steps, wall clock around step() + engine.sync(). With
+ * --vs tfjs, a step case that has a TF.js side (bench/tfjs-steps.ts) also
+ * runs it, interleaved with ours, timed by the wall clock around the step and
+ * an awaited read of its loss. `deadline` (a performance.now() time) caps the
+ * repeats so that the whole run keeps to its time.
+ */
+async function runSteps(engine: Engine, o: BenchOptions, tfh: TfHarness | null, deadline: number): Promise<Result[]> {
   const out: Result[] = [];
-  for (const s of stepCases(engine.info.isFallbackAdapter)) {
-    if (!selected(o.filter, 'step', s.name)) continue;
+  const all = stepCases(engine.info.isFallbackAdapter).filter((s) => selected(o.filter, 'step', s.name));
+  for (const [idx, s] of all.entries()) {
     const base = { kernel: 'training step', case: s.name };
     if (!s.make) {
       out.push({ ...base, status: 'not available yet' });
       continue;
     }
     log(`[step] ${s.name}`);
+    let tfs: TfStepBench | null = null;
     try {
       const sb = await s.make(engine);
       const once = async () => {
@@ -243,14 +257,61 @@ async function runSteps(engine: Engine, o: BenchOptions): Promise<Result[]> {
         await engine.sync();
         return performance.now() - t0;
       };
-      await once();
-      const est = await once();
-      const reps = o.repeats ?? repeatsFor(est, o.quick ? 2000 : 8000, 3, o.quick ? 5 : 20);
+      const tfOnce = async () => {
+        const t0 = performance.now();
+        const loss = await tfs!.step();
+        return { ms: performance.now() - t0, loss };
+      };
+      let tfError: string | null = tfh && !s.tf ? 'no TF.js equivalent yet' : null;
+      if (tfh && s.tf) {
+        try {
+          tfs = s.tf(tfh.tf, sb);
+        } catch (e) {
+          tfError = `TF.js failed: ${(e as Error).message.split('\n')[0]}`;
+        }
+      }
+      // Warm-up: the first step of each side runs at initialisation (its
+      // loss is the check below) and compiles the pipelines.
+      const first = await once();
+      let tfFirst = { ms: 0, loss: NaN };
+      let lossCheck: { ours: number; tfjs: number; ok: boolean } | null = null;
+      if (tfs) {
+        try {
+          tfFirst = await tfOnce();
+          if (tfh!.tf.getBackend() !== 'webgpu') throw new Error(`TF.js ran on '${tfh!.tf.getBackend()}', not 'webgpu'`);
+          const ours0 = await sb.initialLoss!();
+          const near = (l: number) => Number.isFinite(l) && Math.abs(l - Math.log(10)) <= 0.5;
+          lossCheck = { ours: ours0, tfjs: tfFirst.loss, ok: near(ours0) && near(tfFirst.loss) };
+        } catch (e) {
+          tfError = `TF.js failed: ${(e as Error).message.split('\n')[0]}`;
+          tfs.dispose();
+          tfs = null;
+        }
+      }
+      // A second warm-up unless the first step took over 10 s (ViT AutoMix on a CPU adapter).
+      const est = first > 10_000 ? first : await once();
+      // Time left for this and the remaining step cases (the TF.js side of a
+      // slow adapter can take tens of seconds a step).
+      const share = (deadline - performance.now()) / (all.length - idx);
+      const tfMs = tfs ? tfFirst.ms : 0;
+      // TF.js steps of over 5 s (lavapipe) get 2 timed repeats (1 when the run
+      // is short of time); faster ones 3 at least, as many as ours if they fit.
+      let tfReps = tfs ? (tfMs > 5000 ? (3 * (est + tfMs) <= share ? 2 : 1) : 3) : 0;
+      const minReps = 3 * est + tfReps * tfMs <= share ? 3 : 2;
+      let reps = o.repeats ?? repeatsFor(est, Math.min(o.quick ? 2000 : 8000, share - tfReps * tfMs), minReps, o.quick ? 5 : 20);
+      if (tfs && tfMs <= 5000) tfReps = o.repeats ?? Math.max(tfReps, Math.min(reps, Math.floor((share - reps * est) / Math.max(tfMs, 1))));
+      tfReps = Math.min(tfReps, Math.max(reps, 1));
+      reps = Math.max(reps, tfReps);
       const ms: number[] = [];
-      for (let i = 0; i < reps; i++) ms.push(await once());
+      const tfMsList: number[] = [];
+      for (let i = 0; i < reps; i++) {
+        // Interleaved: a busy host slows both sides alike.
+        ms.push(await once());
+        if (tfs && i < tfReps) tfMsList.push((await tfOnce()).ms);
+      }
       sb.dispose?.();
       const st = summarize(ms);
-      out.push({
+      const r: Result = {
         ...base,
         status: 'ok',
         median_ms: st.median,
@@ -258,9 +319,36 @@ async function runSteps(engine: Engine, o: BenchOptions): Promise<Result[]> {
         repeats: reps,
         timing: 'wall-clock',
         images_per_s: (sb.imagesPerStep * 1000) / st.median,
-      });
+      };
+      if (tfs && lossCheck) {
+        const tt = summarize(tfMsList);
+        const tfRate = (sb.imagesPerStep * 1000) / tt.median;
+        r.vs = {
+          'tfjs-webgpu': {
+            median_ms: tt.median,
+            spread_ms: { min: tt.min, max: tt.max, q1: tt.q1, q3: tt.q3 },
+            speedup: tt.median / st.median,
+            repeats: tfMsList.length,
+            images_per_s: tfRate,
+            initial_loss: { ours: lossCheck.ours, tfjs: lossCheck.tfjs, ln10: Math.log(10), ok: lossCheck.ok },
+            timing: 'wall-clock',
+          },
+        };
+        const f = (x: number) => x.toFixed(3);
+        r.note =
+          `TF.js ${fmtRate(tfRate)} img/s (n=${tfMsList.length}); ` +
+          `initial loss ours ${f(lossCheck.ours)}, TF.js ${f(lossCheck.tfjs)}: ${lossCheck.ok ? 'both' : 'NOT both'} finite and within 0.5 of ln 10 = ${f(Math.log(10))} ` +
+          '(own random weights: not compared value for value)';
+        if (!lossCheck.ok) r.status = 'mismatch';
+      } else if (tfh) {
+        r.vs = { 'tfjs-webgpu': { error: tfError ?? 'no TF.js equivalent yet' } };
+        if (tfError && s.tf) r.note = tfError;
+      }
+      out.push(r);
     } catch (e) {
       out.push({ ...base, status: 'error', note: (e as Error).message.split('\n')[0] });
+    } finally {
+      tfs?.dispose();
     }
   }
   // AutoMix / vanilla step-time ratio of the same model, measured in this run.
@@ -418,7 +506,10 @@ async function main(): Promise<number> {
       }
     }
   }
-  results.push(...(await runSteps(engine, o)));
+  // The steps get what is left of 9 minutes, and at least a minute: a step
+  // that has started runs to its end (ViT AutoMix: ~30 s a call on lavapipe),
+  // then come the end calibration and the output, all within 10 minutes.
+  results.push(...(await runSteps(engine, o, tfh, Math.max(started + (o.quick ? 240 : 540) * 1000, performance.now() + 60_000))));
 
   // Calibrate again at the end and keep the better figure: on a shared host
   // the load changes during the run, and a peak is an upper bound.
