@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Builds the Markdown results table of docs/automix.md from `automix train --json` files:
+//   node scripts/results-table.mjs runs/*.json
+import { readFileSync } from 'node:fs';
+
+const rows = process.argv.slice(2).map((f) => ({ f, r: JSON.parse(readFileSync(f, 'utf8')) }));
+const byMethod = new Map();
+for (const { f, r } of rows) {
+  const m = r.config.method;
+  if (!byMethod.has(m)) byMethod.set(m, []);
+  byMethod.get(m).push({ f, r });
+}
+const pct = (x) => (100 * x).toFixed(1);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const k = Math.floor(s.length / 2);
+  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
+};
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+console.log('| method | seeds | final test acc (reported head) | online network, one-hot head | median of last epochs | s / epoch | command |');
+console.log('|---|---|---|---|---|---|---|');
+for (const m of ['none', 'mixup', 'cutmix', 'manifoldmix', 'fmix', 'resizemix', 'saliencymix', 'automix']) {
+  const runs = byMethod.get(m);
+  if (!runs) continue;
+  const finals = runs.map(({ r }) => r.final.test_acc);
+  const online = runs.map(({ r }) => r.epochs.at(-1).test_acc_heads['online.head_one'] ?? r.epochs.at(-1).test_acc_heads['online.fc']);
+  const med = runs.map(({ r }) => r.final.median_last10);
+  const secs = runs.flatMap(({ r }) => r.epochs.map((e) => e.seconds));
+  const c = runs[0].r.config;
+  const cmd = `automix train --method ${m} --width ${c.width} --limit-train ${c.limitTrain} --limit-test ${c.limitTest} --epochs ${c.epochs} --batch-size ${c.batchSize} --seed S`;
+  console.log(
+    `| ${m} | ${runs.map(({ r }) => r.config.seed).join(', ')} | ${finals.map(pct).join(' / ')} (mean ${pct(mean(finals))}) | ${online.map(pct).join(' / ')} (mean ${pct(mean(online))}) | ${med.map(pct).join(' / ')} | ${mean(secs).toFixed(0)} | \`${cmd}\` |`,
+  );
+}
