@@ -48,6 +48,7 @@ const TRAIN_FLAGS = {
   'clip-grad': { type: 'string' },
   'inject-nan-at-step': { type: 'string' },
   'inject-device-loss-at-step': { type: 'string' },
+  'inject-oom-at-step': { type: 'string' },
   'no-augment': { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -89,6 +90,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig {
     clipGrad: num('clip-grad', v['clip-grad'], 0),
     injectNanAtStep: num('inject-nan-at-step', v['inject-nan-at-step'], -1),
     injectDeviceLossAtStep: num('inject-device-loss-at-step', v['inject-device-loss-at-step'], -1),
+    injectOomAtStep: num('inject-oom-at-step', v['inject-oom-at-step'], -1),
     augment: !v['no-augment'],
     verbose: v.verbose ?? false,
   });

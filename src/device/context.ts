@@ -327,6 +327,11 @@ export class GpuContext {
     return out;
   }
 
+  /** Test hook: queue an error as if Dawn had reported it (robustness tests). */
+  _injectError(kind: string, message: string): void {
+    this.#errors.push({ kind, message });
+  }
+
   /** Rethrows the first GPU error reported since the last check. */
   throwPendingErrors(): void {
     if (this.#errors.length === 0) return;

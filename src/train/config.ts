@@ -47,6 +47,8 @@ export interface TrainConfig {
   injectNanAtStep: number;
   /** Test hook: destroy the GPU device at this step (robustness tests). */
   injectDeviceLossAtStep: number;
+  /** Test hook: report a GPU out-of-memory error at this step. */
+  injectOomAtStep: number;
   augment: boolean;
   verbose: boolean;
 }
@@ -76,6 +78,7 @@ export function defaultConfig(method: Method = 'automix'): TrainConfig {
     clipGrad: 0,
     injectNanAtStep: -1,
     injectDeviceLossAtStep: -1,
+    injectOomAtStep: -1,
     augment: true,
     verbose: false,
   };

@@ -237,6 +237,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
         let xData = batch.x;
         if (step === cfg.injectNanAtStep) xData = new Float32Array(batch.x.length).fill(Number.NaN);
         if (step === cfg.injectDeviceLossAtStep) engine.ctx.device.destroy();
+        if (step === cfg.injectOomAtStep) engine.ctx._injectError('GPUOutOfMemoryError', 'Out of memory (simulated by --inject-oom-at-step)');
         xT.write(xData);
         yT.write(batch.y);
         const rng = Rng.fromKeys(cfg.seed, step, 0x5eed);

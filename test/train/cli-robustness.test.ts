@@ -98,6 +98,16 @@ describe('automix train: faults and resume', () => {
     expect(state(dir).step).toBe(6);
   });
 
+  it('GPU out-of-memory is reported as such, with the last checkpoint intact', () => {
+    const dir = tmp();
+    const r = automix(['train', '--method', 'none', ...SMALL, '--checkpoint-every', '2', '--inject-oom-at-step', '3', '--out', dir]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/OutOfMemoryError: GPU out of memory/);
+    expect(r.out).toMatch(/the last checkpoint .* is intact: rerun with --resume/);
+    const st = state(dir);
+    expect(tensorsOf(join(dir, st.checkpoint)).size).toBeGreaterThan(10);
+  });
+
   it('a kill in the middle of a checkpoint write leaves the previous checkpoint in charge', () => {
     const dir = tmp();
     const r = automix(['train', '--method', 'none', ...SMALL, '--checkpoint-every', '1', '--out', dir], { AUTOMIX_TEST_KILL_IN_CHECKPOINT: '2' });
@@ -154,5 +164,25 @@ describe('automix: bad input', () => {
       expect(r.out, args.join(' ')).toMatch(re);
       expect(r.out, args.join(' ')).not.toMatch(/\n\s+at /);
     }
+  });
+});
+
+describe('checkpoints that do not fit the model', () => {
+  it('a checkpoint of another model or with wrong shapes is refused by name', async () => {
+    const { createEngine } = await import('../../src/index.js');
+    const { buildModel } = await import('../../src/models/index.js');
+    const e = await createEngine();
+    const spec = { model: 'resnet18' as const, width: 0.0625, inChannels: 1, imageSize: 16, numClasses: 3, heads: ['fc'] };
+    const net = buildModel(e, spec, 0);
+    const vals = await net.params.read();
+    const vit = buildModel(e, { ...spec, model: 'vit-tiny', width: 0.125 }, 0);
+    const vitVals = await vit.params.read();
+    expect(() => net.params.load(vitVals, 'other.safetensors')).toThrow(/other\.safetensors: missing parameter 'conv1\.weight'/);
+    const wrong = new Map(vals);
+    wrong.set('fc.weight', new Float32Array(7));
+    expect(() => net.params.load(wrong, 'wrong.safetensors')).toThrow(/wrong\.safetensors: parameter 'fc\.weight' has 7 values, the model expects 96 \[3, 32\]/);
+    net.dispose();
+    vit.dispose();
+    e.destroy();
   });
 });
