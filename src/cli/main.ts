@@ -103,6 +103,10 @@ function fmtEpoch(r: EpochRecord): string {
 }
 
 async function trainCommand(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(HELP);
+    return;
+  }
   const cfg = parseTrainArgs(argv);
   const engine = await createEngine();
   const info = engine.info;
