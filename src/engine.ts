@@ -8,6 +8,7 @@ import { type AdapterSummary, type ContextOptions, GpuContext, type KernelTiming
 import { KernelError, LimitError, ShapeError } from './device/errors.js';
 import { type CompiledEntry, KernelCache } from './kernels/cache.js';
 import { packParams } from './kernels/reflect.js';
+import { UniformRing } from './kernels/uniform-ring.js';
 import type { KernelSourceLoader } from './kernels/sources.js';
 import { BufferPool } from './tensor/pool.js';
 import { type DType, fmtShape, Storage, Tensor } from './tensor/tensor.js';
@@ -15,7 +16,6 @@ import { type DType, fmtShape, Storage, Tensor } from './tensor/tensor.js';
 // GPUBufferUsage values, spelled out: on Node the GPUBufferUsage global only
 // exists once Dawn has loaded, after this module is evaluated.
 const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
-const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
 
 export interface EngineOptions extends ContextOptions {
   /** A `GPU` to use instead of the platform's (tests inject one without adapters). */
@@ -57,13 +57,15 @@ export class Engine {
   #live = new Set<Tensor>();
   /** Batch in which each buffer was last bound, to order host uploads. */
   #bufferBatch = new WeakMap<GPUBuffer, number>();
-  #uniforms: { buf: GPUBuffer }[] = [];
+  #uniforms: UniformRing;
   #placeholder: GPUBuffer | null = null;
 
   constructor(ctx: GpuContext, sources: KernelSourceLoader) {
     this.ctx = ctx;
     this.kernels = new KernelCache(ctx, sources);
     this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize);
+    this.#uniforms = new UniformRing(ctx.device, ctx.limits.minUniformBufferOffsetAlignment);
+    ctx.onBeforeSubmit(() => this.#uniforms.upload(ctx.device.queue));
   }
 
   get info(): AdapterSummary {
@@ -218,23 +220,16 @@ export class Engine {
   /** Records one dispatch of `family:entry` with reflected bindings. */
   run(family: string, entry: string, spec: RunSpec): void {
     const e = this.kernels.entry(family, entry);
+    // Profiling: start a new batch before this dispatch's uniforms are placed.
+    if (this.ctx.queriesFull) this.ctx.flush();
     const entries: GPUBindGroupEntry[] = [];
     const maxBinding = this.ctx.limits.maxStorageBufferBindingSize;
     for (const b of e.bindings) {
       if (b.kind === 'uniform') {
         if (!e.params) continue;
         const data = packParams(e.label, e.params, spec.params ?? {});
-        const buf = this.pool.acquire(data.byteLength, UNIFORM_USAGE, 'params');
-        this.ctx.device.queue.writeBuffer(buf, 0, data);
-        // Uniforms are recycled once the batch using them has been submitted.
-        if (this.#uniforms.length === 0) {
-          this.ctx.afterSubmit(() => {
-            for (const u of this.#uniforms) this.pool.release(u.buf, UNIFORM_USAGE);
-            this.#uniforms = [];
-          });
-        }
-        this.#uniforms.push({ buf });
-        entries.push({ binding: b.binding, resource: { buffer: buf, size: e.params.size } });
+        const slot = this.#uniforms.push(data);
+        entries.push({ binding: b.binding, resource: { buffer: slot.buffer, offset: slot.offset, size: e.params.size } });
         continue;
       }
       const v = spec.bind[b.name];
@@ -336,6 +331,7 @@ export class Engine {
   destroy(): void {
     this.pool.trim();
     this.#placeholder?.destroy();
+    this.#uniforms.destroy();
     this.ctx.destroy();
   }
 }

@@ -3,7 +3,7 @@ import { createEngine } from '../../src/index.js';
 import { makeStep } from '../steps.js';
 const e = await createEngine();
 for (const [model, method] of [['resnet18', 'none'], ['resnet18', 'automix']] as const) {
-  const sb = await makeStep(model, 0.25, method, 100)(e);
+  const sb = await makeStep(model, 0.25, method, Number(process.env.BATCH ?? 100))(e);
   for (let i = 0; i < 3; i++) { await sb.step(); await e.sync(); }
   const enc: number[] = [], wall: number[] = [];
   for (let i = 0; i < 5; i++) {

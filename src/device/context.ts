@@ -61,6 +61,7 @@ export class GpuContext {
   #lost: GPUDeviceLostInfo | null = null;
   #batchId = 1;
   #afterSubmit: (() => void)[] = [];
+  #beforeSubmit: (() => void)[] = [];
   #destroyed = false;
 
   // Profiling with timestamp queries.
@@ -211,6 +212,16 @@ export class GpuContext {
     enc.clearBuffer(buf, offset, bytes);
   }
 
+  /** Runs `fn` before every submit (e.g. to write the batch's uniforms). */
+  onBeforeSubmit(fn: () => void): void {
+    this.#beforeSubmit.push(fn);
+  }
+
+  /** True when the next profiled dispatch would not fit this batch's query set. */
+  get queriesFull(): boolean {
+    return this.#profiling && (this.#queryLabels.length + 1) * 2 > QUERY_CAPACITY;
+  }
+
   /** Runs `fn` once the current batch has been submitted (e.g. to recycle uniforms). */
   afterSubmit(fn: () => void): void {
     this.#afterSubmit.push(fn);
@@ -247,6 +258,7 @@ export class GpuContext {
         readBuf = this.device.createBuffer({ size: resolveBuf.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
         enc.copyBufferToBuffer(resolveBuf, 0, readBuf, 0, resolveBuf.size);
       }
+      for (const fn of this.#beforeSubmit) fn();
       this.device.queue.submit([enc.finish()]);
       this.#encoder = null;
       this.#lastSubmitted = this.#pendingKernels;
