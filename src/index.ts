@@ -19,4 +19,4 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
 // Node-only parts: dataset files on disk and the training loop with checkpoints.
 export { loadFashionMnist } from './data/fashion-mnist.js';
 export { loadCifar10, loadCifar100 } from './data/cifar.js';
-export { train, evaluate, type TrainResult, type EpochRecord, type TrainHooks } from './train/trainer.js';
+export { train, type TrainResult, type EpochRecord, type TrainHooks } from './train/trainer.js';

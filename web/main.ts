@@ -18,6 +18,7 @@ import { SGD, automixMomentum, emaUpdate } from '../src/optim/index.js';
 import { defaultConfig } from '../src/train/config.js';
 import { MixBlock } from '../src/train/mix-block.js';
 import { automixStep, type AutoMixState } from '../src/train/steps.js';
+import { evaluate } from '../src/train/evaluate.js';
 import { Rng } from '../src/util/rng.js';
 import { CLASSES, loadPicked, loadServed, type Splits } from './data.js';
 import { LivePlot, type Series } from './plot.js';
@@ -257,28 +258,9 @@ async function trainStep(e: Engine, r: Run): Promise<Record<string, number>> {
   });
 }
 
-/** Top-1 accuracy of the online network's clean head on the test subset (eval-mode BN). */
-async function evaluate(e: Engine, r: Run): Promise<number> {
-  const test: ImageDataset = r.data.test;
-  const loader = new BatchLoader(test, { batchSize: 128, shuffle: false });
-  r.online.setTraining(false);
-  let correct = 0;
-  try {
-    for await (const b of loader.batches(0)) {
-      const logits = await e.asyncScope(async () =>
-        e.noGrad(() => r.online.logits(e.tensor(b.x.subarray(0, b.n * test.c * test.h * test.w), [b.n, test.c, test.h, test.w]), 'head_one')).read(),
-      );
-      const C = logits.length / b.n;
-      for (let i = 0; i < b.n; i++) {
-        let best = 0;
-        for (let c = 1; c < C; c++) if (logits[i * C + c]! > logits[i * C + best]!) best = c;
-        if (best === b.y[i]) correct++;
-      }
-    }
-  } finally {
-    r.online.setTraining(true);
-  }
-  return (100 * correct) / test.n;
+/** Top-1 accuracy (%) of the online network's clean head on the test subset. */
+async function evaluateOnline(e: Engine, r: Run): Promise<number> {
+  return 100 * (await evaluate(e, r.online, 'head_one', r.data.test, 128));
 }
 
 // ---- masks ----------------------------------------------------------------------------
@@ -425,7 +407,7 @@ async function loop(e: Engine, r: Run): Promise<void> {
     if (r.step === 1 || r.step % 5 === 0 || r.step === stopAt) await showMasks(e, r);
     if (r.step % evalEvery === 0 || r.step === stopAt) {
       ui.status.textContent = `testing on ${r.data.test.n} images…`;
-      const acc = await evaluate(e, r);
+      const acc = await evaluateOnline(e, r);
       history.acc.push([r.step, acc]);
       ui.acc.textContent = `${acc.toFixed(1)} % (step ${r.step})`;
     }

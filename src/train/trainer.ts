@@ -20,6 +20,9 @@ import type { TrainConfig } from './config.js';
 import { decodeTensorFile, encodeTensorMap, loadRunState, readTensors, saveCheckpoint, type TensorMap } from './checkpoint.js';
 import { loadData, type Datasets } from './data.js';
 import { MixBlock } from './mix-block.js';
+import { evaluate } from './evaluate.js';
+
+export { evaluate };
 import { automixStep, baselineStep, type StepInput, type StepOutput, vanillaStep, type AutoMixState } from './steps.js';
 
 export interface EpochRecord {
@@ -141,28 +144,6 @@ export async function saveModel(run: Run, file: string): Promise<void> {
   await writeFileAtomic(file, encodeTensorMap(m, shapes, { format: 'pt', automix_model: JSON.stringify(run.online.spec) }));
 }
 
-/** Top-1 accuracy of `net`'s head on the test set (eval-mode BN). */
-export async function evaluate(engine: Engine, net: Network, head: string, data: Datasets['test'], batchSize: number): Promise<number> {
-  const loader = new BatchLoader(data, { batchSize, shuffle: false });
-  net.setTraining(false);
-  let correct = 0;
-  try {
-    for await (const b of loader.batches(0)) {
-      const logits = await engine.asyncScope(async () =>
-        engine.noGrad(() => net.logits(engine.tensor(b.x.subarray(0, b.n * data.c * data.h * data.w), [b.n, data.c, data.h, data.w]), head)).read(),
-      );
-      const C = logits.length / b.n;
-      for (let i = 0; i < b.n; i++) {
-        let best = 0;
-        for (let c = 1; c < C; c++) if (logits[i * C + c]! > logits[i * C + best]!) best = c;
-        if (best === b.y[i]) correct++;
-      }
-    }
-  } finally {
-    net.setTraining(true);
-  }
-  return correct / data.n;
-}
 
 /** t ← s·t (through a temporary: a kernel may not read and write one buffer). */
 function scaleInPlace(engine: Engine, t: Tensor, s: number): void {
