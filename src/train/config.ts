@@ -43,6 +43,12 @@ export interface TrainConfig {
   onNonFinite: 'stop' | 'skip';
   /** Clip the global gradient norm to this value (0: off). */
   clipGrad: number;
+  /**
+   * AutoMix's EMA coefficient at the start of training (spec §3: 0.999, held for the first
+   * 10 % of iterations, then a cosine in k/K up to 0.999999). Short runs may want less:
+   * with m = 0.999 the momentum network averages over ≈ 1 000 iterations.
+   */
+  emaMomentum: number;
   /** Test hook: poison the input of this step with NaN (robustness tests). */
   injectNanAtStep: number;
   /** Test hook: destroy the GPU device at this step (robustness tests). */
@@ -76,6 +82,7 @@ export function defaultConfig(method: Method = 'automix'): TrainConfig {
     keepCheckpoints: 2,
     onNonFinite: 'stop',
     clipGrad: 0,
+    emaMomentum: 0.999,
     injectNanAtStep: -1,
     injectDeviceLossAtStep: -1,
     injectOomAtStep: -1,
@@ -113,6 +120,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!Number.isInteger(c.keepCheckpoints) || c.keepCheckpoints < 1) bad('keep-checkpoints', `must be ≥ 1, got ${c.keepCheckpoints}`);
   if (c.method !== 'none' && !(c.alpha > 0)) bad('alpha', `must be > 0 for ${c.method}, got ${c.alpha}`);
   if (!(c.clipGrad >= 0)) bad('clip-grad', `must be ≥ 0, got ${c.clipGrad}`);
+  if (!(c.emaMomentum >= 0 && c.emaMomentum <= 0.999999)) bad('ema-momentum', `must be in [0, 0.999999], got ${c.emaMomentum}`);
   if (c.onNonFinite !== 'stop' && c.onNonFinite !== 'skip') bad('on-nonfinite', `must be stop or skip, got ${c.onNonFinite}`);
   return c;
 }

@@ -16,7 +16,7 @@ import { sum } from '../ops/reduce.js';
 import { SGD, automixMomentum, cosineLr, emaUpdate } from '../optim/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
-import type { TrainConfig } from './config.js';
+import { ConfigError, type TrainConfig } from './config.js';
 import { decodeTensorFile, encodeTensorMap, loadRunState, readTensors, saveCheckpoint, type TensorMap } from './checkpoint.js';
 import { loadData, type Datasets } from './data.js';
 import { MixBlock } from './mix-block.js';
@@ -159,6 +159,31 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** The settings that shape the trained weights: a resumed run must keep them. */
+const RUN_DEFINING = [
+  'data', 'model', 'width', 'method', 'alpha', 'epochs', 'batchSize', 'lr', 'minLr', 'momentum',
+  'weightDecay', 'seed', 'limitTrain', 'augment', 'clipGrad', 'emaMomentum',
+] as const satisfies readonly (keyof TrainConfig)[];
+
+/**
+ * Refuses to resume with settings that differ from those the run was started with
+ * (a different --epochs would silently change the LR schedule, a different seed the
+ * data order). Keys absent from an older state file are not checked.
+ */
+export function checkResumeConfig(saved: Record<string, unknown>, cfg: TrainConfig, file: string): void {
+  const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+  const diffs: string[] = [];
+  for (const k of RUN_DEFINING) {
+    if (!(k in saved)) continue;
+    if (saved[k] !== cfg[k]) {
+      diffs.push(k === 'augment' ? `--no-augment was ${saved[k] ? 'off' : 'on'}, now ${cfg[k] ? 'off' : 'on'}` : `${flag(k)} was ${String(saved[k])}, now ${String(cfg[k])}`);
+    }
+  }
+  if (diffs.length > 0) {
+    throw new ConfigError(`--resume: ${file} was started with other settings (${diffs.join('; ')}); resume with the original flags, or train into a new --out`);
+  }
+}
+
 export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const log = hooks.log ?? (() => {});
   const data = await loadData(cfg.data, cfg.limitTrain, cfg.limitTest);
@@ -180,6 +205,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
   if (cfg.resume) {
     const st = loadRunState(cfg.out);
     if (st) {
+      checkResumeConfig(st.config, cfg, join(cfg.out, 'state.json'));
       const { tensors } = decodeTensorFile(join(cfg.out, st.checkpoint));
       loadState(run, tensors, st.checkpoint);
       ({ epoch: epoch0, index: index0, step } = st);
@@ -262,7 +288,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
           if (bad.length === 0) {
             run.sgd.step();
             if (run.automix) {
-              emaM = automixMomentum(step, totalSteps);
+              emaM = automixMomentum(step, totalSteps, cfg.emaMomentum);
               emaUpdate(run.automix.momentum.params, run.online.params, emaM);
             }
           }

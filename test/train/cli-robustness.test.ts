@@ -93,6 +93,12 @@ describe('automix train: faults and resume', () => {
     expect(r.out).toMatch(/DeviceLostError: GPU device lost/);
     expect(r.out).toMatch(/the last checkpoint .* is intact/);
     expect(state(dir).step).toBe(3); // end of epoch 1, just before the loss
+    // Resuming with other settings would silently change the schedule: refused, state untouched.
+    const other = automix(['train', '--method', 'none', ...SMALL, '--epochs', '3', '--lr', '0.05', '--out', dir, '--resume']);
+    expect(other.code).toBe(1);
+    expect(other.out).toMatch(/--resume: .*state\.json was started with other settings \(--epochs was 2, now 3; --lr was 0\.1, now 0\.05\)/);
+    expect(other.out).not.toMatch(/\n\s+at /);
+    expect(state(dir).step).toBe(3);
     const again = automix(['train', '--method', 'none', ...SMALL, '--checkpoint-every', '2', '--out', dir, '--resume']);
     expect(again.code, again.out).toBe(0);
     expect(state(dir).step).toBe(6);
@@ -155,6 +161,7 @@ describe('automix: bad input', () => {
       [['train', '--method', 'magic'], /--method: unknown method 'magic'/],
       [['train', '--model', 'resnet9'], /--model: unknown model 'resnet9'/],
       [['train', '--bogus'], /Unknown option '--bogus'/],
+      [['train', '--ema-momentum', '1'], /--ema-momentum: must be in \[0, 0\.999999\], got 1/],
       [['train', '--data', 'fashion-mnist:/nonexistent/dir', '--epochs', '1'], /DatasetError: \/nonexistent\/dir: Fashion-MNIST directory does not exist.*apt-get install dataset-fashion-mnist/s],
       [['eval', '--checkpoint', '/nonexistent/model.safetensors'], /checkpoint file not found/],
     ];
@@ -164,6 +171,14 @@ describe('automix: bad input', () => {
       expect(r.out, args.join(' ')).toMatch(re);
       expect(r.out, args.join(' ')).not.toMatch(/\n\s+at /);
     }
+  });
+});
+
+describe('automix train: flags', () => {
+  it('--ema-momentum sets the start of the momentum network\'s EMA schedule (default 0.999, spec §3)', async () => {
+    const { parseTrainArgs } = await import('../../src/cli/main.js');
+    expect(parseTrainArgs([]).emaMomentum).toBe(0.999);
+    expect(parseTrainArgs(['--ema-momentum', '0.99']).emaMomentum).toBe(0.99);
   });
 });
 
