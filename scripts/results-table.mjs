@@ -17,18 +17,27 @@ const median = (xs) => {
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 };
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log('| method | seeds | final test acc (reported head) | online network, one-hot head | median of last epochs | s / epoch | command |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| method | seeds | final test acc (reported head) | online network, one-hot head | median of last epochs (reported head) | best head, median of last epochs (reference summary) | s / epoch | command |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const m of ['none', 'mixup', 'cutmix', 'manifoldmix', 'fmix', 'resizemix', 'saliencymix', 'automix']) {
   const runs = byMethod.get(m);
   if (!runs) continue;
   const finals = runs.map(({ r }) => r.final.test_acc);
   const online = runs.map(({ r }) => r.epochs.at(-1).test_acc_heads['online.head_one'] ?? r.epochs.at(-1).test_acc_heads['online.fc']);
   const med = runs.map(({ r }) => r.final.median_last10);
+  // Files written before the four-head evaluation have no best_head_median_last10.
+  const best = runs.map(({ r }) => r.final.best_head_median_last10);
+  const bestCell = best.every(Boolean) ? best.map((b) => `${pct(b.acc)} (${b.head})`).join(' / ') : '—';
   const secs = runs.flatMap(({ r }) => r.epochs.map((e) => e.seconds));
   const c = runs[0].r.config;
-  const cmd = `automix train --method ${m} --width ${c.width} --limit-train ${c.limitTrain} --limit-test ${c.limitTest} --epochs ${c.epochs} --batch-size ${c.batchSize} --seed S`;
+  const extra = [
+    c.model !== 'resnet18' ? `--model ${c.model}` : '',
+    c.emaMomentum !== undefined && c.emaMomentum !== 0.999 && m === 'automix' ? `--ema-momentum ${c.emaMomentum}` : '',
+    c.limitTrain ? `--limit-train ${c.limitTrain}` : '',
+    c.limitTest ? `--limit-test ${c.limitTest}` : '',
+  ].filter(Boolean);
+  const cmd = ['automix train --method', m, '--width', c.width, ...extra, '--epochs', c.epochs, '--batch-size', c.batchSize, '--seed S'].join(' ');
   console.log(
-    `| ${m} | ${runs.map(({ r }) => r.config.seed).join(', ')} | ${finals.map(pct).join(' / ')} (mean ${pct(mean(finals))}) | ${online.map(pct).join(' / ')} (mean ${pct(mean(online))}) | ${med.map(pct).join(' / ')} | ${mean(secs).toFixed(0)} | \`${cmd}\` |`,
+    `| ${m} | ${runs.map(({ r }) => r.config.seed).join(', ')} | ${finals.map(pct).join(' / ')} (mean ${pct(mean(finals))}) | ${online.map(pct).join(' / ')} (mean ${pct(mean(online))}) | ${med.map(pct).join(' / ')} | ${bestCell} | ${mean(secs).toFixed(0)} | \`${cmd}\` |`,
   );
 }

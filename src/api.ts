@@ -12,7 +12,7 @@ export { Layer, Conv2d, BatchNorm2d, Linear, LayerNorm } from './nn/layers.js';
 export { buildModel, MODELS, Network, type ModelSpec, type Backbone, type ForwardOptions } from './models/index.js';
 export { MixBlock } from './train/mix-block.js';
 export { automixStep, baselineStep, vanillaStep, type AutoMixState, type StepInput, type StepOutput } from './train/steps.js';
-export { evaluate } from './train/evaluate.js';
+export { evaluate, evaluateHeads } from './train/evaluate.js';
 export { defaultConfig, validateConfig, METHODS, DEFAULT_ALPHA, ConfigError, type TrainConfig, type Method } from './train/config.js';
 export { Rng } from './util/rng.js';
 export { BatchLoader, type Batch } from './data/loader.js';

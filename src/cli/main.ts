@@ -149,6 +149,10 @@ async function trainCommand(argv: string[]): Promise<void> {
       },
     });
     console.log(`final test accuracy ${(100 * r.final.test_acc).toFixed(2)}% (median of last ${Math.min(10, r.epochs.length)} epochs ${(100 * r.final.median_last10).toFixed(2)}%, ${r.final.head})`);
+    if (cfg.method === 'automix') {
+      const heads = Object.entries(r.final.median_last10_heads).map(([h, a]) => `${h} ${(100 * a).toFixed(2)}%`).join(', ');
+      console.log(`median of last ${Math.min(10, r.epochs.length)} epochs per head: ${heads}; best (the reference's summary): ${r.final.best_head_median_last10.head}`);
+    }
   } finally {
     (bar as cliProgress.SingleBar | null)?.stop();
     process.off('SIGINT', onSigint);

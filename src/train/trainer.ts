@@ -20,7 +20,7 @@ import { ConfigError, type TrainConfig } from './config.js';
 import { decodeTensorFile, encodeTensorMap, loadRunState, readTensors, saveCheckpoint, type TensorMap } from './checkpoint.js';
 import { loadData, type Datasets } from './data.js';
 import { MixBlock } from './mix-block.js';
-import { evaluate } from './evaluate.js';
+import { evaluate, evaluateHeads } from './evaluate.js';
 
 export { evaluate };
 import { automixStep, baselineStep, type StepInput, type StepOutput, vanillaStep, type AutoMixState } from './steps.js';
@@ -43,7 +43,17 @@ export interface TrainResult {
   config: TrainConfig;
   adapter: Engine['info'];
   epochs: EpochRecord[];
-  final: { test_acc: number; median_last10: number; head: string };
+  final: {
+    test_acc: number;
+    median_last10: number;
+    head: string;
+    /**
+     * The reference's summary (tools/summary/find_automix_val_median.py, spec note 11):
+     * the median of the last 10 epochs of every head, and the best of those medians.
+     */
+    median_last10_heads: Record<string, number>;
+    best_head_median_last10: { head: string; acc: number };
+  };
 }
 
 export class NonFiniteLossError extends Error {
@@ -325,8 +335,11 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       const seconds = (performance.now() - t0) / 1000;
       const accHeads: Record<string, number> = {};
       if (run.automix) {
-        accHeads['momentum.head_one'] = await evaluate(engine, run.automix.momentum, 'head_one', data.test, cfg.batchSize);
-        accHeads['online.head_one'] = await evaluate(engine, run.online, 'head_one', data.test, cfg.batchSize);
+        // All four heads of spec §1 (k/q × one/mix): the reference's summary reports the best.
+        for (const [name, net] of [['momentum', run.automix.momentum], ['online', run.online]] as const) {
+          const acc = await evaluateHeads(engine, net, ['head_one', 'head_mix'], data.test, cfg.batchSize);
+          for (const [h, a] of Object.entries(acc)) accHeads[`${name}.${h}`] = a;
+        }
       } else accHeads['online.fc'] = await evaluate(engine, run.online, 'fc', data.test, cfg.batchSize);
       const testAcc = run.automix ? accHeads['momentum.head_one']! : accHeads['online.fc']!;
       const rec: EpochRecord = {
@@ -370,6 +383,12 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
 
 function result(engine: Engine, cfg: TrainConfig, history: EpochRecord[], head: string): TrainResult {
   const accs = history.map((h) => h.test_acc);
+  const medians: Record<string, number> = {};
+  for (const k of Object.keys(history.at(-1)?.test_acc_heads ?? {})) {
+    const xs = history.slice(-10).map((h) => h.test_acc_heads[k]).filter((v): v is number => v !== undefined);
+    medians[k] = median(xs);
+  }
+  const best = Object.entries(medians).reduce<{ head: string; acc: number } | null>((b, [h, a]) => (b === null || a > b.acc ? { head: h, acc: a } : b), null) ?? { head: '', acc: Number.NaN };
   return {
     config: cfg,
     adapter: engine.info,
@@ -378,6 +397,8 @@ function result(engine: Engine, cfg: TrainConfig, history: EpochRecord[], head: 
       test_acc: accs.at(-1) ?? Number.NaN,
       median_last10: accs.length ? median(accs.slice(-10)) : Number.NaN,
       head: cfg.method === 'automix' ? `momentum network, ${head}` : `online network, ${head}`,
+      median_last10_heads: medians,
+      best_head_median_last10: best,
     },
   };
 }

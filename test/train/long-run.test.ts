@@ -19,13 +19,25 @@ it('GPU memory in use is the same after every epoch (AutoMix)', async () => {
     out: mkdtempSync(join(tmpdir(), 'automix-mem-')),
   };
   const seen: { bytes: number; tensors: number; pipelines: number }[] = [];
-  await train(e, cfg, {
+  const r = await train(e, cfg, {
     onEpoch: () => {
       const m = e.memory();
       seen.push({ bytes: m.bytesInUse, tensors: m.liveTensors, pipelines: m.pipelines });
     },
   });
   expect(seen).toHaveLength(4);
+  // Every epoch is scored on all four heads (spec §1); the summary is the reference's:
+  // the median of each head over the last epochs, and the best of those medians.
+  const heads = ['momentum.head_one', 'momentum.head_mix', 'online.head_one', 'online.head_mix'];
+  for (const ep of r.epochs) expect(Object.keys(ep.test_acc_heads).sort()).toEqual([...heads].sort());
+  for (const h of heads) {
+    const xs = r.epochs.map((ep) => ep.test_acc_heads[h]!).sort((a, b) => a - b);
+    expect(r.final.median_last10_heads[h]).toBeCloseTo((xs[1]! + xs[2]!) / 2, 12);
+  }
+  const best = Math.max(...heads.map((h) => r.final.median_last10_heads[h]!));
+  expect(r.final.best_head_median_last10.acc).toBe(best);
+  expect(r.final.median_last10_heads[r.final.best_head_median_last10.head]).toBe(best);
+  expect(r.final.median_last10).toBe(r.final.median_last10_heads['momentum.head_one']);
   // Epoch 1 builds everything once; from then on nothing grows.
   for (const s of seen.slice(2)) expect(s).toEqual(seen[1]);
   // And everything is released when the run ends.
