@@ -21,6 +21,21 @@ export interface RunState {
   step: number;
   config: Record<string, unknown>;
   epochs: unknown[];
+  /** Running tallies of the epoch in progress when the checkpoint was taken mid-epoch, so a
+   * resumed run's record of that epoch (loss, time, images/s) covers the whole epoch. */
+  partial?: EpochTally;
+}
+
+/** What an epoch sums up as it runs; `seconds` is training time, not wall time across a stop. */
+export interface EpochTally {
+  seconds: number;
+  lossSum: number;
+  seen: number;
+  steps: number;
+  sums: Record<string, number>;
+  maskSum: number;
+  lamSum: number;
+  emaM: number;
 }
 
 export type TensorMap = Map<string, Float32Array>;

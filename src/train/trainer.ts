@@ -17,7 +17,7 @@ import { SGD, automixMomentum, cosineLr, emaUpdate } from '../optim/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
 import { ConfigError, type TrainConfig } from './config.js';
-import { decodeTensorFile, encodeTensorMap, loadRunState, readTensors, saveCheckpoint, type TensorMap } from './checkpoint.js';
+import { decodeTensorFile, type EpochTally, encodeTensorMap, loadRunState, readTensors, saveCheckpoint, type TensorMap } from './checkpoint.js';
 import { loadData, type Datasets } from './data.js';
 import { MixBlock } from './mix-block.js';
 import { evaluate, evaluateHeads } from './evaluate.js';
@@ -212,6 +212,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
   let index0 = 0;
   let step = 0;
   const history: EpochRecord[] = [];
+  let resumedTally: EpochTally | undefined;
   if (cfg.resume) {
     const st = loadRunState(cfg.out);
     if (st) {
@@ -219,6 +220,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       const { tensors } = decodeTensorFile(join(cfg.out, st.checkpoint));
       loadState(run, tensors, st.checkpoint);
       ({ epoch: epoch0, index: index0, step } = st);
+      resumedTally = index0 > 0 ? st.partial : undefined;
       history.push(...(st.epochs as EpochRecord[]));
       log(`resumed from ${st.checkpoint}: epoch ${epoch0 + 1}, batch ${index0}, step ${step}`);
     } else log(`--resume: no state.json in ${cfg.out}, starting fresh`);
@@ -228,12 +230,13 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
   const yT = engine.empty([B], 'i32', 'batch.y');
   const reportHead = run.automix ? 'head_one' : 'fc';
 
-  const checkpoint = async (nextEpoch: number, nextIndex: number) => {
+  const checkpoint = async (nextEpoch: number, nextIndex: number, partial?: EpochTally) => {
     const named = stateTensors(run);
     const m = await readTensors(named);
     const shapes = new Map(Object.entries(named).map(([k, t]) => [k, t.shape]));
     const bytes = encodeTensorMap(m, shapes, { config: JSON.stringify(cfg), step: String(step) });
-    return saveCheckpoint(cfg.out, step, bytes, { epoch: nextEpoch, index: nextIndex, step, config: { ...cfg }, epochs: history }, cfg.keepCheckpoints);
+    const state = { epoch: nextEpoch, index: nextIndex, step, config: { ...cfg }, epochs: history, ...(partial ? { partial } : {}) };
+    return saveCheckpoint(cfg.out, step, bytes, state, cfg.keepCheckpoints);
   };
 
   try {
@@ -241,14 +244,12 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       const lr = cosineLr(epoch, cfg.epochs, cfg.lr, cfg.minLr);
       run.sgd.setLr(0, lr);
       if (run.automix) run.sgd.setLr(1, lr);
-      const t0 = performance.now();
-      const sums: Record<string, number> = {};
-      let lossSum = 0;
-      let seen = 0;
-      let steps = 0;
-      let maskSum = 0;
-      let lamSum = 0;
-      let emaM = 0;
+      // An epoch resumed mid-way continues the tallies its checkpoint saved.
+      const tally: EpochTally = epoch === epoch0 && resumedTally
+        ? structuredClone(resumedTally)
+        : { seconds: 0, lossSum: 0, seen: 0, steps: 0, sums: {}, maskSum: 0, lamSum: 0, emaM: 0 };
+      const t0 = performance.now() - tally.seconds * 1000;
+      const tallyNow = (): EpochTally => ({ ...tally, seconds: (performance.now() - t0) / 1000 });
       for await (const batch of loader.batches(epoch, epoch === epoch0 ? index0 : 0)) {
         if (batch.n !== B) continue;
         let xData = batch.x;
@@ -298,8 +299,8 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
           if (bad.length === 0) {
             run.sgd.step();
             if (run.automix) {
-              emaM = automixMomentum(step, totalSteps, cfg.emaMomentum);
-              emaUpdate(run.automix.momentum.params, run.online.params, emaM);
+              tally.emaM = automixMomentum(step, totalSteps, cfg.emaMomentum);
+              emaUpdate(run.automix.momentum.params, run.online.params, tally.emaM);
             }
           }
           return { host, bad, names };
@@ -312,27 +313,29 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
           continue;
         }
         let loss = 0;
+        const { sums } = tally;
         for (const n of values.names) {
           sums[n] = (sums[n] ?? 0) + values.host[n]!;
           loss += values.host[n]!;
         }
         if (values.host['stat:grad_norm'] !== undefined) sums['grad_norm'] = (sums['grad_norm'] ?? 0) + values.host['stat:grad_norm']!;
         if (values.host['stat:mask_mean'] !== undefined) {
-          maskSum += 1 - values.host['stat:mask_mean']!; // mean of m_a, the weight of x
-          lamSum += values.host['stat:lam_mb']!;
+          tally.maskSum += 1 - values.host['stat:mask_mean']!; // mean of m_a, the weight of x
+          tally.lamSum += values.host['stat:lam_mb']!;
         }
-        lossSum += loss;
-        steps++;
-        seen += B;
+        tally.lossSum += loss;
+        tally.steps++;
+        tally.seen += B;
         step++;
-        hooks.onStep?.({ epoch, index: batch.index, steps: perEpoch, loss, imagesPerS: seen / ((performance.now() - t0) / 1000) });
-        if (cfg.checkpointEvery && step % cfg.checkpointEvery === 0) await checkpoint(epoch, batch.index + 1);
+        hooks.onStep?.({ epoch, index: batch.index, steps: perEpoch, loss, imagesPerS: tally.seen / ((performance.now() - t0) / 1000) });
+        if (cfg.checkpointEvery && step % cfg.checkpointEvery === 0) await checkpoint(epoch, batch.index + 1, tallyNow());
         if (hooks.stopRequested?.()) {
-          await checkpoint(epoch, batch.index + 1);
+          await checkpoint(epoch, batch.index + 1, tallyNow());
           throw new Error(`stopped on request after step ${step}; checkpoint written to ${cfg.out} (continue with --resume)`);
         }
       }
       const seconds = (performance.now() - t0) / 1000;
+      const { steps, seen, lossSum, sums, maskSum, lamSum, emaM } = tally;
       const accHeads: Record<string, number> = {};
       if (run.automix) {
         // All four heads of spec §1 (k/q × one/mix): the reference's summary reports the best.

@@ -31,7 +31,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'automix-cli-'));
 describe('automix train: faults and resume', () => {
   it('a run killed with SIGKILL mid-epoch and resumed ends with the same weights as an uninterrupted one', async () => {
     const full = tmp();
-    const r = automix(['train', '--method', 'automix', ...SMALL, '--out', full]);
+    const r = automix(['train', '--method', 'automix', ...SMALL, '--out', full, '--json', join(full, 'run.json')]);
     expect(r.code, r.out).toBe(0);
 
     const killed = tmp();
@@ -57,13 +57,24 @@ describe('automix train: faults and resume', () => {
     });
     await new Promise((res) => child.on('exit', res));
     expect(state(killed).step).toBeLessThan(6);
-    const resumed = automix(['train', '--method', 'automix', ...SMALL, '--checkpoint-every', '1', '--out', killed, '--resume']);
+    const resumed = automix(['train', '--method', 'automix', ...SMALL, '--checkpoint-every', '1', '--out', killed, '--resume', '--json', join(killed, 'run.json')]);
     expect(resumed.code, resumed.out).toBe(0);
     expect(resumed.out).toMatch(/resumed from ckpt-/);
     const a = tensorsOf(join(full, state(full).checkpoint));
     const b = tensorsOf(join(killed, state(killed).checkpoint));
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
     for (const [k, v] of a) expect(b.get(k), k).toEqual(v);
+    // The interrupted epoch's record covers all of it: the checkpoint carried its running sums.
+    type Rec = { train_loss: number; terms: Record<string, number>; mask_mean: number; seconds: number; images_per_s: number };
+    const epochsOf = (dir: string): Rec[] => JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).epochs;
+    const [ea, eb] = [epochsOf(full), epochsOf(killed)];
+    expect(eb.length).toBe(2);
+    for (let i = 0; i < 2; i++) {
+      expect(eb[i]!.train_loss).toBe(ea[i]!.train_loss);
+      expect(eb[i]!.terms).toEqual(ea[i]!.terms);
+      expect(eb[i]!.mask_mean).toBe(ea[i]!.mask_mean);
+      expect(eb[i]!.images_per_s).toBeCloseTo((3 * 16) / eb[i]!.seconds, 6);
+    }
   });
 
   it('a forced NaN stops the run naming the loss terms, leaving the last checkpoint intact', () => {
