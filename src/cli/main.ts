@@ -17,14 +17,15 @@ Usage:
                 [--width W] [--method ${METHODS.join('|')}] [--epochs E] [--batch-size B] [--lr X]
                 [--min-lr X] [--alpha A] [--seed S] [--limit-train N] [--limit-test N] [--out DIR] [--resume]
                 [--json FILE] [--checkpoint-every N] [--keep-checkpoints K] [--on-nonfinite stop|skip] [--clip-grad G]
-                [--ema-momentum M] [--no-augment] [--verbose]
+                [--ema-momentum auto|M] [--no-augment] [--verbose]
   automix eval --checkpoint FILE [--data ...] [--limit-test N] [--dump-logits FILE]
   automix visualize --checkpoint RUN_DIR [--data ...] [--out masks.png] [--pairs N]
   automix plot --json RUN.json [--json RUN2.json ...] [--out curve.png]
 
 Defaults: --data fashion-mnist --model resnet18 --width 0.25 --method automix --epochs 10 --batch-size 100
           --lr 0.1 (cosine per epoch to --min-lr: 0.05 for automix, 0 otherwise) --seed 0 --out runs/latest
-          --ema-momentum 0.999 (AutoMix's momentum network: the EMA coefficient's start, rising to 0.999999)`;
+          --ema-momentum auto (AutoMix's momentum network: the EMA coefficient's start, rising to 0.999999;
+          auto = 1 − 200/iterations, capped at the spec's 0.999: the reference's horizon for the run's length)`;
 
 const TRAIN_FLAGS = {
   data: { type: 'string' },
@@ -91,7 +92,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig {
     keepCheckpoints: num('keep-checkpoints', v['keep-checkpoints'], d.keepCheckpoints),
     onNonFinite: (v['on-nonfinite'] ?? 'stop') as TrainConfig['onNonFinite'],
     clipGrad: num('clip-grad', v['clip-grad'], 0),
-    emaMomentum: num('ema-momentum', v['ema-momentum'], d.emaMomentum),
+    emaMomentum: v['ema-momentum'] === undefined ? d.emaMomentum : v['ema-momentum'] === 'auto' ? 'auto' : num('ema-momentum', v['ema-momentum'], 0),
     injectNanAtStep: num('inject-nan-at-step', v['inject-nan-at-step'], -1),
     injectDeviceLossAtStep: num('inject-device-loss-at-step', v['inject-device-loss-at-step'], -1),
     injectOomAtStep: num('inject-oom-at-step', v['inject-oom-at-step'], -1),

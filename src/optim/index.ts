@@ -2,5 +2,5 @@
 export { SGD, type SGDGroup, type SGDGroupOptions } from './sgd.js';
 export { AdamW, type AdamWGroup, type AdamWGroupOptions } from './adamw.js';
 export { emaUpdate, copyParams } from './ema.js';
-export { cosineLr, automixMomentum, type WarmupOptions } from './schedule.js';
+export { cosineLr, automixMomentum, scaledEmaStart, type WarmupOptions } from './schedule.js';
 export { layoutMismatch, OPTIM_FAMILY } from './layout.js';

@@ -32,6 +32,23 @@ export function cosineLr(epoch: number, epochs: number, base: number, min: numbe
   return lr;
 }
 
+/**
+ * Iterations the reference's EMA start averages over, as a share of its run: 1/(1 − 0.999) =
+ * 1 000 iterations of 400 epochs × 500 = 200 000, i.e. (1 − m₀)·K = 200.
+ */
+export const REFERENCE_EMA_SPAN = (1 - 0.999) * 400 * 500;
+
+/**
+ * The EMA start that gives a run of K iterations the reference's horizon relative to its length,
+ * (1 − m₀)·K = 200: 0.999 (spec §3) from K = 200 000 iterations on, less for shorter runs (0.967
+ * for 10 epochs of 600), and 0 — the momentum network starts as a copy — below 200. With
+ * m₀ = 0.999 a short run's momentum network would still be near its initialisation at the end.
+ */
+export function scaledEmaStart(K: number): number {
+  if (!(K > 0)) throw new RangeError(`scaledEmaStart: K must be > 0, got ${K}`);
+  return Math.min(0.999, Math.max(0, 1 - Math.round(REFERENCE_EMA_SPAN) / K));
+}
+
 /** AutoMix's EMA momentum at global iteration k of K (spec §3). */
 export function automixMomentum(k: number, K: number, base = 0.999, end = 0.999999): number {
   if (!(K > 0)) throw new RangeError(`automixMomentum: K must be > 0, got ${K}`);

@@ -44,11 +44,12 @@ export interface TrainConfig {
   /** Clip the global gradient norm to this value (0: off). */
   clipGrad: number;
   /**
-   * AutoMix's EMA coefficient at the start of training (spec §3: 0.999, held for the first
-   * 10 % of iterations, then a cosine in k/K up to 0.999999). Short runs may want less:
-   * with m = 0.999 the momentum network averages over ≈ 1 000 iterations.
+   * AutoMix's EMA coefficient at the start of training, held for the first 10 % of iterations,
+   * then a cosine in k/K up to 0.999999 (spec §3). 'auto' (default): `scaledEmaStart(K)`, the
+   * spec's 0.999 for runs as long as the reference's and proportionally less for shorter ones
+   * (with 0.999 the momentum network averages over ≈ 1 000 iterations — more than a short run has).
    */
-  emaMomentum: number;
+  emaMomentum: number | 'auto';
   /** Test hook: poison the input of this step with NaN (robustness tests). */
   injectNanAtStep: number;
   /** Test hook: destroy the GPU device at this step (robustness tests). */
@@ -82,7 +83,7 @@ export function defaultConfig(method: Method = 'automix'): TrainConfig {
     keepCheckpoints: 2,
     onNonFinite: 'stop',
     clipGrad: 0,
-    emaMomentum: 0.999,
+    emaMomentum: 'auto',
     injectNanAtStep: -1,
     injectDeviceLossAtStep: -1,
     injectOomAtStep: -1,
@@ -120,7 +121,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!Number.isInteger(c.keepCheckpoints) || c.keepCheckpoints < 1) bad('keep-checkpoints', `must be ≥ 1, got ${c.keepCheckpoints}`);
   if (c.method !== 'none' && !(c.alpha > 0)) bad('alpha', `must be > 0 for ${c.method}, got ${c.alpha}`);
   if (!(c.clipGrad >= 0)) bad('clip-grad', `must be ≥ 0, got ${c.clipGrad}`);
-  if (!(c.emaMomentum >= 0 && c.emaMomentum <= 0.999999)) bad('ema-momentum', `must be in [0, 0.999999], got ${c.emaMomentum}`);
+  if (c.emaMomentum !== 'auto' && !(c.emaMomentum >= 0 && c.emaMomentum <= 0.999999)) bad('ema-momentum', `must be auto or in [0, 0.999999], got ${c.emaMomentum}`);
   if (c.onNonFinite !== 'stop' && c.onNonFinite !== 'skip') bad('on-nonfinite', `must be stop or skip, got ${c.onNonFinite}`);
   return c;
 }

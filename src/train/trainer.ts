@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { buildModel, type ModelSpec, type Network } from '../models/index.js';
 import { add, mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
-import { SGD, automixMomentum, cosineLr, emaUpdate } from '../optim/index.js';
+import { SGD, automixMomentum, cosineLr, emaUpdate, scaledEmaStart } from '../optim/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
 import { ConfigError, type TrainConfig } from './config.js';
@@ -185,6 +185,7 @@ export function checkResumeConfig(saved: Record<string, unknown>, cfg: TrainConf
   const diffs: string[] = [];
   for (const k of RUN_DEFINING) {
     if (!(k in saved)) continue;
+    if (k === 'emaMomentum' && cfg.method !== 'automix') continue; // no momentum network
     if (saved[k] !== cfg[k]) {
       diffs.push(k === 'augment' ? `--no-augment was ${saved[k] ? 'off' : 'on'}, now ${cfg[k] ? 'off' : 'on'}` : `${flag(k)} was ${String(saved[k])}, now ${String(cfg[k])}`);
     }
@@ -208,6 +209,8 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
   });
   const perEpoch = loader.batchesPerEpoch;
   const totalSteps = perEpoch * cfg.epochs;
+  const emaStart = cfg.emaMomentum === 'auto' ? scaledEmaStart(totalSteps) : cfg.emaMomentum;
+  if (run.automix) log(`momentum network: EMA from ${+emaStart.toFixed(6)}${cfg.emaMomentum === 'auto' ? ` (auto: 1 − 200/${totalSteps} iterations, at most 0.999)` : ''} to 0.999999`);
   let epoch0 = 0;
   let index0 = 0;
   let step = 0;
@@ -299,7 +302,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
           if (bad.length === 0) {
             run.sgd.step();
             if (run.automix) {
-              tally.emaM = automixMomentum(step, totalSteps, cfg.emaMomentum);
+              tally.emaM = automixMomentum(step, totalSteps, emaStart);
               emaUpdate(run.automix.momentum.params, run.online.params, tally.emaM);
             }
           }

@@ -1,6 +1,6 @@
 // Pure schedules: cosine LR per epoch (spec §5) and AutoMix's EMA momentum (spec §3).
 import { describe, expect, it } from 'vitest';
-import { automixMomentum, cosineLr } from '../../src/optim/index.js';
+import { automixMomentum, cosineLr, scaledEmaStart } from '../../src/optim/index.js';
 
 describe('cosineLr', () => {
   it('anneals from base to min per epoch', () => {
@@ -34,5 +34,17 @@ describe('automixMomentum', () => {
     expect(automixMomentum(K, K)).toBeCloseTo(0.999999, 15);
     expect(automixMomentum(K, K, 0.999, 0.99999)).toBeCloseTo(0.99999, 15);
     for (let k = K * 0.1; k < K; k += K / 20) expect(automixMomentum(k + K / 20, K)).toBeGreaterThan(automixMomentum(k, K));
+  });
+});
+
+describe('scaledEmaStart', () => {
+  it('is the spec\'s 0.999 at the reference\'s length and keeps (1 − m₀)·K = 200 for shorter runs', () => {
+    expect(scaledEmaStart(200_000)).toBeCloseTo(0.999, 15);
+    expect(scaledEmaStart(1_000_000)).toBe(0.999);
+    expect(scaledEmaStart(6000)).toBeCloseTo(1 - 1 / 30, 15); // 10 epochs × 600 iterations
+    expect(scaledEmaStart(240)).toBeCloseTo(1 / 6, 15);
+    expect(scaledEmaStart(100)).toBe(0);
+    for (const K of [300, 6000, 50_000]) expect((1 - scaledEmaStart(K)) * K).toBeCloseTo(200, 9);
+    expect(() => scaledEmaStart(0)).toThrow(/K must be > 0/);
   });
 });

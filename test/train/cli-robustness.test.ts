@@ -172,7 +172,7 @@ describe('automix: bad input', () => {
       [['train', '--method', 'magic'], /--method: unknown method 'magic'/],
       [['train', '--model', 'resnet9'], /--model: unknown model 'resnet9'/],
       [['train', '--bogus'], /Unknown option '--bogus'/],
-      [['train', '--ema-momentum', '1'], /--ema-momentum: must be in \[0, 0\.999999\], got 1/],
+      [['train', '--ema-momentum', '1'], /--ema-momentum: must be auto or in \[0, 0\.999999\], got 1/],
       [['train', '--data', 'fashion-mnist:/nonexistent/dir', '--epochs', '1'], /DatasetError: \/nonexistent\/dir: Fashion-MNIST directory does not exist.*apt-get install dataset-fashion-mnist/s],
       [['eval', '--checkpoint', '/nonexistent/model.safetensors'], /checkpoint file not found/],
     ];
@@ -186,10 +186,21 @@ describe('automix: bad input', () => {
 });
 
 describe('automix train: flags', () => {
-  it('--ema-momentum sets the start of the momentum network\'s EMA schedule (default 0.999, spec §3)', async () => {
+  it('--ema-momentum sets the start of the momentum network\'s EMA schedule (default auto: scaled to the run, spec §3 at full length)', async () => {
     const { parseTrainArgs } = await import('../../src/cli/main.js');
-    expect(parseTrainArgs([]).emaMomentum).toBe(0.999);
+    expect(parseTrainArgs([]).emaMomentum).toBe('auto');
+    expect(parseTrainArgs(['--ema-momentum', 'auto']).emaMomentum).toBe('auto');
     expect(parseTrainArgs(['--ema-momentum', '0.99']).emaMomentum).toBe(0.99);
+    expect(() => parseTrainArgs(['--ema-momentum', 'fast'])).toThrow(/--ema-momentum: expected a number, got 'fast'/);
+  });
+
+  it('--resume checks the EMA start only where there is a momentum network', async () => {
+    const { checkResumeConfig } = await import('../../src/train/trainer.js');
+    const { defaultConfig } = await import('../../src/train/config.js');
+    const none = defaultConfig('none');
+    expect(() => checkResumeConfig({ ...none, emaMomentum: 0.999 }, none, 'state.json')).not.toThrow();
+    const am = defaultConfig('automix');
+    expect(() => checkResumeConfig({ ...am, emaMomentum: 0.999 }, am, 'state.json')).toThrow(/--ema-momentum was 0\.999, now auto/);
   });
 });
 
