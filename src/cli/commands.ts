@@ -6,14 +6,12 @@ import { createEngine } from '../index.js';
 import { CheckpointError } from '../io/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { buildModel, type ModelSpec } from '../models/index.js';
-import { maskedBlend } from '../ops/mix.js';
 import { ConfigError, type TrainConfig } from '../train/config.js';
 import { decodeTensorFile, loadRunState } from '../train/checkpoint.js';
 import { loadData } from '../train/data.js';
 import { MixBlock } from '../train/mix-block.js';
 import { evaluate } from '../train/trainer.js';
 import { encodePng } from '../util/plot.js';
-import { Rng } from '../util/rng.js';
 import { BatchLoader } from '../data/loader.js';
 
 function parseSpec(file: string, meta: Record<string, string>): ModelSpec {
@@ -86,23 +84,35 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
     const mb = new MixBlock(engine, momentum.backbone.stageChannels[2]!, 0, { lamConcat: data.test.h > 64, upsampleMode: 'nearest' });
     mb.params.load(tensors, st.checkpoint);
     const { c: C, h: H, w: W } = data.test;
-    const rng = new Rng(Number(v.seed ?? 1));
-    const idx = Array.from({ length: pairs }, () => rng.int(data.test.n));
-    const perm = Int32Array.from({ length: pairs }, (_, i) => (i + 1) % pairs);
-    const x = new Float32Array(pairs * C * H * W);
-    idx.forEach((k, i) => {
-      for (let j = 0; j < C * H * W; j++) x[i * C * H * W + j] = data.test.images[k * C * H * W + j]! / 255;
-    });
+    // The Mix Block sees what it saw in training: a batch of the run's size, normalised as the
+    // loader does, through the momentum encoder in train-mode BN (spec §1 step 3). The first
+    // `pairs` rows are drawn; partner of image i is image i + 1.
+    const B = Math.max(pairs, Math.min(cfg.batchSize, data.test.n));
+    const loader = new BatchLoader(data.test, { batchSize: B, seed: Number(v.seed ?? 1) });
+    let x: Float32Array = new Float32Array(0);
+    for await (const b of loader.batches(0)) {
+      x = b.x;
+      break;
+    }
+    const perm = Int32Array.from({ length: B }, (_, i) => (i + 1) % B);
     const lam = 0.5;
-    const [mask, mixed] = await engine.asyncScope(async () => {
-      const xt = engine.tensor(x, [pairs, C, H, W]);
-      const pt = engine.tensor(perm, [pairs], { dtype: 'i32' });
-      // The eval-mode momentum encoder gives the stage-3 features.
-      momentum.setTraining(false);
-      const m = engine.noGrad(() => mb.mask(momentum.backbone.forward(xt, { stopAfter: 3 }), pt, lam, H));
-      const mixedT = engine.noGrad(() => maskedBlend(xt, m, pt));
-      return [await m.read(), await mixedT.read()];
+    const mask = await engine.asyncScope(async () => {
+      const xt = engine.tensor(x, [B, C, H, W]);
+      const pt = engine.tensor(perm, [B], { dtype: 'i32' });
+      momentum.setTraining(true);
+      return engine.noGrad(() => mb.mask(momentum.backbone.forward(xt, { stopAfter: 3 }), pt, lam, H)).read();
     });
+    // Back to 0..1 pixels for the picture; the blend is affine with weights m_a + m_b = 1, so
+    // blending the pixels equals un-normalising the blend of normalised images.
+    const px = x.map((v2, j) => v2 * data.test.std[Math.floor(j / (H * W)) % C]! + data.test.mean[Math.floor(j / (H * W)) % C]!);
+    const plane = H * W;
+    const mixed = new Float32Array(pairs * C * plane);
+    for (let i = 0; i < pairs; i++)
+      for (let c = 0; c < C; c++)
+        for (let j = 0; j < plane; j++) {
+          const ma = 1 - mask[i * plane + j]!;
+          mixed[(i * C + c) * plane + j] = ma * px[(i * C + c) * plane + j]! + (1 - ma) * px[(perm[i]! * C + c) * plane + j]!;
+        }
     // Grid: one row per pair, 4 tiles per row, 2-pixel gutters, scaled ×3.
     const S = 3;
     const tileW = W * S + 2;
@@ -119,7 +129,7 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
           }
     };
     for (let i = 0; i < pairs; i++) {
-      const img = (n: number) => (y: number, xx: number, c: number) => x[((n * C + c) * H + y) * W + xx]!;
+      const img = (n: number) => (y: number, xx: number, c: number) => px[((n * C + c) * H + y) * W + xx]!;
       put(0, i, img(i));
       put(1, i, img(perm[i]!));
       put(2, i, (y, xx) => 1 - mask[(i * H + y) * W + xx]!); // m_a: white where x is kept
@@ -127,7 +137,9 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
     }
     const out = v.out ?? 'masks.png';
     await writeFileAtomic(out, encodePng(rgba, width, height));
-    console.log(`wrote ${out}: ${pairs} pairs (x, partner, mask m_a = weight of x, mixed) at λ = ${lam}, from ${st.checkpoint}`);
+    let sum = 0;
+    for (let j = 0; j < B * plane; j++) sum += 1 - mask[j]!;
+    console.log(`wrote ${out}: ${pairs} pairs (x, partner, mask m_a = weight of x, mixed) at λ = ${lam}, from ${st.checkpoint}; mean m_a over the batch of ${B}: ${(sum / (B * plane)).toFixed(3)}`);
     momentum.dispose();
     mb.dispose();
   } finally {
