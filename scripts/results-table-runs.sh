@@ -6,14 +6,13 @@
 # exists) is skipped and an interrupted one continues with --resume, so the script can be
 # stopped (Ctrl-C checkpoints first) and started again. Sizes come from the environment:
 # EPOCHS (12), LIMIT (training images, 1000), TEST (test images, 1000), WIDTH (0.125),
-# BATCH (50), EMA (AutoMix's --ema-momentum, 0.99: 0.999 averages over more iterations than
-# such a run has), SEEDS ("0 1"), METHODS ("none mixup cutmix automix").
+# BATCH (50), EMA (AutoMix's --ema-momentum; unset: the CLI's default, auto), SEEDS ("0 1"),
+# METHODS ("none mixup cutmix automix").
 # Then: node scripts/results-table.mjs OUT_DIR/*.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/table}
 EPOCHS=${EPOCHS:-12} LIMIT=${LIMIT:-1000} TEST=${TEST:-1000} WIDTH=${WIDTH:-0.125} BATCH=${BATCH:-50}
-EMA=${EMA:-0.99}
 mkdir -p "$out"
 for s in ${SEEDS:-0 1}; do
   for m in ${METHODS:-none mixup cutmix automix}; do
@@ -22,7 +21,7 @@ for s in ${SEEDS:-0 1}; do
     args=(train --method "$m" --seed "$s" --epochs "$EPOCHS" --limit-train "$LIMIT" --limit-test "$TEST"
           --width "$WIDTH" --batch-size "$BATCH" --checkpoint-every 20 --keep-checkpoints 1
           --out "$out/$name" --json "$out/$name.json.part")
-    [ "$m" = automix ] && args+=(--ema-momentum "$EMA")
+    [ "$m" = automix ] && [ -n "${EMA:-}" ] && args+=(--ema-momentum "$EMA")
     [ -f "$out/$name/state.json" ] && args+=(--resume)
     echo "$name: automix ${args[*]}"
     node bin/automix.js "${args[@]}" 2>&1 | tee -a "$out/$name.log" | grep -E '^epoch [0-9]+:|^final|rror'

@@ -168,7 +168,9 @@ export async function plotCommand(argv: string[]): Promise<void> {
     if (!existsSync(f)) throw new ConfigError(`--json: ${f} not found`);
     const r = JSON.parse(readFileSync(f, 'utf8')) as { config: TrainConfig; epochs: { train_loss: number; test_acc: number }[] };
     if (!Array.isArray(r.epochs)) throw new ConfigError(`--json: ${f} is not an automix train --json output`);
-    return { name: `${r.config.method.toUpperCase()} S${r.config.seed}`, r };
+    // AutoMix runs with a hand-set EMA start are told apart by it.
+    const ema = r.config.method === 'automix' && typeof r.config.emaMomentum === 'number' ? ` EMA ${r.config.emaMomentum}` : '';
+    return { name: `${r.config.method.toUpperCase()}${ema} S${r.config.seed}`, r };
   });
   const loss = runs.map((x, i) => ({ name: x.name, values: x.r.epochs.map((e) => e.train_loss), color: COLORS[i % COLORS.length]! }));
   const acc = runs.map((x, i) => ({ name: x.name, values: x.r.epochs.map((e) => 100 * e.test_acc), color: COLORS[i % COLORS.length]! }));
