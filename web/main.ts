@@ -14,7 +14,7 @@ import { BatchLoader } from '../src/data/loader.js';
 import { buildModel, type Network } from '../src/models/index.js';
 import { add } from '../src/ops/elementwise.js';
 import { maskedBlend } from '../src/ops/mix.js';
-import { SGD, automixMomentum, emaUpdate } from '../src/optim/index.js';
+import { SGD, automixMomentum, emaUpdate, scaledEmaStart } from '../src/optim/index.js';
 import { defaultConfig } from '../src/train/config.js';
 import { MixBlock } from '../src/train/mix-block.js';
 import { automixStep, type AutoMixState } from '../src/train/steps.js';
@@ -95,7 +95,7 @@ interface Run {
   xT: Tensor;
   yT: Tensor;
   step: number;
-  /** EMA horizon K of automixMomentum: ten passes over the subset. */
+  /** K of the EMA schedule (ten passes over the subset); its start is scaled to K as the CLI's `--ema-momentum auto`. */
   totalSteps: number;
   imagesPerS: number;
 }
@@ -251,7 +251,7 @@ async function trainStep(e: Engine, r: Run): Promise<Record<string, number>> {
     const bad = names.filter((n) => !Number.isFinite(host[n]!));
     if (bad.length) throw new Error(`non-finite loss at step ${r.step}: ${bad.map((n) => `${n} = ${host[n]}`).join(', ')}`);
     r.sgd.step();
-    host['ema'] = automixMomentum(r.step, r.totalSteps);
+    host['ema'] = automixMomentum(r.step, r.totalSteps, scaledEmaStart(r.totalSteps));
     emaUpdate(r.momentum.params, r.online.params, host['ema']);
     host['total'] = names.reduce((s, n) => s + host[n]!, 0);
     return host;
