@@ -33,10 +33,10 @@ export function cosineLr(epoch: number, epochs: number, base: number, min: numbe
 }
 
 /**
- * Iterations the reference's EMA start averages over, as a share of its run: 1/(1 − 0.999) =
- * 1 000 iterations of 400 epochs × 500 = 200 000, i.e. (1 − m₀)·K = 200.
+ * (1 − m₀)·K of the reference: its EMA start 0.999 averages over 1/(1 − 0.999) = 1 000
+ * iterations of K = 400 epochs × 500 = 200 000, so (1 − 0.999) × 200 000 = 200.
  */
-export const REFERENCE_EMA_SPAN = (1 - 0.999) * 400 * 500;
+export const REFERENCE_EMA_SPAN = 200;
 
 /**
  * The EMA start that gives a run of K iterations the reference's horizon relative to its length,
@@ -46,7 +46,7 @@ export const REFERENCE_EMA_SPAN = (1 - 0.999) * 400 * 500;
  */
 export function scaledEmaStart(K: number): number {
   if (!(K > 0)) throw new RangeError(`scaledEmaStart: K must be > 0, got ${K}`);
-  return Math.min(0.999, Math.max(0, 1 - Math.round(REFERENCE_EMA_SPAN) / K));
+  return Math.min(0.999, Math.max(0, 1 - REFERENCE_EMA_SPAN / K));
 }
 
 /** AutoMix's EMA momentum at global iteration k of K (spec §3). */
