@@ -107,6 +107,32 @@ function fmtEpoch(r: EpochRecord): string {
   return `epoch ${r.epoch}: loss ${r.train_loss.toFixed(4)} (${terms})  test acc ${(100 * r.test_acc).toFixed(2)}%  ${r.seconds.toFixed(1)} s  ${r.images_per_s.toFixed(1)} img/s${extra}`;
 }
 
+/** "1h 05m", "7m 09s", "42s": the ETA of plain log lines. */
+export function fmtDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (v: number) => String(v).padStart(2, '0');
+  if (h > 0) return `${h}h ${pad(m)}m`;
+  if (m > 0) return `${m}m ${pad(s % 60)}s`;
+  return `${s}s`;
+}
+
+/**
+ * The progress line printed every 10 s when stdout is not a terminal (nohup,
+ * CI logs): the terminal's bar in words, with the time left in this epoch and
+ * in the run's training steps at the epoch's rate so far (test passes not
+ * included — they are not timed until they run).
+ */
+export function stepLine(s: { epoch: number; epochs: number; index: number; steps: number; batchSize: number; loss: number; imagesPerS: number }): string {
+  const perStep = s.batchSize / s.imagesPerS;
+  const leftEpoch = (s.steps - s.index - 1) * perStep;
+  const leftRun = leftEpoch + (s.epochs - s.epoch - 1) * s.steps * perStep;
+  return `epoch ${s.epoch + 1} step ${s.index + 1}/${s.steps} loss ${s.loss.toFixed(4)} ${s.imagesPerS.toFixed(1)} img/s` +
+    ` eta epoch ${fmtDuration(leftEpoch)}, run ${fmtDuration(leftRun)} + test passes`;
+}
+
 async function trainCommand(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(HELP);
@@ -140,7 +166,7 @@ async function trainCommand(argv: string[]): Promise<void> {
           bar.update(index + 1, { ep: epoch + 1, loss: loss.toFixed(4), ips: imagesPerS.toFixed(1) });
         } else if (performance.now() - lastPlain > 10_000) {
           lastPlain = performance.now();
-          console.log(`epoch ${epoch + 1} step ${index + 1}/${steps} loss ${loss.toFixed(4)} ${imagesPerS.toFixed(1)} img/s`);
+          console.log(stepLine({ epoch, epochs: cfg.epochs, index, steps, batchSize: cfg.batchSize, loss, imagesPerS }));
         }
       },
       onEpoch: (rec) => {

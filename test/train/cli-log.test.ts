@@ -1,0 +1,19 @@
+// The plain progress line of `automix train` when stdout is not a terminal.
+import { describe, expect, it } from 'vitest';
+import { fmtDuration, stepLine } from '../../src/cli/main.js';
+
+describe('automix train: plain log lines', () => {
+  it('formats durations as h/m/s', () => {
+    expect(fmtDuration(42.4)).toBe('42s');
+    expect(fmtDuration(429)).toBe('7m 09s');
+    expect(fmtDuration(3900)).toBe('1h 05m');
+    expect(fmtDuration(Infinity)).toBe('?');
+  });
+
+  it('says the time left in the epoch and in the run at the current rate', () => {
+    // Epoch 3 of 10, step 460 of 600, 100 images per step at 25 img/s = 4 s a step:
+    // 140 steps left here (560 s), then 7 epochs × 600 steps (16 800 s).
+    const line = stepLine({ epoch: 2, epochs: 10, index: 459, steps: 600, batchSize: 100, loss: 0.27281, imagesPerS: 25 });
+    expect(line).toBe('epoch 3 step 460/600 loss 0.2728 25.0 img/s eta epoch 9m 20s, run 4h 49m + test passes');
+  });
+});
