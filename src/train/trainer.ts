@@ -32,8 +32,11 @@ export interface EpochRecord {
   terms: Record<string, number>;
   test_acc: number;
   test_acc_heads: Record<string, number>;
+  /** Training seconds of the epoch (a resumed epoch's include the part before the stop). */
   seconds: number;
   images_per_s: number;
+  /** Seconds of the epoch's test pass (all heads); absent in records written before it was kept. */
+  test_seconds?: number;
   mask_mean?: number;
   lam_mean?: number;
   ema_momentum?: number;
@@ -340,6 +343,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       const seconds = (performance.now() - t0) / 1000;
       const { steps, seen, lossSum, sums, maskSum, lamSum, emaM } = tally;
       const accHeads: Record<string, number> = {};
+      const tTest = performance.now();
       if (run.automix) {
         // All four heads of spec §1 (k/q × one/mix): the reference's summary reports the best.
         for (const [name, net] of [['momentum', run.automix.momentum], ['online', run.online]] as const) {
@@ -357,6 +361,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
         test_acc_heads: accHeads,
         seconds,
         images_per_s: seen / seconds,
+        test_seconds: (performance.now() - tTest) / 1000,
       };
       if (run.automix) {
         rec.mask_mean = maskSum / Math.max(steps, 1);
