@@ -1,6 +1,6 @@
 /** `automix eval` and `automix visualize`. */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../index.js';
 import { CheckpointError } from '../io/errors.js';
@@ -158,20 +158,41 @@ const COLORS: [number, number, number][] = [
   [127, 127, 127],
 ];
 
-/** `automix plot --json run.json [--json other.json ...] --out curve.png`: loss and accuracy per epoch. */
+/**
+ * The legend's name for each plotted run: `--label` where given (one per `--json`), else the
+ * method (with a hand-set AutoMix EMA start) and seed; names that would still collide — two
+ * runs of one command, say on two devices — get their file's name so the legend tells them apart.
+ */
+export function plotLabels(runs: { file: string; config: TrainConfig }[], labels: string[] = []): string[] {
+  if (labels.length && labels.length !== runs.length) {
+    throw new ConfigError(`--label: ${labels.length} labels for ${runs.length} --json files (give one per run, in order, or none)`);
+  }
+  if (labels.length) return labels;
+  const names = runs.map(({ config: c }) => {
+    const ema = c.method === 'automix' && typeof c.emaMomentum === 'number' ? ` EMA ${c.emaMomentum}` : '';
+    return `${c.method.toUpperCase()}${ema} S${c.seed}`;
+  });
+  return names.map((n, i) => (names.indexOf(n) !== names.lastIndexOf(n) ? `${n} ${basename(runs[i]!.file, '.json')}` : n));
+}
+
+/** `automix plot --json run.json [--json other.json ...] [--label NAME ...] --out curve.png`: loss and accuracy per epoch. */
 export async function plotCommand(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, options: { json: { type: 'string', multiple: true }, out: { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
+  const { values: v } = parseArgs({
+    args: argv,
+    options: { json: { type: 'string', multiple: true }, label: { type: 'string', multiple: true }, out: { type: 'string' }, verbose: { type: 'boolean' } },
+    strict: true,
+  });
   const files = v.json ?? [];
   if (!files.length) throw new ConfigError('--json FILE (one or more `automix train --json` outputs) is required');
   const { readFileSync } = await import('node:fs');
-  const runs = files.map((f) => {
+  const records = files.map((f) => {
     if (!existsSync(f)) throw new ConfigError(`--json: ${f} not found`);
     const r = JSON.parse(readFileSync(f, 'utf8')) as { config: TrainConfig; epochs: { train_loss: number; test_acc: number }[] };
     if (!Array.isArray(r.epochs)) throw new ConfigError(`--json: ${f} is not an automix train --json output`);
-    // AutoMix runs with a hand-set EMA start are told apart by it.
-    const ema = r.config.method === 'automix' && typeof r.config.emaMomentum === 'number' ? ` EMA ${r.config.emaMomentum}` : '';
-    return { name: `${r.config.method.toUpperCase()}${ema} S${r.config.seed}`, r };
+    return r;
   });
+  const names = plotLabels(records.map((r, i) => ({ file: files[i]!, config: r.config })), v.label ?? []);
+  const runs = records.map((r, i) => ({ name: names[i]!, r }));
   const loss = runs.map((x, i) => ({ name: x.name, values: x.r.epochs.map((e) => e.train_loss), color: COLORS[i % COLORS.length]! }));
   const acc = runs.map((x, i) => ({ name: x.name, values: x.r.epochs.map((e) => 100 * e.test_acc), color: COLORS[i % COLORS.length]! }));
   const { plotCurves } = await import('../util/plot.js');

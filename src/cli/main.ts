@@ -20,7 +20,7 @@ Usage:
                 [--ema-momentum auto|M] [--no-augment] [--verbose]
   automix eval --checkpoint FILE [--data ...] [--limit-test N] [--dump-logits FILE]
   automix visualize --checkpoint RUN_DIR [--data ...] [--out masks.png] [--pairs N]
-  automix plot --json RUN.json [--json RUN2.json ...] [--out curve.png]
+  automix plot --json RUN.json [--json RUN2.json ...] [--label NAME ...] [--out curve.png]
 
 Defaults: --data fashion-mnist --model resnet18 --width 0.25 --method automix --epochs 10 --batch-size 100
           --lr 0.1 (cosine per epoch to --min-lr: 0.05 for automix, 0 otherwise) --seed 0 --out runs/latest
