@@ -22,6 +22,8 @@ $ESB src/cli/main.ts --banner:js="$BANNER" --outfile=$G/cli/main.js
 $ESB bench/run.ts --banner:js="$BANNER" --outfile=$G/bench/run.js
 xz -f -T0 -6 $G/bench/run.js
 
+# An unpacked dawn.node (left by trying run.sh here) would push .gpu past the 64 MiB carry limit.
+rm -f $G/node_modules/webgpu/dist/linux-x64/dawn.node
 cp node_modules/webgpu/package.json node_modules/webgpu/index.js $G/node_modules/webgpu/ 2>/dev/null || true
 [ -f $G/dawn.node.xz ] || xz -T0 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > $G/dawn.node.xz
 [ -f $G/node.xz ] || xz -T0 -6 -c "$(command -v node)" > $G/node.xz
@@ -50,3 +52,8 @@ if ! ls .gl/*.deb >/dev/null 2>&1; then
   apt-get $o update -qq && (cd .gl && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 fi
 du -sh $G .gl
+total=$(du -sbc $G .gl | tail -1 | cut -f1)
+if [ "$total" -gt $((64 * 1024 * 1024)) ]; then
+  echo "pack: .gpu and .gl hold $((total / 1048576)) MiB, over the device tool's 64 MiB carry limit (old runs in $G/runs?)" >&2
+  exit 1
+fi
