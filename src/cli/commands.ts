@@ -1,6 +1,6 @@
 /** `automix eval` and `automix visualize`. */
 import { existsSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../index.js';
 import { CheckpointError } from '../io/errors.js';
@@ -172,7 +172,16 @@ export function plotLabels(runs: { file: string; config: TrainConfig }[], labels
     const ema = c.method === 'automix' && typeof c.emaMomentum === 'number' ? ` EMA ${c.emaMomentum}` : '';
     return `${c.method.toUpperCase()}${ema} S${c.seed}`;
   });
-  return names.map((n, i) => (names.indexOf(n) !== names.lastIndexOf(n) ? `${n} ${basename(runs[i]!.file, '.json')}` : n));
+  // The file's name, or as many of its last path parts as tell the runs apart (runs/a/run.json, runs/b/run.json).
+  const parts = runs.map(({ file }) => file.replace(/\.json$/, '').split(/[\\/]/).filter(Boolean));
+  const tail = (i: number, k: number) => parts[i]!.slice(-k).join('/');
+  return names.map((n, i) => {
+    const same = names.flatMap((m, j) => (m === n ? [j] : []));
+    if (same.length === 1) return n;
+    let k = 1;
+    while (k < parts[i]!.length && same.some((j) => j !== i && tail(j, k) === tail(i, k))) k++;
+    return `${n} ${tail(i, k)}`;
+  });
 }
 
 /** `automix plot --json run.json [--json other.json ...] [--label NAME ...] --out curve.png`: loss and accuracy per epoch. */

@@ -1,6 +1,6 @@
 // `automix plot`: the legend names runs so that two runs of one command stay apart,
 // `--label` names them by hand, and a wrong count of labels is refused before drawing.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,12 @@ describe('automix plot', () => {
       { file: 'runs/am.json', config: cfg('automix', 1, 0.99) },
     ]);
     expect(names).toEqual(['NONE S0 none-lavapipe', 'NONE S0 none-h100', 'AUTOMIX EMA 0.99 S1']);
+    // Each run in its own folder as run.json: the folder tells them apart.
+    const nested = plotLabels([
+      { file: 'runs/cpu/run.json', config: cfg('none', 0) },
+      { file: 'runs/gpu/run.json', config: cfg('none', 0) },
+    ]);
+    expect(nested).toEqual(['NONE S0 cpu/run', 'NONE S0 gpu/run']);
   });
 
   it('uses --label as given, one per run, and refuses a wrong count', () => {
@@ -40,7 +46,15 @@ describe('automix plot', () => {
     const out = join(dir, 'curve.png');
     await plotCommand(['--json', join(dir, 'a.json'), '--json', join(dir, 'b.json'), '--label', 'CPU', '--label', 'GPU', '--out', out]);
     const png = PNG.sync.read(readFileSync(out));
-    expect(png.width).toBeGreaterThan(0);
+    // The first two series colours (the legend squares and lines) are both drawn.
+    const count = ([r, g, b]: number[]) => {
+      let n = 0;
+      for (let i = 0; i < png.data.length; i += 4) if (png.data[i] === r && png.data[i + 1] === g && png.data[i + 2] === b) n++;
+      return n;
+    };
+    expect(count([31, 119, 180])).toBeGreaterThan(100);
+    expect(count([214, 39, 40])).toBeGreaterThan(100);
     await expect(plotCommand(['--json', join(dir, 'a.json'), '--label', 'A', '--label', 'B', '--out', out])).rejects.toThrow(/--label/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
