@@ -36,6 +36,8 @@ export interface EpochTally {
   maskSum: number;
   lamSum: number;
   emaM: number;
+  /** The adapters the epoch has trained on so far (absent in checkpoints written before it was kept). */
+  adapters?: string[];
 }
 
 export type TensorMap = Map<string, Float32Array>;

@@ -37,6 +37,11 @@ export interface EpochRecord {
   images_per_s: number;
   /** Seconds of the epoch's test pass (all heads); absent in records written before it was kept. */
   test_seconds?: number;
+  /**
+   * The adapters the epoch trained on: one, or several when it was stopped and resumed on
+   * another (a checkpoint carried from a CPU to a GPU); `images_per_s` then mixes them.
+   */
+  adapters?: string[];
   mask_mean?: number;
   lam_mean?: number;
   ema_momentum?: number;
@@ -219,6 +224,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
   let step = 0;
   const history: EpochRecord[] = [];
   let resumedTally: EpochTally | undefined;
+  const adapterName = adapterLabel(engine.info);
   if (cfg.resume) {
     const st = loadRunState(cfg.out);
     if (st) {
@@ -254,6 +260,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       const tally: EpochTally = epoch === epoch0 && resumedTally
         ? structuredClone(resumedTally)
         : { seconds: 0, lossSum: 0, seen: 0, steps: 0, sums: {}, maskSum: 0, lamSum: 0, emaM: 0 };
+      if (!tally.adapters?.includes(adapterName)) tally.adapters = [...(tally.adapters ?? []), adapterName];
       const t0 = performance.now() - tally.seconds * 1000;
       const tallyNow = (): EpochTally => ({ ...tally, seconds: (performance.now() - t0) / 1000 });
       for await (const batch of loader.batches(epoch, epoch === epoch0 ? index0 : 0)) {
@@ -362,6 +369,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
         seconds,
         images_per_s: seen / seconds,
         test_seconds: (performance.now() - tTest) / 1000,
+        adapters: tally.adapters,
       };
       if (run.automix) {
         rec.mask_mean = maskSum / Math.max(steps, 1);
@@ -390,6 +398,15 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
   const r = result(engine, cfg, history, reportHead);
   if (cfg.json) await writeFileAtomic(cfg.json, JSON.stringify(r, null, 1));
   return r;
+}
+
+/**
+ * The adapter as a run record's epochs name it: a GPU by its device id (`nvidia-h100-80gb-hbm3`),
+ * a software one by its description, which carries the driver's version (`llvmpipe: Mesa 25.0.7 …`).
+ */
+export function adapterLabel(info: Engine['info']): string {
+  const name = (info.isFallbackAdapter ? info.description || info.device : info.device || info.description) || info.vendor || 'unknown adapter';
+  return info.isFallbackAdapter ? `${name} (software)` : name;
 }
 
 function result(engine: Engine, cfg: TrainConfig, history: EpochRecord[], head: string): TrainResult {

@@ -1,11 +1,13 @@
 // Long-run behaviour of the trainer: GPU memory in use is flat across epochs,
-// and SIGINT stops the run cleanly after writing a checkpoint.
+// SIGINT stops the run cleanly after writing a checkpoint, and an epoch resumed
+// on another adapter says so in its record.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { createEngine, defaultConfig, train } from '../../src/index.js';
+import { adapterLabel } from '../../src/train/trainer.js';
 
 it('GPU memory in use is the same after every epoch (AutoMix)', async () => {
   const e = await createEngine();
@@ -77,3 +79,22 @@ it('SIGINT stops after the current step with a checkpoint, and --resume continue
   expect(st.step).toBeGreaterThanOrEqual(4);
   expect(existsSync(join(dir, st.checkpoint))).toBe(true);
 }, 180_000);
+
+it('an epoch stopped and resumed on another adapter names both in its record', async () => {
+  const e = await createEngine();
+  const here = adapterLabel(e.info);
+  const out = mkdtempSync(join(tmpdir(), 'automix-adapters-'));
+  const cfg = { ...defaultConfig('none'), width: 0.0625, limitTrain: 64, limitTest: 16, batchSize: 16, epochs: 2, out };
+  let steps = 0;
+  await expect(train(e, cfg, { onStep: () => steps++, stopRequested: () => steps === 2 })).rejects.toThrow(/stopped on request after step 2/);
+  // The checkpoint mid-epoch 1 knows where that part ran; pretend it was another machine
+  // (a checkpoint carried from a CPU to a GPU), then resume here.
+  const file = join(out, 'state.json');
+  const st = JSON.parse(readFileSync(file, 'utf8'));
+  expect(st.partial.adapters).toEqual([here]);
+  st.partial.adapters = ['some-other-gpu'];
+  writeFileSync(file, JSON.stringify(st));
+  const r = await train(e, { ...cfg, resume: true });
+  expect(r.epochs.map((x) => x.adapters)).toEqual([['some-other-gpu', here], [here]]);
+  e.destroy();
+}, 120_000);
