@@ -161,7 +161,7 @@ const COLORS: [number, number, number][] = [
 /**
  * The legend's name for each plotted run: `--label` where given (one per `--json`), else the
  * method (with a hand-set AutoMix EMA start) and seed; names that would still collide — two
- * runs of one command, say on two devices — get their file's name so the legend tells them apart.
+ * runs of one command, say on two devices — get as much of their file's path as tells them apart.
  */
 export function plotLabels(runs: { file: string; config: TrainConfig }[], labels: string[] = []): string[] {
   if (labels.length && labels.length !== runs.length) {
@@ -172,7 +172,7 @@ export function plotLabels(runs: { file: string; config: TrainConfig }[], labels
     const ema = c.method === 'automix' && typeof c.emaMomentum === 'number' ? ` EMA ${c.emaMomentum}` : '';
     return `${c.method.toUpperCase()}${ema} S${c.seed}`;
   });
-  // The file's name, or as many of its last path parts as tell the runs apart (runs/a/run.json, runs/b/run.json).
+  // Last path parts, without `.json`: `a/run` and `b/run` for runs/a/run.json and runs/b/run.json.
   const parts = runs.map(({ file }) => file.replace(/\.json$/, '').split(/[\\/]/).filter(Boolean));
   const tail = (i: number, k: number) => parts[i]!.slice(-k).join('/');
   return names.map((n, i) => {
