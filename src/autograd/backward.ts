@@ -4,7 +4,7 @@
  * `rules.ts`. Gradients of leaves (parameters) accumulate into `.grad`;
  * intermediate gradients are disposed as soon as they have been used.
  */
-import { ShapeError } from '../device/errors.js';
+import { DisposedError, ShapeError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { accumulateInto, add } from '../ops/elementwise.js';
 import { copy, fill } from '../ops/creation.js';
@@ -13,6 +13,9 @@ import type { GraphNode } from './graph.js';
 import { BACKWARD } from './rules.js';
 
 export function runBackward(engine: Engine, root: Tensor, grad?: Tensor): void {
+  // A disposed tensor has lost its graph: without this check backward() would do nothing at all.
+  if (root.disposed) throw new DisposedError(`backward() on ${root}, which was disposed (call backward() before dispose(), or outside the scope that released it)`);
+  if (grad?.disposed) throw new DisposedError(`backward(): the upstream gradient ${grad} was disposed`);
   if (!root.requiresGrad) throw new ShapeError(`backward() on ${root} which does not require grad`);
   if (!grad && root.size !== 1) {
     throw new ShapeError(`backward() of a non-scalar tensor ${fmtShape(root.shape)} needs an explicit upstream gradient`);
