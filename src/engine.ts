@@ -5,11 +5,14 @@
  */
 import { runBackward } from './autograd/backward.js';
 import { type AdapterSummary, type ContextOptions, GpuContext, type KernelTiming } from './device/context.js';
-import { KernelError, LimitError, ShapeError } from './device/errors.js';
+import { type GpuCounters } from './device/counters.js';
+import { CaptureError, KernelError, LimitError, ShapeError } from './device/errors.js';
 import { type CompiledEntry, KernelCache } from './kernels/cache.js';
 import { packParams } from './kernels/reflect.js';
 import { UniformRing } from './kernels/uniform-ring.js';
 import type { KernelSourceLoader } from './kernels/sources.js';
+import { ReplayPlan } from './replay/plan.js';
+import type { Command, Recording } from './replay/recording.js';
 import { BufferPool } from './tensor/pool.js';
 import { type DType, fmtShape, Storage, Tensor } from './tensor/tensor.js';
 
@@ -59,13 +62,20 @@ export class Engine {
   #bufferBatch = new WeakMap<GPUBuffer, number>();
   #uniforms: UniformRing;
   #placeholder: GPUBuffer | null = null;
+  /** The commands of the step being captured (see `capture`). */
+  #recording: Command[] | null = null;
 
   constructor(ctx: GpuContext, sources: KernelSourceLoader) {
     this.ctx = ctx;
     this.kernels = new KernelCache(ctx, sources);
-    this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize);
-    this.#uniforms = new UniformRing(ctx.device, ctx.limits.minUniformBufferOffsetAlignment);
-    ctx.onBeforeSubmit(() => this.#uniforms.upload(ctx.device.queue));
+    this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize, ctx.counters);
+    this.#uniforms = new UniformRing(ctx, ctx.limits.minUniformBufferOffsetAlignment);
+    ctx.onBeforeSubmit(() => this.#uniforms.upload());
+  }
+
+  /** GPU objects created and traffic so far; compare two snapshots (`counterDelta`). */
+  counters(): GpuCounters {
+    return { ...this.ctx.counters };
   }
 
   get info(): AdapterSummary {
@@ -120,6 +130,11 @@ export class Engine {
 
   _upload(t: Tensor, data: ArrayLike<number>): void {
     if (data.length !== t.size) throw new ShapeError(`write(): ${data.length} values for tensor ${fmtShape(t.shape)}`);
+    if (this.#recording) {
+      throw new CaptureError(
+        `write() of ${t.label ?? t.toString()} inside a captured step: a replay would not repeat it — make per-step data a step input, written before the step`,
+      );
+    }
     // queue.writeBuffer runs before the commands still being recorded; if those
     // use this buffer, submit them first so they see the old contents.
     if (this.ctx.hasPendingWork && this.#bufferBatch.get(t.buffer) === this.ctx.batchId) this.ctx.flush();
@@ -127,7 +142,7 @@ export class Engine {
       t.dtype === 'i32'
         ? data instanceof Int32Array ? data : Int32Array.from(data as ArrayLike<number>)
         : data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
-    this.ctx.device.queue.writeBuffer(t.buffer, t.offset * 4, arr.buffer, arr.byteOffset, arr.byteLength);
+    this.ctx.writeBuffer(t.buffer, t.offset * 4, arr.buffer, arr.byteOffset, arr.byteLength);
   }
 
   #track(t: Tensor): void {
@@ -224,11 +239,13 @@ export class Engine {
     if (this.ctx.queriesFull) this.ctx.flush();
     const entries: GPUBindGroupEntry[] = [];
     const maxBinding = this.ctx.limits.maxStorageBufferBindingSize;
+    let uniform: { binding: number; bytes: Uint8Array } | null = null;
     for (const b of e.bindings) {
       if (b.kind === 'uniform') {
         if (!e.params) continue;
         const data = packParams(e.label, e.params, spec.params ?? {});
         const slot = this.#uniforms.push(data);
+        if (this.#recording) uniform = { binding: b.binding, bytes: new Uint8Array(data) };
         entries.push({ binding: b.binding, resource: { buffer: slot.buffer, offset: slot.offset, size: e.params.size } });
         continue;
       }
@@ -255,8 +272,63 @@ export class Engine {
       throw new KernelError(`${e.label}: params given but the kernel declares no uniform`, e.label);
     }
     const pipeline = this.kernels.pipeline(e, spec.constants);
-    const bindGroup = this.ctx.device.createBindGroup({ label: e.label, layout: e.layout, entries });
-    this.ctx.dispatch({ pipeline, bindGroup, workgroups: this.#grid(e, spec.workgroups), label: e.label });
+    const bindGroup = this.ctx.createBindGroup({ label: e.label, layout: e.layout, entries });
+    const workgroups = this.#grid(e, spec.workgroups);
+    this.ctx.dispatch({ pipeline, bindGroup, workgroups, label: e.label });
+    if (this.#recording && workgroups[0] * workgroups[1] * workgroups[2] > 0) {
+      this.#recording.push({
+        kind: 'dispatch',
+        label: e.label,
+        pipeline,
+        layout: e.layout,
+        storage: entries
+          .filter((x) => !uniform || x.binding !== uniform.binding)
+          .map((x) => {
+            const r = x.resource as GPUBufferBinding;
+            return { binding: x.binding, buffer: r.buffer, offset: r.offset ?? 0, size: r.size! };
+          }),
+        uniform: uniform && e.params ? { ...uniform, layout: e.params } : null,
+        workgroups,
+      });
+    }
+  }
+
+  // ---- capture and replay --------------------------------------------------
+
+  /**
+   * Runs `fn` eagerly (its work is real) and records every GPU command it
+   * issues. Inside, host writes (`tensor.write`) and readbacks are refused:
+   * a replay could not repeat them. Build a `ReplayPlan` from the recording
+   * (`plan()`), after checking that a second capture agrees.
+   */
+  capture<T>(fn: () => T): { recording: Recording; result: T } {
+    if (this.#recording) throw new CaptureError('capture() inside a capture');
+    const acquired = new Set<GPUBuffer>();
+    const commands: Command[] = [];
+    this.#recording = commands;
+    this.pool.track(acquired);
+    this.ctx.capturing = true;
+    try {
+      const result = fn();
+      if (result instanceof Promise) throw new CaptureError('capture(): the step must be synchronous (no awaits inside a captured step)');
+      return { recording: { commands, acquired }, result };
+    } finally {
+      this.#recording = null;
+      this.pool.track(null);
+      this.ctx.capturing = false;
+    }
+  }
+
+  /** A replayable plan from a recording; `outputs` are the tensors the step hands out (kept by the caller). */
+  plan(recording: Recording, outputs: readonly Tensor[], label?: string): ReplayPlan {
+    return new ReplayPlan(this.ctx, this.pool, recording, outputs, label);
+  }
+
+  /** Encodes a plan's commands into the current batch (no submit). */
+  replay(plan: ReplayPlan): void {
+    plan.replay();
+    const batch = this.ctx.batchId;
+    for (const b of plan.externalBuffers) this.#bufferBatch.set(b, batch);
   }
 
   #grid(e: CompiledEntry, w: RunSpec['workgroups']): [number, number, number] {
@@ -274,21 +346,25 @@ export class Engine {
 
   /** A small buffer to bind where a kernel's optional input is absent. */
   placeholder(): GPUBuffer {
-    this.#placeholder ??= this.ctx.device.createBuffer({ size: 256, usage: STORAGE_USAGE, label: 'placeholder' });
+    this.#placeholder ??= this.ctx.createBuffer({ size: 256, usage: STORAGE_USAGE, label: 'placeholder' });
     return this.#placeholder;
   }
 
   /** Records a fill of `t` with zeros into the current batch. */
   clear(t: Tensor): void {
     this.#bufferBatch.set(t.buffer, this.ctx.batchId);
-    if (t.size) this.ctx.clear(t.buffer, t.offset * 4, t.bytes);
+    if (!t.size) return;
+    this.ctx.clear(t.buffer, t.offset * 4, t.bytes);
+    this.#recording?.push({ kind: 'clear', buffer: t.buffer, offset: t.offset * 4, bytes: t.bytes });
   }
 
   /** Records a device-side copy of `bytes` from `src` to `dst`. */
   copyBuffer(src: Tensor, dst: Tensor, bytes = Math.min(src.bytes, dst.bytes), srcOffset = 0, dstOffset = 0): void {
     this.#bufferBatch.set(src.buffer, this.ctx.batchId);
     this.#bufferBatch.set(dst.buffer, this.ctx.batchId);
-    if (bytes > 0) this.ctx.copy(src.buffer, src.offset * 4 + srcOffset, dst.buffer, dst.offset * 4 + dstOffset, bytes);
+    if (bytes <= 0) return;
+    this.ctx.copy(src.buffer, src.offset * 4 + srcOffset, dst.buffer, dst.offset * 4 + dstOffset, bytes);
+    this.#recording?.push({ kind: 'copy', src: src.buffer, srcOffset: src.offset * 4 + srcOffset, dst: dst.buffer, dstOffset: dst.offset * 4 + dstOffset, bytes });
   }
 
   /** Submits recorded work (no wait). */

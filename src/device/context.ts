@@ -6,7 +6,8 @@
  * it reads a buffer back. Validation errors and device loss are collected from
  * Dawn's callbacks and rethrown, naming the kernel, at the next flush or read.
  */
-import { DeviceLostError, KernelError, LimitError, NoAdapterError, OutOfMemoryError } from './errors.js';
+import { type GpuCounters, zeroCounters } from './counters.js';
+import { CaptureError, DeviceLostError, KernelError, LimitError, NoAdapterError, OutOfMemoryError } from './errors.js';
 
 /** Optional features the engine uses when the adapter offers them. */
 export const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'] as GPUFeatureName[];
@@ -50,6 +51,8 @@ export class GpuContext {
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySet<string>;
   readonly info: AdapterSummary;
+  /** Objects created and traffic so far (see GpuCounters). */
+  readonly counters: GpuCounters = zeroCounters();
 
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
@@ -63,6 +66,8 @@ export class GpuContext {
   #afterSubmit: (() => void)[] = [];
   #beforeSubmit: (() => void)[] = [];
   #destroyed = false;
+  #capturing = false;
+  #passPipeline: GPUComputePipeline | null = null;
 
   // Profiling with timestamp queries.
   #profiling = false;
@@ -131,6 +136,11 @@ export class GpuContext {
     return new GpuContext(adapter, device, backend);
   }
 
+  /** While set, synchronous readbacks are refused (a step being captured for replay). */
+  set capturing(on: boolean) {
+    this.#capturing = on;
+  }
+
   /** Identifier of the batch currently being recorded. */
   get batchId(): number {
     return this.#batchId;
@@ -152,6 +162,24 @@ export class GpuContext {
     if (this.#destroyed) throw new DeviceLostError('the engine was destroyed', 'destroyed');
   }
 
+  /** device.createBuffer, counted. */
+  createBuffer(desc: GPUBufferDescriptor): GPUBuffer {
+    this.counters.buffers++;
+    return this.device.createBuffer(desc);
+  }
+
+  /** device.createBindGroup, counted. */
+  createBindGroup(desc: GPUBindGroupDescriptor): GPUBindGroup {
+    this.counters.bindGroups++;
+    return this.device.createBindGroup(desc);
+  }
+
+  /** queue.writeBuffer, counted. */
+  writeBuffer(buf: GPUBuffer, offset: number, data: ArrayBufferLike, dataOffset?: number, size?: number): void {
+    this.counters.bufferWrites++;
+    this.device.queue.writeBuffer(buf, offset, data as ArrayBuffer, dataOffset, size);
+  }
+
   encoder(): GPUCommandEncoder {
     this.assertAlive();
     if (!this.#encoder) this.#encoder = this.device.createCommandEncoder({ label: `batch ${this.#batchId}` });
@@ -170,6 +198,11 @@ export class GpuContext {
       }
     }
     if (d.workgroups[0] * d.workgroups[1] * d.workgroups[2] === 0) return;
+    this.dispatchChecked(d);
+  }
+
+  /** Records a dispatch whose grid was checked against the limits when it was first recorded (replay). */
+  dispatchChecked(d: DispatchRecord): void {
     const enc = this.encoder();
     let pass: GPUComputePassEncoder;
     if (this.#profiling && this.#querySet) {
@@ -177,7 +210,7 @@ export class GpuContext {
       const q = this.#queryLabels.length * 2;
       if (q + 2 > QUERY_CAPACITY) {
         this.flush();
-        return this.dispatch(d);
+        return this.dispatchChecked(d);
       }
       this.#queryLabels.push(d.label);
       pass = enc.beginComputePass({
@@ -189,12 +222,20 @@ export class GpuContext {
       pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
       pass.end();
     } else {
-      if (!this.#pass) this.#pass = enc.beginComputePass({ label: `batch ${this.#batchId}` });
+      if (!this.#pass) {
+        this.#pass = enc.beginComputePass({ label: `batch ${this.#batchId}` });
+        this.#passPipeline = null;
+      }
       pass = this.#pass;
-      pass.setPipeline(d.pipeline);
+      // Consecutive dispatches of one kernel (a replayed step has many) set it once.
+      if (this.#passPipeline !== d.pipeline) {
+        pass.setPipeline(d.pipeline);
+        this.#passPipeline = d.pipeline;
+      }
       pass.setBindGroup(0, d.bindGroup);
       pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
     }
+    this.counters.dispatches++;
     this.#pendingKernels.push(d.label);
   }
 
@@ -245,7 +286,7 @@ export class GpuContext {
       let labels: string[] = [];
       if (this.#querySet && this.#queryLabels.length > 0) {
         const count = this.#queryLabels.length * 2;
-        resolveBuf = this.device.createBuffer({
+        resolveBuf = this.createBuffer({
           size: count * 8,
           usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
         });
@@ -255,11 +296,12 @@ export class GpuContext {
       }
       let readBuf: GPUBuffer | null = null;
       if (resolveBuf) {
-        readBuf = this.device.createBuffer({ size: resolveBuf.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        readBuf = this.createBuffer({ size: resolveBuf.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
         enc.copyBufferToBuffer(resolveBuf, 0, readBuf, 0, resolveBuf.size);
       }
       for (const fn of this.#beforeSubmit) fn();
       this.device.queue.submit([enc.finish()]);
+      this.counters.submits++;
       this.#encoder = null;
       this.#lastSubmitted = this.#pendingKernels;
       this.#pendingKernels = [];
@@ -315,7 +357,9 @@ export class GpuContext {
 
   /** Copies `bytes` of `src` back to the host. Submits pending work first. */
   async read(src: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
-    const staging = this.device.createBuffer({
+    if (this.#capturing) throw new CaptureError(`a readback of ${bytes} bytes inside a captured step: a recorded step cannot wait for the GPU (read its outputs after it)`);
+    this.counters.syncReadbacks++;
+    const staging = this.createBuffer({
       size: Math.max(4, Math.ceil(bytes / 4) * 4),
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
       label: 'readback',

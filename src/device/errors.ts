@@ -46,3 +46,12 @@ export class OutOfMemoryError extends Error {
 export class DisposedError extends Error {
   override name = 'DisposedError';
 }
+
+/**
+ * A step could not be captured for replay: it did something a replayed
+ * step could not repeat (wrote host data, read back, kept a new buffer, or
+ * put a value that changes between steps into a kernel's uniforms).
+ */
+export class CaptureError extends Error {
+  override name = 'CaptureError';
+}

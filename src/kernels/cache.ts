@@ -79,6 +79,7 @@ export class KernelCache {
           'maxComputeWorkgroupStorageSize',
         );
       }
+      this.ctx.counters.pipelines++;
       p = this.ctx.device.createComputePipeline({
         label: e.label,
         layout: this.ctx.device.createPipelineLayout({ label: e.label, bindGroupLayouts: [e.layout] }),

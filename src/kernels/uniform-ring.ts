@@ -5,6 +5,8 @@
  * of one buffer and one write per dispatch. Queue order makes reuse safe: the
  * next batch's write lands after the previous submit.
  */
+import type { GpuContext } from '../device/context.js';
+
 const CHUNK_BYTES = 64 * 1024; // within every adapter's maxUniformBufferBindingSize
 
 export class UniformRing {
@@ -13,7 +15,7 @@ export class UniformRing {
   #offset = 0;
 
   constructor(
-    readonly device: GPUDevice,
+    readonly ctx: GpuContext,
     readonly align: number,
   ) {}
 
@@ -26,7 +28,7 @@ export class UniformRing {
     }
     if (this.#chunk === this.#chunks.length) {
       this.#chunks.push({
-        buffer: this.device.createBuffer({ size: CHUNK_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: `uniforms ${this.#chunk}` }),
+        buffer: this.ctx.createBuffer({ size: CHUNK_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: `uniforms ${this.#chunk}` }),
         host: new Uint8Array(CHUNK_BYTES),
       });
     }
@@ -38,10 +40,10 @@ export class UniformRing {
   }
 
   /** Writes this batch's values (call right before submit) and starts over. */
-  upload(queue: GPUQueue): void {
+  upload(): void {
     for (let i = 0; i <= this.#chunk && i < this.#chunks.length; i++) {
       const used = i < this.#chunk ? CHUNK_BYTES : this.#offset;
-      if (used > 0) queue.writeBuffer(this.#chunks[i]!.buffer, 0, this.#chunks[i]!.host.buffer, 0, used);
+      if (used > 0) this.ctx.writeBuffer(this.#chunks[i]!.buffer, 0, this.#chunks[i]!.host.buffer, 0, used);
     }
     this.#chunk = 0;
     this.#offset = 0;
