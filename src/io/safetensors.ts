@@ -129,6 +129,24 @@ export function encodeSafetensors(
   return out;
 }
 
+/** Where a decoded tensor's data came from: the file, its name there and its declared shape. */
+export interface TensorOrigin {
+  file: string;
+  name: string;
+  shape: readonly number[];
+}
+
+const ORIGINS = new WeakMap<object, TensorOrigin>();
+
+/**
+ * The file, name and declared shape of an array returned by {@link decodeSafetensors}, so a
+ * loader handed only the values (a `Map<string, Float32Array>`) can still check the shape the
+ * file declares, not just the element count: `[64, 10]` and `[10, 64]` hold the same 640 floats.
+ */
+export function tensorOrigin(data: object): TensorOrigin | undefined {
+  return ORIGINS.get(data);
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -257,6 +275,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileName = '<safetensors>')
   const tensors: Record<string, SafeTensor> = Object.create(null) as Record<string, SafeTensor>;
   for (const e of entries) {
     const data = readTensorData(bytes, dataStart + e.begin, e.end - e.begin, e.dtype);
+    ORIGINS.set(data, { file: fileName, name: e.name, shape: Object.freeze([...e.shape]) });
     tensors[e.name] = { dtype: e.dtype, shape: e.shape, data } as SafeTensor;
   }
   return { tensors, metadata };

@@ -10,7 +10,7 @@ import { ShapeError } from '../device/errors.js';
 import { createArena, disposeArena, type Arena } from '../tensor/arena.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
-import { ParamSet } from './params.js';
+import { checkDeclaredShape, ParamSet } from './params.js';
 
 export type Init = (rng: Rng, n: number) => Float32Array;
 
@@ -75,8 +75,9 @@ export class BufferSet {
       const t = this.#byName.get(n)!;
       if (!v) throw new ShapeError(`${source}: missing buffer '${n}'`);
       if (v.length !== t.size) throw new ShapeError(`${source}: buffer '${n}' has ${v.length} values, the model expects ${t.size}`);
-      t.write(v);
+      checkDeclaredShape('buffer', n, v, t.shape, source);
     }
+    for (const n of this.names) this.#byName.get(n)!.write(values.get(n)!);
   }
   dispose(): void {
     disposeArena(this.arena);

@@ -7,6 +7,7 @@
  */
 import type { Engine } from '../engine.js';
 import { ShapeError } from '../device/errors.js';
+import { tensorOrigin } from '../io/safetensors.js';
 import { createArena, disposeArena, type Arena } from '../tensor/arena.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -16,6 +17,21 @@ export interface ParamSpec {
   shape: number[];
   /** Host initial values (length = product of shape). */
   init: Float32Array;
+}
+
+/**
+ * Refuses values decoded from a file whose declared shape differs from the model's, even with
+ * the same element count (a transposed `fc.weight`, a permuted conv kernel): they would load and
+ * silently compute something else. Values not from a file (plain arrays) have no declared shape.
+ */
+export function checkDeclaredShape(kind: string, name: string, values: Float32Array, expected: readonly number[], source: string): void {
+  const o = tensorOrigin(values);
+  if (!o) return;
+  if (o.shape.length === expected.length && o.shape.every((d, i) => d === expected[i])) return;
+  const file = o.file === '<safetensors>' ? source : o.file;
+  throw new ShapeError(
+    `${file}: ${kind} '${name}'${o.name !== name ? ` (stored as '${o.name}')` : ''} is declared [${o.shape.join(', ')}] in the file, the model expects [${expected.join(', ')}]`,
+  );
 }
 
 export class ParamSet {
@@ -94,7 +110,11 @@ export class ParamSet {
       const v = get(name);
       if (!v) throw new ShapeError(`${source}: missing parameter '${name}'`);
       if (v.length !== p.size) throw new ShapeError(`${source}: parameter '${name}' has ${v.length} values, the model expects ${p.size} [${p.shape.join(', ')}]`);
-      p.write(v);
+      checkDeclaredShape('parameter', name, v, p.shape, source);
+    });
+    // Written only once every parameter passed: a refused file leaves the model as it was.
+    this.params.forEach((p, i) => {
+      p.write(get(this.names[i]!)!);
     });
   }
 

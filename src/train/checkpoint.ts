@@ -63,6 +63,15 @@ export function decodeTensorFile(file: string): { tensors: TensorMap; metadata: 
     if (t.dtype !== 'F32') throw new CheckpointError(file, `tensor '${k}' has dtype ${t.dtype}; expected F32`);
     tensors.set(k, t.data as Float32Array);
   }
+  // Optimiser state has its parameter's shape (the parameters themselves are checked against
+  // the model when loaded; the optimiser's loader sees only element counts).
+  for (const [k, t] of Object.entries(d.tensors)) {
+    const m = /^optimizer\.(.+)\.(momentum_buffer|exp_avg|exp_avg_sq)$/.exec(k);
+    const p = m ? d.tensors[m[1]!] : undefined;
+    if (p && (p.shape.length !== t.shape.length || p.shape.some((n, i) => n !== t.shape[i]))) {
+      throw new CheckpointError(file, `tensor '${k}' is declared [${t.shape.join(', ')}], but its parameter '${m![1]}' is [${p.shape.join(', ')}]`);
+    }
+  }
   return { tensors, metadata: d.metadata ?? {} };
 }
 
