@@ -27,6 +27,29 @@
 // Values of π outside [0, N) contribute nothing (forward reads 0 for the
 // partner, backward skips them): the host cannot check them without a readback.
 //
+// Where λ and the box come from (FROM_TENSOR override, one pipeline each):
+//
+//   FROM_TENSOR 0  λ = p.lam, box = p.box (the host validated the box).
+//   FROM_TENSOR 1  λ = coef[0] (MODE 1: coef, unused by mixup otherwise, is
+//                  bound to a one-element f32 tensor), box = box_in[0..4]
+//                  (MODE 2: an i32 tensor [y0, x0, y1, x1]); p.lam and p.box
+//                  are then 0 and unused.
+//
+// FROM_TENSOR 1 exists for captured-and-replayed steps: a replay re-issues the
+// recorded uniform bytes, so a value that changes every step (λ, the box) must
+// live in a buffer the host rewrites, not in Params. The box gets its own i32
+// binding (box_in) rather than sharing coef: reading integers through an f32
+// binding would need a bitcast of subnormal bit patterns, which a device may
+// flush. blend_fwd and blend_bwd_x use box_in statically, so the host binds
+// it in every mode (to a placeholder when no box tensor is given), as it does
+// coef. The arithmetic is the same for both sources, so the results are
+// bit-for-bit equal for the same f32 λ / the same box.
+//
+// The box is clamped in the kernel, whatever its source: y0, y1 into [0, H]
+// and x0, x1 into [0, W] (H = S / W). A box tensor cannot be checked by the
+// host without a readback; clamped, a bad one can only select coefficients,
+// never index out of bounds (y0 ≥ y1 or x0 ≥ x1 is an empty box).
+//
 // Grid: one thread per output element, 1-D, folded into (x, y) past 65535
 // workgroups. All of these are memory-bound; the loads are contiguous across
 // lanes except x[π[n]], whose row is uniform across a workgroup in the common
@@ -34,6 +57,8 @@
 
 override WG: u32 = 256;
 override MODE: u32 = 0u;
+// 1: read λ / the box from coef / box_in instead of p.lam / p.box (see above).
+override FROM_TENSOR: u32 = 0u;
 
 struct Params {
   // rows of the output / of G (perm length M)
@@ -44,8 +69,9 @@ struct Params {
   S: u32,
   // image width, for the box test
   W: u32,
+  // λ, when FROM_TENSOR is 0
   lam: f32,
-  // CutMix box: y0, x0, y1, x1 (half-open)
+  // CutMix box: y0, x0, y1, x1 (half-open), when FROM_TENSOR is 0
   box: vec4u,
 }
 
@@ -57,20 +83,41 @@ struct Params {
 @group(0) @binding(5) var<storage, read> csr: array<i32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> csr_out: array<i32>;
+// The CutMix box [y0, x0, y1, x1] when FROM_TENSOR is 1 (MODE 2).
+@group(0) @binding(8) var<storage, read> box_in: array<i32>;
 
 fn linear(wid: vec3u, nwg: vec3u, lid: vec3u) -> u32 {
   return (wid.x + wid.y * nwg.x) * WG + lid.x;
+}
+
+// Mixup's λ, from Params or from the tensor bound to coef.
+fn mix_lam() -> f32 {
+  if (FROM_TENSOR != 0u) { return coef[0]; }
+  return p.lam;
+}
+
+// CutMix's box (y0, x0, y1, x1), from Params or box_in, clamped into the
+// H×W image. Only called in MODE 2, where W > 0.
+fn mix_box() -> vec4u {
+  let h = p.S / p.W;
+  let hi = vec4u(h, p.W, h, p.W);
+  if (FROM_TENSOR != 0u) {
+    let b = vec4i(box_in[0], box_in[1], box_in[2], box_in[3]);
+    return min(vec4u(max(b, vec4i(0))), hi);
+  }
+  return min(p.box, hi);
 }
 
 // (a, b) at sample n, spatial position s.
 fn coefs(n: u32, s: u32) -> vec2f {
   switch MODE {
     case 0u: { return vec2f(0.0, 1.0); }
-    case 1u: { return vec2f(p.lam, 1.0 - p.lam); }
+    case 1u: { let lam = mix_lam(); return vec2f(lam, 1.0 - lam); }
     case 2u: {
+      let bx = mix_box();
       let yy = s / p.W;
       let xx = s % p.W;
-      let inside = yy >= p.box.x && yy < p.box.z && xx >= p.box.y && xx < p.box.w;
+      let inside = yy >= bx.x && yy < bx.z && xx >= bx.y && xx < bx.w;
       return select(vec2f(1.0, 0.0), vec2f(0.0, 1.0), inside);
     }
     case 3u: { let m = coef[s]; return vec2f(m, 1.0 - m); }
