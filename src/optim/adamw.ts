@@ -12,12 +12,23 @@
  * agree as long as every parameter is stepped every time). Every parameter of
  * a set is updated, including those that received no gradient (zero here,
  * None-and-skipped in PyTorch).
+ *
+ * A step is split in two so that the device half can be recorded once and
+ * replayed: `prepare()` (host) computes the coming step's scalars in f64 and
+ * writes them into each group's persistent `hyper` tensor,
+ * [1 − lr·wd, lr / (1 − β1^t), sqrt(1 − β2^t)] with t = stepCount + 1;
+ * `update(gate?)` (device) records the dispatches, whose uniforms hold only
+ * the static β1, β2, 1 − β1, 1 − β2 and ε. `step(gate?)` is both. The
+ * optional gate is a 2-element f32 tensor [apply, grad_scale] read by the
+ * kernel: apply = 0 skips the update (parameters and moments untouched),
+ * otherwise the gradient is multiplied by grad_scale. A skipped step still
+ * counts in `stepCount` (the host cannot know without reading the gate).
  */
 import { disposeArena, type Arena } from '../tensor/arena.js';
 import type { ParamSet } from '../nn/params.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ShapeError } from '../device/errors.js';
-import { checkDistinct, checkHyper, checkStateValue, runOptim, stateArena } from './layout.js';
+import { checkDistinct, checkHyper, checkStateValue, gateBinding, hyperTensor, runOptim, stateArena } from './layout.js';
 
 export interface AdamWGroupOptions {
   params: ParamSet;
@@ -39,6 +50,8 @@ interface GroupState {
   group: AdamWGroup;
   expAvg: Arena;
   expAvgSq: Arena;
+  /** The per-step scalars the kernel reads (written by `prepare()`). */
+  hyper: Tensor;
 }
 
 export class AdamW {
@@ -63,8 +76,15 @@ export class AdamW {
       checkHyper(who, 'betas[1]', g.betas[1], (v) => v >= 0 && v < 1, 'in [0, 1)');
       checkHyper(who, 'weightDecay', g.weightDecay, (v) => v >= 0, '≥ 0');
       const label = g.params.label;
-      return { group: g, expAvg: stateArena(g.params, `${label}.exp_avg`), expAvgSq: stateArena(g.params, `${label}.exp_avg_sq`) };
+      return {
+        group: g,
+        expAvg: stateArena(g.params, `${label}.exp_avg`),
+        expAvgSq: stateArena(g.params, `${label}.exp_avg_sq`),
+        hyper: hyperTensor(g.params.engine, 3, `${label}.adamw_hyper`),
+      };
     });
+    // The hyper tensors hold valid values from the start (update() alone works).
+    this.prepare();
   }
 
   get groups(): readonly AdamWGroup[] {
@@ -78,30 +98,49 @@ export class AdamW {
     s.group = { ...s.group, lr };
   }
 
-  /** One update of every group: one dispatch per group. Gradients must be in place. */
-  step(): void {
+  /**
+   * One update of every group (`prepare()` then `update(gate)`): one
+   * dispatch per group. Gradients must be in place.
+   */
+  step(gate?: Tensor): void {
+    this.prepare();
+    this.update(gate);
+  }
+
+  /**
+   * Host half of a step: computes, in f64, the scalars of step
+   * t = stepCount + 1 and writes them into each group's `hyper` tensor as
+   * [1 − lr·wd, lr / (1 − β1^t), sqrt(1 − β2^t)].
+   */
+  prepare(): void {
     const t = this.stepCount + 1;
     for (const s of this.#groups) {
-      const { params: set, lr, betas, eps, weightDecay } = s.group;
+      const { lr, betas, weightDecay } = s.group;
+      const [b1, b2] = betas;
+      s.hyper.write([1 - lr * weightDecay, lr / (1 - b1 ** t), Math.sqrt(1 - b2 ** t)]);
+    }
+  }
+
+  /**
+   * Device half of a step: one dispatch per group, reading the step's scalars
+   * from the group's `hyper` tensor (as last written by `prepare()`) and
+   * `gate` ([apply, grad_scale], default [1, 1]); increments `stepCount`.
+   * Writes no host data; the uniforms it passes are the same on every call.
+   */
+  update(gate?: Tensor): void {
+    const gates = this.#groups.map((s) => gateBinding('AdamW.update', s.group.params.engine, gate)); // checked before any dispatch
+    this.#groups.forEach((s, k) => {
+      const { params: set, betas, eps } = s.group;
       const [b1, b2] = betas;
       runOptim(
         set.engine,
         'adamw',
         set.flat.size,
-        { param: set.flat, grad: set.gradFlat, exp_avg: s.expAvg.flat, exp_avg_sq: s.expAvgSq.flat },
-        {
-          decay: 1 - lr * weightDecay,
-          beta1: b1,
-          beta2: b2,
-          one_minus_beta1: 1 - b1,
-          one_minus_beta2: 1 - b2,
-          step_size: lr / (1 - b1 ** t),
-          bc2_sqrt: Math.sqrt(1 - b2 ** t),
-          eps,
-        },
+        { param: set.flat, grad: set.gradFlat, exp_avg: s.expAvg.flat, exp_avg_sq: s.expAvgSq.flat, hyper: s.hyper, gate: gates[k]! },
+        { beta1: b1, beta2: b2, one_minus_beta1: 1 - b1, one_minus_beta2: 1 - b2, eps },
       );
-    }
-    this.stepCount = t;
+    });
+    this.stepCount++;
   }
 
   /** `<paramName>.exp_avg` and `<paramName>.exp_avg_sq` as views into the state arenas (do not dispose them). */
@@ -145,6 +184,7 @@ export class AdamW {
     for (const s of this.#groups) {
       disposeArena(s.expAvg);
       disposeArena(s.expAvgSq);
+      s.hyper.dispose();
     }
     this.#groups = [];
   }

@@ -12,12 +12,26 @@
  * Unlike PyTorch, which skips parameters whose `.grad` is None, every
  * parameter of a set is updated (a parameter that received no gradient has a
  * zero gradient here, so weight decay and momentum still move it).
+ *
+ * A step is split in two so that the device half can be recorded once and
+ * replayed: `prepare()` (host) writes each group's lr into the group's
+ * persistent `hyper` tensor ([lr]); `update(gate?)` (device) records the
+ * dispatches, whose uniforms hold only static values (weight decay, momentum,
+ * 1 − dampening, Nesterov and — constant after the first step — the `first`
+ * flag). `step(gate?)` is both. The optional gate is a 2-element f32 tensor
+ * [apply, grad_scale] read by the kernel: apply = 0 skips the update
+ * (parameters and momentum buffers untouched), otherwise the gradient is
+ * multiplied by grad_scale (e.g. a clipping factor computed on the GPU). The
+ * host cannot see the gate: a skipped step still counts in `stepCount`, and a
+ * skipped first step still marks the momentum buffers initialised, so they
+ * stay zero and the next step takes momentum·0 + (1 − dampening)·d where
+ * PyTorch would take d (the same value when dampening is 0).
  */
 import { disposeArena, type Arena } from '../tensor/arena.js';
 import type { ParamSet } from '../nn/params.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ShapeError } from '../device/errors.js';
-import { checkDistinct, checkHyper, checkStateValue, runOptim, stateArena } from './layout.js';
+import { checkDistinct, checkHyper, checkStateValue, gateBinding, hyperTensor, runOptim, stateArena } from './layout.js';
 
 export interface SGDGroupOptions {
   params: ParamSet;
@@ -41,6 +55,8 @@ interface GroupState {
   group: SGDGroup;
   /** Momentum buffers (null when momentum is 0). */
   buf: Arena | null;
+  /** The per-step scalars the kernel reads: [lr] (written by `prepare()`). */
+  hyper: Tensor;
   /** True once the buffers hold a value (after the first step or a load). */
   initialized: boolean;
 }
@@ -70,8 +86,11 @@ export class SGD {
         throw new RangeError(`${who}: Nesterov momentum requires a momentum > 0 and zero dampening`);
       }
       const buf = g.momentum !== 0 ? stateArena(g.params, `${g.params.label}.momentum_buffer`) : null;
-      return { group: g, buf, initialized: false };
+      const hyper = hyperTensor(g.params.engine, 1, `${g.params.label}.sgd_hyper`);
+      return { group: g, buf, hyper, initialized: false };
     });
+    // The hyper tensors hold valid values from the start (update() alone works).
+    this.prepare();
   }
 
   get groups(): readonly SGDGroup[] {
@@ -84,17 +103,38 @@ export class SGD {
     s.group = { ...s.group, lr };
   }
 
-  /** One update of every group: one dispatch per group. Gradients must be in place. */
-  step(): void {
-    for (const s of this.#groups) {
+  /**
+   * One update of every group (`prepare()` then `update(gate)`): one
+   * dispatch per group. Gradients must be in place.
+   */
+  step(gate?: Tensor): void {
+    this.prepare();
+    this.update(gate);
+  }
+
+  /** Host half of a step: writes each group's lr into its `hyper` tensor. */
+  prepare(): void {
+    for (const s of this.#groups) s.hyper.write([s.group.lr]);
+  }
+
+  /**
+   * Device half of a step: one dispatch per group, reading lr from the group's
+   * `hyper` tensor (as last written by `prepare()`) and `gate` ([apply,
+   * grad_scale], default [1, 1]). Writes no host data; the uniforms it passes
+   * are the same on every call after a group's first step.
+   */
+  update(gate?: Tensor): void {
+    const gates = this.#groups.map((s) => gateBinding('SGD.update', s.group.params.engine, gate)); // checked before any dispatch
+    this.#groups.forEach((s, k) => {
       const g = s.group;
       const set = g.params;
-      const common = { lr: g.lr, weight_decay: g.weightDecay };
+      const bind = { param: set.flat, grad: set.gradFlat, hyper: s.hyper, gate: gates[k]! };
+      const common = { weight_decay: g.weightDecay };
       if (!s.buf) {
-        runOptim(set.engine, 'sgd', set.flat.size, { param: set.flat, grad: set.gradFlat }, common);
-        continue;
+        runOptim(set.engine, 'sgd', set.flat.size, bind, common);
+        return;
       }
-      runOptim(set.engine, 'sgd_momentum', set.flat.size, { param: set.flat, grad: set.gradFlat, buf: s.buf.flat }, {
+      runOptim(set.engine, 'sgd_momentum', set.flat.size, { ...bind, buf: s.buf.flat }, {
         ...common,
         first: s.initialized ? 0 : 1,
         nesterov: g.nesterov ? 1 : 0,
@@ -102,7 +142,7 @@ export class SGD {
         one_minus_dampening: 1 - g.dampening,
       });
       s.initialized = true;
-    }
+    });
     this.stepCount++;
   }
 
@@ -147,9 +187,12 @@ export class SGD {
     if (stepCount !== undefined) this.stepCount = stepCount;
   }
 
-  /** Frees the momentum buffers. */
+  /** Frees the momentum buffers and the hyper tensors. */
   dispose(): void {
-    for (const s of this.#groups) if (s.buf) disposeArena(s.buf);
+    for (const s of this.#groups) {
+      if (s.buf) disposeArena(s.buf);
+      s.hyper.dispose();
+    }
     this.#groups = [];
   }
 

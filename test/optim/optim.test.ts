@@ -2,8 +2,10 @@
 // (src/reference/optim.ts), over ParamSets with awkward shapes.
 import { describe, expect, it, vi } from 'vitest';
 import { ShapeError, type Engine } from '../../src/index.js';
+import type { RunSpec } from '../../src/engine.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 import { ParamSet } from '../../src/nn/params.js';
-import { AdamW, copyParams, emaUpdate, SGD, type AdamWGroupOptions, type SGDGroupOptions } from '../../src/optim/index.js';
+import { AdamW, copyParams, emaCoefficients, emaUpdate, SGD, type AdamWGroupOptions, type SGDGroupOptions } from '../../src/optim/index.js';
 import { adamwStepRef, emaRef, sgdStepRef, type AdamWRefOptions, type SGDRefOptions } from '../../src/reference/optim.js';
 import { expectAllClose, randn } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
@@ -61,6 +63,120 @@ async function countDispatches(e: Engine, fn: () => void): Promise<{ total: numb
   } finally {
     spy.mockRestore();
   }
+}
+
+/** The bits of f32 values, for bit-for-bit comparisons. */
+function bits(a: Float32Array): number[] {
+  return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+}
+
+/** A set's whole parameter arena and an optimiser's state, read back. */
+async function snapshot(set: ParamSet, opt: { stateTensors(): Record<string, Tensor> }): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = { params: bits(await set.flat.read()) };
+  // Keys without the set's label, so that sets with different labels compare.
+  for (const [k, t] of Object.entries(opt.stateTensors())) out[k.slice(set.label.length + 1)] = bits(await t.read());
+  return out;
+}
+
+/** Writes the same random gradients into sets of equal layouts, multiplied in f32 by `scales[k]` (default 1) in set k. */
+function writeSameGrads(sets: ParamSet[], step: number, scales: number[] = []): void {
+  const g = sets[0]!.grads.map((t, i) => randn(t.size, 7919 * (step + 1) + i));
+  sets.forEach((set, k) => {
+    const s = Math.fround(scales[k] ?? 1);
+    set.grads.forEach((t, i) => t.write(s === 1 ? g[i]! : g[i]!.map((x) => Math.fround(x * s))));
+  });
+}
+
+interface RecordedRun {
+  entry: string;
+  params: RunSpec['params'];
+  /** The GPU buffer bound to each binding. */
+  bind: Map<string, GPUBuffer>;
+}
+
+/**
+ * The dispatches `fn` records, through a wrapper around `engine.run` that
+ * keeps each one's entry, uniform params and bound buffers; and the number of
+ * host uploads (`tensor.write`, `engine.tensor`) it made.
+ */
+function recordRuns(e: Engine, fn: () => void): { runs: RecordedRun[]; uploads: number } {
+  const runs: RecordedRun[] = [];
+  const original = e.run.bind(e);
+  const run = vi.spyOn(e, 'run').mockImplementation((family: string, entry: string, spec: RunSpec) => {
+    const bind = new Map(Object.entries(spec.bind).map(([k, v]) => [k, v instanceof Tensor ? v.buffer : v]));
+    runs.push({ entry: `${family}:${entry}`, params: structuredClone(spec.params), bind });
+    original(family, entry, spec);
+  });
+  const upload = vi.spyOn(e, '_upload');
+  try {
+    fn();
+    return { runs, uploads: upload.mock.calls.length };
+  } finally {
+    run.mockRestore();
+    upload.mockRestore();
+  }
+}
+
+/** Two recordings of the same dispatches: same entries, uniform params and buffers. */
+function expectSameRuns(a: RecordedRun[], b: RecordedRun[]): void {
+  expect(a.length).toBeGreaterThan(0);
+  expect(b.map((r) => [r.entry, r.params])).toEqual(a.map((r) => [r.entry, r.params]));
+  a.forEach((r, i) => {
+    expect([...b[i]!.bind.keys()].sort()).toEqual([...r.bind.keys()].sort());
+    for (const [k, buf] of r.bind) expect(b[i]!.bind.get(k) === buf, `binding '${k}' of ${r.entry}`).toBe(true);
+  });
+}
+
+type Optimiser = SGD | AdamW;
+
+/**
+ * The split step and the gate, bit for bit, for optimisers built by `make`:
+ *  - step() equals prepare() + update(gate = [1, 1]) (lr changing on the way);
+ *  - a gate [0, x] leaves parameters and state untouched, even with non-finite
+ *    gradients and scale;
+ *  - a gate [1, s] equals a plain step on gradients scaled by s beforehand.
+ */
+async function checkSplitAndGate(e: Engine, make: (set: ParamSet) => Optimiser): Promise<void> {
+  const ones = e.tensor([1, 1], [2]);
+  const a = makeSet(e, 21, 'a');
+  const b = makeSet(e, 21, 'b');
+  const [oa, ob] = [make(a), make(b)];
+  for (let s = 0; s < 4; s++) {
+    if (s === 2) for (const o of [oa, ob]) o.setLr(0, o.groups[0]!.lr * 0.5);
+    writeSameGrads([a, b], s);
+    oa.step();
+    ob.prepare();
+    ob.update(ones);
+    expect(await snapshot(b, ob)).toEqual(await snapshot(a, oa));
+  }
+  expect(ob.stepCount).toBe(4);
+
+  // Skipped: non-finite gradients, gate [0, NaN].
+  const before = await snapshot(b, ob);
+  b.grads.forEach((t, i) => t.write(new Float32Array(t.size).fill(i % 2 ? Infinity : NaN)));
+  const skip = e.tensor([0, NaN], [2]);
+  ob.step(skip);
+  expect(await snapshot(b, ob)).toEqual(before);
+
+  // Scaled: gate [1, s] vs gradients multiplied by s (in f32) first.
+  const c = makeSet(e, 22, 'c');
+  const d = makeSet(e, 22, 'd');
+  const [oc, od] = [make(c), make(d)];
+  for (const [s, scale] of [0.37, 1.7, 2 ** -5, 0.0123].entries()) {
+    writeSameGrads([c, d], s, [1, scale]);
+    const gate = e.tensor([1, scale], [2]);
+    oc.step(gate);
+    od.step();
+    gate.dispose();
+    expect(await snapshot(c, oc)).toEqual(await snapshot(d, od));
+  }
+
+  // A gate must be 2 f32 values.
+  const bad = e.tensor([1, 1, 1], [3]);
+  expect(() => oc.step(bad)).toThrow(ShapeError);
+  for (const x of [ones, skip, bad]) x.dispose();
+  for (const x of [oa, ob, oc, od]) x.dispose();
+  for (const x of [a, b, c, d]) x.dispose();
 }
 
 describe('SGD', () => {
@@ -182,6 +298,69 @@ describe('SGD', () => {
     for (const x of [full, part, resumed]) x.dispose();
   });
 
+  const gateCases: [string, Omit<SGDGroupOptions, 'params'>][] = [
+    ['plain + weight decay', { lr: 0.1, weightDecay: 0.05 }],
+    ['momentum', { lr: 0.1, momentum: 0.9 }],
+    ['nesterov + weight decay', { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-2 }],
+    ['dampening + weight decay', { lr: 0.1, momentum: 0.8, dampening: 0.3, weightDecay: 1e-3 }],
+  ];
+  for (const [name, o] of gateCases) {
+    it(`${name}: step() = prepare() + update([1, 1]); gate [0, x] skips; gate [1, s] = gradients scaled by s (bit for bit)`, async () => {
+      const e = await testEngine();
+      await checkSplitAndGate(e, (set) => new SGD([{ params: set, ...o }]));
+    });
+  }
+
+  it('update() after the first step: the same uniforms and buffers for any lr, and no host writes', async () => {
+    const e = await testEngine();
+    const a = makeSet(e, 23, 'a');
+    const b = makeSet(e, 24, 'b', [[4, 5], [65]]);
+    const opt = new SGD([
+      { params: a, lr: 0.1, momentum: 0.9, weightDecay: 1e-4 },
+      { params: b, lr: 0.2 },
+    ]);
+    const gate = e.tensor([1, 0.5], [2]);
+    writeGrads(a, 0, 23);
+    writeGrads(b, 0, 24);
+    opt.step(gate); // the first step: the momentum group's uniform says "first"
+    const seen: RecordedRun[][] = [];
+    for (const lr of [0.05, 0.01]) {
+      opt.setLr(0, lr);
+      opt.setLr(1, 2 * lr);
+      opt.prepare();
+      const r = recordRuns(e, () => opt.update(gate));
+      expect(r.uploads).toBe(0);
+      expect(r.runs.map((x) => x.entry)).toEqual(['optim:sgd_momentum', 'optim:sgd']);
+      seen.push(r.runs);
+    }
+    expectSameRuns(seen[0]!, seen[1]!);
+    // Without a gate, too.
+    const plain = [0.3, 0.4].map((lr) => {
+      opt.setLr(0, lr);
+      opt.prepare();
+      return recordRuns(e, () => opt.update());
+    });
+    for (const r of plain) expect(r.uploads).toBe(0);
+    expectSameRuns(plain[0]!.runs, plain[1]!.runs);
+    gate.dispose();
+    opt.dispose();
+    a.dispose();
+    b.dispose();
+  });
+
+  it('an optimiser built inside a scope keeps its buffers; dispose() frees them', async () => {
+    const e = await testEngine();
+    const set = makeSet(e, 25);
+    const live = e.memory().liveTensors;
+    const opt = e.scope(() => new SGD([{ params: set, lr: 0.1, momentum: 0.9 }]));
+    writeGrads(set, 0, 25);
+    e.scope(() => opt.step());
+    await e.sync();
+    opt.dispose();
+    expect(e.memory().liveTensors).toBe(live);
+    set.dispose();
+  });
+
   it('rejects invalid settings', async () => {
     const e = await testEngine();
     const set = makeSet(e, 6);
@@ -225,6 +404,40 @@ describe('AdamW', () => {
       expectAllClose(await st[`${a.names[i]}.exp_avg`]!.read(), ma[i]!, TOL);
       expectAllClose(await st[`${a.names[i]}.exp_avg_sq`]!.read(), va[i]!, TOL);
     }
+    opt.dispose();
+    a.dispose();
+    b.dispose();
+  });
+
+  for (const [name, o] of [
+    ['defaults', { lr: 1e-2 }],
+    ['betas, eps, weight decay', { lr: 3e-3, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.1 }],
+  ] as [string, Omit<AdamWGroupOptions, 'params'>][]) {
+    it(`${name}: step() = prepare() + update([1, 1]); gate [0, x] skips; gate [1, s] = gradients scaled by s (bit for bit)`, async () => {
+      const e = await testEngine();
+      await checkSplitAndGate(e, (set) => new AdamW([{ params: set, ...o }]));
+    });
+  }
+
+  it('update(): the same uniforms and buffers at every step count and lr, and no host writes', async () => {
+    const e = await testEngine();
+    const a = makeSet(e, 26, 'a');
+    const b = makeSet(e, 27, 'b', [[2, 3, 3, 3], [1]]);
+    const opt = new AdamW([{ params: a, lr: 1e-2 }, { params: b, lr: 3e-3, betas: [0.8, 0.99], weightDecay: 0.1 }]);
+    const seen: RecordedRun[][] = [];
+    for (let s = 0; s < 3; s++) {
+      writeGrads(a, s, 26);
+      writeGrads(b, s, 27);
+      opt.setLr(1, 3e-3 / (s + 1));
+      opt.prepare();
+      const r = recordRuns(e, () => opt.update());
+      expect(r.uploads).toBe(0);
+      expect(r.runs.map((x) => x.entry)).toEqual(['optim:adamw', 'optim:adamw']);
+      seen.push(r.runs);
+    }
+    expect(opt.stepCount).toBe(3);
+    expectSameRuns(seen[0]!, seen[1]!);
+    expectSameRuns(seen[0]!, seen[2]!);
     opt.dispose();
     a.dispose();
     b.dispose();
@@ -277,6 +490,74 @@ describe('EMA', () => {
       rk.forEach((r, i) => emaRef(r, rq[i]!, m));
     }
     await expectSetClose(k, rk);
+    k.dispose();
+    q.dispose();
+  });
+
+  it('m as a tensor [m, 1 − m] equals m as a number bit for bit; gate [0, …] leaves the target unchanged', async () => {
+    const e = await testEngine();
+    const a = makeSet(e, 16, 'k');
+    const b = makeSet(e, 16, 'k');
+    const q = makeSet(e, 17, 'q');
+    const coef = e.tensor([0, 0], [2]);
+    for (const m of [0.9, 0.999, 0.99902445, 0.999999, 0, 1]) {
+      emaUpdate(a, q, m);
+      coef.write(emaCoefficients(m));
+      emaUpdate(b, q, coef);
+      expect(bits(await b.flat.read())).toEqual(bits(await a.flat.read()));
+    }
+    // gate[0] = 0 skips (both forms); gate[1] is not used by the EMA.
+    const before = bits(await a.flat.read());
+    const skip = e.tensor([0, 1], [2]);
+    coef.write(emaCoefficients(0.5));
+    emaUpdate(a, q, 0.5, skip);
+    emaUpdate(b, q, coef, skip);
+    expect(bits(await a.flat.read())).toEqual(before);
+    expect(bits(await b.flat.read())).toEqual(before);
+    const apply = e.tensor([1, 123], [2]);
+    emaUpdate(a, q, 0.5);
+    emaUpdate(b, q, coef, apply);
+    expect(bits(await b.flat.read())).toEqual(bits(await a.flat.read()));
+    for (const x of [coef, skip, apply]) x.dispose();
+    for (const x of [a, b, q]) x.dispose();
+  });
+
+  it('emaCoefficients: [m, 1 − m] from f64; the number form leaves no tensors; bad arguments throw', async () => {
+    const e = await testEngine();
+    expect(Array.from(emaCoefficients(0.999999))).toEqual([Math.fround(0.999999), Math.fround(1 - 0.999999)]);
+    expect(() => emaCoefficients(1.5)).toThrow(RangeError);
+    expect(() => emaCoefficients(NaN)).toThrow(RangeError);
+    const k = makeSet(e, 18, 'k');
+    const q = makeSet(e, 19, 'q');
+    const live = e.memory().liveTensors;
+    emaUpdate(k, q, 0.99);
+    emaUpdate(k, q, 0.98);
+    expect(e.memory().liveTensors).toBe(live);
+    const three = e.tensor([0.9, 0.1, 0], [3]);
+    expect(() => emaUpdate(k, q, three)).toThrow(ShapeError);
+    expect(() => emaUpdate(k, q, 0.9, three)).toThrow(ShapeError);
+    three.dispose();
+    k.dispose();
+    q.dispose();
+  });
+
+  it('emaUpdate with a tensor m: the same uniforms and buffers for any m, and no host writes', async () => {
+    const e = await testEngine();
+    const k = makeSet(e, 20, 'k');
+    const q = makeSet(e, 21, 'q');
+    const coef = e.tensor([0, 0], [2]);
+    const gate = e.tensor([1, 1], [2]);
+    for (const g of [gate, undefined]) {
+      const seen = [0.99, 0.999999].map((m) => {
+        coef.write(emaCoefficients(m));
+        const r = recordRuns(e, () => emaUpdate(k, q, coef, g));
+        expect(r.uploads).toBe(0);
+        expect(r.runs.map((x) => x.entry)).toEqual(['optim:ema']);
+        return r.runs;
+      });
+      expectSameRuns(seen[0]!, seen[1]!);
+    }
+    for (const x of [coef, gate]) x.dispose();
     k.dispose();
     q.dispose();
   });
