@@ -1,11 +1,24 @@
 /**
- * One training iteration per method. Each returns its loss terms as scalar
- * tensors (summed by the trainer and backpropagated once). Mixed targets use
- * λ·CE(y) + (1−λ)·CE(y[π]) with the sampled (or box-corrected) λ.
+ * One training iteration per method, in two halves:
+ *
+ *  - `draw` (host): everything random or data-dependent that the step needs —
+ *    λ, permutations, permuted labels, CutMix/SaliencyMix boxes, FMix masks,
+ *    the ResizeMix batch, the λ-margin decision — as named arrays. They are
+ *    uploaded into the step's input tensors before the step runs.
+ *  - `losses` (device): the loss terms from the input tensors alone. Nothing
+ *    in it writes host data, reads back or puts a per-step number into a
+ *    kernel's uniforms, so `TrainingRun` can capture it once and replay it.
+ *
+ * A data-dependent branch either becomes arithmetic on input tensors (the
+ * λ-margin fallback: mask·keep + fill) or selects a `variant` — steps of one
+ * variant share a captured plan (ManifoldMix's mixing point).
+ *
+ * Mixed targets use λ·CE(y) + (1−λ)·CE(y[π]) with the sampled (or
+ * box-corrected) λ, given per sample.
  */
 import type { Engine } from '../engine.js';
 import { crossEntropy, mixedCrossEntropy } from '../ops/cross-entropy.js';
-import { affine, add, relu } from '../ops/elementwise.js';
+import { add, affine, mul, relu, sub } from '../ops/elementwise.js';
 import { boxMix, maskedBlend, maskMix, mixup } from '../ops/mix.js';
 import { mean } from '../ops/reduce.js';
 import { detach } from '../ops/shape.js';
@@ -14,7 +27,228 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../util/rng.js';
 import { boxAround, boxLambda, cutmixBox, fmixMask, resizeMixHost, saliencyPeak } from '../mix/sample.js';
 import type { MixBlock } from './mix-block.js';
-import type { TrainConfig } from './config.js';
+import type { Method, TrainConfig } from './config.js';
+
+/** A batch on the host: images [N, C, H, W] and labels [N]. */
+export interface HostBatch {
+  x: Float32Array;
+  y: Int32Array;
+  shape: readonly [number, number, number, number];
+}
+
+/** What the host draws for one step. */
+export interface StepDraw {
+  /** Values of the step's input tensors (besides `x` and `y`), by name. */
+  inputs: Record<string, Float32Array | Int32Array>;
+  /** Steps of one variant have the same GPU work (one captured plan each). */
+  variant: string;
+  /** Numbers known on the host to report (λ). */
+  stats: Record<string, number>;
+}
+
+/** The step's input tensors: `x` (f32 [N,C,H,W]), `y` (i32 [N]) and the draw's, by name. */
+export type StepTensors = Record<string, Tensor>;
+
+export interface StepLosses {
+  terms: Record<string, Tensor>;
+  /** Scalars to report that live on the GPU (the Mix Block's mask mean). */
+  stats: Record<string, Tensor>;
+}
+
+export interface MethodStep {
+  readonly method: Method;
+  draw(batch: HostBatch, rng: Rng): StepDraw;
+  /** The GPU half. `draw` is the host half of the same step (read only for values a replay may not need). */
+  losses(inputs: StepTensors, draw: StepDraw): StepLosses;
+}
+
+const f32 = (n: number, v: number) => new Float32Array(n).fill(v);
+const permuted = (y: Int32Array, perm: Int32Array) => Int32Array.from(perm, (p) => y[p]!);
+
+function need(inputs: StepTensors, name: string): Tensor {
+  const t = inputs[name];
+  if (!t) throw new Error(`step input '${name}' is missing (the draw did not produce it)`);
+  return t;
+}
+
+export function vanillaMethod(net: Network): MethodStep {
+  return {
+    method: 'none',
+    draw: () => ({ inputs: {}, variant: 'none', stats: {} }),
+    losses: (inp) => ({ terms: { loss: crossEntropy(net.logits(need(inp, 'x')), need(inp, 'y')) }, stats: {} }),
+  };
+}
+
+/** Mixup, CutMix, ManifoldMix, FMix, ResizeMix, SaliencyMix. */
+export function baselineMethod(net: Network, cfg: Pick<TrainConfig, 'method' | 'alpha'>): MethodStep {
+  const method = cfg.method;
+  if (method === 'none' || method === 'automix') throw new Error(`baselineMethod: ${method} is not a baseline`);
+  return {
+    method,
+    draw(batch, rng) {
+      const [N, C, H, W] = batch.shape;
+      const perm = rng.permutation(N);
+      let lam = rng.beta(cfg.alpha, cfg.alpha);
+      const inputs: StepDraw['inputs'] = { perm, yb: permuted(batch.y, perm) };
+      let variant: string = method;
+      switch (method) {
+        case 'mixup':
+          inputs['lam'] = f32(1, lam);
+          break;
+        case 'cutmix': {
+          const box = cutmixBox(rng, H, W, lam);
+          lam = boxLambda(box, H, W);
+          inputs['box'] = Int32Array.of(box.y0, box.x0, box.y1, box.x1);
+          break;
+        }
+        case 'saliencymix': {
+          // One saliency map, of x[π[0]], places the box for the whole batch (docs/method.md).
+          const img = batch.x.subarray(perm[0]! * C * H * W, (perm[0]! + 1) * C * H * W);
+          const peak = saliencyPeak(img, C, H, W);
+          const cut = Math.sqrt(1 - lam);
+          const box = boxAround(peak.y, peak.x, Math.floor(H * cut), Math.floor(W * cut), H, W);
+          lam = boxLambda(box, H, W);
+          inputs['box'] = Int32Array.of(box.y0, box.x0, box.y1, box.x1);
+          break;
+        }
+        case 'fmix':
+          inputs['mask'] = fmixMask(rng, H, W, lam);
+          break;
+        case 'resizemix': {
+          const r = resizeMixHost(rng, batch.x, perm, N, C, H, W, cfg.alpha);
+          lam = r.lam;
+          inputs['xmix'] = r.out;
+          break;
+        }
+        case 'manifoldmix': {
+          inputs['lam'] = f32(1, lam);
+          variant = `manifoldmix@${rng.int(3)}`; // mix the input (0) or the output of stage 1 or 2
+          break;
+        }
+      }
+      inputs['lam_n'] = f32(N, lam);
+      return { inputs, variant, stats: { lam } };
+    },
+    losses(inp, d) {
+      const x = need(inp, 'x');
+      const perm = need(inp, 'perm');
+      let logits: Tensor;
+      switch (method) {
+        case 'mixup':
+          logits = net.logits(mixup(x, perm, need(inp, 'lam')));
+          break;
+        case 'cutmix':
+        case 'saliencymix':
+          logits = net.logits(boxMix(x, perm, need(inp, 'box')));
+          break;
+        case 'fmix':
+          logits = net.logits(maskMix(x, need(inp, 'mask'), perm));
+          break;
+        case 'resizemix':
+          logits = net.logits(need(inp, 'xmix'));
+          break;
+        case 'manifoldmix': {
+          const after = Number(d.variant.split('@')[1]);
+          const lam = need(inp, 'lam');
+          logits = net.logits(x, undefined, { mixAt: { after, fn: (h) => mixup(h, perm, lam) } });
+          break;
+        }
+      }
+      return { terms: { loss: mixedCrossEntropy(logits, need(inp, 'y'), need(inp, 'yb'), need(inp, 'lam_n')) }, stats: {} };
+    },
+  };
+}
+
+/** State AutoMix keeps between iterations. */
+export interface AutoMixState {
+  /** Online network f_q with heads head_mix and head_one. */
+  online: Network;
+  /** Momentum (EMA) network f_k, parameters frozen, BN in train mode. */
+  momentum: Network;
+  mixBlock: MixBlock;
+  /** Stage whose output the Mix Block reads (3 = layer3, the reference's mask_layer=2). */
+  maskStage: number;
+}
+
+/** |v| for a scalar tensor, from relu(v) + relu(−v). */
+function absScalar(v: Tensor): Tensor {
+  return add(relu(v), relu(affine(v, -1)));
+}
+
+/** λ near 0 or 1 (outside [0.08, 0.92]): the backbone's batch falls back to plain Mixup. */
+export function inLambdaMargin(lam: number): boolean {
+  return lam <= 0.08 || lam >= 0.92;
+}
+
+/**
+ * The bi-level AutoMix iteration in the order of docs/method.md (the
+ * optimiser step and the EMA update are `TrainingRun`'s).
+ */
+export function automixMethod(st: AutoMixState, cfg: Pick<TrainConfig, 'alpha'>): MethodStep {
+  return {
+    method: 'automix',
+    draw(batch, rng) {
+      const N = batch.shape[0];
+      // Two independent (λ, π) draws, α = 2: one for the Mix Block's loss, one for the backbone's.
+      const lamMb = rng.beta(cfg.alpha, cfg.alpha);
+      const lamBb = rng.beta(cfg.alpha, cfg.alpha);
+      const permMb = rng.permutation(N);
+      const permBb = rng.permutation(N);
+      const margin = inLambdaMargin(lamBb);
+      return {
+        inputs: {
+          perm_mb: permMb,
+          perm_bb: permBb,
+          y_mb: permuted(batch.y, permMb),
+          y_bb: permuted(batch.y, permBb),
+          lam_mb: f32(1, lamMb),
+          lam_mb_n: f32(N, lamMb),
+          lam_bb_n: f32(N, lamBb),
+          // The backbone's mask is m·keep + fill: the Mix Block's mask, or the constant 1 − λ.
+          keep_bb: f32(1, margin ? 0 : 1),
+          fill_bb: f32(1, margin ? 1 - lamBb : 0),
+        },
+        variant: 'automix',
+        stats: { lam_mb: lamMb, lam_bb: lamBb },
+      };
+    },
+    losses(inp, d) {
+      const engine: Engine = st.online.engine;
+      const x = need(inp, 'x');
+      const y = need(inp, 'y');
+      const H = x.shape[2]!;
+      const permMb = need(inp, 'perm_mb');
+      const permBb = need(inp, 'perm_bb');
+      // Stage-3 features of the momentum encoder (no gradient: its parameters are frozen).
+      const z = engine.noGrad(() => st.momentum.backbone.forward(x, { stopAfter: st.maskStage }));
+      // The Mix Block twice: with gradient for its own loss, detached for the backbone.
+      // (λ reaches the Mix Block only with lamConcat, as a uniform: such steps are not replayed.)
+      const maskMb = st.mixBlock.mask(z, permMb, d.stats['lam_mb']!, H);
+      const maskBb = engine.noGrad(() => {
+        const m = st.mixBlock.mask(z, permBb, d.stats['lam_bb']!, H);
+        return add(mul(m, need(inp, 'keep_bb')), need(inp, 'fill_bb'));
+      });
+      // L_mask = 0.1·max(|mean(m_a) − λ_mb| − 0.1, 0), with mean(m_a) = 1 − mean(m_b).
+      const meanMb = mean(maskMb);
+      const dev = sub(affine(meanMb, -1, 1), need(inp, 'lam_mb'));
+      const lossMask = affine(relu(affine(absScalar(dev), 1, -0.1)), 0.1);
+      // The two mixed batches.
+      const xMb = maskedBlend(x, maskMb, permMb);
+      const xBb = engine.noGrad(() => maskedBlend(x, maskBb, permBb));
+      // L_mix_k through the frozen momentum network: trains only the Mix Block.
+      const lossMixK = mixedCrossEntropy(st.momentum.logits(xMb, 'head_mix'), y, need(inp, 'y_mb'), need(inp, 'lam_mb_n'));
+      // Online network: clean and mixed batches as two separate forward calls.
+      const lossOneQ = crossEntropy(st.online.logits(x, 'head_one'), y);
+      const lossMixQ = mixedCrossEntropy(st.online.logits(xBb, 'head_mix'), y, need(inp, 'y_bb'), need(inp, 'lam_bb_n'));
+      return {
+        terms: { L_mix_q: lossMixQ, L_one_q: lossOneQ, L_mix_k: lossMixK, L_mask: lossMask },
+        stats: { mask_mean: detach(meanMb) },
+      };
+    },
+  };
+}
+
+// ---- eager one-call forms (tests, ad-hoc code) ---------------------------------
 
 export interface StepInput {
   engine: Engine;
@@ -34,125 +268,33 @@ export interface StepOutput {
   stats: Record<string, Tensor | number>;
 }
 
-/** Uploads y[π] as an i32 tensor. */
-function permutedLabels(engine: Engine, y: Int32Array, perm: Int32Array): Tensor {
-  return engine.tensor(Int32Array.from(perm, (p) => y[p]!), [perm.length], { dtype: 'i32' });
-}
-
-function permTensor(engine: Engine, perm: Int32Array): Tensor {
-  return engine.tensor(perm, [perm.length], { dtype: 'i32' });
+/** Draws on the host, uploads the draw (tensors owned by the enclosing scope) and runs the losses eagerly. */
+export function runStepEagerly(m: MethodStep, s: StepInput): StepOutput {
+  const shape = s.x.shape as unknown as [number, number, number, number];
+  const d = m.draw({ x: s.xHost, y: s.yHost, shape }, s.rng);
+  const inputs: StepTensors = { x: s.x, y: s.y };
+  for (const [k, v] of Object.entries(d.inputs)) {
+    inputs[k] = s.engine.tensor(v, inputShape(k, v, shape), { dtype: v instanceof Int32Array ? 'i32' : 'f32' });
+  }
+  const out = m.losses(inputs, d);
+  return { terms: out.terms, stats: { ...out.stats, ...d.stats } };
 }
 
 export function vanillaStep(net: Network, s: StepInput): StepOutput {
-  return { terms: { loss: crossEntropy(net.logits(s.x), s.y) }, stats: {} };
+  return runStepEagerly(vanillaMethod(net), s);
 }
 
-/** Mixup, CutMix, ManifoldMix, FMix, ResizeMix, SaliencyMix. */
 export function baselineStep(net: Network, s: StepInput): StepOutput {
-  const { engine, rng, cfg } = s;
-  const [N, C, H, W] = s.x.shape as [number, number, number, number];
-  const perm = rng.permutation(N);
-  const pt = permTensor(engine, perm);
-  const yb = permutedLabels(engine, s.yHost, perm);
-  let lam = rng.beta(cfg.alpha, cfg.alpha);
-  let logits: Tensor;
-  switch (cfg.method) {
-    case 'mixup':
-      logits = net.logits(mixup(s.x, pt, lam));
-      break;
-    case 'cutmix': {
-      const box = cutmixBox(rng, H, W, lam);
-      lam = boxLambda(box, H, W);
-      logits = net.logits(boxMix(s.x, pt, box));
-      break;
-    }
-    case 'saliencymix': {
-      // One saliency map, of x[π[0]], places the box for the whole batch (spec §7).
-      const img = s.xHost.subarray(perm[0]! * C * H * W, (perm[0]! + 1) * C * H * W);
-      const peak = saliencyPeak(img, C, H, W);
-      const cut = Math.sqrt(1 - lam);
-      const box = boxAround(peak.y, peak.x, Math.floor(H * cut), Math.floor(W * cut), H, W);
-      lam = boxLambda(box, H, W);
-      logits = net.logits(boxMix(s.x, pt, box));
-      break;
-    }
-    case 'fmix': {
-      const m = engine.tensor(fmixMask(rng, H, W, lam), [H, W]);
-      logits = net.logits(maskMix(s.x, m, pt));
-      break;
-    }
-    case 'resizemix': {
-      const r = resizeMixHost(rng, s.xHost, perm, N, C, H, W, cfg.alpha);
-      lam = r.lam;
-      logits = net.logits(engine.tensor(r.out, s.x.shape));
-      break;
-    }
-    case 'manifoldmix': {
-      const after = rng.int(3); // 0 = input, k = output of stage k
-      logits = net.logits(s.x, undefined, { mixAt: { after, fn: (h) => mixup(h, pt, lam) } });
-      break;
-    }
-    default:
-      throw new Error(`baselineStep: ${cfg.method} is not a baseline`);
-  }
-  return { terms: { loss: mixedCrossEntropy(logits, s.y, yb, lam) }, stats: { lam } };
+  return runStepEagerly(baselineMethod(net, s.cfg), s);
 }
 
-/** State AutoMix keeps between iterations. */
-export interface AutoMixState {
-  /** Online network f_q with heads head_mix and head_one. */
-  online: Network;
-  /** Momentum (EMA) network f_k, parameters frozen, BN in train mode. */
-  momentum: Network;
-  mixBlock: MixBlock;
-  /** Stage whose output the Mix Block reads (3 = layer3, spec mask_layer=2). */
-  maskStage: number;
-}
-
-/** |v| for a scalar tensor, from relu(v) + relu(−v). */
-function absScalar(v: Tensor): Tensor {
-  return add(relu(v), relu(affine(v, -1)));
-}
-
-/**
- * The bi-level AutoMix iteration in the order of spec §1 (steps 2–9; the
- * optimiser step and the EMA update are the trainer's).
- */
 export function automixStep(st: AutoMixState, s: StepInput): StepOutput {
-  const { engine, rng } = s;
-  const [N, , H] = s.x.shape as [number, number, number, number];
-  // 2. Two independent (λ, π) draws, α = 2.
-  const lamMb = rng.beta(s.cfg.alpha, s.cfg.alpha);
-  const lamBb = rng.beta(s.cfg.alpha, s.cfg.alpha);
-  const permMb = rng.permutation(N);
-  const permBb = rng.permutation(N);
-  const pMb = permTensor(engine, permMb);
-  const pBb = permTensor(engine, permBb);
-  // 3. Stage-3 features of the momentum encoder (no gradient: its parameters are frozen).
-  const z = engine.noGrad(() => st.momentum.backbone.forward(s.x, { stopAfter: st.maskStage }));
-  // 4. The Mix Block twice: with gradient for the Mix Block's own loss, detached for the backbone.
-  const maskMb = st.mixBlock.mask(z, pMb, lamMb, H);
-  let maskBb = engine.noGrad(() => st.mixBlock.mask(z, pBb, lamBb, H));
-  // 5. λ margin: near-0/1 λ falls back to plain Mixup for the backbone's batch.
-  if (lamBb <= 0.08 || lamBb >= 0.92) {
-    maskBb = engine.noGrad(() => affine(maskBb, 0, 1 - lamBb));
-  }
-  // 6. L_mask = 0.1·max(|mean(m_a) − λ_mb| − 0.1, 0), with mean(m_a) = 1 − mean(m_b).
-  const meanMb = mean(maskMb);
-  const lossMask = affine(relu(affine(absScalar(affine(meanMb, -1, 1 - lamMb)), 1, -0.1)), 0.1);
-  // 7. The two mixed batches.
-  const xMb = maskedBlend(s.x, maskMb, pMb);
-  const xBb = engine.noGrad(() => maskedBlend(s.x, maskBb, pBb));
-  // 8. L_mix_k through the frozen momentum network: trains only the Mix Block.
-  const yMb = permutedLabels(engine, s.yHost, permMb);
-  const lossMixK = mixedCrossEntropy(st.momentum.logits(xMb, 'head_mix'), s.y, yMb, lamMb);
-  // 9. Online network: clean and mixed batches as two separate forward calls.
-  const lossOneQ = crossEntropy(st.online.logits(s.x, 'head_one'), s.y);
-  const yBb = permutedLabels(engine, s.yHost, permBb);
-  const lossMixQ = mixedCrossEntropy(st.online.logits(xBb, 'head_mix'), s.y, yBb, lamBb);
-  return {
-    terms: { L_mix_q: lossMixQ, L_one_q: lossOneQ, L_mix_k: lossMixK, L_mask: lossMask },
-    stats: { mask_mean: detach(meanMb), lam_mb: lamMb, lam_bb: lamBb },
-  };
+  return runStepEagerly(automixMethod(st, s.cfg), s);
 }
 
+/** The input shapes a draw's arrays take on the GPU (all 1-D but the ResizeMix batch and the FMix mask). */
+export function inputShape(name: string, data: Float32Array | Int32Array, batchShape: readonly number[]): readonly number[] {
+  if (name === 'xmix') return batchShape;
+  if (name === 'mask') return [batchShape[2]!, batchShape[3]!];
+  return [data.length];
+}

@@ -1,0 +1,141 @@
+// A replayed training run equals the eager run bit for bit — parameters,
+// optimiser state, BN buffers, the momentum network, the Mix Block and every
+// loss term — for vanilla training, each baseline and AutoMix, with SGD and
+// AdamW; and a replayed step in its steady state creates no GPU objects and
+// reads nothing back synchronously.
+import { describe, expect, it } from 'vitest';
+import { counterDelta, METHODS, defaultConfig, Rng, type Engine, type Method, type Tensor } from '../../src/index.js';
+import { TrainingRun, type StepResult } from '../../src/train/run.js';
+import type { HostBatch } from '../../src/train/steps.js';
+import { testEngine } from '../helpers/engine.js';
+
+const SHAPE = [6, 1, 8, 8] as const;
+const DATA = { c: 1, h: 8, w: 8, numClasses: 3 };
+const STEPS = 22;
+
+function batch(i: number): HostBatch {
+  const rng = new Rng(1000 + i);
+  const x = Float32Array.from({ length: SHAPE.reduce((a, b) => a * b, 1) }, () => rng.normal());
+  const y = Int32Array.from({ length: SHAPE[0] }, () => rng.int(DATA.numClasses));
+  return { x, y, shape: SHAPE };
+}
+
+function config(method: Method) {
+  return { ...defaultConfig(method), width: 0.0625, clipGrad: method === 'mixup' ? 0.5 : 0 };
+}
+
+/** Every tensor of a run's state, by name. */
+function state(run: TrainingRun): Record<string, Tensor> {
+  const out: Record<string, Tensor> = { online: run.online.params.flat, 'online.bn': run.online.buffers.arena.flat };
+  if (run.automix) {
+    out['momentum'] = run.automix.momentum.params.flat;
+    out['momentum.bn'] = run.automix.momentum.buffers.arena.flat;
+    out['mix_block'] = run.automix.mixBlock.params.flat;
+  }
+  for (const [k, t] of Object.entries(run.optimizer.stateTensors())) out[`optim.${k}`] = t;
+  return out;
+}
+
+async function bits(t: Tensor): Promise<Uint32Array> {
+  return new Uint32Array((await t.read()).buffer);
+}
+
+async function train(e: Engine, method: Method, replay: 'auto' | 'off', optimizer: 'sgd' | 'adamw' = 'sgd') {
+  const run = new TrainingRun(e, config(method), DATA, { replay, optimizer });
+  const results: StepResult[] = [];
+  for (let i = 0; i < STEPS; i++) {
+    run.setLr(0.1 * (1 - i / STEPS)); // a schedule that changes every step
+    run.step(batch(i), i, 0.9 + i / 1000);
+    results.push(...(await run.results(1)));
+  }
+  results.push(...(await run.results()));
+  return { run, results };
+}
+
+describe('TrainingRun: replay equals eager', () => {
+  const cases: [Method, 'sgd' | 'adamw'][] = [...METHODS.map((m) => [m, 'sgd'] as [Method, 'sgd']), ['automix', 'adamw'], ['none', 'adamw']];
+  for (const [method, optimizer] of cases) {
+    it(`${method} with ${optimizer}: ${STEPS} steps, bit for bit`, async () => {
+      const e = await testEngine();
+      const eager = await train(e, method, 'off', optimizer);
+      const replayed = await train(e, method, 'auto', optimizer);
+      expect(replayed.results.length).toBe(STEPS);
+      // Most steps ran from a plan; every variant seen three times or more replays.
+      expect(replayed.results.filter((r) => r.replayed).length).toBeGreaterThan(method === 'manifoldmix' ? 4 : STEPS - 4);
+      for (const v of replayed.run.variants()) {
+        expect(v.mode, `${v.variant}: ${v.reason ?? ''}`).not.toBe('eager');
+      }
+      expect(eager.results.some((r) => r.replayed)).toBe(false);
+      for (let i = 0; i < STEPS; i++) {
+        const a = eager.results[i]!;
+        const b = replayed.results[i]!;
+        expect(b.step).toBe(i);
+        for (const k of Object.keys(a.terms)) expect(Object.is(b.terms[k], a.terms[k]), `step ${i} ${k}: ${b.terms[k]} vs ${a.terms[k]}`).toBe(true);
+        expect(b.stats).toEqual(a.stats);
+        expect(b.applied).toBe(true);
+      }
+      const sa = state(eager.run);
+      const sb = state(replayed.run);
+      expect(Object.keys(sb)).toEqual(Object.keys(sa));
+      for (const k of Object.keys(sa)) {
+        const [x, y] = [await bits(sa[k]!), await bits(sb[k]!)];
+        const diff = x.findIndex((v, j) => v !== y[j]);
+        expect(diff, `${k} differs first at element ${diff}`).toBe(-1);
+      }
+      eager.run.dispose();
+      replayed.run.dispose();
+    });
+  }
+});
+
+describe('TrainingRun: a replayed step in its steady state', () => {
+  it('creates no pipelines, bind groups or buffers and reads nothing back synchronously', async () => {
+    const e = await testEngine();
+    const run = new TrainingRun(e, config('automix'), DATA);
+    for (let i = 0; i < 4; i++) {
+      run.step(batch(i), i);
+      await run.results(1);
+    }
+    await run.results();
+    const before = e.counters();
+    const mem = e.memory();
+    for (let i = 4; i < 8; i++) {
+      run.step(batch(i), i);
+      await run.results(1);
+    }
+    await run.results();
+    const d = counterDelta(before, e.counters());
+    expect(run.variants().map((v) => v.mode)).toEqual(['replay']);
+    expect(d.pipelines).toBe(0);
+    expect(d.bindGroups).toBe(0);
+    expect(d.buffers).toBe(0);
+    expect(d.syncReadbacks).toBe(0);
+    expect(d.asyncReadbacks).toBe(4);
+    // The host writes only the step's inputs: x, y, 9 AutoMix draws, the EMA coefficient, the lr of 2 optimiser groups.
+    expect(d.bufferWrites).toBe(4 * 14);
+    expect(d.dispatches).toBe(4 * run.variants()[0]!.dispatches);
+    expect(e.memory()).toEqual(mem);
+    run.dispose();
+  });
+
+  it('a non-finite step never reaches the weights; the result says so a step later', async () => {
+    const e = await testEngine();
+    const run = new TrainingRun(e, config('automix'), DATA);
+    for (let i = 0; i < 4; i++) run.step(batch(i), i), await run.results(1);
+    await run.results();
+    const before = Object.fromEntries(await Promise.all(Object.entries(state(run)).map(async ([k, t]) => [k, await bits(t)] as const)));
+    const bad = batch(4);
+    bad.x.fill(Number.NaN);
+    run.step(bad, 4);
+    const [r] = await run.results();
+    expect(r!.replayed).toBe(true);
+    expect(r!.applied).toBe(false);
+    expect(Number.isNaN(r!.terms['L_one_q'])).toBe(true);
+    for (const [k, t] of Object.entries(state(run))) {
+      // BN running statistics see the poisoned batch in the forward pass (as in eager PyTorch); the rest must not move.
+      if (k.endsWith('.bn')) continue;
+      expect(Array.from(await bits(t)), k).toEqual(Array.from(before[k]!));
+    }
+    run.dispose();
+  });
+});
