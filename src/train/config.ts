@@ -34,6 +34,11 @@ export interface TrainConfig {
   limitTest: number;
   out: string;
   resume: boolean;
+  /**
+   * Start over in an --out that already holds a run: its state.json, checkpoints and
+   * model.safetensors are removed first. Without it (or --resume) such a directory is refused.
+   */
+  force?: boolean;
   json: string | null;
   /** Also checkpoint every N steps (0: only at epoch ends). */
   checkpointEvery: number;
@@ -57,6 +62,11 @@ export interface TrainConfig {
   /** Test hook: report a GPU out-of-memory error at this step. */
   injectOomAtStep: number;
   augment: boolean;
+  /**
+   * 'auto' (default): each step's GPU work is captured after a warm-up step and replayed (the
+   * same bits, a fraction of the host time); 'off': every step runs eagerly (debugging).
+   */
+  replay?: 'auto' | 'off';
   verbose: boolean;
 }
 
@@ -78,6 +88,7 @@ export function defaultConfig(method: Method = 'automix'): TrainConfig {
     limitTest: 0,
     out: 'runs/latest',
     resume: false,
+    force: false,
     json: null,
     checkpointEvery: 0,
     keepCheckpoints: 2,
@@ -123,5 +134,6 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!(c.clipGrad >= 0)) bad('clip-grad', `must be ≥ 0, got ${c.clipGrad}`);
   if (c.emaMomentum !== 'auto' && !(c.emaMomentum >= 0 && c.emaMomentum <= 0.999999)) bad('ema-momentum', `must be auto or in [0, 0.999999], got ${c.emaMomentum}`);
   if (c.onNonFinite !== 'stop' && c.onNonFinite !== 'skip') bad('on-nonfinite', `must be stop or skip, got ${c.onNonFinite}`);
+  if (c.resume && c.force) bad('force', 'and --resume contradict each other: --resume continues the run in --out, --force deletes it and starts over; give one');
   return c;
 }

@@ -10,20 +10,16 @@ import { BatchLoader } from '../data/loader.js';
 import { DeviceLostError, OutOfMemoryError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { buildModel, type ModelSpec, type Network } from '../models/index.js';
-import { add, mul } from '../ops/elementwise.js';
-import { sum } from '../ops/reduce.js';
-import { SGD, automixMomentum, cosineLr, emaUpdate, scaledEmaStart } from '../optim/index.js';
+import type { Network } from '../models/index.js';
+import { automixMomentum, cosineLr, scaledEmaStart } from '../optim/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Rng } from '../util/rng.js';
 import { ConfigError, type TrainConfig } from './config.js';
 import { decodeTensorFile, type EpochTally, encodeTensorMap, loadRunState, readTensors, saveCheckpoint, type TensorMap } from './checkpoint.js';
-import { loadData, type Datasets } from './data.js';
-import { MixBlock } from './mix-block.js';
+import { loadData } from './data.js';
 import { evaluate, evaluateHeads } from './evaluate.js';
+import { TrainingRun, type StepResult } from './run.js';
 
 export { evaluate };
-import { automixStep, baselineStep, type StepInput, type StepOutput, vanillaStep, type AutoMixState } from './steps.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -77,49 +73,8 @@ export interface TrainHooks {
   stopRequested?: () => boolean;
 }
 
-interface Run {
-  engine: Engine;
-  cfg: TrainConfig;
-  data: Datasets;
-  online: Network;
-  automix: AutoMixState | null;
-  sgd: SGD;
-}
-
-function modelSpec(cfg: TrainConfig, data: Datasets): ModelSpec {
-  return {
-    model: cfg.model,
-    width: cfg.width,
-    inChannels: data.train.c,
-    imageSize: data.train.h,
-    numClasses: data.train.numClasses,
-    heads: cfg.method === 'automix' ? ['head_mix', 'head_one'] : ['fc'],
-  };
-}
-
-function setup(engine: Engine, cfg: TrainConfig, data: Datasets): Run {
-  const spec = modelSpec(cfg, data);
-  const online = buildModel(engine, spec, cfg.seed, 'online');
-  let automix: AutoMixState | null = null;
-  const groups = [{ params: online.params, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay }];
-  if (cfg.method === 'automix') {
-    // Same spec and seed: f_k starts as an exact copy of f_q (spec §1).
-    const momentum = buildModel(engine, spec, cfg.seed, 'momentum');
-    momentum.params.setRequiresGrad(false);
-    const maskStage = 3;
-    const mixBlock = new MixBlock(engine, online.backbone.stageChannels[maskStage - 1]!, cfg.seed + 1, {
-      lamConcat: data.train.h > 64,
-      upsampleMode: 'nearest',
-    });
-    automix = { online, momentum, mixBlock, maskStage };
-    // One optimiser, the Mix Block in the same schedule as the backbone (CIFAR recipe).
-    groups.push({ params: mixBlock.params, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
-  }
-  return { engine, cfg, data, online, automix, sgd: new SGD(groups) };
-}
-
 /** Every tensor of the run state, by checkpoint name. */
-function stateTensors(run: Run): Record<string, Tensor> {
+function stateTensors(run: TrainingRun): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   const add2 = (prefix: string, net: Network) => {
     net.params.params.forEach((p, i) => (out[prefix + net.params.names[i]!] = p));
@@ -130,11 +85,11 @@ function stateTensors(run: Run): Record<string, Tensor> {
     add2('momentum_encoder.', run.automix.momentum);
     run.automix.mixBlock.params.params.forEach((p, i) => (out[run.automix!.mixBlock.params.names[i]!] = p));
   }
-  for (const [k, v] of Object.entries(run.sgd.stateTensors())) out[`optimizer.${k}`] = v;
+  for (const [k, v] of Object.entries(run.optimizer.stateTensors())) out[`optimizer.${k}`] = v;
   return out;
 }
 
-function loadState(run: Run, m: TensorMap, file: string): void {
+function loadState(run: TrainingRun, m: TensorMap, file: string): void {
   const take = (prefix: string) => {
     const sub = new Map<string, Float32Array>();
     for (const [k, v] of m) if (k.startsWith(prefix)) sub.set(k.slice(prefix.length), v);
@@ -149,26 +104,32 @@ function loadState(run: Run, m: TensorMap, file: string): void {
     run.automix.momentum.buffers.load(mk, file);
     run.automix.mixBlock.params.load(m, file);
   }
-  run.sgd.loadState(take('optimizer.'));
+  run.optimizer.loadState(take('optimizer.'));
 }
 
-/** Writes the online network alone, under PyTorch's names (for torch / `automix eval`). */
-export async function saveModel(run: Run, file: string): Promise<void> {
+/** The files a run exports its network(s) to, and which network each holds. */
+export const MODEL_FILES = { reported: 'model.safetensors', online: 'model-online.safetensors' } as const;
+
+/**
+ * Writes one network under PyTorch's names (for torch / `automix eval`), with its spec and which
+ * network it is in the metadata. An AutoMix run reports — and exports as model.safetensors — its
+ * momentum network (the one the reference evaluates); its online network goes to model-online.safetensors.
+ */
+export async function saveNetwork(net: Network, which: 'online' | 'momentum', file: string): Promise<void> {
   const named: Record<string, Tensor> = {};
-  run.online.params.params.forEach((p, i) => (named[run.online.params.names[i]!] = p));
-  run.online.buffers.tensors.forEach((b, i) => (named[run.online.buffers.names[i]!] = b));
+  net.params.params.forEach((p, i) => (named[net.params.names[i]!] = p));
+  net.buffers.tensors.forEach((b, i) => (named[net.buffers.names[i]!] = b));
   const m = await readTensors(named);
   const shapes = new Map(Object.entries(named).map(([k, t]) => [k, t.shape]));
-  await writeFileAtomic(file, encodeTensorMap(m, shapes, { format: 'pt', automix_model: JSON.stringify(run.online.spec) }));
+  await writeFileAtomic(file, encodeTensorMap(m, shapes, { format: 'pt', automix_model: JSON.stringify(net.spec), automix_network: which }));
 }
 
-
-/** t ← s·t (through a temporary: a kernel may not read and write one buffer). */
-function scaleInPlace(engine: Engine, t: Tensor, s: number): void {
-  const tmp = engine.empty(t.shape);
-  engine.run('elementwise', 'affine', { bind: { a: t, out: tmp }, params: { n: t.size, alpha: s, beta: 0 }, workgroups: Math.ceil(t.size / 256) });
-  engine.copyBuffer(tmp, t);
-  tmp.dispose();
+/** Exports the run's reported network as model.safetensors (and AutoMix's online one beside it). */
+export async function saveModel(run: TrainingRun, dir: string): Promise<void> {
+  if (run.automix) {
+    await saveNetwork(run.automix.momentum, 'momentum', join(dir, MODEL_FILES.reported));
+    await saveNetwork(run.online, 'online', join(dir, MODEL_FILES.online));
+  } else await saveNetwork(run.online, 'online', join(dir, MODEL_FILES.reported));
 }
 
 function median(xs: number[]): number {
@@ -207,8 +168,8 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
   const log = hooks.log ?? (() => {});
   const data = await loadData(cfg.data, cfg.limitTrain, cfg.limitTest);
   mkdirSync(cfg.out, { recursive: true });
-  const run = setup(engine, cfg, data);
   const { train: ds } = data;
+  const run = new TrainingRun(engine, cfg, { c: ds.c, h: ds.h, w: ds.w, numClasses: ds.numClasses }, { replay: cfg.replay, log });
   const loader = new BatchLoader(ds, {
     batchSize: cfg.batchSize,
     seed: cfg.seed,
@@ -238,8 +199,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
     } else log(`--resume: no state.json in ${cfg.out}, starting fresh`);
   }
   const B = Math.min(cfg.batchSize, ds.n);
-  const xT = engine.empty([B, ds.c, ds.h, ds.w], 'f32', 'batch.x');
-  const yT = engine.empty([B], 'i32', 'batch.y');
+  const batchShape = [B, ds.c, ds.h, ds.w] as const;
   const reportHead = run.automix ? 'head_one' : 'fc';
 
   const checkpoint = async (nextEpoch: number, nextIndex: number, partial?: EpochTally) => {
@@ -251,11 +211,11 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
     return saveCheckpoint(cfg.out, step, bytes, state, cfg.keepCheckpoints);
   };
 
+  let wroteCheckpoint = loadRunState(cfg.out) !== null;
   try {
     for (let epoch = epoch0; epoch < cfg.epochs; epoch++) {
       const lr = cosineLr(epoch, cfg.epochs, cfg.lr, cfg.minLr);
-      run.sgd.setLr(0, lr);
-      if (run.automix) run.sgd.setLr(1, lr);
+      run.setLr(lr);
       // An epoch resumed mid-way continues the tallies its checkpoint saved.
       const tally: EpochTally = epoch === epoch0 && resumedTally
         ? structuredClone(resumedTally)
@@ -263,90 +223,67 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       if (!tally.adapters?.includes(adapterName)) tally.adapters = [...(tally.adapters ?? []), adapterName];
       const t0 = performance.now() - tally.seconds * 1000;
       const tallyNow = (): EpochTally => ({ ...tally, seconds: (performance.now() - t0) / 1000 });
+      /** Batch index of each step in flight (for progress). */
+      const indexOf = new Map<number, number>();
+      // A step's losses arrive a step or more after it was submitted; a non-finite one was not applied.
+      const account = (results: StepResult[]) => {
+        for (const r of results) {
+          const index = indexOf.get(r.step) ?? 0;
+          indexOf.delete(r.step);
+          if (!r.applied) {
+            const bad = Object.entries(r.terms).filter(([, v]) => !Number.isFinite(v)).map(([n, v]) => `${n} = ${v}`);
+            if (r.stats['grad_norm'] !== undefined && !Number.isFinite(r.stats['grad_norm'])) bad.push(`gradient norm = ${r.stats['grad_norm']}`);
+            const msg = `non-finite loss at epoch ${epoch + 1}, step ${r.step}: ${bad.join(', ')}`;
+            if (cfg.onNonFinite === 'stop') {
+              throw new NonFiniteLossError(
+                `${msg}; stopping (the update was not applied; ${wroteCheckpoint ? `the last checkpoint in ${cfg.out} is intact` : 'no checkpoint was written yet'}; use --on-nonfinite skip to skip such steps)`,
+              );
+            }
+            log(`${msg}; step skipped`);
+            continue;
+          }
+          let loss = 0;
+          const { sums } = tally;
+          for (const [n, v] of Object.entries(r.terms)) {
+            sums[n] = (sums[n] ?? 0) + v;
+            loss += v;
+          }
+          if (r.stats['grad_norm'] !== undefined) sums['grad_norm'] = (sums['grad_norm'] ?? 0) + r.stats['grad_norm'];
+          if (r.stats['mask_mean'] !== undefined) {
+            tally.maskSum += 1 - r.stats['mask_mean']; // mean of m_a, the weight of x
+            tally.lamSum += r.stats['lam_mb']!;
+          }
+          tally.lossSum += loss;
+          tally.steps++;
+          tally.seen += B;
+          hooks.onStep?.({ epoch, index, steps: perEpoch, loss, imagesPerS: tally.seen / ((performance.now() - t0) / 1000) });
+        }
+      };
+      const save = async (nextIndex: number) => {
+        account(await run.results());
+        await checkpoint(epoch, nextIndex, tallyNow());
+        wroteCheckpoint = true;
+      };
       for await (const batch of loader.batches(epoch, epoch === epoch0 ? index0 : 0)) {
         if (batch.n !== B) continue;
         let xData = batch.x;
         if (step === cfg.injectNanAtStep) xData = new Float32Array(batch.x.length).fill(Number.NaN);
         if (step === cfg.injectDeviceLossAtStep) engine.ctx.device.destroy();
         if (step === cfg.injectOomAtStep) engine.ctx._injectError('GPUOutOfMemoryError', 'Out of memory (simulated by --inject-oom-at-step)');
-        xT.write(xData);
-        yT.write(batch.y);
-        const rng = Rng.fromKeys(cfg.seed, step, 0x5eed);
-        const input: StepInput = { engine, x: xT, xHost: batch.x, y: yT, yHost: batch.y, rng, cfg };
-        // Run the step up to the losses, read them (4 floats), then decide.
-        const values = await engine.asyncScope(async () => {
-          run.online.params.zeroGrad();
-          run.automix?.mixBlock.params.zeroGrad();
-          const out: StepOutput = run.automix ? automixStep(run.automix, input) : cfg.method === 'none' ? vanillaStep(run.online, input) : baselineStep(run.online, input);
-          const names = Object.keys(out.terms);
-          let total = out.terms[names[0]!]!;
-          for (const n of names.slice(1)) total = add(total, out.terms[n]!);
-          total.backward();
-          // One readback for all loss terms and tensor stats (each read waits for the GPU).
-          const statNames = Object.keys(out.stats);
-          const gradSets = [run.online.params, ...(run.automix ? [run.automix.mixBlock.params] : [])];
-          // Global gradient norm² (padding in the arenas is zero), read with the losses.
-          const gradSq = cfg.clipGrad > 0 ? gradSets.map((p) => sum(mul(p.gradFlat, p.gradFlat))).reduce((a, b) => add(a, b)) : null;
-          const gpuScalars = [
-            ...names.map((n) => out.terms[n]!),
-            ...statNames.map((k) => out.stats[k]!).filter((v): v is Tensor => typeof v !== 'number'),
-            ...(gradSq ? [gradSq] : []),
-          ];
-          const packed = engine.empty([gpuScalars.length]);
-          gpuScalars.forEach((t, i) => engine.copyBuffer(t, packed, 4, 0, i * 4));
-          const vals = await packed.read();
-          const host: Record<string, number> = {};
-          names.forEach((n, i) => (host[n] = vals[i]!));
-          let j = names.length;
-          for (const k of statNames) {
-            const v = out.stats[k]!;
-            host[`stat:${k}`] = typeof v === 'number' ? v : vals[j++]!;
-          }
-          const bad = names.filter((n) => !Number.isFinite(host[n]!));
-          if (gradSq) {
-            const norm = Math.sqrt(vals[vals.length - 1]!);
-            host['stat:grad_norm'] = norm;
-            if (!Number.isFinite(norm)) bad.push('gradient norm');
-            else if (norm > cfg.clipGrad) for (const p of gradSets) scaleInPlace(engine, p.gradFlat, cfg.clipGrad / (norm + 1e-6));
-          }
-          if (bad.length === 0) {
-            run.sgd.step();
-            if (run.automix) {
-              tally.emaM = automixMomentum(step, totalSteps, emaStart);
-              emaUpdate(run.automix.momentum.params, run.online.params, tally.emaM);
-            }
-          }
-          return { host, bad, names };
-        });
-        if (values.bad.length) {
-          const msg = `non-finite loss at epoch ${epoch + 1}, step ${step}: ${values.bad.map((n) => `${n} = ${values.host[n]}`).join(', ')}`;
-          if (cfg.onNonFinite === 'stop') throw new NonFiniteLossError(`${msg}; stopping (the last checkpoint in ${cfg.out} is intact; use --on-nonfinite skip to skip such steps)`);
-          log(`${msg}; step skipped`);
-          step++;
-          continue;
-        }
-        let loss = 0;
-        const { sums } = tally;
-        for (const n of values.names) {
-          sums[n] = (sums[n] ?? 0) + values.host[n]!;
-          loss += values.host[n]!;
-        }
-        if (values.host['stat:grad_norm'] !== undefined) sums['grad_norm'] = (sums['grad_norm'] ?? 0) + values.host['stat:grad_norm']!;
-        if (values.host['stat:mask_mean'] !== undefined) {
-          tally.maskSum += 1 - values.host['stat:mask_mean']!; // mean of m_a, the weight of x
-          tally.lamSum += values.host['stat:lam_mb']!;
-        }
-        tally.lossSum += loss;
-        tally.steps++;
-        tally.seen += B;
+        if (run.automix) tally.emaM = automixMomentum(step, totalSteps, emaStart);
+        indexOf.set(step, batch.index);
+        run.step({ x: xData, y: batch.y, shape: batchShape }, step, tally.emaM);
         step++;
-        hooks.onStep?.({ epoch, index: batch.index, steps: perEpoch, loss, imagesPerS: tally.seen / ((performance.now() - t0) / 1000) });
-        if (cfg.checkpointEvery && step % cfg.checkpointEvery === 0) await checkpoint(epoch, batch.index + 1, tallyNow());
+        // Keep one step in flight: the GPU runs it while the host prepares the next.
+        account(await run.results(1));
+        if (cfg.checkpointEvery && step % cfg.checkpointEvery === 0) await save(batch.index + 1);
         if (hooks.stopRequested?.()) {
-          await checkpoint(epoch, batch.index + 1, tallyNow());
+          await save(batch.index + 1);
+          await saveModel(run, cfg.out);
           throw new Error(`stopped on request after step ${step}; checkpoint written to ${cfg.out} (continue with --resume)`);
         }
       }
+      account(await run.results());
       const seconds = (performance.now() - t0) / 1000;
       const { steps, seen, lossSum, sums, maskSum, lamSum, emaM } = tally;
       const accHeads: Record<string, number> = {};
@@ -379,21 +316,19 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       history.push(rec);
       hooks.onEpoch?.(rec);
       await checkpoint(epoch + 1, 0);
-      await saveModel(run, join(cfg.out, 'model.safetensors'));
+      wroteCheckpoint = true;
+      await saveModel(run, cfg.out);
       if (cfg.json) await writeFileAtomic(cfg.json, JSON.stringify(result(engine, cfg, history, reportHead), null, 1));
     }
   } catch (e) {
     if (e instanceof DeviceLostError || e instanceof OutOfMemoryError) {
-      e.message += `; the last checkpoint (${join(cfg.out, 'state.json')}) is intact: rerun with --resume to continue from it`;
+      e.message += wroteCheckpoint
+        ? `; the last checkpoint (${join(cfg.out, 'state.json')}) is intact: rerun with --resume to continue from it`
+        : `; no checkpoint was written yet (the run stopped before its first): rerun without --resume`;
     }
     throw e;
   } finally {
-    xT.dispose();
-    yT.dispose();
-    run.online.dispose();
-    run.automix?.momentum.dispose();
-    run.automix?.mixBlock.dispose();
-    run.sgd.dispose();
+    run.dispose();
   }
   const r = result(engine, cfg, history, reportHead);
   if (cfg.json) await writeFileAtomic(cfg.json, JSON.stringify(r, null, 1));

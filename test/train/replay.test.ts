@@ -15,13 +15,13 @@ const STEPS = 22;
 
 function batch(i: number): HostBatch {
   const rng = new Rng(1000 + i);
-  const x = Float32Array.from({ length: SHAPE.reduce((a, b) => a * b, 1) }, () => rng.normal());
+  const x = Float32Array.from({ length: SHAPE.reduce((a: number, b) => a * b, 1) }, () => rng.normal());
   const y = Int32Array.from({ length: SHAPE[0] }, () => rng.int(DATA.numClasses));
   return { x, y, shape: SHAPE };
 }
 
 function config(method: Method) {
-  return { ...defaultConfig(method), width: 0.0625, clipGrad: method === 'mixup' ? 0.5 : 0 };
+  return { ...defaultConfig(method), width: 0.0625, clipGrad: method === 'mixup' ? 0.5 : 0 } as ReturnType<typeof defaultConfig>;
 }
 
 /** Every tensor of a run's state, by name. */
