@@ -16,3 +16,4 @@ export { upsample, type UpsampleMode } from './upsample.js';
 export { mixBlockLogits, type MixBlockOptions } from './mix-block.js';
 export { conv2d, type Conv2dOptions } from './conv2d.js';
 export { patchEmbed } from './patch-embed.js';
+export { maskSpread } from './mask-stats.js';
