@@ -1,5 +1,5 @@
 /** `automix eval` and `automix visualize`. */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../index.js';
@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { buildModel, type ModelSpec } from '../models/index.js';
 import { ConfigError, type TrainConfig } from '../train/config.js';
 import { decodeTensorFile, loadRunState } from '../train/checkpoint.js';
+import { parseNetworkFlag, resolveModelFile } from './model-file.js';
 import { loadData } from '../train/data.js';
 import { MixBlock } from '../train/mix-block.js';
 import { evaluate } from '../train/trainer.js';
@@ -20,11 +21,12 @@ function parseSpec(file: string, meta: Record<string, string>): ModelSpec {
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, options: { checkpoint: { type: 'string' }, data: { type: 'string' }, 'limit-test': { type: 'string' }, 'batch-size': { type: 'string' }, 'dump-logits': { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
+  const { values: v } = parseArgs({ args: argv, options: { checkpoint: { type: 'string' }, data: { type: 'string' }, 'limit-test': { type: 'string' }, 'batch-size': { type: 'string' }, 'dump-logits': { type: 'string' }, network: { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
   if (!v.checkpoint) throw new ConfigError('--checkpoint FILE is required (a model.safetensors from a training run)');
-  let file = v.checkpoint;
-  if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'model.safetensors');
-  const { tensors, metadata } = decodeTensorFile(file);
+  // A run directory gives its reported network (model.safetensors: AutoMix's momentum network)
+  // or, with --network online, AutoMix's model-online.safetensors; a file is used as given.
+  const { file, tensors, metadata, network, label } = resolveModelFile(v.checkpoint, parseNetworkFlag(v.network));
+  console.log(`evaluating the ${label}: ${file}`);
   const spec = parseSpec(file, metadata);
   const data = await loadData(v.data ?? 'fashion-mnist', 0, Number(v['limit-test'] ?? 0));
   if (data.test.c !== spec.inChannels || data.test.h !== spec.imageSize) {
@@ -37,7 +39,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     net.buffers.load(tensors, file);
     for (const head of spec.heads) {
       const acc = await evaluate(engine, net, head, data.test, Number(v['batch-size'] ?? 200));
-      console.log(`${file}: head ${head}: test accuracy ${(100 * acc).toFixed(2)}% on ${data.test.n} images`);
+      console.log(`${file}: ${network ? `${network} network, ` : ''}head ${head}: test accuracy ${(100 * acc).toFixed(2)}% on ${data.test.n} images`);
     }
     if (v['dump-logits']) {
       // The first 16 normalised test images and their eval-mode logits, for
@@ -52,7 +54,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       const { encodeSafetensors } = await import('../io/safetensors.js');
       await writeFileAtomic(
         v['dump-logits'],
-        encodeSafetensors({ images: { dtype: 'F32', shape: [n, c, h, w], data: x }, logits: { dtype: 'F32', shape: [n, spec.numClasses], data: logits } }, { head: spec.heads[0]!, model: JSON.stringify(spec) }),
+        encodeSafetensors({ images: { dtype: 'F32', shape: [n, c, h, w], data: x }, logits: { dtype: 'F32', shape: [n, spec.numClasses], data: logits } }, { head: spec.heads[0]!, model: JSON.stringify(spec), network: network ?? 'unnamed' }),
       );
       console.log(`wrote ${v['dump-logits']}: ${n} images and their logits (head ${spec.heads[0]})`);
     }
@@ -139,7 +141,7 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
     await writeFileAtomic(out, encodePng(rgba, width, height));
     let sum = 0;
     for (let j = 0; j < B * plane; j++) sum += 1 - mask[j]!;
-    console.log(`wrote ${out}: ${pairs} pairs (x, partner, mask m_a = weight of x, mixed) at λ = ${lam}, from ${st.checkpoint}; mean m_a over the batch of ${B}: ${(sum / (B * plane)).toFixed(3)}`);
+    console.log(`wrote ${out}: ${pairs} pairs (x, partner, mask m_a = weight of x, mixed) at λ = ${lam}, masks from the momentum encoder and Mix Block of ${st.checkpoint}; mean m_a over the batch of ${B}: ${(sum / (B * plane)).toFixed(3)}`);
     momentum.dispose();
     mb.dispose();
   } finally {

@@ -18,7 +18,7 @@ Usage:
                 [--min-lr X] [--alpha A] [--seed S] [--limit-train N] [--limit-test N] [--out DIR] [--resume]
                 [--json FILE] [--checkpoint-every N] [--keep-checkpoints K] [--on-nonfinite stop|skip] [--clip-grad G]
                 [--ema-momentum auto|M] [--no-augment] [--verbose]
-  automix eval --checkpoint FILE [--data ...] [--limit-test N] [--dump-logits FILE]
+  automix eval --checkpoint FILE|RUN_DIR [--network momentum|online] [--data ...] [--limit-test N] [--dump-logits FILE]
   automix visualize --checkpoint RUN_DIR [--data ...] [--out masks.png] [--pairs N]
   automix plot --json RUN.json [--json RUN2.json ...] [--label NAME ...] [--out curve.png]
 
