@@ -18,6 +18,8 @@ export interface ImageDataset {
   mean: number[];
   /** Per-channel standard deviation in 0..1 pixel units. */
   std: number[];
+  /** The file the images were read from, for error messages (absent for generated sets). */
+  file?: string;
 }
 
 /** Normalisation statistics (0..1 units) of one dataset family. */

@@ -182,5 +182,6 @@ export function idxToDataset(imagesBytes: Uint8Array, labelsBytes: Uint8Array, o
     name: opts.name,
     mean: [...opts.mean],
     std: [...opts.std],
+    file: opts.imagesFile,
   };
 }
