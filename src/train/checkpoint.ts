@@ -108,6 +108,41 @@ export function loadRunState(dir: string): RunState | null {
   } catch (e) {
     throw new CheckpointError(f, `not valid JSON (${(e as Error).message})`);
   }
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) {
+    throw new CheckpointError(f, `holds ${s === null ? 'null' : Array.isArray(s) ? 'an array' : typeof s}, not an automix run state (an object with version, checkpoint, step, config)`);
+  }
   if (s.version !== 1 || typeof s.checkpoint !== 'string' || !Number.isInteger(s.step)) throw new CheckpointError(f, 'not an automix-webgpu run state');
+  if (typeof s.config !== 'object' || s.config === null || !Array.isArray(s.epochs)) throw new CheckpointError(f, 'not an automix-webgpu run state (no config or epochs)');
   return s;
+}
+
+/** The temp files of `writeFileAtomic` (`<name>.tmp-<pid>-<hex>`) for checkpoints and JSON. */
+const TEMP_FILE = /^(.+\.(?:safetensors|json))\.tmp-(\d+)-[0-9a-f]+$/;
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files that writes killed midway left in `dir` (`ckpt-….safetensors.tmp-PID-hex`,
+ * `state.json.tmp-PID-hex`, …): the atomic write never renamed them, so nothing refers to them.
+ * Files of a process still running (another writer) are left alone; `only` limits the removal to
+ * temp files of some targets. Returns the names removed.
+ */
+export function removeStaleTempFiles(dir: string, only?: (target: string) => boolean): string[] {
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const f of readdirSync(dir)) {
+    const m = TEMP_FILE.exec(f);
+    if (!m || (only && !only(m[1]!)) || processAlive(Number(m[2]))) continue;
+    rmSync(join(dir, f), { force: true });
+    removed.push(f);
+  }
+  return removed;
 }
