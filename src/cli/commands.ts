@@ -8,12 +8,15 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { buildModel, type ModelSpec } from '../models/index.js';
 import { ConfigError, type TrainConfig } from '../train/config.js';
 import { decodeTensorFile, loadRunState } from '../train/checkpoint.js';
+import { checkModelInput, datasetFile, loadData } from '../train/data.js';
+import { intFlag } from './flags.js';
 import { parseNetworkFlag, resolveModelFile } from './model-file.js';
-import { loadData } from '../train/data.js';
+import { checkNotRunFile, checkPngOutput } from '../train/preflight.js';
 import { MixBlock } from '../train/mix-block.js';
 import { evaluate } from '../train/trainer.js';
 import { encodePng } from '../util/plot.js';
 import { BatchLoader } from '../data/loader.js';
+import type { ImageDataset } from '../data/dataset.js';
 
 function parseSpec(file: string, meta: Record<string, string>): ModelSpec {
   if (meta.automix_model) return JSON.parse(meta.automix_model) as ModelSpec;
@@ -23,22 +26,23 @@ function parseSpec(file: string, meta: Record<string, string>): ModelSpec {
 export async function evalCommand(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({ args: argv, options: { checkpoint: { type: 'string' }, data: { type: 'string' }, 'limit-test': { type: 'string' }, 'batch-size': { type: 'string' }, 'dump-logits': { type: 'string' }, network: { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
   if (!v.checkpoint) throw new ConfigError('--checkpoint FILE is required (a model.safetensors from a training run)');
+  const limitTest = intFlag('limit-test', v['limit-test'], 0, { min: 0 });
+  const batchSize = intFlag('batch-size', v['batch-size'], 200, { min: 1, max: 4096 });
   // A run directory gives its reported network (model.safetensors: AutoMix's momentum network)
   // or, with --network online, AutoMix's model-online.safetensors; a file is used as given.
   const { file, tensors, metadata, network, label } = resolveModelFile(v.checkpoint, parseNetworkFlag(v.network));
+  if (v['dump-logits']) checkNotRunFile(v['dump-logits'], 'dump-logits', [file]);
   console.log(`evaluating the ${label}: ${file}`);
   const spec = parseSpec(file, metadata);
-  const data = await loadData(v.data ?? 'fashion-mnist', 0, Number(v['limit-test'] ?? 0));
-  if (data.test.c !== spec.inChannels || data.test.h !== spec.imageSize) {
-    throw new ConfigError(`--data: the model takes ${spec.inChannels}×${spec.imageSize}×${spec.imageSize} images, the dataset has ${data.test.c}×${data.test.h}×${data.test.w}`);
-  }
+  const data = await loadData(v.data ?? 'fashion-mnist', 0, limitTest);
+  checkDataFitsSpec(spec, data.test, data.source, file);
   const engine = await createEngine();
   try {
     const net = buildModel(engine, spec, 0, 'eval');
     net.params.load(tensors, file);
     net.buffers.load(tensors, file);
     for (const head of spec.heads) {
-      const acc = await evaluate(engine, net, head, data.test, Number(v['batch-size'] ?? 200));
+      const acc = await evaluate(engine, net, head, data.test, batchSize);
       console.log(`${file}: ${network ? `${network} network, ` : ''}head ${head}: test accuracy ${(100 * acc).toFixed(2)}% on ${data.test.n} images`);
     }
     if (v['dump-logits']) {
@@ -64,10 +68,27 @@ export async function evalCommand(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * Refuses test images the model in `file` was not trained on: another channel count, size or
+ * number of classes would run (or fail deep in an op) and report a meaningless accuracy.
+ */
+function checkDataFitsSpec(spec: ModelSpec, test: ImageDataset, source: string, file: string): void {
+  const data = datasetFile(test, source);
+  if (test.c !== spec.inChannels || test.h !== spec.imageSize || test.w !== spec.imageSize) {
+    throw new ConfigError(`--data: the model in ${file} takes ${spec.inChannels}×${spec.imageSize}×${spec.imageSize} images, but ${data} holds ${test.c}×${test.h}×${test.w} images`);
+  }
+  if (test.numClasses !== spec.numClasses) {
+    throw new ConfigError(`--data: the model in ${file} has ${spec.numClasses} classes, but ${data} has ${test.numClasses}`);
+  }
+}
+
 /** Draws rows of [x_a | x_b | mask m_a | mixed] for pairs from the test set. */
 export async function visualizeCommand(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({ args: argv, options: { checkpoint: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, pairs: { type: 'string' }, seed: { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
   if (!v.checkpoint) throw new ConfigError('--checkpoint RUN_DIR (or its state.json) is required: the output directory of an AutoMix training run');
+  const pairsWanted = intFlag('pairs', v.pairs, 8, { min: 1, max: 256 });
+  const seed = intFlag('seed', v.seed, 1, { min: 0 });
+  checkPngOutput(v.out ?? 'masks.png');
   const dir = v.checkpoint.endsWith('state.json') ? v.checkpoint.slice(0, -'state.json'.length) : v.checkpoint;
   const st = loadRunState(dir);
   if (!st) throw new CheckpointError(join(dir, 'state.json'), 'not found (is this an automix train --out directory?)');
@@ -75,7 +96,11 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
   if (cfg.method !== 'automix') throw new ConfigError(`--checkpoint: the run in ${dir} used --method ${cfg.method}; masks exist only for automix`);
   const { tensors } = decodeTensorFile(join(dir, st.checkpoint));
   const data = await loadData(v.data ?? cfg.data, 0, 0);
-  const pairs = Math.min(Number(v.pairs ?? 8), data.test.n);
+  checkModelInput(cfg.model, 'automix', data.test, data.source);
+  // The run's model file (written at each epoch's end) says what images the network takes.
+  const modelFile = join(dir, 'model.safetensors');
+  if (existsSync(modelFile)) checkDataFitsSpec(parseSpec(modelFile, decodeTensorFile(modelFile).metadata), data.test, data.source, modelFile);
+  const pairs = Math.min(pairsWanted, data.test.n);
   const engine = await createEngine();
   try {
     const spec: ModelSpec = { model: cfg.model, width: cfg.width, inChannels: data.test.c, imageSize: data.test.h, numClasses: data.test.numClasses, heads: ['head_mix', 'head_one'] };
@@ -90,7 +115,7 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
     // loader does, through the momentum encoder in train-mode BN (spec §1 step 3). The first
     // `pairs` rows are drawn; partner of image i is image i + 1.
     const B = Math.max(pairs, Math.min(cfg.batchSize, data.test.n));
-    const loader = new BatchLoader(data.test, { batchSize: B, seed: Number(v.seed ?? 1) });
+    const loader = new BatchLoader(data.test, { batchSize: B, seed });
     let x: Float32Array = new Float32Array(0);
     for await (const b of loader.batches(0)) {
       x = b.x;
@@ -186,6 +211,36 @@ export function plotLabels(runs: { file: string; config: TrainConfig }[], labels
   });
 }
 
+const EXPECTED_RECORD = 'the object automix train --json writes ({"config": {...}, "epochs": [...]}) or a run\'s state.json';
+
+/**
+ * The run record in `text` (read from `file`), checked far enough to plot: an object with a
+ * config object and an array of epochs, each with a numeric train_loss and test_acc.
+ * @throws ConfigError naming the file and what was expected.
+ */
+export function parseRunRecord(file: string, text: string): { config: TrainConfig; epochs: { train_loss: number; test_acc: number }[] } {
+  const bad = (what: string): never => {
+    throw new ConfigError(`--json: ${file} ${what}; expected ${EXPECTED_RECORD}`);
+  };
+  if (text.trim() === '') bad('is empty');
+  let r: unknown;
+  try {
+    r = JSON.parse(text);
+  } catch (e) {
+    return bad(`is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return bad(`holds ${r === null ? 'null' : Array.isArray(r) ? 'an array' : `a ${typeof r}`}`);
+  const o = r as Record<string, unknown>;
+  if (typeof o.config !== 'object' || o.config === null || Array.isArray(o.config)) bad('has no "config" object');
+  if (!Array.isArray(o.epochs)) bad('has no "epochs" array');
+  (o.epochs as unknown[]).forEach((e, i) => {
+    const ep = e as Record<string, unknown> | null;
+    const num = (k: string) => typeof ep?.[k] === 'number' || ep?.[k] === null; // null: NaN written as JSON
+    if (typeof e !== 'object' || e === null || !num('train_loss') || !num('test_acc')) bad(`epoch ${i + 1} has no numeric train_loss and test_acc`);
+  });
+  return o as unknown as { config: TrainConfig; epochs: { train_loss: number; test_acc: number }[] };
+}
+
 /** `automix plot --json run.json [--json other.json ...] [--label NAME ...] --out curve.png`: loss and accuracy per epoch. */
 export async function plotCommand(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
@@ -195,12 +250,11 @@ export async function plotCommand(argv: string[]): Promise<void> {
   });
   const files = v.json ?? [];
   if (!files.length) throw new ConfigError('--json FILE (one or more `automix train --json` outputs) is required');
+  checkPngOutput(v.out ?? 'curve.png');
   const { readFileSync } = await import('node:fs');
   const records = files.map((f) => {
     if (!existsSync(f)) throw new ConfigError(`--json: ${f} not found`);
-    const r = JSON.parse(readFileSync(f, 'utf8')) as { config: TrainConfig; epochs: { train_loss: number; test_acc: number }[] };
-    if (!Array.isArray(r.epochs)) throw new ConfigError(`--json: ${f} is not an automix train --json output`);
-    return r;
+    return parseRunRecord(f, readFileSync(f, 'utf8'));
   });
   const names = plotLabels(records.map((r, i) => ({ file: files[i]!, config: r.config })), v.label ?? []);
   const runs = records.map((r, i) => ({ name: names[i]!, r }));

@@ -8,6 +8,8 @@ import cliProgress from 'cli-progress';
 import { createEngine } from '../index.js';
 import { ConfigError, DEFAULT_ALPHA, defaultConfig, METHODS, type Method, type TrainConfig, validateConfig } from '../train/config.js';
 import { train, type EpochRecord } from '../train/trainer.js';
+import { checkpointNote, preflight } from '../train/preflight.js';
+import { LimitError } from '../device/errors.js';
 import { evalCommand, plotCommand, visualizeCommand } from './commands.js';
 
 const HELP = `automix — train image classifiers with AutoMix on WebGPU
@@ -15,17 +17,53 @@ const HELP = `automix — train image classifiers with AutoMix on WebGPU
 Usage:
   automix train [--data fashion-mnist|fashion-mnist:DIR|cifar10:DIR|cifar100:DIR] [--model resnet18|resnext50|vit-tiny]
                 [--width W] [--method ${METHODS.join('|')}] [--epochs E] [--batch-size B] [--lr X]
-                [--min-lr X] [--alpha A] [--seed S] [--limit-train N] [--limit-test N] [--out DIR] [--resume]
+                [--min-lr X] [--alpha A] [--seed S] [--limit-train N] [--limit-test N] [--out DIR] [--resume | --force]
                 [--json FILE] [--checkpoint-every N] [--keep-checkpoints K] [--on-nonfinite stop|skip] [--clip-grad G]
                 [--ema-momentum auto|M] [--no-augment] [--verbose]
-  automix eval --checkpoint FILE|RUN_DIR [--network momentum|online] [--data ...] [--limit-test N] [--dump-logits FILE]
-  automix visualize --checkpoint RUN_DIR [--data ...] [--out masks.png] [--pairs N]
+  automix eval --checkpoint FILE|RUN_DIR [--network momentum|online] [--data ...] [--limit-test N] [--batch-size B] [--dump-logits FILE]
+  automix visualize --checkpoint RUN_DIR [--data ...] [--out masks.png] [--pairs N] [--seed S]
   automix plot --json RUN.json [--json RUN2.json ...] [--label NAME ...] [--out curve.png]
+  automix COMMAND --help
 
 Defaults: --data fashion-mnist --model resnet18 --width 0.25 --method automix --epochs 10 --batch-size 100
           --lr 0.1 (cosine per epoch to --min-lr: 0.05 for automix, 0 otherwise) --seed 0 --out runs/latest
           --ema-momentum auto (AutoMix's momentum network: the EMA coefficient's start, rising to 0.999999;
-          auto = 1 − 200/iterations, capped at the spec's 0.999: the reference's horizon for the run's length)`;
+          auto = 1 − 200/iterations, capped at the spec's 0.999: the reference's horizon for the run's length)
+An --out that already holds a run is refused: --resume continues it, --force deletes it and starts over.
+Exit status: 0 done, 1 error, 2 usage, 130 stopped by Ctrl-C (a checkpoint is written: continue with --resume).`;
+
+/** `automix eval|visualize|plot --help`. */
+export const COMMAND_HELP: Record<string, string> = {
+  eval: `automix eval — test accuracy of a trained model
+
+Usage: automix eval --checkpoint FILE|RUN_DIR [--network momentum|online] [--data SPEC] [--limit-test N] [--batch-size B] [--dump-logits FILE]
+
+  --checkpoint   a model.safetensors written by automix train, or the run directory holding it (required)
+  --network      momentum or online. A run directory gives model.safetensors by default (the run's reported
+                 network: AutoMix's momentum one) and AutoMix's model-online.safetensors for online; a file
+                 is used as given (its metadata names its network) and must hold the one named
+  --data         the dataset to test on (default fashion-mnist); its images must be the model's size
+  --limit-test N test on the first N images only (a non-negative integer; 0 = all, the default)
+  --batch-size B images per evaluation batch (a positive integer ≤ 4096; default 200)
+  --dump-logits  also write the first 16 test images and their logits to FILE (safetensors)`,
+  visualize: `automix visualize — draw AutoMix's masks for pairs of test images
+
+Usage: automix visualize --checkpoint RUN_DIR [--data SPEC] [--out masks.png] [--pairs N] [--seed S]
+
+  --checkpoint   the --out directory of an AutoMix training run (or its state.json) (required); the masks
+                 come from the momentum encoder and Mix Block of its latest ckpt-*.safetensors, as in training
+  --data         the dataset to draw from (default: the run's)
+  --out          the PNG to write (default masks.png)
+  --pairs N      rows to draw (an integer from 1 to 256, default 8; at most the test set's size)
+  --seed S       which test batch (a non-negative integer, default 1)`,
+  plot: `automix plot — loss and accuracy per epoch of one or more runs
+
+Usage: automix plot --json RUN.json [--json RUN2.json ...] [--label NAME ...] [--out curve.png]
+
+  --json FILE    a record written by automix train --json (or a run's state.json); repeat for several runs
+  --label NAME   the legend's name of each run, one per --json, in order (default: method and seed)
+  --out FILE     the PNG to write (default curve.png)`,
+};
 
 const TRAIN_FLAGS = {
   data: { type: 'string' },
@@ -54,6 +92,7 @@ const TRAIN_FLAGS = {
   'inject-device-loss-at-step': { type: 'string' },
   'inject-oom-at-step': { type: 'string' },
   'no-augment': { type: 'boolean' },
+  force: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -87,6 +126,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig {
     limitTest: num('limit-test', v['limit-test'], 0),
     out: v.out ?? d.out,
     resume: v.resume ?? false,
+    force: v.force ?? false,
     json: v.json ?? null,
     checkpointEvery: num('checkpoint-every', v['checkpoint-every'], 0),
     keepCheckpoints: num('keep-checkpoints', v['keep-checkpoints'], d.keepCheckpoints),
@@ -135,12 +175,14 @@ export function stepLine(s: { epoch: number; epochs: number; index: number; step
     ` eta epoch ${fmtDuration(leftEpoch)}, run ${fmtDuration(leftRun)} + test passes`;
 }
 
-async function trainCommand(argv: string[]): Promise<void> {
+async function trainCommand(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(HELP);
-    return;
+    return 0;
   }
   const cfg = parseTrainArgs(argv);
+  // Output locations, an existing run in --out, the data against the model: all before the engine.
+  await preflight(cfg, (m) => console.log(m));
   const engine = await createEngine();
   const info = engine.info;
   console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device || info.description}${info.isFallbackAdapter ? ' (software)' : ''}`);
@@ -149,7 +191,11 @@ async function trainCommand(argv: string[]): Promise<void> {
   let bar: cliProgress.SingleBar | null = null;
   let stop = false;
   const onSigint = () => {
-    if (stop) process.exit(130);
+    if (stop) {
+      (bar as cliProgress.SingleBar | null)?.stop();
+      console.error(`\naborted by a second Ctrl-C; ${checkpointNote(cfg.out)}`);
+      process.exit(130);
+    }
     stop = true;
     console.error('\nstopping after this step (a checkpoint is written first; Ctrl-C again to abort)');
   };
@@ -182,6 +228,16 @@ async function trainCommand(argv: string[]): Promise<void> {
       const heads = Object.entries(r.final.median_last10_heads).map(([h, a]) => `${h} ${(100 * a).toFixed(2)}%`).join(', ');
       console.log(`median of last ${Math.min(10, r.epochs.length)} epochs per head: ${heads}; best (the reference's summary): ${r.final.best_head_median_last10.head}`);
     }
+    return 0;
+  } catch (e) {
+    // The trainer ends a stop on request by throwing this; it is a clean stop, not an error.
+    if (stop && e instanceof Error && e.message.startsWith('stopped on request')) {
+      (bar as cliProgress.SingleBar | null)?.stop();
+      console.log(`\n${e.message}`);
+      console.log(`continue with: automix train ${[...argv.filter((a) => a !== '--force'), ...(cfg.resume ? [] : ['--resume'])].map(shellWord).join(' ')}`);
+      return 130;
+    }
+    throw e;
   } finally {
     (bar as cliProgress.SingleBar | null)?.stop();
     process.off('SIGINT', onSigint);
@@ -192,11 +248,14 @@ async function trainCommand(argv: string[]): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const verbose = rest.includes('--verbose');
+  if (cmd && COMMAND_HELP[cmd] && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(COMMAND_HELP[cmd]);
+    return 0;
+  }
   try {
     switch (cmd) {
       case 'train':
-        await trainCommand(rest);
-        return 0;
+        return await trainCommand(rest);
       case 'eval':
         await evalCommand(rest);
         return 0;
@@ -218,10 +277,36 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     const err = e as Error;
+    if (err instanceof LimitError && err.limit === 'maxStorageBufferBindingSize') err.message += batchSizeHint(err.message, cmd, rest);
     console.error(`automix ${cmd}: ${err.name === 'Error' || err.name === 'TypeError' && !verbose ? '' : `${err.name}: `}${err.message}`);
     if (verbose) console.error(err.stack);
     return 1;
   }
+}
+
+/** A word of a shell command line, quoted where the shell would split or expand it. */
+function shellWord(w: string): string {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * What to do about a binding over maxStorageBufferBindingSize: activations grow with the batch,
+ * so the batch that fits this binding is the given one scaled by limit/needed (an upper bound:
+ * another binding may be the next to overflow).
+ */
+export function batchSizeHint(message: string, cmd: string | undefined, argv: string[]): string {
+  const m = /needs (\d+) bytes, over the adapter's maxStorageBufferBindingSize \((\d+)\)/.exec(message);
+  const flag = (() => {
+    const i = argv.findIndex((a) => a === '--batch-size' || a.startsWith('--batch-size='));
+    if (i < 0) return undefined;
+    return argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
+  })();
+  const batch = Number(flag ?? (cmd === 'train' ? 100 : cmd === 'eval' ? 200 : Number.NaN));
+  if (!m || !(batch >= 1) || (cmd !== 'train' && cmd !== 'eval')) return '; try a smaller --batch-size';
+  const fit = Math.floor((batch * Number(m[2])) / Number(m[1]));
+  if (fit >= batch) return '; this buffer does not shrink with the batch: try a smaller --width or model';
+  if (fit < 1) return '; even one image per batch is over the limit: try a smaller --width or model';
+  return `; a batch of ${batch} is too large for this adapter: at most ${fit} images fit this buffer, so try --batch-size ${fit} or smaller`;
 }
 
 const isMain = process.argv[1] && /cli[\\/]main\.(ts|js)$/.test(process.argv[1]);

@@ -72,9 +72,13 @@ it('SIGINT stops after the current step with a checkpoint, and --resume continue
     }, 50);
   });
   const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
-  expect(code, out).toBe(1);
+  // A clean stop is not an error: the conventional 130 of an interrupted command, a plain message
+  // (no "automix train:" error prefix) and the command that continues the run.
+  expect(code, out).toBe(130);
   expect(out).toMatch(/stopping after this step/);
-  expect(out).toMatch(/stopped on request after step \d+; checkpoint written/);
+  expect(out).toMatch(/\nstopped on request after step \d+; checkpoint written/);
+  expect(out).not.toMatch(/automix train: .*stopped on request/);
+  expect(out).toMatch(new RegExp(`continue with: automix train .*--out ${dir} --resume`));
   const st = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { step: number; checkpoint: string };
   expect(st.step).toBeGreaterThanOrEqual(4);
   expect(existsSync(join(dir, st.checkpoint))).toBe(true);
