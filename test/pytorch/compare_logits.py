@@ -6,7 +6,14 @@ compares its logits with the engine's.
     automix eval --checkpoint runs/r18/model.safetensors --dump-logits runs/r18/logits.safetensors
     python3 test/pytorch/compare_logits.py runs/r18/model.safetensors runs/r18/logits.safetensors
 
-Needs: torch, safetensors (pip install torch safetensors). CI does not run it.
+An AutoMix run's model.safetensors is its momentum network (the one the run
+reports); model-online.safetensors is the online network. Either file works
+here (dump the logits from the same file); the file's metadata says which.
+
+Needs only PyTorch (Debian: apt-get install python3-torch): the safetensors
+files are read with json + struct + torch.frombuffer, not the pip
+`safetensors` package. CI does not run it.
+
 The module below is the CIFAR ResNet-18 / ResNeXt-50 of src/models/resnet.ts
 (3x3 stem, stride 1, no max-pool; width multiplier), with PyTorch's own names,
 so `load_state_dict` takes the file as it is (only `num_batches_tracked`,
@@ -14,13 +21,45 @@ which the engine does not keep, is missing).
 """
 import json
 import math
+import struct
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors import safe_open
-from safetensors.torch import load_file
+
+DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16,
+          "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool}
+
+
+def read_safetensors(path):
+    """(tensors by name, metadata) of a .safetensors file: an 8-byte little-endian header
+    length, a JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {...}}, then
+    the tensors' bytes (offsets relative to the end of the header)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 8:
+        sys.exit(f"{path}: too short for a safetensors file")
+    (n,) = struct.unpack("<Q", raw[:8])
+    if 8 + n > len(raw):
+        sys.exit(f"{path}: header length {n} runs past the end of the file")
+    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    metadata = header.pop("__metadata__", None) or {}
+    data = memoryview(raw)[8 + n:]
+    tensors = {}
+    for name, t in header.items():
+        if t["dtype"] not in DTYPES:
+            sys.exit(f"{path}: tensor {name} has dtype {t['dtype']}, which this reader does not know")
+        start, end = t["data_offsets"]
+        dtype = DTYPES[t["dtype"]]
+        count = math.prod(t["shape"])
+        if end - start != count * torch.empty((), dtype=dtype).element_size():
+            sys.exit(f"{path}: tensor {name} has {end - start} bytes for shape {t['shape']}")
+        # bytearray: a writable copy, so torch.frombuffer does not warn or alias the file's bytes.
+        buf = bytearray(data[start:end])
+        flat = torch.frombuffer(buf, dtype=dtype) if count else torch.empty(0, dtype=dtype)
+        tensors[name] = flat.reshape(t["shape"])
+    return tensors, metadata
 
 
 def scaled(c: int, width: float) -> int:
@@ -103,14 +142,21 @@ class ResNetCifar(nn.Module):
 
 
 def main(model_file, logits_file):
-    with safe_open(model_file, "pt") as f:
-        spec = json.loads(f.metadata()["automix_model"])
+    state, meta = read_safetensors(model_file)
+    if "automix_model" not in meta:
+        sys.exit(f"{model_file}: no automix_model in its metadata (expected a model.safetensors written by automix train)")
+    spec = json.loads(meta["automix_model"])
     if spec["model"] not in ("resnet18", "resnext50"):
         sys.exit(f"this script covers the ResNets; {spec['model']} is not one")
-    with safe_open(logits_file, "pt") as f:
-        head = f.metadata()["head"]
+    ref, ref_meta = read_safetensors(logits_file)
+    head = ref_meta["head"]
+    if "model" in ref_meta and json.loads(ref_meta["model"]) != spec:
+        sys.exit(f"{logits_file} was dumped from another model than {model_file}")
+    network = meta.get("automix_network", "unnamed")
+    if ref_meta.get("network", network) != network:
+        sys.exit(f"{logits_file} holds the {ref_meta['network']} network's logits, {model_file} the {network} network")
+    print(f"{model_file}: {spec['model']} ×{spec['width']}, {network} network, head {head}")
     net = ResNetCifar(spec["model"], spec["inChannels"], spec["width"], spec["numClasses"], head)
-    state = load_file(model_file)
     missing, unexpected = net.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]
     # Heads other than the one compared may be in the file (AutoMix has two).
@@ -118,11 +164,10 @@ def main(model_file, logits_file):
     if missing or unexpected:
         sys.exit(f"state dict mismatch: missing {missing}, unexpected {unexpected}")
     net.eval()
-    ref = load_file(logits_file)
     with torch.no_grad():
         out = net(ref["images"])
     diff = (out - ref["logits"]).abs().max().item()
-    print(f"max |torch - engine| over {out.shape[0]}x{out.shape[1]} logits: {diff:.3e}")
+    print(f"max |torch - engine| over {out.shape[0]}x{out.shape[1]} logits: {diff:.3e} (largest |logit| {ref['logits'].abs().max().item():.3g})")
     if diff > 1e-3 * max(1.0, ref["logits"].abs().max().item()):
         sys.exit("logits differ")
     print("same logits")
