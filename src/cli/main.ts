@@ -19,7 +19,7 @@ Usage:
                 [--width W] [--method ${METHODS.join('|')}] [--epochs E] [--batch-size B] [--lr X]
                 [--min-lr X] [--alpha A] [--seed S] [--limit-train N] [--limit-test N] [--out DIR] [--resume | --force]
                 [--json FILE] [--checkpoint-every N] [--keep-checkpoints K] [--on-nonfinite stop|skip] [--clip-grad G]
-                [--ema-momentum auto|M] [--no-augment] [--verbose]
+                [--ema-momentum auto|M] [--no-augment] [--replay auto|off] [--verbose]
   automix eval --checkpoint FILE|RUN_DIR [--network momentum|online] [--data ...] [--limit-test N] [--batch-size B] [--dump-logits FILE]
   automix visualize --checkpoint RUN_DIR [--data ...] [--out masks.png] [--pairs N] [--seed S]
   automix plot --json RUN.json [--json RUN2.json ...] [--label NAME ...] [--out curve.png]
@@ -92,6 +92,7 @@ const TRAIN_FLAGS = {
   'inject-device-loss-at-step': { type: 'string' },
   'inject-oom-at-step': { type: 'string' },
   'no-augment': { type: 'boolean' },
+  replay: { type: 'string' },
   force: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -102,6 +103,11 @@ function num(flag: string, v: string | undefined, fallback: number): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`--${flag}: expected a number, got '${v}'`);
   return n;
+}
+
+function replayFlag(v: string | undefined): 'auto' | 'off' {
+  if (v === undefined || v === 'auto' || v === 'off') return v ?? 'auto';
+  throw new ConfigError(`--replay: expected auto or off, got '${v}'`);
 }
 
 export function parseTrainArgs(argv: string[]): TrainConfig {
@@ -137,6 +143,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig {
     injectDeviceLossAtStep: num('inject-device-loss-at-step', v['inject-device-loss-at-step'], -1),
     injectOomAtStep: num('inject-oom-at-step', v['inject-oom-at-step'], -1),
     augment: !v['no-augment'],
+    replay: replayFlag(v.replay),
     verbose: v.verbose ?? false,
   });
 }
