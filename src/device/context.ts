@@ -239,6 +239,36 @@ export class GpuContext {
     this.#pendingKernels.push(d.label);
   }
 
+  /**
+   * Records a run of dispatches whose grids were checked when first recorded
+   * (a replayed step): one pass, the pipeline set only when it changes.
+   */
+  dispatchRun(run: readonly DispatchRecord[], labels: readonly string[]): void {
+    if (this.#profiling) {
+      for (const d of run) this.dispatchChecked(d);
+      return;
+    }
+    const enc = this.encoder();
+    if (!this.#pass) {
+      this.#pass = enc.beginComputePass({ label: `batch ${this.#batchId}` });
+      this.#passPipeline = null;
+    }
+    const pass = this.#pass;
+    let last = this.#passPipeline;
+    for (let i = 0; i < run.length; i++) {
+      const d = run[i]!;
+      if (d.pipeline !== last) {
+        pass.setPipeline(d.pipeline);
+        last = d.pipeline;
+      }
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    }
+    this.#passPipeline = last;
+    this.counters.dispatches += run.length;
+    for (const l of labels) this.#pendingKernels.push(l);
+  }
+
   /** Records a buffer-to-buffer copy into the current batch. */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     const enc = this.encoder();

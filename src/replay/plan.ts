@@ -26,8 +26,16 @@ import { buffersOf, type Recording } from './recording.js';
 
 const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 
-type Step =
-  | { kind: 'dispatch'; label: string; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] }
+interface Dispatch {
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+}
+
+/** Consecutive dispatches are encoded as one run; copies and clears between them one by one. */
+type Segment =
+  | { kind: 'dispatches'; run: Dispatch[]; labels: string[] }
   | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
   | { kind: 'clear'; buffer: GPUBuffer; offset: number; bytes: number };
 
@@ -44,7 +52,7 @@ export interface PlanStats {
 
 export class ReplayPlan {
   readonly stats: PlanStats;
-  #steps: Step[];
+  #segments: Segment[];
   #scratch: GPUBuffer[];
   #external: GPUBuffer[];
   #uniforms: GPUBuffer | null;
@@ -96,14 +104,17 @@ export class ReplayPlan {
     let j = 0;
     const stats: PlanStats = { dispatches: 0, copies: 0, clears: 0, scratchBuffers: scratch.length, scratchBytes: 0, externalBuffers: external.length };
     for (const b of scratch) stats.scratchBytes += b.size;
-    this.#steps = recording.commands.map((c): Step => {
+    const segments: Segment[] = [];
+    for (const c of recording.commands) {
       if (c.kind === 'copy') {
         stats.copies++;
-        return { ...c };
+        segments.push({ ...c });
+        continue;
       }
       if (c.kind === 'clear') {
         stats.clears++;
-        return { ...c };
+        segments.push({ ...c });
+        continue;
       }
       stats.dispatches++;
       const entries: GPUBindGroupEntry[] = c.storage.map((s) => ({ binding: s.binding, resource: { buffer: s.buffer, offset: s.offset, size: s.size } }));
@@ -111,8 +122,12 @@ export class ReplayPlan {
         entries.push({ binding: c.uniform.binding, resource: { buffer: this.#uniforms!, offset: offsets[j++]!, size: c.uniform.layout.size } });
       }
       const bindGroup = ctx.createBindGroup({ label: c.label, layout: c.layout, entries });
-      return { kind: 'dispatch', label: c.label, pipeline: c.pipeline, bindGroup, workgroups: c.workgroups };
-    });
+      let last = segments.at(-1);
+      if (last?.kind !== 'dispatches') segments.push((last = { kind: 'dispatches', run: [], labels: [] }));
+      last.run.push({ label: c.label, pipeline: c.pipeline, bindGroup, workgroups: c.workgroups });
+      last.labels.push(c.label);
+    }
+    this.#segments = segments;
     this.#scratch = scratch;
     this.#external = external;
     this.stats = stats;
@@ -136,8 +151,8 @@ export class ReplayPlan {
       }
     }
     const ctx = this.ctx;
-    for (const s of this.#steps) {
-      if (s.kind === 'dispatch') ctx.dispatchChecked(s);
+    for (const s of this.#segments) {
+      if (s.kind === 'dispatches') ctx.dispatchRun(s.run, s.labels);
       else if (s.kind === 'copy') ctx.copy(s.src, s.srcOffset, s.dst, s.dstOffset, s.bytes);
       else ctx.clear(s.buffer, s.offset, s.bytes);
     }
@@ -150,7 +165,7 @@ export class ReplayPlan {
     for (const b of this.#scratch) this.pool.release(b, STORAGE_USAGE);
     for (const b of this.#external) this.pool.unreserve(b);
     this.#uniforms?.destroy();
-    this.#steps = [];
+    this.#segments = [];
     this.#scratch = [];
     this.#external = [];
   }

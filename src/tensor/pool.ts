@@ -68,6 +68,7 @@ export class BufferPool {
     } else {
       try {
         buf = this.device.createBuffer({ size, usage, label });
+        if (this.counters) this.counters.buffers++;
       } catch (e) {
         throw new OutOfMemoryError(`GPU buffer of ${size} bytes could not be created: ${(e as Error).message}`);
       }
