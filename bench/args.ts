@@ -14,6 +14,10 @@ export interface BenchOptions {
   full: boolean;
   /** Time with the wall clock even when timestamp queries exist. */
   wall: boolean;
+  /** Measure only the host cost of the training steps (bench/host.ts). */
+  host: boolean;
+  /** Where --host measures: the real adapter (GPU idle during timing) or Dawn's null backend. */
+  hostBackend: 'adapter' | 'null';
   help: boolean;
 }
 
@@ -29,12 +33,17 @@ export const USAGE = `usage: npm run bench -- [options]
   --quick          fewer repeats and a shorter calibration
   --full           include the cases skipped on software adapters (matmul 2048³)
   --wall           time with the wall clock even if timestamp queries exist
+  --host           only the host cost of each training step, eager vs replayed,
+                   beside the raw Dawn floor (under two minutes)
+  --host-backend adapter|null
+                   where --host measures (default adapter: the GPU idle while
+                   timing; null: Dawn's null backend, which may crash, see bench/host.ts)
   --help           this text`;
 
 export class ArgError extends Error {}
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { vs: null, json: null, markdown: null, filter: [], repeats: null, quick: false, full: false, wall: false, help: false };
+  const o: BenchOptions = { vs: null, json: null, markdown: null, filter: [], repeats: null, quick: false, full: false, wall: false, host: false, hostBackend: 'adapter', help: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new ArgError(`${flag} needs a value`);
@@ -87,6 +96,15 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case '--wall':
         o.wall = true;
         break;
+      case '--host':
+        o.host = true;
+        break;
+      case '--host-backend': {
+        const v = take();
+        if (v !== 'adapter' && v !== 'null') throw new ArgError(`--host-backend: 'adapter' or 'null', got '${v}'`);
+        o.hostBackend = v;
+        break;
+      }
       case '--help':
       case '-h':
         o.help = true;

@@ -15,6 +15,7 @@ import { maxAbsDiff, repeatsFor, summarize } from './stats.js';
 import { initTf, type TfHarness } from './tfjs.js';
 import type { TfStepBench } from './tfjs-steps.js';
 import { makeTimer, type Timer, type TimingMethod } from './timing.js';
+import { HOST_CASES, runHostBench } from './host.js';
 
 type Status = 'ok' | 'not available yet' | 'skipped' | 'error' | 'mismatch';
 
@@ -420,6 +421,11 @@ async function main(): Promise<number> {
   }
   if (o.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (o.host) {
+    const r = await runHostBench(console.log, { backend: o.hostBackend, cases: HOST_CASES.filter((c) => selected(o.filter, 'step', c.name)) });
+    if (o.json) writeFileSync(o.json, JSON.stringify({ date: new Date().toISOString(), ...r }, null, 1));
     return 0;
   }
   const started = performance.now();

@@ -4,13 +4,10 @@
  * built from the same pieces as `automix train`. AutoMix steps include the
  * EMA update of the momentum network.
  */
-import type { Engine, Tensor } from '../src/index.js';
-import { buildModel, type ModelSpec } from '../src/models/index.js';
-import { add } from '../src/ops/elementwise.js';
-import { SGD, emaUpdate } from '../src/optim/index.js';
+import type { Engine } from '../src/index.js';
+import type { ModelSpec } from '../src/models/index.js';
 import { defaultConfig } from '../src/train/config.js';
-import { MixBlock } from '../src/train/mix-block.js';
-import { automixStep, vanillaStep } from '../src/train/steps.js';
+import { TrainingRun } from '../src/train/run.js';
 import { Rng } from '../src/util/rng.js';
 import type { StepBench } from './cases.js';
 
@@ -22,62 +19,32 @@ export function stepBatch(batch: number): { xHost: Float32Array; yHost: Int32Arr
   return { xHost, yHost };
 }
 
-export function makeStep(model: ModelSpec['model'], width: number, method: 'none' | 'automix', batch: number) {
+/**
+ * A step case through `TrainingRun`, as `automix train` runs it (captured and replayed after
+ * its warm-up steps; `replay: 'off'` for the eager path). Each step() waits for its own losses.
+ */
+export function makeStep(model: ModelSpec['model'], width: number, method: 'none' | 'automix', batch: number, replay: 'auto' | 'off' = 'auto') {
   return async (engine: Engine): Promise<StepBench> => {
-    const heads = method === 'automix' ? ['head_mix', 'head_one'] : ['fc'];
-    const spec: ModelSpec = { model, width, inChannels: 3, imageSize: 32, numClasses: 10, heads };
-    const online = buildModel(engine, spec, 0, 'online');
+    const cfg = { ...defaultConfig(method), model, width, seed: 0 };
+    const run = new TrainingRun(engine, cfg, { c: 3, h: 32, w: 32, numClasses: 10 }, { replay });
     const { xHost, yHost } = stepBatch(batch);
-    const x = engine.tensor(xHost, [batch, 3, 32, 32]);
-    const y = engine.tensor(yHost, [batch], { dtype: 'i32' });
-    const cfg = defaultConfig(method);
-    let momentum: ReturnType<typeof buildModel> | null = null;
-    let mixBlock: MixBlock | null = null;
-    const groups = [{ params: online.params, lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }];
-    if (method === 'automix') {
-      momentum = buildModel(engine, spec, 0, 'momentum');
-      momentum.params.setRequiresGrad(false);
-      mixBlock = new MixBlock(engine, online.backbone.stageChannels[2]!, 1);
-      groups.push({ params: mixBlock.params, lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
-    }
-    const sgd = new SGD(groups);
+    const hostBatch = { x: xHost, y: yHost, shape: [batch, 3, 32, 32] as const };
     let k = 0;
     // The loss of the first step (at initialisation), for the --vs tfjs check.
-    let firstLoss: Tensor | null = null;
-    const step = () =>
-      engine.scope(() => {
-        online.params.zeroGrad();
-        mixBlock?.params.zeroGrad();
-        const input = { engine, x, xHost, y, yHost, rng: Rng.fromKeys(3, k++), cfg };
-        const out =
-          momentum && mixBlock
-            ? automixStep({ online, momentum, mixBlock, maskStage: 3 }, input)
-            : vanillaStep(online, input);
-        const t = Object.values(out.terms);
-        const loss = t.reduce((a, b) => add(a, b));
-        loss.backward();
-        if (k === 1) firstLoss = engine.keep(loss);
-        sgd.step();
-        if (momentum) emaUpdate(momentum.params, online.params, 0.999);
-        return null;
-      });
+    let firstLoss: number | null = null;
     return {
-      step,
+      step: async () => {
+        run.step(hostBatch, k++);
+        const [r] = await run.results();
+        if (firstLoss === null) firstLoss = Object.values(r!.terms).reduce((a, b) => a + b, 0);
+      },
       imagesPerStep: batch,
       inputs: { xHost, yHost },
       initialLoss: async () => {
-        if (!firstLoss) throw new Error('no step has run yet');
-        return firstLoss.item();
+        if (firstLoss === null) throw new Error('no step has run yet');
+        return firstLoss;
       },
-      dispose: () => {
-        firstLoss?.dispose();
-        online.dispose();
-        momentum?.dispose();
-        mixBlock?.dispose();
-        sgd.dispose();
-        x.dispose();
-        y.dispose();
-      },
+      dispose: () => run.dispose(),
     };
   };
 }

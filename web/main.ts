@@ -1,25 +1,22 @@
 /**
  * The demo page: trains a narrow ResNet-18 with AutoMix on a Fashion-MNIST
- * subset in the browser, with the library's own pieces (buildModel, MixBlock,
- * automixStep, SGD, emaUpdate, automixMomentum) — the same iteration as the
- * Node trainer (src/train/trainer.ts), minus checkpoints and files.
+ * subset in the browser through the library's `TrainingRun` — the same step,
+ * captured and replayed, as the Node trainer (src/train/trainer.ts), minus
+ * checkpoints and files.
  *
  * URL parameters preset the form (train, test, batch, width, lr, evalEvery),
  * `autostart=1` starts at once and `stopAt=N` pauses after step N (used by
  * scripts/screenshot-demo.mjs).
  */
-import { createEngine, type Engine, type Tensor } from '../src/browser.js';
+import { createEngine, type Engine } from '../src/browser.js';
 import type { ImageDataset } from '../src/data/dataset.js';
 import { BatchLoader } from '../src/data/loader.js';
-import { buildModel, type Network } from '../src/models/index.js';
-import { add } from '../src/ops/elementwise.js';
 import { maskedBlend } from '../src/ops/mix.js';
-import { SGD, automixMomentum, emaUpdate, scaledEmaStart } from '../src/optim/index.js';
+import { automixMomentum, scaledEmaStart } from '../src/optim/index.js';
 import { defaultConfig } from '../src/train/config.js';
-import { MixBlock } from '../src/train/mix-block.js';
-import { automixStep, type AutoMixState } from '../src/train/steps.js';
+import { TrainingRun } from '../src/train/run.js';
+import type { HostBatch } from '../src/train/steps.js';
 import { evaluate } from '../src/train/evaluate.js';
-import { Rng } from '../src/util/rng.js';
 import { CLASSES, loadPicked, loadServed, type Splits } from './data.js';
 import { LivePlot, type Series } from './plot.js';
 
@@ -86,14 +83,11 @@ interface Settings {
 interface Run {
   settings: Settings;
   data: Splits;
-  online: Network;
-  momentum: Network;
-  mixBlock: MixBlock;
-  st: AutoMixState;
-  sgd: SGD;
+  /** Online and momentum networks, Mix Block, SGD: one call per iteration. */
+  train: TrainingRun;
   loader: BatchLoader;
-  xT: Tensor;
-  yT: Tensor;
+  /** The batch of the last step (the masks are drawn from it). */
+  last: HostBatch | null;
   step: number;
   /** K of the EMA schedule (ten passes over the subset); its start is scaled to K as the CLI's `--ema-momentum auto`. */
   totalSteps: number;
@@ -181,37 +175,16 @@ async function createRun(e: Engine): Promise<Run> {
   const data = await loadData(settings);
   const { train } = data;
   const B = Math.min(settings.batch, train.n);
-  const spec = {
-    model: 'resnet18' as const,
-    width: settings.width,
-    inChannels: train.c,
-    imageSize: train.h,
-    numClasses: train.numClasses,
-    heads: ['head_mix', 'head_one'],
-  };
-  // Same spec and seed: the momentum network starts as an exact copy of the online one.
-  const online = buildModel(e, spec, SEED, 'online');
-  const momentum = buildModel(e, spec, SEED, 'momentum');
-  momentum.params.setRequiresGrad(false);
-  const maskStage = 3;
-  const mixBlock = new MixBlock(e, online.backbone.stageChannels[maskStage - 1]!, SEED + 1, { lamConcat: train.h > 64, upsampleMode: 'nearest' });
-  const hyper = { lr: settings.lr, momentum: 0.9, weightDecay: 1e-4 };
-  const sgd = new SGD([
-    { params: online.params, ...hyper },
-    { params: mixBlock.params, ...hyper },
-  ]);
+  // The momentum network starts as an exact copy of the online one (same spec and seed).
+  const cfg = { ...defaultConfig('automix'), width: settings.width, lr: settings.lr, seed: SEED };
+  const tr = new TrainingRun(e, cfg, { c: train.c, h: train.h, w: train.w, numClasses: train.numClasses }, { log: (m) => console.info(m) });
   const loader = new BatchLoader(train, { batchSize: B, seed: SEED, augment: { cropPadding: 2, flip: true }, dropLast: true });
   return {
     settings: { ...settings, batch: B },
     data,
-    online,
-    momentum,
-    mixBlock,
-    st: { online, momentum, mixBlock, maskStage },
-    sgd,
+    train: tr,
     loader,
-    xT: e.empty([B, train.c, train.h, train.w], 'f32', 'batch.x'),
-    yT: e.empty([B], 'i32', 'batch.y'),
+    last: null,
     step: 0,
     totalSteps: 10 * loader.batchesPerEpoch,
     imagesPerS: 0,
@@ -219,48 +192,32 @@ async function createRun(e: Engine): Promise<Run> {
 }
 
 function disposeRun(r: Run): void {
-  r.xT.dispose();
-  r.yT.dispose();
-  r.sgd.dispose();
-  r.online.dispose();
-  r.momentum.dispose();
-  r.mixBlock.dispose();
+  r.train.dispose();
 }
 
 // ---- training ------------------------------------------------------------------------
 
-const cfg = defaultConfig('automix'); // α = 2 for both λ draws
-
-/** One AutoMix iteration, as in src/train/trainer.ts. Returns the loss terms and stats. */
-async function trainStep(e: Engine, r: Run): Promise<Record<string, number>> {
+/** One AutoMix iteration (TrainingRun.step), waited for. Returns the loss terms and stats. */
+async function trainStep(r: Run): Promise<Record<string, number>> {
   const batch = await r.loader.nextBatch();
-  r.xT.write(batch.x);
-  r.yT.write(batch.y);
-  const rng = Rng.fromKeys(SEED, r.step, 0x5eed);
-  return e.asyncScope(async () => {
-    r.online.params.zeroGrad();
-    r.mixBlock.params.zeroGrad();
-    const out = automixStep(r.st, { engine: e, x: r.xT, xHost: batch.x, y: r.yT, yHost: batch.y, rng, cfg });
-    const names = Object.keys(out.terms);
-    let total = out.terms[names[0]!]!;
-    for (const n of names.slice(1)) total = add(total, out.terms[n]!);
-    total.backward();
-    const host: Record<string, number> = {};
-    for (const n of names) host[n] = await out.terms[n]!.item();
-    for (const [k, v] of Object.entries(out.stats)) host[`stat:${k}`] = typeof v === 'number' ? v : await v.item();
-    const bad = names.filter((n) => !Number.isFinite(host[n]!));
-    if (bad.length) throw new Error(`non-finite loss at step ${r.step}: ${bad.map((n) => `${n} = ${host[n]}`).join(', ')}`);
-    r.sgd.step();
-    host['ema'] = automixMomentum(r.step, r.totalSteps, scaledEmaStart(r.totalSteps));
-    emaUpdate(r.momentum.params, r.online.params, host['ema']);
-    host['total'] = names.reduce((s, n) => s + host[n]!, 0);
-    return host;
-  });
+  const { c, h, w } = r.data.train;
+  r.last = { x: batch.x, y: batch.y, shape: [batch.n, c, h, w] };
+  const ema = automixMomentum(r.step, r.totalSteps, scaledEmaStart(r.totalSteps));
+  r.train.step(r.last, r.step, ema);
+  const [res] = await r.train.results();
+  const host: Record<string, number> = { ...res!.terms, ema };
+  for (const [k, v] of Object.entries(res!.stats)) host[`stat:${k}`] = v;
+  if (!res!.applied) {
+    const bad = Object.entries(res!.terms).filter(([, v]) => !Number.isFinite(v));
+    throw new Error(`non-finite loss at step ${r.step} (the update was not applied): ${bad.map(([n, v]) => `${n} = ${v}`).join(', ')}`);
+  }
+  host['total'] = Object.values(res!.terms).reduce((a, b) => a + b, 0);
+  return host;
 }
 
 /** Top-1 accuracy (%) of the online network's clean head on the test subset. */
 async function evaluateOnline(e: Engine, r: Run): Promise<number> {
-  return 100 * (await evaluate(e, r.online, 'head_one', r.data.test, 128));
+  return 100 * (await evaluate(e, r.train.online, 'head_one', r.data.test, 128));
 }
 
 // ---- masks ----------------------------------------------------------------------------
@@ -275,18 +232,21 @@ const PAIRS = 4;
  */
 async function showMasks(e: Engine, r: Run): Promise<void> {
   const { train } = r.data;
-  const [B, C, H, W] = r.xT.shape as [number, number, number, number];
+  const st = r.train.automix!;
+  if (!r.last) return;
+  const [B, C, H, W] = r.last.shape as [number, number, number, number];
   const perm = Int32Array.from({ length: B }, (_, i) => (i + 1) % B);
   const [x, m, mixed] = await e.asyncScope(async () => {
+    const xT = e.tensor(r.last!.x, r.last!.shape);
     const [mask, blend] = e.noGrad(() => {
-      const z = r.momentum.backbone.forward(r.xT, { stopAfter: r.st.maskStage });
+      const z = st.momentum.backbone.forward(xT, { stopAfter: st.maskStage });
       const p = e.tensor(perm, [B], { dtype: 'i32' });
-      const mk = r.mixBlock.mask(z, p, 0.5, H);
-      return [mk, maskedBlend(r.xT, mk, p)];
+      const mk = st.mixBlock.mask(z, p, 0.5, H);
+      return [mk, maskedBlend(xT, mk, p)];
     });
-    return Promise.all([r.xT.read(), mask.read(), blend.read()]);
+    return Promise.all([xT.read(), mask.read(), blend.read()]);
   });
-  const labels = await r.yT.readInt();
+  const labels = r.last.y;
   const per = C * H * W;
   ui.maskGrid.replaceChildren();
   let meanA = 0;
@@ -393,7 +353,7 @@ async function loop(e: Engine, r: Run): Promise<void> {
   const { evalEvery, batch } = r.settings;
   while (running) {
     const t0 = performance.now();
-    const h = await trainStep(e, r);
+    const h = await trainStep(r);
     const dt = (performance.now() - t0) / 1000;
     r.step++;
     // Smoothed throughput; the first steps also compile pipelines and count less.

@@ -142,6 +142,11 @@ export class ReplayPlan {
     return this.#external;
   }
 
+  /** The plan's dispatches in order (pipeline, bind group, grid), e.g. to time raw Dawn encoding of the same work. */
+  dispatchList(): readonly Dispatch[] {
+    return this.#segments.flatMap((s) => (s.kind === 'dispatches' ? s.run : []));
+  }
+
   /** Encodes the step's commands into the current batch (no submit). */
   replay(): void {
     if (this.#disposed) throw new DisposedError(`${this.label}: replay of a disposed plan`);

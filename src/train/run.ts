@@ -82,7 +82,8 @@ interface Pending {
   draw: StepDraw;
   staging: GPUBuffer;
   replayed: boolean;
-  done: Promise<Float32Array>;
+  /** When the step was submitted (performance.now()). */
+  submitted: number;
 }
 
 const MAX_SCALARS = 16;
@@ -120,6 +121,10 @@ export class TrainingRun {
   #freeStaging: GPUBuffer[] = [];
   #stagingCount = 0;
   #disposed = false;
+  /** GPU ms per step (moving average of finished steps), to sleep instead of spinning while waiting. */
+  #gpuMs = 0;
+  /** When the last step read back had finished on the GPU (as far as the host saw). */
+  #lastDone = 0;
 
   constructor(engine: Engine, cfg: RunConfig, data: DataShape, opts: TrainingRunOptions = {}) {
     this.engine = engine;
@@ -170,6 +175,11 @@ export class TrainingRun {
     }));
   }
 
+  /** The captured plans, by variant (for benchmarks and diagnostics). */
+  plans(): ReplayPlan[] {
+    return [...this.#variants.values()].flatMap((v) => (v.plan ? [v.plan] : []));
+  }
+
   /** Steps submitted whose results have not been handed out yet. */
   get inFlight(): number {
     return this.#pending.length;
@@ -203,10 +213,43 @@ export class TrainingRun {
     const out: StepResult[] = [];
     while (this.#pending.length > keepInFlight) {
       const p = this.#pending.shift()!;
-      const vals = await p.done;
+      const vals = await this.#wait(p);
       out.push(this.#result(p, vals));
     }
     return out;
+  }
+
+  /**
+   * Waits for a step's scalars. Dawn's Node binding keeps the main thread
+   * busy while a map is pending — on a CPU adapter that core is taken from the
+   * GPU's own worker threads — so the map is started only when the step is
+   * expected to be done: until then the host sleeps on a timer.
+   */
+  async #wait(p: Pending): Promise<Float32Array> {
+    const ctx = this.engine.ctx;
+    if (this.#gpuMs > 4) {
+      const due = Math.max(p.submitted, this.#lastDone) + 0.9 * this.#gpuMs;
+      const sleep = due - performance.now();
+      if (sleep > 2) await new Promise((r) => setTimeout(r, sleep));
+    }
+    const buf = p.staging;
+    try {
+      await buf.mapAsync(GPUMapMode.READ);
+    } catch (err) {
+      // A failed map usually means the device went away: say so.
+      await Promise.race([ctx.device.lost, new Promise((r) => setTimeout(r, 200))]);
+      ctx.assertAlive();
+      ctx.throwPendingErrors();
+      throw err;
+    }
+    const now = performance.now();
+    const took = now - Math.max(p.submitted, this.#lastDone);
+    this.#gpuMs = this.#gpuMs === 0 ? took : 0.8 * this.#gpuMs + 0.2 * took;
+    this.#lastDone = now;
+    const vals = new Float32Array(buf.getMappedRange().slice(0));
+    buf.unmap();
+    this.#freeStaging.push(buf);
+    return vals;
   }
 
   #result(p: Pending, vals: Float32Array): StepResult {
@@ -304,25 +347,7 @@ export class TrainingRun {
     ctx.copy(this.#outputs.buffer, 0, staging, 0, MAX_SCALARS * 4);
     ctx.flush();
     ctx.counters.asyncReadbacks++;
-    const buf = staging;
-    const done = buf.mapAsync(GPUMapMode.READ).then(
-      () => {
-        const vals = new Float32Array(buf.getMappedRange().slice(0));
-        buf.unmap();
-        this.#freeStaging.push(buf);
-        return vals;
-      },
-      async (err: unknown) => {
-        // A failed map usually means the device went away: say so.
-        await Promise.race([ctx.device.lost, new Promise((r) => setTimeout(r, 200))]);
-        ctx.assertAlive();
-        ctx.throwPendingErrors();
-        throw err;
-      },
-    );
-    // Errors surface when results() awaits this step; keep Node from calling them unhandled meanwhile.
-    done.catch(() => {});
-    this.#pending.push({ step, draw, staging: buf, replayed, done });
+    this.#pending.push({ step, draw, staging, replayed, submitted: performance.now() });
   }
 
   #dropPlans(): void {
@@ -339,8 +364,7 @@ export class TrainingRun {
     this.#outputs.dispose();
     this.#gate.dispose();
     this.#ema?.dispose();
-    // Staging buffers still mapping are destroyed once their map settles.
-    for (const p of this.#pending) void p.done.then(() => p.staging.destroy(), () => p.staging.destroy());
+    for (const p of this.#pending) p.staging.destroy();
     for (const b of this.#freeStaging) b.destroy();
     this.#pending = [];
     this.online.dispose();

@@ -348,16 +348,10 @@ test('AutoMix path ops: sigmoid, nearest upsample, masked blend, global average 
   });
 });
 
-test('AutoMix training: 6 iterations of resnet18 ×0.125 on synthetic 16×16 images', async ({ engine: e }) => {
-  const [{ buildModel }, { MixBlock }, { automixStep }, optim, { Rng }, { defaultConfig }, { add }] = await Promise.all([
-    import('../../src/models/index.js'),
-    import('../../src/train/mix-block.js'),
-    import('../../src/train/steps.js'),
-    import('../../src/optim/index.js'),
-    import('../../src/util/rng.js'),
-    import('../../src/train/config.js'),
-    import('../../src/ops/elementwise.js'),
-  ]);
+test('AutoMix training: 8 iterations of resnet18 ×0.125 on synthetic 16×16 images, replayed after capture', async ({ engine: e }) => {
+  const { TrainingRun } = await import('../../src/train/run.js');
+  const { defaultConfig } = await import('../../src/train/config.js');
+  const optim = await import('../../src/optim/index.js');
   const H = 16;
   const classes = 4;
   const N = 16;
@@ -377,78 +371,46 @@ test('AutoMix training: 6 iterations of resnet18 ×0.125 on synthetic 16×16 ima
       xs[n * H * H + i] = (y >= oy && y < oy + 6 && x >= ox && x < ox + 6 ? 1.5 : -0.5) + noise[n * H * H + i]!;
     }
   }
-  const spec = { model: 'resnet18' as const, width: 0.125, inChannels: 1, imageSize: H, numClasses: classes, heads: ['head_mix', 'head_one'] };
-  const online = buildModel(e, spec, 0, 'online');
-  const momentum = buildModel(e, spec, 0, 'momentum');
-  momentum.params.setRequiresGrad(false);
-  const maskStage = 3;
-  const mixBlock = new MixBlock(e, online.backbone.stageChannels[maskStage - 1]!, 1);
-  const st = { online, momentum, mixBlock, maskStage };
-  const sgd = new optim.SGD([
-    { params: online.params, lr: 0.1, momentum: 0.9, weightDecay: 1e-4 },
-    { params: mixBlock.params, lr: 0.1, momentum: 0.9, weightDecay: 1e-4 },
-  ]);
-  const cfg = defaultConfig('automix');
-  const xT = e.empty([B, 1, H, H], 'f32', 'batch.x');
-  const yT = e.empty([B], 'i32', 'batch.y');
+  const run = new TrainingRun(e, { ...defaultConfig('automix'), width: 0.125 }, { c: 1, h: H, w: H, numClasses: classes });
+  const st = run.automix!;
   // The mask for a fixed input, before and after training.
   const probe = async (): Promise<Float32Array> =>
     e.asyncScope(async () =>
       e.noGrad(() => {
-        xT.write(xs.subarray(0, B * H * H));
-        const z = momentum.backbone.forward(xT, { stopAfter: maskStage });
-        return mixBlock.mask(z, e.tensor([1, 0, 3, 2, 5, 4, 7, 6], [B], { dtype: 'i32' }), 0.5, H);
+        const xT = e.tensor(xs.subarray(0, B * H * H), [B, 1, H, H]);
+        const z = st.momentum.backbone.forward(xT, { stopAfter: st.maskStage });
+        return st.mixBlock.mask(z, e.tensor([1, 0, 3, 2, 5, 4, 7, 6], [B], { dtype: 'i32' }), 0.5, H);
       }).read(),
     );
   const mask0 = await probe();
-  const steps = 6;
+  const steps = 8;
   const history: Record<string, number>[] = [];
   try {
     for (let step = 0; step < steps; step++) {
       const first = ((step * B) % N) as number;
-      const xb = xs.subarray(first * H * H, (first + B) * H * H);
-      const yb = ys.subarray(first, first + B);
-      xT.write(xb);
-      yT.write(yb);
       const tStep = performance.now();
-      const host = await e.asyncScope(async () => {
-        online.params.zeroGrad();
-        mixBlock.params.zeroGrad();
-        const out = automixStep(st, { engine: e, x: xT, xHost: xb, y: yT, yHost: yb, rng: Rng.fromKeys(0, step, 0x5eed), cfg });
-        const names = Object.keys(out.terms);
-        let total = out.terms[names[0]!]!;
-        for (const k of names.slice(1)) total = add(total, out.terms[k]!);
-        total.backward();
-        const v: Record<string, number> = {};
-        for (const k of names) v[k] = await out.terms[k]!.item();
-        v['total'] = names.reduce((s, k) => s + v[k]!, 0);
-        sgd.step();
-        optim.emaUpdate(momentum.params, online.params, optim.automixMomentum(step, steps));
-        return v;
-      });
-      history.push(host);
-      console.log(`  step ${step} (${((performance.now() - tStep) / 1000).toFixed(1)} s): ${Object.entries(host).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
+      run.step({ x: xs.subarray(first * H * H, (first + B) * H * H), y: ys.subarray(first, first + B), shape: [B, 1, H, H] }, step, optim.automixMomentum(step, steps));
+      const [r] = await run.results();
+      if (!r!.applied) throw new Error(`step ${step} was not applied: ${JSON.stringify(r!.terms)}`);
+      const v = { ...r!.terms, total: Object.values(r!.terms).reduce((a, b) => a + b, 0) };
+      history.push(v);
+      console.log(`  step ${step}${r!.replayed ? ' (replayed)' : ''} (${((performance.now() - tStep) / 1000).toFixed(1)} s): ${Object.entries(v).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(', ')}`);
     }
+    const modes = run.variants().map((v) => `${v.variant}: ${v.mode}${v.reason ? ` (${v.reason})` : ''}`);
+    if (run.variants().some((v) => v.mode !== 'replay')) throw new Error(`the step was not replayed: ${modes.join('; ')}`);
     const mask1 = await probe();
     let maskDelta = 0;
     for (let i = 0; i < mask0.length; i++) maskDelta = Math.max(maskDelta, Math.abs(mask1[i]! - mask0[i]!));
-    const bad = history.flatMap((h, i) => Object.entries(h).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `step ${i} ${k} = ${v}`));
-    if (bad.length) throw new Error(`non-finite losses: ${bad.join(', ')}`);
     const avg = (hs: Record<string, number>[], k: string) => hs.reduce((s, h) => s + h[k]!, 0) / hs.length;
     const oneFirst = avg(history.slice(0, 2), 'L_one_q');
     const oneLast = avg(history.slice(-2), 'L_one_q');
     const decreased = oneLast < oneFirst;
     const maskChanged = maskDelta > 1e-6;
-    const summary = `L_one_q ${oneFirst.toFixed(4)} → ${oneLast.toFixed(4)} (first/last two steps), total ${history[0]!['total']!.toFixed(4)} → ${history.at(-1)!['total']!.toFixed(4)}, max |Δmask| ${fmtErr(maskDelta)}`;
+    const summary = `L_one_q ${oneFirst.toFixed(4)} → ${oneLast.toFixed(4)} (first/last two steps), total ${history[0]!['total']!.toFixed(4)} → ${history.at(-1)!['total']!.toFixed(4)}, max |Δmask| ${fmtErr(maskDelta)}; ${modes.join('; ')}`;
     if (!decreased && !maskChanged) throw new Error(`the loss did not decrease and the mask did not change: ${summary}`);
     return summary;
   } finally {
-    xT.dispose();
-    yT.dispose();
-    sgd.dispose();
-    online.dispose();
-    momentum.dispose();
-    mixBlock.dispose();
+    run.dispose();
   }
 });
 
