@@ -14,7 +14,8 @@ import { parseNetworkFlag, resolveModelFile } from './model-file.js';
 import { checkNotRunFile, checkPngOutput } from '../train/preflight.js';
 import { MixBlock } from '../train/mix-block.js';
 import { evaluate } from '../train/trainer.js';
-import { encodePng } from '../util/plot.js';
+import { drawMaskGrid } from '../util/plot.js';
+import { className } from '../data/class-names.js';
 import { BatchLoader } from '../data/loader.js';
 import type { ImageDataset } from '../data/dataset.js';
 
@@ -82,7 +83,7 @@ function checkDataFitsSpec(spec: ModelSpec, test: ImageDataset, source: string, 
   }
 }
 
-/** Draws rows of [x_a | x_b | mask m_a | mixed] for pairs from the test set. */
+/** Draws labelled rows of [a | b | m_a | m_a stretched + colour bar | mixed] for pairs from the test set. */
 export async function visualizeCommand(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({ args: argv, options: { checkpoint: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, pairs: { type: 'string' }, seed: { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
   if (!v.checkpoint) throw new ConfigError('--checkpoint RUN_DIR (or its state.json) is required: the output directory of an AutoMix training run');
@@ -117,8 +118,10 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
     const B = Math.max(pairs, Math.min(cfg.batchSize, data.test.n));
     const loader = new BatchLoader(data.test, { batchSize: B, seed });
     let x: Float32Array = new Float32Array(0);
+    let labels: Int32Array = new Int32Array(0);
     for await (const b of loader.batches(0)) {
       x = b.x;
+      labels = b.y;
       break;
     }
     const perm = Int32Array.from({ length: B }, (_, i) => (i + 1) % B);
@@ -140,33 +143,28 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
           const ma = 1 - mask[i * plane + j]!;
           mixed[(i * C + c) * plane + j] = ma * px[(i * C + c) * plane + j]! + (1 - ma) * px[(perm[i]! * C + c) * plane + j]!;
         }
-    // Grid: one row per pair, 4 tiles per row, 2-pixel gutters, scaled ×3.
-    const S = 3;
-    const tileW = W * S + 2;
-    const tileH = H * S + 2;
-    const width = tileW * 4;
-    const height = tileH * pairs;
-    const rgba = new Uint8Array(width * height * 4).fill(255);
-    const put = (tx: number, ty: number, get: (y: number, x: number, c: number) => number) => {
-      for (let y = 0; y < H * S; y++)
-        for (let xx = 0; xx < W * S; xx++)
-          for (let c = 0; c < 3; c++) {
-            const v2 = get(Math.floor(y / S), Math.floor(xx / S), C === 3 ? c : 0);
-            rgba[((ty * tileH + 1 + y) * width + tx * tileW + 1 + xx) * 4 + c] = Math.max(0, Math.min(255, Math.round(v2 * 255)));
-          }
-    };
-    for (let i = 0; i < pairs; i++) {
-      const img = (n: number) => (y: number, xx: number, c: number) => px[((n * C + c) * H + y) * W + xx]!;
-      put(0, i, img(i));
-      put(1, i, img(perm[i]!));
-      put(2, i, (y, xx) => 1 - mask[(i * H + y) * W + xx]!); // m_a: white where x is kept
-      put(3, i, (y, xx, c) => mixed[((i * C + c) * H + y) * W + xx]!);
-    }
+    // The labelled grid (src/util/plot.ts): per pair its classes, λ and the mask's mean and range,
+    // above a, b, m_a, m_a contrast-stretched (with its colour bar) and the mixed image.
+    const img = (n: number, src: Float32Array) => src.subarray(n * C * plane, (n + 1) * C * plane);
+    const name = (k: number) => className(data.test.name, data.test.numClasses, k);
+    const grid = drawMaskGrid(
+      Array.from({ length: pairs }, (_, i) => ({
+        a: img(i, px),
+        b: img(perm[i]!, px),
+        maskA: mask.subarray(i * plane, (i + 1) * plane).map((m) => 1 - m),
+        mixed: img(i, mixed),
+        labelA: name(labels[i]!),
+        labelB: name(labels[perm[i]!]!),
+        lam,
+      })),
+      { C, H, W, title: `masks at λ ${lam} from ${st.checkpoint.replace(/\.safetensors$/, '')} (momentum encoder + Mix Block)` },
+    );
     const out = v.out ?? 'masks.png';
-    await writeFileAtomic(out, encodePng(rgba, width, height));
+    await writeFileAtomic(out, grid.png);
     let sum = 0;
     for (let j = 0; j < B * plane; j++) sum += 1 - mask[j]!;
-    console.log(`wrote ${out}: ${pairs} pairs (x, partner, mask m_a = weight of x, mixed) at λ = ${lam}, masks from the momentum encoder and Mix Block of ${st.checkpoint}; mean m_a over the batch of ${B}: ${(sum / (B * plane)).toFixed(3)}`);
+    const widths = grid.stats.map((r) => r.max - r.min);
+    console.log(`wrote ${out}: ${pairs} pairs (a, its partner b, m_a = weight of a, m_a contrast-stretched, mixed; labelled) at λ = ${lam}, masks from the momentum encoder and Mix Block of ${st.checkpoint}; mean m_a over the batch of ${B}: ${(sum / (B * plane)).toFixed(3)}; m_a's min–max range per drawn pair: ${(widths.reduce((a, b) => a + b, 0) / pairs).toPrecision(2)} wide on average, ${Math.max(...widths).toPrecision(2)} at most`);
     momentum.dispose();
     mb.dispose();
   } finally {
@@ -258,10 +256,10 @@ export async function plotCommand(argv: string[]): Promise<void> {
   });
   const names = plotLabels(records.map((r, i) => ({ file: files[i]!, config: r.config })), v.label ?? []);
   const runs = records.map((r, i) => ({ name: names[i]!, r }));
-  const loss = runs.map((x, i) => ({ name: x.name, values: x.r.epochs.map((e) => e.train_loss), color: COLORS[i % COLORS.length]! }));
-  const acc = runs.map((x, i) => ({ name: x.name, values: x.r.epochs.map((e) => 100 * e.test_acc), color: COLORS[i % COLORS.length]! }));
-  const { plotCurves } = await import('../util/plot.js');
-  const png = plotCurves([loss, acc], { titles: ['TRAIN LOSS', 'TEST ACCURACY %'] });
+  // Test accuracy, then each loss term on its own panel (AutoMix's four; the others' cross-entropy).
+  const { plotCurves, runPanels } = await import('../util/plot.js');
+  const { groups, titles } = runPanels(runs.map((x, i) => ({ name: x.name, method: x.r.config.method, color: COLORS[i % COLORS.length]!, epochs: x.r.epochs })));
+  const png = plotCurves(groups, { titles, columns: Math.min(3, groups.length) });
   const out = v.out ?? 'curve.png';
   await writeFileAtomic(out, png);
   console.log(`wrote ${out} (${runs.length} runs)`);

@@ -1,5 +1,7 @@
 // `automix plot`: the legend names runs so that two runs of one command stay apart,
-// `--label` names them by hand, and a wrong count of labels is refused before drawing.
+// `--label` names them by hand, and a wrong count of labels is refused before drawing; test
+// accuracy and each loss term get their own panel, AutoMix's terms never share an axis with a
+// baseline's cross-entropy, and a one-epoch run shows as markers.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +57,45 @@ describe('automix plot', () => {
     expect(count([31, 119, 180])).toBeGreaterThan(100);
     expect(count([214, 39, 40])).toBeGreaterThan(100);
     await expect(plotCommand(['--json', join(dir, 'a.json'), '--label', 'A', '--label', 'B', '--out', out])).rejects.toThrow(/--label/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('draws accuracy and each loss term in its own panel; one-epoch runs show as markers; AutoMix and a baseline never share a loss axis', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'automix-plot-'));
+    const am = { config: cfg('automix', 0), epochs: [{ epoch: 1, train_loss: 6.9, test_acc: 0.5, terms: { L_mix_q: 2.3, L_one_q: 2.25, L_mix_k: 2.31, L_mask: 0.004 } }] };
+    const none = { config: cfg('none', 0), epochs: [{ epoch: 1, train_loss: 2.2, test_acc: 0.4, terms: { loss: 2.2 } }] };
+    writeFileSync(join(dir, 'am.json'), JSON.stringify(am));
+    writeFileSync(join(dir, 'none.json'), JSON.stringify(none));
+    const out = join(dir, 'curve.png');
+    await plotCommand(['--json', join(dir, 'am.json'), '--json', join(dir, 'none.json'), '--out', out]);
+    const png = PNG.sync.read(readFileSync(out));
+    // Six panels (accuracy, L_mix_q, L_one_q, L_mix_k, L_mask, the baseline's loss), three to a row.
+    const [PW, PH] = [480, 320];
+    expect([png.width, png.height]).toEqual([3 * PW, 2 * PH]);
+    const inPanel = (k: number, [r, g, b]: number[]) => {
+      let n = 0;
+      const [x0, y0] = [(k % 3) * PW, Math.floor(k / 3) * PH];
+      for (let y = y0; y < y0 + PH; y++)
+        for (let x = x0; x < x0 + PW; x++) {
+          const i = (y * png.width + x) * 4;
+          if (png.data[i] === r && png.data[i + 1] === g && png.data[i + 2] === b) n++;
+        }
+      return n;
+    };
+    const blue = [31, 119, 180]; // the first run: AutoMix
+    const red = [214, 39, 40]; // the second: none
+    // One point each: a marker in the plot and one in the legend, about 20 pixels each.
+    for (const k of [0, 1, 2, 3, 4]) expect(inPanel(k, blue), `AutoMix in panel ${k}`).toBeGreaterThanOrEqual(30);
+    for (const k of [0, 5]) expect(inPanel(k, red), `none in panel ${k}`).toBeGreaterThanOrEqual(30);
+    for (const k of [1, 2, 3, 4]) expect(inPanel(k, red), `none kept out of AutoMix's panel ${k}`).toBe(0);
+    expect(inPanel(5, blue), "AutoMix kept out of the baseline's loss panel").toBe(0);
+    // Each panel has a title: ink in its top band.
+    for (let k = 0; k < 6; k++) {
+      let ink = 0;
+      const [x0, y0] = [(k % 3) * PW, Math.floor(k / 3) * PH];
+      for (let y = y0 + 4; y < y0 + 16; y++) for (let x = x0; x < x0 + PW; x++) if (png.data[(y * png.width + x) * 4] !== 255) ink++;
+      expect(ink, `title of panel ${k}`).toBeGreaterThan(50);
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 });
