@@ -150,7 +150,9 @@ export function parseTrainArgs(argv: string[]): TrainConfig {
 
 export function fmtEpoch(r: EpochRecord): string {
   const terms = Object.entries(r.terms).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ');
-  const extra = r.mask_mean !== undefined ? `  mask ${r.mask_mean.toFixed(3)} vs λ ${r.lam_mean!.toFixed(3)}  ema ${r.ema_momentum!.toFixed(6)}` : '';
+  const sig = (v: number) => (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(3));
+  const spread = r.mask_std ? `  mask σ ${sig(r.mask_std.mean)} (${sig(r.mask_std.min)}–${sig(r.mask_std.max)})` : '';
+  const extra = r.mask_mean !== undefined ? `  mask ${r.mask_mean.toFixed(3)} vs λ ${r.lam_mean!.toFixed(3)}${spread}  ema ${r.ema_momentum!.toFixed(6)}` : '';
   // Only an epoch that moved between adapters says which: its images/s mixes them.
   const moved = r.adapters && r.adapters.length > 1 ? `  (trained on ${r.adapters.join(' + ')})` : '';
   return `epoch ${r.epoch}: loss ${r.train_loss.toFixed(4)} (${terms})  test acc ${(100 * r.test_acc).toFixed(2)}%  ${r.seconds.toFixed(1)} s  ${r.images_per_s.toFixed(1)} img/s${r.test_seconds !== undefined ? `  (test pass ${r.test_seconds.toFixed(1)} s)` : ''}${extra}${moved}`;

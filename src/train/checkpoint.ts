@@ -38,6 +38,8 @@ export interface EpochTally {
   emaM: number;
   /** The adapters the epoch has trained on so far (absent in checkpoints written before it was kept). */
   adapters?: string[];
+  /** Sums of other per-step statistics (AutoMix's mask spread), by name. */
+  stats?: Record<string, number>;
 }
 
 export type TensorMap = Map<string, Float32Array>;

@@ -19,6 +19,7 @@
 import type { Engine } from '../engine.js';
 import { crossEntropy, mixedCrossEntropy } from '../ops/cross-entropy.js';
 import { add, affine, mul, relu, sub } from '../ops/elementwise.js';
+import { maskSpread } from '../ops/mask-stats.js';
 import { boxMix, maskedBlend, maskMix, mixup } from '../ops/mix.js';
 import { mean } from '../ops/reduce.js';
 import { detach } from '../ops/shape.js';
@@ -240,9 +241,12 @@ export function automixMethod(st: AutoMixState, cfg: Pick<TrainConfig, 'alpha'>)
       // Online network: clean and mixed batches as two separate forward calls.
       const lossOneQ = crossEntropy(st.online.logits(x, 'head_one'), y);
       const lossMixQ = mixedCrossEntropy(st.online.logits(xBb, 'head_mix'), y, need(inp, 'y_bb'), need(inp, 'lam_bb_n'));
+      // How spatial the masks are: each mask's standard deviation over positions — mean, min, max over the batch.
+      const spread = maskSpread(detach(maskMb));
+      const at = (i: number) => engine._view(spread, [], i);
       return {
         terms: { L_mix_q: lossMixQ, L_one_q: lossOneQ, L_mix_k: lossMixK, L_mask: lossMask },
-        stats: { mask_mean: detach(meanMb) },
+        stats: { mask_mean: detach(meanMb), mask_std: at(0), mask_std_min: at(1), mask_std_max: at(2) },
       };
     },
   };

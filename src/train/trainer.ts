@@ -39,6 +39,12 @@ export interface EpochRecord {
    */
   adapters?: string[];
   mask_mean?: number;
+  /**
+   * How spatial the Mix Block's masks are: each mask's standard deviation over its positions,
+   * averaged over the batch (`mean`), and the batch's smallest and largest (`min`, `max`) —
+   * each averaged over the epoch's steps. 0 for masks that are flat within each image.
+   */
+  mask_std?: { mean: number; min: number; max: number };
   lam_mean?: number;
   ema_momentum?: number;
 }
@@ -252,6 +258,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
           if (r.stats['mask_mean'] !== undefined) {
             tally.maskSum += 1 - r.stats['mask_mean']; // mean of m_a, the weight of x
             tally.lamSum += r.stats['lam_mb']!;
+            for (const k of ['mask_std', 'mask_std_min', 'mask_std_max']) tally.stats = { ...tally.stats, [k]: (tally.stats?.[k] ?? 0) + r.stats[k]! };
           }
           tally.lossSum += loss;
           tally.steps++;
@@ -310,6 +317,9 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       };
       if (run.automix) {
         rec.mask_mean = maskSum / Math.max(steps, 1);
+        const st = tally.stats ?? {};
+        const avg = (k: string) => (st[k] ?? Number.NaN) / Math.max(steps, 1);
+        rec.mask_std = { mean: avg('mask_std'), min: avg('mask_std_min'), max: avg('mask_std_max') };
         rec.lam_mean = lamSum / Math.max(steps, 1);
         rec.ema_momentum = emaM;
       }
