@@ -176,8 +176,8 @@ test('reductions: sum (100003), mean, sumToShape', async ({ engine: e }) => {
 });
 
 test('softmax / log-softmax: narrow and wide rows, backward', async ({ engine: e }) => {
-  const S = await op('softmax', true);
-  const R = await ref('softmax', true);
+  const S = await op('softmax');
+  const R = await ref('softmax');
   const tol = { atol: 2e-6, rtol: 1e-5 };
   let worst = 0;
   for (const [rows, cols] of [
@@ -200,8 +200,8 @@ test('softmax / log-softmax: narrow and wide rows, backward', async ({ engine: e
 });
 
 test('cross-entropy: plain and mixed (λ = 0.3), backward', async ({ engine: e }) => {
-  const CE = await op('cross-entropy', true);
-  const R = await ref('cross-entropy', true);
+  const CE = await op('cross-entropy');
+  const R = await ref('cross-entropy');
   return scoped(e, async () => {
     const rows = 9;
     const cols = 10;
@@ -223,8 +223,8 @@ test('cross-entropy: plain and mixed (λ = 0.3), backward', async ({ engine: e }
 });
 
 test('conv2d: stride 2 + padding + bias with backward; groups 2; 1×1', async ({ engine: e }) => {
-  const C2 = await op('conv2d', true);
-  const R = await ref('conv2d', true);
+  const C2 = await op('conv2d');
+  const R = await ref('conv2d');
   const geom = (p: Partial<Record<string, number>>) => ({ N: 1, C: 1, H: 1, W: 1, O: 1, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, groups: 1, ...p });
   const cases = [
     { g: geom({ N: 2, C: 3, H: 9, W: 7, O: 4, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1 }), opts: { stride: 2, padding: 1 }, bias: true, backward: true },
@@ -260,8 +260,8 @@ test('conv2d: stride 2 + padding + bias with backward; groups 2; 1×1', async ({
 });
 
 test('batch norm (training): output, running stats, backward', async ({ engine: e }) => {
-  const B = await op('batchnorm', true);
-  const R = await ref('batchnorm', true);
+  const B = await op('batchnorm');
+  const R = await ref('batchnorm');
   return scoped(e, async () => {
     const shape = [4, 3, 5, 6];
     const [, C] = shape as [number, number];
@@ -294,8 +294,8 @@ test('batch norm (training): output, running stats, backward', async ({ engine: 
 });
 
 test('mix block attention logits (with and without the λ channel)', async ({ engine: e }) => {
-  const MB = await op('mix-block', true);
-  const R = await ref('mix-block', true);
+  const MB = await op('mix-block');
+  const R = await ref('mix-block');
   let worst = 0;
   for (const lam of [undefined, 0.3]) {
     await scoped(e, async () => {
@@ -328,11 +328,11 @@ test('mix block attention logits (with and without the λ channel)', async ({ en
 });
 
 test('AutoMix path ops: sigmoid, nearest upsample, masked blend, global average pool', async ({ engine: e }) => {
-  const A = await op('activation', true);
-  const U = await op('upsample', true);
-  const MX = await op('mix', true);
-  const P = await op('pool', true);
-  const [rA, rU, rM, rP] = await Promise.all([ref('activation', true), ref('upsample', true), ref('mix', true), ref('pool', true)]);
+  const A = await op('activation');
+  const U = await op('upsample');
+  const MX = await op('mix');
+  const P = await op('pool');
+  const [rA, rU, rM, rP] = await Promise.all([ref('activation'), ref('upsample'), ref('mix'), ref('pool')]);
   return scoped(e, async () => {
     const tol = { atol: 1e-6, rtol: 1e-5 };
     const s = rand(2 * 1 * 3 * 3, 110, 4);
@@ -418,7 +418,7 @@ test('AutoMix training: 6 iterations of resnet18 ×0.125 on synthetic 16×16 ima
 
 export interface TestResult {
   name: string;
-  status: 'pass' | 'fail' | 'skip';
+  status: 'pass' | 'fail';
   ms: number;
   detail: string;
 }
@@ -493,8 +493,7 @@ export async function runSuite(filter?: string): Promise<SuiteResult> {
         await engine.sync(); // surfaces GPU validation errors of this test
         r = { name: t.name, status: 'pass', ms: performance.now() - t0, detail };
       } catch (err) {
-        if (err instanceof Skip) r = { name: t.name, status: 'skip', ms: performance.now() - t0, detail: err.message };
-        else r = { name: t.name, status: 'fail', ms: performance.now() - t0, detail: errText(err) };
+        r = { name: t.name, status: 'fail', ms: performance.now() - t0, detail: errText(err) };
         try {
           await engine.sync();
         } catch {
