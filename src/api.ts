@@ -4,6 +4,10 @@ export { Tensor, type DType } from './tensor/tensor.js';
 export { createArena, type Arena } from './tensor/arena.js';
 export type { AdapterSummary, KernelTiming } from './device/context.js';
 export * from './device/errors.js';
+export { DatasetError } from './data/errors.js';
+export { CheckpointError } from './io/errors.js';
+export { NonFiniteLossError } from './train/errors.js';
+export { TrainingRun, type TrainingRunOptions, type StepResult, type DataShape, type VariantInfo } from './train/run.js';
 export { counterDelta, type GpuCounters } from './device/counters.js';
 export { ReplayPlan, type PlanStats } from './replay/plan.js';
 export { recordingMismatch, type Recording } from './replay/recording.js';
@@ -14,7 +18,20 @@ export { Builder, BufferSet, init, type Init } from './nn/builder.js';
 export { Layer, Conv2d, BatchNorm2d, Linear, LayerNorm } from './nn/layers.js';
 export { buildModel, MODELS, Network, type ModelSpec, type Backbone, type ForwardOptions } from './models/index.js';
 export { MixBlock } from './train/mix-block.js';
-export { automixStep, baselineStep, vanillaStep, type AutoMixState, type StepInput, type StepOutput } from './train/steps.js';
+export {
+  automixStep,
+  baselineStep,
+  vanillaStep,
+  automixMethod,
+  baselineMethod,
+  vanillaMethod,
+  type AutoMixState,
+  type StepInput,
+  type StepOutput,
+  type MethodStep,
+  type HostBatch,
+  type StepDraw,
+} from './train/steps.js';
 export { evaluate, evaluateHeads } from './train/evaluate.js';
 export { defaultConfig, validateConfig, METHODS, DEFAULT_ALPHA, ConfigError, type TrainConfig, type Method } from './train/config.js';
 export { Rng } from './util/rng.js';

@@ -17,6 +17,7 @@ import { ConfigError, type TrainConfig } from './config.js';
 import { decodeTensorFile, type EpochTally, encodeTensorMap, loadRunState, readTensors, saveCheckpoint, type TensorMap } from './checkpoint.js';
 import { loadData } from './data.js';
 import { evaluate, evaluateHeads } from './evaluate.js';
+import { NonFiniteLossError } from './errors.js';
 import { TrainingRun, type StepResult } from './run.js';
 
 export { evaluate };
@@ -66,9 +67,7 @@ export interface TrainResult {
   };
 }
 
-export class NonFiniteLossError extends Error {
-  override name = 'NonFiniteLossError';
-}
+export { NonFiniteLossError };
 
 export interface TrainHooks {
   /** Called after every step with running numbers (progress display). */
