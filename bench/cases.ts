@@ -609,10 +609,10 @@ function mhaCase(B: number, H: number, L: number, dh: number, mode: 'forward' | 
 }
 
 /**
- * AutoMix Mix Block (spec §2.2): from features z [N, C, S, S] and π, the
+ * AutoMix Mix Block (docs/method.md §2.2): from features z [N, C, S, S] and π, the
  * shared 1×1 query/key projection C→d, the 1×1 value projection of z[π]
  * C→1, A = softmax(Q·K/√d) over the partner's L = S² positions and the mask
- * logits s = A·v: [N, 1, S, S]. Backward (spec §2.3): the gradients of the
+ * logits s = A·v: [N, 1, S, S]. Backward (docs/method.md §2.3): the gradients of the
  * four projection parameters (none flows to z). TF.js: the same steps as
  * tensor ops on NHWC features, the backward written out from the saved A, Q,
  * K, v as TF.js's own gradients would compute it.

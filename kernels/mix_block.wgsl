@@ -1,4 +1,4 @@
-// AutoMix Mix Block (spec §2): patch-to-patch attention from a sample's
+// AutoMix Mix Block (docs/method.md §2): patch-to-patch attention from a sample's
 // features to its partner's, reduced to one mask logit per position.
 //
 //   Q = W_q·z_a + b_q,  K = W_q·z_b + b_q,  v = w_v·z_b + b_v   (z_b = z[π])

@@ -113,7 +113,7 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
     mb.params.load(tensors, st.checkpoint);
     const { c: C, h: H, w: W } = data.test;
     // The Mix Block sees what it saw in training: a batch of the run's size, normalised as the
-    // loader does, through the momentum encoder in train-mode BN (spec §1 step 3). The first
+    // loader does, through the momentum encoder in train-mode BN (docs/method.md §1 step 3). The first
     // `pairs` rows are drawn; partner of image i is image i + 1.
     const B = Math.max(pairs, Math.min(cfg.batchSize, data.test.n));
     const loader = new BatchLoader(data.test, { batchSize: B, seed });

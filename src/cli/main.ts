@@ -28,7 +28,7 @@ Usage:
 Defaults: --data fashion-mnist --model resnet18 --width 0.25 --method automix --epochs 10 --batch-size 100
           --lr 0.1 (cosine per epoch to --min-lr: 0.05 for automix, 0 otherwise) --seed 0 --out runs/latest
           --ema-momentum auto (AutoMix's momentum network: the EMA coefficient's start, rising to 0.999999;
-          auto = 1 − 200/iterations, capped at the spec's 0.999: the reference's horizon for the run's length)
+          auto = 1 − 200/iterations, capped at the reference's 0.999: the reference's horizon for the run's length)
 An --out that already holds a run is refused: --resume continues it, --force deletes it and starts over.
 Exit status: 0 done, 1 error, 2 usage, 130 stopped by Ctrl-C (a checkpoint is written: continue with --resume).`;
 

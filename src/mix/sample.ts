@@ -1,5 +1,5 @@
 /**
- * Host-side sampling for the cheap mixups (spec §7): λ, boxes, FMix masks,
+ * Host-side sampling for the cheap mixups (docs/method.md §7): λ, boxes, FMix masks,
  * saliency. Everything is drawn from the step's own Rng so a resumed run
  * draws the same values.
  */

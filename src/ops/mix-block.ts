@@ -1,5 +1,5 @@
 /**
- * The AutoMix Mix Block's attention (spec §2.2 steps 1–6, kernels/mix_block.wgsl):
+ * The AutoMix Mix Block's attention (docs/method.md §2.2 steps 1–6, kernels/mix_block.wgsl):
  *
  *   s = softmax(Q·Kᵀ/√d)·v,  Q = W_q·z_a + b_q,  K = W_q·z_b + b_q,  v = w_v·z_b + b_v,  z_b = z[π]
  *
@@ -18,7 +18,7 @@
  * L ≤ 64 (CIFAR's 8×8), where it measured faster on lavapipe; everywhere else
  * the matmul-based form was faster (docs/kernels/attention.md).
  *
- * Backward (spec §2.3 steps 4–5) to W_q, b_q, w_v, b_v only: there is no
+ * Backward (docs/method.md §2.3 steps 4–5) to W_q, b_q, w_v, b_v only: there is no
  * gradient to z (step 6), and asking for one throws.
  *   dU = A⊙ds_i(v_j − s_i)/√d,  dQ = dU·K,  dK = dUᵀ·Q,  dv = Aᵀ·ds;
  *   dP[n'] = dQ[n'] + Σ_{m: π[m] = n'} (dK[m]; dv[m])       (deterministic scatter)
@@ -92,7 +92,7 @@ function check(z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, wv: Tensor, bv: 
   if (N === 0 || C === 0 || h * w === 0 || d === 0) throw new ShapeError(`mixBlockLogits: empty dimension; got ${shapes()}`);
   if (hasLam && !Number.isFinite(o.lam)) throw new ShapeError(`mixBlockLogits: λ must be finite, got ${o.lam}`);
   if (z.requiresGrad && z.engine.gradEnabled) {
-    throw new ShapeError('mixBlockLogits: z requires grad, but the Mix Block passes no gradient to its input features (spec §2.3 step 6); detach z');
+    throw new ShapeError('mixBlockLogits: z requires grad, but the Mix Block passes no gradient to its input features (docs/method.md §2.3 step 6); detach z');
   }
   const recording = z.engine.gradEnabled && [wq, bq, wv, bv].some((t) => t.requiresGrad);
   const L = h * w;
@@ -127,7 +127,7 @@ function project(z: Tensor, wcat: Tensor, a: Attrs): Tensor {
   return P;
 }
 
-/** Mask logits s [N, 1, h, w] of x's positions attending over the partner's (spec §2.2). */
+/** Mask logits s [N, 1, h, w] of x's positions attending over the partner's (docs/method.md §2.2). */
 export function mixBlockLogits(z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, wv: Tensor, bv: Tensor, o: MixBlockOptions = {}): Tensor {
   const a = check(z, perm, wq, bq, wv, bv, o);
   const e = z.engine;

@@ -1,5 +1,5 @@
 /**
- * EMA of a whole model (AutoMix spec §3): θ_k ← m·θ_k + (1−m)·θ_q over the
+ * EMA of a whole model (docs/method.md §3): θ_k ← m·θ_k + (1−m)·θ_q over the
  * target's flat parameter arena, one dispatch (kernels/optim.wgsl: `ema`).
  * Parameters only: BN running statistics are not ParamSet members.
  *

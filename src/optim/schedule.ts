@@ -2,13 +2,13 @@
  * Schedules (pure functions of the epoch or iteration).
  *
  *  - cosineLr: mmcv's CosineAnnealingLrUpdaterHook stepped per epoch with
- *    `min_lr` (AutoMix spec §5): lr_e = min + ½(base − min)(1 + cos(π·e/E)),
+ *    `min_lr` (docs/method.md §5): lr_e = min + ½(base − min)(1 + cos(π·e/E)),
  *    e the 0-based epoch index. Optional linear warm-up as mmcv's
  *    `warmup='linear'`: for e < W the cosine value is multiplied by
  *    1 − (1 − e/W)(1 − warmupRatio), i.e. warmupRatio·lr at e = 0 rising
  *    linearly to the cosine at e = W.
  *  - automixMomentum: the EMA coefficient of AutoMix's CosineScheduleHook
- *    (spec §3): constant `base` for k < 0.1·K, then
+ *    (docs/method.md §3): constant `base` for k < 0.1·K, then
  *    m_end − (m_end − base)·(cos(π·k/K) + 1)/2 — cosine in k/K, not
  *    renormalised to the [0.1, 1] window, so m jumps from 0.999 to ≈0.999024
  *    at k = 0.1·K and reaches m_end at k = K.
@@ -40,7 +40,7 @@ export const REFERENCE_EMA_SPAN = 200;
 
 /**
  * The EMA start that gives a run of K iterations the reference's horizon relative to its length,
- * (1 − m₀)·K = 200: 0.999 (spec §3) from K = 200 000 iterations on, less for shorter runs (0.967
+ * (1 − m₀)·K = 200: 0.999 (docs/method.md §3) from K = 200 000 iterations on, less for shorter runs (0.967
  * for 10 epochs of 600), and 0 — the momentum network starts as a copy — below 200. With
  * m₀ = 0.999 a short run's momentum network would still be near its initialisation at the end.
  */
@@ -49,7 +49,7 @@ export function scaledEmaStart(K: number): number {
   return Math.min(0.999, Math.max(0, 1 - REFERENCE_EMA_SPAN / K));
 }
 
-/** AutoMix's EMA momentum at global iteration k of K (spec §3). */
+/** AutoMix's EMA momentum at global iteration k of K (docs/method.md §3). */
 export function automixMomentum(k: number, K: number, base = 0.999, end = 0.999999): number {
   if (!(K > 0)) throw new RangeError(`automixMomentum: K must be > 0, got ${K}`);
   if (k < 0.1 * K) return base;

@@ -1,6 +1,6 @@
 /**
- * Reference Mix Block attention (spec §2.2 steps 1–6 and §2.3 steps 4–5), in
- * f64, written the way the spec states it: no packing, no fusion.
+ * Reference Mix Block attention (docs/method.md §2.2 steps 1–6 and §2.3 steps 4–5), in
+ * f64, written the way docs/method.md §2.2–§2.3 states it: no packing, no fusion.
  *
  * z [N, C, h, w] flattened, π an integer array, wq [d, C'], bq [d], wv [1, C'],
  * bv [1]; with `lam` the λ channel is appended (λ on z_a, 1−λ on z_b).
@@ -98,7 +98,7 @@ export function mixBlockLogitsRef(
   return forward(z, perm, wq, bq, wv, bv, D, lam).s;
 }
 
-/** Gradients of Σ ds⊙s w.r.t. wq, bq, wv, bv (spec §2.3 steps 4–5). */
+/** Gradients of Σ ds⊙s w.r.t. wq, bq, wv, bv (docs/method.md §2.3 steps 4–5). */
 export function mixBlockLogitsBackwardRef(
   z: ArrayLike<number>,
   perm: ArrayLike<number>,

@@ -4,7 +4,7 @@ import { MODELS } from '../models/index.js';
 export const METHODS = ['none', 'mixup', 'cutmix', 'manifoldmix', 'fmix', 'resizemix', 'saliencymix', 'automix'] as const;
 export type Method = (typeof METHODS)[number];
 
-/** Beta(α, α) defaults for each method (spec §7, CIFAR column). */
+/** Beta(α, α) defaults for each method (docs/method.md §7, CIFAR column). */
 export const DEFAULT_ALPHA: Record<Method, number> = {
   none: 0,
   mixup: 1,
@@ -25,7 +25,7 @@ export interface TrainConfig {
   epochs: number;
   batchSize: number;
   lr: number;
-  /** Cosine floor: 0.05 for AutoMix's CIFAR recipe, 0 for the baselines (spec §5). */
+  /** Cosine floor: 0.05 for AutoMix's CIFAR recipe, 0 for the baselines (docs/method.md §5). */
   minLr: number;
   momentum: number;
   weightDecay: number;
@@ -50,8 +50,8 @@ export interface TrainConfig {
   clipGrad: number;
   /**
    * AutoMix's EMA coefficient at the start of training, held for the first 10 % of iterations,
-   * then a cosine in k/K up to 0.999999 (spec §3). 'auto' (default): `scaledEmaStart(K)`, the
-   * spec's 0.999 for runs as long as the reference's and proportionally less for shorter ones
+   * then a cosine in k/K up to 0.999999 (docs/method.md §3). 'auto' (default): `scaledEmaStart(K)`, the
+   * reference's 0.999 for runs as long as its own and proportionally less for shorter ones
    * (with 0.999 the momentum network averages over ≈ 1 000 iterations — more than a short run has).
    */
   emaMomentum: number | 'auto';

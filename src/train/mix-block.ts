@@ -1,5 +1,5 @@
 /**
- * The AutoMix Mix Block M_φ (spec §2): a shared 1×1 query/key projection
+ * The AutoMix Mix Block M_φ (docs/method.md §2): a shared 1×1 query/key projection
  * C'→d (d = C/2), a 1×1 value projection C'→1, patch-to-patch attention over
  * the partner's positions, nearest (or bilinear) upsampling of the logits by r,
  * and a sigmoid. Returns m_b, the weight of x[π]; m_a = 1 − m_b weights x.
@@ -54,7 +54,7 @@ export class MixBlock {
       this.o.lamConcat ? { lam } : {},
     );
     const r = Math.round(imageSize / z.shape[2]!);
-    // With nearest upsampling, sigmoid and upsampling commute (spec §2.2.7):
+    // With nearest upsampling, sigmoid and upsampling commute (docs/method.md §2.2.7):
     // take the sigmoid on the small grid, then replicate.
     if (this.o.upsampleMode === 'nearest') return r === 1 ? sigmoid(s) : upsample(sigmoid(s), r, 'nearest');
     return sigmoid(upsample(s, r, 'bilinear'));

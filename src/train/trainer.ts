@@ -59,7 +59,7 @@ export interface TrainResult {
     median_last10: number;
     head: string;
     /**
-     * The reference's summary (tools/summary/find_automix_val_median.py, spec note 11):
+     * The reference's summary (tools/summary/find_automix_val_median.py, docs/method.md §8):
      * the median of the last 10 epochs of every head, and the best of those medians.
      */
     median_last10_heads: Record<string, number>;
@@ -295,7 +295,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       const accHeads: Record<string, number> = {};
       const tTest = performance.now();
       if (run.automix) {
-        // All four heads of spec §1 (k/q × one/mix): the reference's summary reports the best.
+        // All four heads of docs/method.md §1 (k/q × one/mix): the reference's summary reports the best.
         for (const [name, net] of [['momentum', run.automix.momentum], ['online', run.online]] as const) {
           const acc = await evaluateHeads(engine, net, ['head_one', 'head_mix'], data.test, cfg.batchSize);
           for (const [h, a] of Object.entries(acc)) accHeads[`${name}.${h}`] = a;

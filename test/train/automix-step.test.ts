@@ -1,4 +1,4 @@
-// The bi-level AutoMix iteration (spec §1) on tiny inputs, against a plain
+// The bi-level AutoMix iteration (docs/method.md §1) on tiny inputs, against a plain
 // f64 TypeScript reference of the same iteration with the same weights, λ and
 // π: every loss term, the Mix Block's gradients and the online network's
 // gradients (finite differences of the reference losses).

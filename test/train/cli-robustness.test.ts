@@ -186,7 +186,7 @@ describe('automix: bad input', () => {
 });
 
 describe('automix train: flags', () => {
-  it('--ema-momentum sets the start of the momentum network\'s EMA schedule (default auto: scaled to the run, spec §3 at full length)', async () => {
+  it('--ema-momentum sets the start of the momentum network\'s EMA schedule (default auto: scaled to the run, docs/method.md §3 at full length)', async () => {
     const { parseTrainArgs } = await import('../../src/cli/main.js');
     expect(parseTrainArgs([]).emaMomentum).toBe('auto');
     expect(parseTrainArgs(['--ema-momentum', 'auto']).emaMomentum).toBe('auto');

@@ -28,7 +28,7 @@ it('GPU memory in use is the same after every epoch (AutoMix)', async () => {
     },
   });
   expect(seen).toHaveLength(4);
-  // Every epoch is scored on all four heads (spec §1); the summary is the reference's:
+  // Every epoch is scored on all four heads (docs/method.md §1); the summary is the reference's:
   // the median of each head over the last epochs, and the best of those medians.
   const heads = ['momentum.head_one', 'momentum.head_mix', 'online.head_one', 'online.head_mix'];
   for (const ep of r.epochs) expect(Object.keys(ep.test_acc_heads).sort()).toEqual([...heads].sort());
