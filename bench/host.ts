@@ -8,10 +8,11 @@
  * through raw Dawn calls.
  *
  * Dawn's null backend (nothing executes) would be the cleaner instrument, but
- * the `webgpu` package's null device aborts or segfaults in a background
- * thread as soon as the engine builds a model (seen with webgpu 0.6.x,
- * 2026-12-05; raw Dawn calls alone survive), so `--host-backend null` is
- * offered but not the default.
+ * the `webgpu` package's null device aborts or segfaults (std::system_error,
+ * a pthread assertion, SIGSEGV) once the main thread has run JavaScript for
+ * ≳ 200 ms without yielding — building a model does — reproduced with raw
+ * Dawn calls alone (null device, one writeBuffer, a 200 ms busy loop; webgpu
+ * 0.6.x, 2026-12-05). So `--host-backend null` is offered but not the default.
  *
  * `npm run bench -- --host` prints, for each step case, eager vs replayed
  * host ms per step, dispatches per step, µs per dispatch and the ratio to
