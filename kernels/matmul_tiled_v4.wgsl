@@ -1,0 +1,192 @@
+// Batched matmul for GPUs: workgroup-memory tiles, vec4 global loads and a
+// register tile per thread. Same contract as matmul.wgsl:
+//
+//   C[b] = act(op(A[b]) · op(B[b]) + bias),   op(X) = X or Xᵀ
+//
+// Layout: row-major. A is [batch?, M, K] ([batch?, K, M] when TRANS_A), B is
+// [batch?, K, N] ([batch?, N, K] when TRANS_B), C is [batch, M, N], bias [N].
+// A batch stride of 0 broadcasts an operand over the batch. A, B and C are
+// read and written as vec4, so the host uses this file only when N % 4 == 0
+// and each operand's contiguous dimension is a multiple of 4 (K for A, M for
+// Aᵀ, N for B, K for Bᵀ); every other edge (M, N, K not multiples of the
+// tile) is bounds-checked. matmul_tiled.wgsl is the same kernel with scalar
+// loads for any shape.
+//
+// Tiling (all override constants, chosen per adapter and shape by the
+// autotuner in src/tune/, see docs/kernels/matmul.md):
+//   * a workgroup computes a BM × BN tile of C; grid = (⌈N/BN⌉, ⌈M/BM⌉, batch);
+//   * per step of BK along k, the workgroup copies op(A)[BM × BK] and
+//     op(B)[BK × BN] into workgroup memory (tileA, tileB), one vec4 per
+//     invocation and loop turn, zero-filling past the edges;
+//   * WG = (BM/TM)·(BN/TN) invocations; invocation (tx, ty) holds a TM × TN
+//     register tile: rows ty + i·(BM/TM) (i < TM) and the vec4 columns
+//     tx + j·(BN/TN) (j < TN/4) of the workgroup's tile. Strided ownership
+//     keeps neighbouring invocations on neighbouring addresses, both in
+//     workgroup memory (no bank conflicts on tileB) and in the stores of C;
+//   * per 4 steps of k an invocation reads TM vec4 of tileA and TN vec4 of
+//     tileB for 4·TM·TN FMAs.
+// Constraints (checked by the host): TN % 4 == 0, BK % 4 == 0, BM % TM == 0,
+// BN % TN == 0, TM ≤ 16, TM·TN ≤ 64, WG = (BM/TM)·(BN/TN) within the
+// adapter's workgroup limits, 4·(BM + BN)·BK bytes within its workgroup
+// memory. Transposition, bias and activation are override constants too.
+
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override HAS_BIAS: bool = false;
+// 0: none, 1: ReLU, 2: GELU (erf form)
+override ACT: u32 = 0u;
+override BM: u32 = 64u;
+override BN: u32 = 64u;
+override BK: u32 = 16u;
+override TM: u32 = 8u;
+override TN: u32 = 8u;
+override WG: u32 = 64u;
+
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+  batch: u32,
+  a_batch_stride: u32,
+  b_batch_stride: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<vec4f>;
+
+// tileA[r·(BK/4) + q] = op(A)[m0 + r, k0 + 4q .. +3]
+var<workgroup> tileA: array<vec4f, BM * BK / 4>;
+// tileB[kk·(BN/4) + j] = op(B)[k0 + kk, n0 + 4j .. +3]
+var<workgroup> tileB: array<vec4f, BK * BN / 4>;
+
+// Abramowitz & Stegun 7.1.26, |error| < 1.5e-7 (as matmul.wgsl), on vec4.
+fn erf4(x: vec4f) -> vec4f {
+  let s = sign(x);
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.3275911 * z);
+  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-z * z);
+  return s * y;
+}
+
+fn activate4(v: vec4f) -> vec4f {
+  if (ACT == 1u) { return select(v, vec4f(0.0), v < vec4f(0.0)); } // NaN-preserving ReLU
+  if (ACT == 2u) { return 0.5 * v * (1.0 + erf4(v * 0.70710678118654752)); }
+  return v;
+}
+
+// Copies op(A)[m0 .. m0+BM, k0 .. k0+BK] into tileA (zeros past the edges).
+fn load_tile_a(tid: u32, abase: u32, m0: u32, k0: u32) {
+  for (var s = tid; s < BM * BK / 4u; s += WG) {
+    if (TRANS_A) {
+      // A is [K, M]: one vec4 holds rows m .. m+3 at one k; M % 4 == 0, so
+      // the four rows are all inside or all outside.
+      let kk = s / (BM / 4u);
+      let r = 4u * (s % (BM / 4u));
+      let k = k0 + kk;
+      let m = m0 + r;
+      var v = vec4f(0.0);
+      if (k < p.K && m < p.M) { v = a[abase + (k * p.M + m) / 4u]; }
+      let q = kk / 4u;
+      let e = kk % 4u;
+      tileA[(r + 0u) * (BK / 4u) + q][e] = v.x;
+      tileA[(r + 1u) * (BK / 4u) + q][e] = v.y;
+      tileA[(r + 2u) * (BK / 4u) + q][e] = v.z;
+      tileA[(r + 3u) * (BK / 4u) + q][e] = v.w;
+    } else {
+      // A is [M, K]: one vec4 along k; K % 4 == 0.
+      let r = s / (BK / 4u);
+      let m = m0 + r;
+      let k = k0 + 4u * (s % (BK / 4u));
+      var v = vec4f(0.0);
+      if (m < p.M && k < p.K) { v = a[abase + (m * p.K + k) / 4u]; }
+      tileA[s] = v;
+    }
+  }
+}
+
+// Copies op(B)[k0 .. k0+BK, n0 .. n0+BN] into tileB (zeros past the edges).
+fn load_tile_b(tid: u32, bbase: u32, n0: u32, k0: u32) {
+  for (var s = tid; s < BK * BN / 4u; s += WG) {
+    if (TRANS_B) {
+      // B is [N, K]: one vec4 holds k .. k+3 of column n; K % 4 == 0.
+      let nn = s / (BK / 4u);
+      let kk = 4u * (s % (BK / 4u));
+      let n = n0 + nn;
+      let k = k0 + kk;
+      var v = vec4f(0.0);
+      if (n < p.N && k < p.K) { v = b[bbase + (n * p.K + k) / 4u]; }
+      let j = nn / 4u;
+      let e = nn % 4u;
+      tileB[(kk + 0u) * (BN / 4u) + j][e] = v.x;
+      tileB[(kk + 1u) * (BN / 4u) + j][e] = v.y;
+      tileB[(kk + 2u) * (BN / 4u) + j][e] = v.z;
+      tileB[(kk + 3u) * (BN / 4u) + j][e] = v.w;
+    } else {
+      // B is [K, N]: one vec4 along n; N % 4 == 0.
+      let kk = s / (BN / 4u);
+      let k = k0 + kk;
+      let n = n0 + 4u * (s % (BN / 4u));
+      var v = vec4f(0.0);
+      if (k < p.K && n < p.N) { v = b[bbase + (k * p.N + n) / 4u]; }
+      tileB[s] = v;
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn matmul_tiled_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
+  let WGX = BN / TN; // invocations along n
+  let WGY = BM / TM; // invocations along m
+  let tx = tid % WGX;
+  let ty = tid / WGX;
+  let batch = wid.z;
+  let m0 = wid.y * BM;
+  let n0 = wid.x * BN;
+  let abase = batch * p.a_batch_stride / 4u;
+  let bbase = batch * p.b_batch_stride / 4u;
+
+  // acc[i·(TN/4) + j]: row ty + i·WGY, vec4 column tx + j·WGX. Fixed-size
+  // arrays (TM ≤ 16, TM·TN/4 ≤ 16): the loops below have override bounds,
+  // which are constants at pipeline creation, so they unroll and the arrays
+  // stay in registers.
+  var acc: array<vec4f, 16>;
+  var av: array<vec4f, 16>;
+  for (var k0 = 0u; k0 < p.K; k0 += BK) {
+    load_tile_a(tid, abase, m0, k0);
+    load_tile_b(tid, bbase, n0, k0);
+    workgroupBarrier();
+    for (var q = 0u; q < BK / 4u; q++) {
+      for (var i = 0u; i < TM; i++) { av[i] = tileA[(ty + i * WGY) * (BK / 4u) + q]; }
+      for (var j = 0u; j < TN / 4u; j++) {
+        let col = tx + j * WGX;
+        let b0 = tileB[(4u * q + 0u) * (BN / 4u) + col];
+        let b1 = tileB[(4u * q + 1u) * (BN / 4u) + col];
+        let b2 = tileB[(4u * q + 2u) * (BN / 4u) + col];
+        let b3 = tileB[(4u * q + 3u) * (BN / 4u) + col];
+        for (var i = 0u; i < TM; i++) {
+          let x = av[i];
+          let t = i * (TN / 4u) + j;
+          acc[t] = fma(vec4f(x.w), b3, fma(vec4f(x.z), b2, fma(vec4f(x.y), b1, fma(vec4f(x.x), b0, acc[t]))));
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let N4 = p.N / 4u;
+  let cbase = batch * p.M * N4;
+  for (var i = 0u; i < TM; i++) {
+    let m = m0 + ty + i * WGY;
+    if (m >= p.M) { break; }
+    for (var j = 0u; j < TN / 4u; j++) {
+      let n4 = n0 / 4u + tx + j * WGX;
+      if (n4 >= N4) { break; }
+      var v = acc[i * (TN / 4u) + j];
+      if (HAS_BIAS) { v += vec4f(bias[4u * n4], bias[4u * n4 + 1u], bias[4u * n4 + 2u], bias[4u * n4 + 3u]); }
+      c[cbase + m * N4 + n4] = activate4(v);
+    }
+  }
+}
