@@ -9,11 +9,15 @@
 import { browserGpu, browserNoAdapterHelp } from './device/gpu-browser.js';
 import { createEngineWith, type Engine, type EngineOptions } from './engine.js';
 import { browserKernelSources } from './kernels/sources-browser.js';
+import { memoryTuneStore } from './tune/store-memory.js';
 
 export * from './api.js';
 
 /** Acquires a WebGPU adapter and device from the browser and returns a ready engine. */
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   const gpu = opts.gpu ?? (await browserGpu());
-  return createEngineWith(gpu, 'browser', browserKernelSources, browserNoAdapterHelp, opts);
+  // Tuned kernel choices are kept in memory for the page's life (src/tune/).
+  return createEngineWith(gpu, 'browser', browserKernelSources, browserNoAdapterHelp, { tuneStore: memoryTuneStore(), ...opts });
 }
+
+export { tunerOf, tuneStats, memoryTuneStore, type TuneMode, type TuneStore, type TuneStats } from './tune/index.js';

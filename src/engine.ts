@@ -14,6 +14,7 @@ import type { KernelSourceLoader } from './kernels/sources.js';
 import { ReplayPlan } from './replay/plan.js';
 import type { Command, Recording } from './replay/recording.js';
 import { BufferPool } from './tensor/pool.js';
+import type { TuneMode, TuneStore } from './tune/types.js';
 import { type DType, fmtShape, Storage, Tensor } from './tensor/tensor.js';
 
 // GPUBufferUsage values, spelled out: on Node the GPUBufferUsage global only
@@ -25,6 +26,10 @@ export interface EngineOptions extends ContextOptions {
   gpu?: GPU;
   /** Where WGSL comes from; defaults to disk on Node and the bundle in browsers. */
   kernelSources?: KernelSourceLoader;
+  /** Kernel autotuning (src/tune/): 'off', 'cached' (default) or 'full'. */
+  tune?: TuneMode;
+  /** Where tuned choices persist (the Node entry: a file under the user's cache directory; browsers: memory). */
+  tuneStore?: TuneStore;
 }
 
 export interface MemoryReport {
@@ -65,8 +70,14 @@ export class Engine {
   /** The commands of the step being captured (see `capture`). */
   #recording: Command[] | null = null;
 
-  constructor(ctx: GpuContext, sources: KernelSourceLoader) {
+  /** Autotuning mode and cache (src/tune/tuner.ts reads them). */
+  readonly tuneMode: TuneMode;
+  readonly tuneStore: TuneStore | null;
+
+  constructor(ctx: GpuContext, sources: KernelSourceLoader, tune: Pick<EngineOptions, 'tune' | 'tuneStore'> = {}) {
     this.ctx = ctx;
+    this.tuneMode = tune.tune ?? 'cached';
+    this.tuneStore = tune.tuneStore ?? null;
     this.kernels = new KernelCache(ctx, sources);
     this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize, ctx.counters);
     this.#uniforms = new UniformRing(ctx, ctx.limits.minUniformBufferOffsetAlignment);
@@ -319,6 +330,11 @@ export class Engine {
     }
   }
 
+  /** True while `capture` runs its step (ops then must not measure or read back). */
+  get capturing(): boolean {
+    return this.#recording !== null;
+  }
+
   /** A replayable plan from a recording; `outputs` are the tensors the step hands out (kept by the caller). */
   plan(recording: Recording, outputs: readonly Tensor[], label?: string): ReplayPlan {
     return new ReplayPlan(this.ctx, this.pool, recording, outputs, label);
@@ -429,5 +445,5 @@ export async function createEngineWith(
   opts: EngineOptions = {},
 ): Promise<Engine> {
   const ctx = await GpuContext.create(gpu, backend, noAdapterHelp, opts);
-  return new Engine(ctx, opts.kernelSources ?? defaultSources);
+  return new Engine(ctx, opts.kernelSources ?? defaultSources, opts);
 }

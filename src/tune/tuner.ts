@@ -1,0 +1,459 @@
+/**
+ * The autotuner: for a kernel family and a problem (shape, layout flags,
+ * epilogue) it picks a configuration (variant + override constants).
+ *
+ *   tunerOf(engine).choose(family, problem)   synchronous, used by the op
+ *
+ * - mode 'off': the family's static rule;
+ * - mode 'cached': the cache's entry for (adapter, family version, key) when
+ *   there is one and it is valid here, else the static rule;
+ * - mode 'full': as 'cached', and a missing key is tuned on its first use:
+ *   that call gets the static rule, and the measurement runs in the
+ *   background (one shape at a time, started after the current synchronous
+ *   code — at the caller's next await), on the tuner's own command encoders,
+ *   buffers and timestamp queries, never in the engine's batch. Later calls
+ *   get the winner. `await tunerOf(engine).idle()` waits for pending tunings.
+ *
+ * Never inside a captured step: while `engine.capturing`, the choice is the
+ * one the last eager call of the same key used (so that two captures of a
+ * step agree, and a replay plan keeps its pipelines), else the cached or
+ * static one; nothing is scheduled and nothing is measured.
+ *
+ * A measurement: candidates in the family's order, the static rule first,
+ * within `budgetMs` (compiles included; the first two always run). Each is
+ * timed (a warm-up pass and an estimate pass of one dispatch each, then 3 passes of n dispatches
+ * sized to ≥ 1 ms of GPU time; the best pass counts; one over 3× the best so
+ * far is not timed further) and its output is compared with the static
+ * rule's on the same inputs (random values in [-1, 1)): a config
+ * whose output differs beyond the family's tolerance is rejected and logged,
+ * so a tuned choice never changes a result beyond that tolerance. The winner
+ * must beat the static rule by 3 % (noise). Records are cached per adapter
+ * (vendor, architecture, device, description — which carries the driver
+ * version — and driver when the adapter reports one) and saved to the store.
+ */
+import { type Engine } from '../engine.js';
+import { packParams } from '../kernels/reflect.js';
+import { Clock, readBack } from './clock.js';
+import {
+  type Choice,
+  type TuneCacheDoc,
+  type TuneConfig,
+  type TuneFamily,
+  type TuneMode,
+  TUNE_MODES,
+  type TuneRecord,
+  type TuneStats,
+  type TuneStore,
+} from './types.js';
+
+const STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
+const UNIFORM = 0x40 | 0x08; // UNIFORM | COPY_DST
+const VALIDATION_SCOPES: GPUErrorFilter[] = ['validation', 'internal', 'out-of-memory'];
+
+export interface TunerOptions {
+  mode: TuneMode;
+  store: TuneStore | null;
+  /** Time per shape (ms, compiles included); default 3 s on GPUs, 30 s on CPU adapters. */
+  budgetMs?: number;
+  /** Where log lines go (default: stderr via console.error, in 'full' mode only). */
+  log?: (line: string) => void;
+}
+
+/** The adapter part of the cache key. */
+export function adapterKey(engine: Engine): { key: string; adapter: Record<string, string> } {
+  const i = engine.info;
+  const raw = engine.ctx.adapter.info as GPUAdapterInfo & { driver?: string; subgroupMinSize?: number; subgroupMaxSize?: number };
+  const adapter: Record<string, string> = {
+    backend: i.backend,
+    vendor: i.vendor,
+    architecture: i.architecture,
+    device: i.device,
+    description: i.description,
+    driver: raw?.driver ?? '',
+  };
+  return { key: Object.values(adapter).join('|'), adapter };
+}
+
+export class Tuner {
+  readonly engine: Engine;
+  mode: TuneMode;
+  budgetMs: number;
+  readonly store: TuneStore | null;
+  readonly stats: TuneStats;
+  #log: (line: string) => void;
+  #doc: TuneCacheDoc | null = null;
+  #adapter: { key: string; adapter: Record<string, string> };
+  /** The last eager choice per key: what a capture reuses. */
+  #memo = new Map<string, Choice>();
+  /** Keys tuned in this process (their source reads 'tuned'). */
+  #tunedHere = new Set<string>();
+  /** Keys whose tuning failed: not retried in this process. */
+  #failed = new Set<string>();
+  #forced = new Map<string, TuneConfig | string>();
+  #pending = new Map<string, Promise<TuneRecord | null>>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #saveWarned = false;
+
+  constructor(engine: Engine, opts: TunerOptions) {
+    if (!TUNE_MODES.includes(opts.mode)) throw new Error(`tune: mode must be one of ${TUNE_MODES.join(', ')}, got '${String(opts.mode)}'`);
+    this.engine = engine;
+    this.mode = opts.mode;
+    this.store = opts.store;
+    this.budgetMs = opts.budgetMs ?? (engine.info.isFallbackAdapter ? 30_000 : 3_000);
+    this.#log = opts.log ?? ((line) => console.error(line));
+    this.#adapter = adapterKey(engine);
+    this.stats = { mode: opts.mode, tuned: 0, configs: 0, ms: 0, rejected: 0, cacheHits: 0, staticUses: 0, errors: 0, log: [] };
+  }
+
+  /**
+   * Forces a family's choice (tests, experiments): a full config, or a variant
+   * name (its first candidate for each problem); problems it cannot run keep
+   * the normal choice. null lifts it. Returns the previous setting.
+   */
+  force(family: string, cfg: TuneConfig | string | null): TuneConfig | string | null {
+    const prev = this.#forced.get(family) ?? null;
+    if (cfg === null) this.#forced.delete(family);
+    else this.#forced.set(family, cfg);
+    return prev;
+  }
+
+  /** The configuration to launch `p` with (synchronous; see the file comment). */
+  choose<P>(family: TuneFamily<P>, p: P): Choice {
+    const e = this.engine;
+    const forced = this.#forced.get(family.name);
+    if (forced !== undefined) {
+      const cfg = typeof forced === 'string' ? family.candidates(e, p).find((c) => c.variant === forced) : forced;
+      if (cfg && family.valid(e, p, cfg)) return { config: cfg, source: 'forced' };
+    }
+    const key = this.#key(family, p);
+    if (e.capturing) {
+      const m = this.#memo.get(key);
+      if (m) return m;
+      return this.#lookup(family, p, key, false);
+    }
+    const c = this.#lookup(family, p, key, this.mode === 'full');
+    this.#memo.set(key, c);
+    return c;
+  }
+
+  /** Cached, else static; schedules a tuning when asked to. */
+  #lookup<P>(family: TuneFamily<P>, p: P, key: string, schedule: boolean): Choice {
+    if (this.mode !== 'off') {
+      const rec = this.#record(key);
+      if (rec && family.valid(this.engine, p, rec.config)) {
+        this.stats.cacheHits++;
+        return { config: rec.config, source: this.#tunedHere.has(key) ? 'tuned' : 'cache' };
+      }
+      if (schedule && !this.#pending.has(key) && !this.#failed.has(key)) this.#enqueue(family, p, key);
+    }
+    this.stats.staticUses++;
+    return { config: family.staticConfig(this.engine, p), source: 'static' };
+  }
+
+  /** The cached record of a problem, if any (whatever the mode). */
+  cached<P>(family: TuneFamily<P>, p: P): TuneRecord | null {
+    return this.#record(this.#key(family, p));
+  }
+
+  /**
+   * Measures `p` now (whatever the mode) and caches the winner; resolves to
+   * its record, or null when nothing could be measured. Refused inside a
+   * captured step.
+   */
+  tune<P>(family: TuneFamily<P>, p: P): Promise<TuneRecord | null> {
+    if (this.engine.capturing) return Promise.reject(new Error('tune: not inside a captured step'));
+    const key = this.#key(family, p);
+    return this.#pending.get(key) ?? this.#enqueue(family, p, key);
+  }
+
+  /** Resolves when every scheduled tuning has finished. */
+  async idle(): Promise<void> {
+    while (this.#pending.size) await Promise.all([...this.#pending.values()]);
+  }
+
+  /** Number of tunings scheduled or running. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  #key<P>(family: TuneFamily<P>, p: P): string {
+    return `${family.name}@v${family.version}:${family.key(p)}`;
+  }
+
+  #enqueue<P>(family: TuneFamily<P>, p: P, key: string): Promise<TuneRecord | null> {
+    const job = this.#queue
+      // Start after the caller's synchronous code (a forward/backward pass being built).
+      .then(() => new Promise((r) => setTimeout(r, 0)))
+      .then(() => this.#measure(family, p, key))
+      .catch((err: unknown) => {
+        this.stats.errors++;
+        this.#failed.add(key);
+        this.#emit(`[tune] ${key}: tuning failed, the static rule stays: ${(err as Error)?.message ?? String(err)}`);
+        return null;
+      })
+      .finally(() => this.#pending.delete(key));
+    this.#pending.set(key, job);
+    this.#queue = job;
+    return job;
+  }
+
+  #emit(line: string): void {
+    this.stats.log.push(line);
+    this.#log(line);
+  }
+
+  // ---- the cache document ----------------------------------------------
+
+  #docNow(): TuneCacheDoc {
+    if (!this.#doc) this.#doc = this.#read();
+    return this.#doc;
+  }
+
+  #read(): TuneCacheDoc {
+    let raw: unknown = null;
+    try {
+      raw = this.store?.load() ?? null;
+    } catch {
+      raw = null;
+    }
+    return isDoc(raw) ? raw : { version: 1, adapters: {} };
+  }
+
+  #record(key: string): TuneRecord | null {
+    const rec = this.#docNow().adapters[this.#adapter.key]?.entries[key];
+    return rec && isConfig(rec.config) ? rec : null;
+  }
+
+  #put(key: string, rec: TuneRecord): void {
+    const put = (doc: TuneCacheDoc) => {
+      const a = (doc.adapters[this.#adapter.key] ??= { adapter: this.#adapter.adapter, entries: {} });
+      a.entries[key] = rec;
+    };
+    put(this.#docNow());
+    if (!this.store) return;
+    try {
+      // Re-read before writing: another process may have added entries.
+      const fresh = this.#read();
+      put(fresh);
+      this.store.save(fresh);
+    } catch (err) {
+      if (!this.#saveWarned) {
+        this.#saveWarned = true;
+        this.#emit(`[tune] could not save the tuning cache to ${this.store.where}: ${(err as Error).message} (kept in memory)`);
+      }
+    }
+  }
+
+  // ---- measurement -------------------------------------------------------
+
+  async #measure<P>(family: TuneFamily<P>, p: P, key: string): Promise<TuneRecord | null> {
+    const e = this.engine;
+    e.ctx.assertAlive();
+    const t0 = performance.now();
+    const staticCfg = family.staticConfig(e, p);
+    const same = (x: TuneConfig, y: TuneConfig) => family.describe(x) === family.describe(y);
+    const cands = [staticCfg, ...family.candidates(e, p).filter((c) => !same(c, staticCfg))];
+    const spec = family.benchBuffers(p);
+    const device = e.ctx.device;
+    const buffers: Record<string, GPUBuffer> = {};
+    const clock = new Clock(device, e.features.has('timestamp-query'));
+    const made: GPUBuffer[] = [];
+    try {
+      for (const [name, n] of Object.entries(spec.sizes)) {
+        const size = Math.max(256, Math.ceil((n * 4) / 16) * 16);
+        const buf = device.createBuffer({ size, usage: STORAGE, label: `tune.${name}` });
+        made.push(buf);
+        buffers[name] = buf;
+        if (spec.inputs.includes(name)) {
+          const data = noise(size / 4, name.length * 7919 + n);
+          device.queue.writeBuffer(buf, 0, data.buffer, 0, size);
+        }
+      }
+      const outBytes = spec.sizes[spec.output]! * 4;
+      const tol = family.tolerance(p);
+      let ref: Float32Array | null = null;
+      let refScale = 0;
+      let best: { cfg: TuneConfig; ms: number } | null = null;
+      let staticMs: number | null = null;
+      let tried = 0;
+      let rejected = 0;
+      const timings: Record<string, number> = {};
+      for (const [i, cfg] of cands.entries()) {
+        if (i >= 2 && performance.now() - t0 > this.budgetMs) break;
+        e.ctx.assertAlive();
+        const run = await this.#prepare(family, p, cfg, buffers, made, spec.params);
+        if (!run) {
+          if (i === 0) throw new Error(`the static config ${family.describe(cfg)} does not build`);
+          continue;
+        }
+        tried++;
+        const clear = (enc: GPUCommandEncoder) => enc.clearBuffer(buffers[spec.output]!);
+        let ms = await this.#timeRun(clock, run, clear, best?.ms ?? Infinity);
+        if (!(ms >= 0)) ms = Infinity;
+        timings[family.describe(cfg)] = round3(ms);
+        if (i === 0) {
+          staticMs = ms;
+          ref = await readBack(device, buffers[spec.output]!, outBytes);
+          for (let k = 0; k < ref.length; k++) refScale = Math.max(refScale, Math.abs(ref[k]!));
+          best = { cfg, ms };
+          continue;
+        }
+        if (!Number.isFinite(ms)) continue;
+        // Every candidate timed is checked: its output must match the static rule's.
+        const out = await readBack(device, buffers[spec.output]!, outBytes);
+        let diff = 0;
+        for (let k = 0; k < out.length; k++) {
+          const d = Math.abs(out[k]! - ref![k]!);
+          diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
+        }
+        if (!(diff <= tol * refScale + 1e-6)) {
+          rejected++;
+          this.stats.rejected++;
+          this.#emit(`[tune] ${key}: ${family.describe(cfg)} rejected: max |Δ| ${diff.toExponential(2)} from the static rule's output (allowed ${(tol * refScale + 1e-6).toExponential(2)})`);
+          continue;
+        }
+        if (ms < best!.ms) best = { cfg, ms };
+      }
+      // Keep the static rule unless the winner is clearly faster.
+      let win = best!;
+      if (staticMs !== null && win.ms > staticMs * 0.97) win = { cfg: staticCfg, ms: staticMs };
+      const tuneMs = performance.now() - t0;
+      const rec: TuneRecord = {
+        config: win.cfg,
+        ms: round3(win.ms),
+        staticMs: staticMs === null ? null : round3(staticMs),
+        static: family.describe(staticCfg),
+        tried,
+        tuneMs: Math.round(tuneMs),
+        timing: clock.method,
+        date: new Date().toISOString(),
+        timings,
+      };
+      this.stats.tuned++;
+      this.stats.configs += tried;
+      this.stats.ms += tuneMs;
+      this.#tunedHere.add(key);
+      this.#put(key, rec);
+      this.#emit(
+        `[tune] ${key}: ${family.describe(win.cfg)} ${fmtMs(win.ms)} (static ${rec.static} ${fmtMs(staticMs)}), ` +
+          `${tried} of ${cands.length} configs${rejected ? `, ${rejected} rejected` : ''} in ${(tuneMs / 1000).toFixed(1)} s (${clock.method})`,
+      );
+      return rec;
+    } finally {
+      clock.destroy();
+      for (const b of made) b.destroy();
+    }
+  }
+
+  /** Builds the pipeline and bind group of one config; null if the device refuses it. */
+  async #prepare<P>(
+    family: TuneFamily<P>,
+    p: P,
+    cfg: TuneConfig,
+    buffers: Record<string, GPUBuffer>,
+    made: GPUBuffer[],
+    params: Record<string, number>,
+  ): Promise<{ pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] } | null> {
+    const e = this.engine;
+    const device = e.ctx.device;
+    const launch = family.launch(e, p, cfg);
+    const entry = e.kernels.entry(launch.family, launch.entry);
+    for (const s of VALIDATION_SCOPES) device.pushErrorScope(s);
+    let built: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup } | null = null;
+    let thrown: unknown = null;
+    try {
+      const pipeline = e.kernels.pipeline(entry, launch.constants);
+      const entries: GPUBindGroupEntry[] = [];
+      for (const b of entry.bindings) {
+        if (b.kind === 'uniform') {
+          const data = packParams(entry.label, entry.params!, params);
+          const ub = device.createBuffer({ size: Math.max(16, data.byteLength), usage: UNIFORM, label: 'tune.params' });
+          made.push(ub);
+          device.queue.writeBuffer(ub, 0, data);
+          entries.push({ binding: b.binding, resource: { buffer: ub } });
+        } else {
+          const buf = buffers[b.name];
+          if (!buf) throw new Error(`${entry.label}: no tuning buffer for binding '${b.name}'`);
+          entries.push({ binding: b.binding, resource: { buffer: buf } });
+        }
+      }
+      built = { pipeline, bindGroup: device.createBindGroup({ label: `tune ${entry.label}`, layout: entry.layout, entries }) };
+    } catch (err) {
+      thrown = err;
+    }
+    const errors = await Promise.all(VALIDATION_SCOPES.map(() => device.popErrorScope()));
+    const gpuError = errors.find((x) => x !== null);
+    if (thrown || gpuError || !built) {
+      this.#emit(`[tune] ${family.describe(cfg)} skipped: ${gpuError?.message.split('\n')[0] ?? (thrown as Error)?.message ?? 'not built'}`);
+      return null;
+    }
+    return { ...built, workgroups: launch.workgroups };
+  }
+
+  /** Time per dispatch (ms) of one config: a warm-up, an estimate, then the best of 3 passes of ≥ ~1 ms each. */
+  async #timeRun(
+    clock: Clock,
+    run: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] },
+    clear: (enc: GPUCommandEncoder) => void,
+    bestMs: number,
+  ): Promise<number> {
+    const device = this.engine.ctx.device;
+    for (const s of VALIDATION_SCOPES) device.pushErrorScope(s);
+    // Two passes of one dispatch: the first absorbs one-time costs (a CPU
+    // adapter compiles the shader on first use), the second is the estimate.
+    const first = clock.time(run, 1, 2, clear);
+    const errors = Promise.all(VALIDATION_SCOPES.map(() => device.popErrorScope()));
+    const [, est] = await first;
+    const err = (await errors).find((x) => x !== null);
+    if (err) throw new Error(`a tuning dispatch failed: ${err.message.split('\n')[0]}`);
+    // Far slower than the best so far: no need for more passes.
+    if (!(est! >= 0) || est! > 3 * bestMs) return est!;
+    const target = clock.method === 'timestamp-query' ? 1 : 5;
+    const n = Math.max(1, Math.min(64, est! > 0 ? Math.ceil(target / est!) : 64));
+    const times = await clock.time(run, n, 3);
+    return Math.min(...times.filter((t) => t >= 0), est!);
+  }
+}
+
+const tuners = new WeakMap<Engine, Tuner>();
+
+/** The engine's tuner (created on first use, with the engine's `tune` mode and store). */
+export function tunerOf(engine: Engine): Tuner {
+  let t = tuners.get(engine);
+  if (!t) {
+    t = new Tuner(engine, { mode: engine.tuneMode, store: engine.tuneStore });
+    tuners.set(engine, t);
+  }
+  return t;
+}
+
+/** Counters of the engine's tuner (bench report). */
+export function tuneStats(engine: Engine): TuneStats {
+  return tunerOf(engine).stats;
+}
+
+function isConfig(c: unknown): c is TuneConfig {
+  if (!c || typeof c !== 'object') return false;
+  const x = c as TuneConfig;
+  return typeof x.variant === 'string' && !!x.constants && typeof x.constants === 'object' && Object.values(x.constants).every((v) => typeof v === 'number');
+}
+
+function isDoc(d: unknown): d is TuneCacheDoc {
+  return !!d && typeof d === 'object' && (d as TuneCacheDoc).version === 1 && !!(d as TuneCacheDoc).adapters && typeof (d as TuneCacheDoc).adapters === 'object';
+}
+
+/** Deterministic values in [-1, 1). */
+function noise(n: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+const round3 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : x);
+const fmtMs = (x: number | null) => (x === null || !Number.isFinite(x) ? '—' : x >= 10 ? `${x.toFixed(1)} ms` : `${x.toFixed(3)} ms`);
