@@ -1,8 +1,9 @@
 /**
  * Batched matmul with transposes and a bias + ReLU epilogue, and its backward
- * rule. Two kernels: kernels/matmul_sg.wgsl (vec4 loads shared through 8-wide
- * subgroups; used when the adapter has exactly 8-lane subgroups and the
- * shapes allow vec4 access) and kernels/matmul.wgsl (any shape, any adapter).
+ * rule. Four kernels (variants below), chosen per adapter and shape by the
+ * autotuner (src/tune/): kernels/matmul_sg.wgsl (8-wide subgroups, lavapipe),
+ * kernels/matmul.wgsl (any shape, any adapter), kernels/matmul_tiled.wgsl and
+ * kernels/matmul_tiled_v4.wgsl (workgroup-memory tiles for GPUs).
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
@@ -12,6 +13,8 @@ import { reluGrad } from './elementwise.js';
 import { assertF32, sameEngine } from './launch.js';
 import { sumToShape } from './reduce.js';
 import type { Engine } from '../engine.js';
+import { tunerOf } from '../tune/tuner.js';
+import type { ChoiceSource, TuneConfig, TuneFamily, TuneLaunch } from '../tune/types.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -21,7 +24,7 @@ export interface MatmulOptions {
   activation?: 'none' | 'relu';
 }
 
-const TILE = 32; // WG_X·TM = WG_Y·TN, see matmul.wgsl
+const GENERAL_TILE = 32; // WG_X·TM = WG_Y·TN, see matmul.wgsl
 
 interface Dims {
   batch: number;
@@ -53,64 +56,250 @@ function dims(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Dims {
   return { batch: Math.max(ab, bb), M, N, K: Ka, aBatched: a.ndim === 3, bBatched: b.ndim === 3 };
 }
 
+// ---- variants ----------------------------------------------------------------
+//
+// Four kernels compute the same thing (docs/kernels/matmul.md):
+//   general   kernels/matmul.wgsl          any shape, any adapter; 4×4 registers, no workgroup memory
+//   sg8       kernels/matmul_sg.wgsl       8-lane subgroups (lavapipe), vec4 shapes; TM rows × 32
+//   tiled     kernels/matmul_tiled.wgsl    workgroup-memory tiles, any shape (scalar loads)
+//   tiled_v4  kernels/matmul_tiled_v4.wgsl the same with vec4 loads and stores, vec4 shapes
+// Which one runs is the autotuner's choice (src/tune/): the static rule below
+// without a measurement, the cached or measured winner otherwise.
+
+/** A matmul as the tuner sees it: shape, layout flags and epilogue. */
+export interface MatmulProblem extends Dims {
+  transA: boolean;
+  transB: boolean;
+  bias: boolean;
+  act: 'none' | 'relu';
+}
+
+/** [BM, BN, BK, TM, TN] of the workgroup-tiled variants (see matmul_tiled_v4.wgsl). */
+type Tile = readonly [number, number, number, number, number];
+
+// Candidates of the tiled variants. GPU-sized tiles (64–128 square, 8×8
+// registers, 64–256 invocations), small ones for thin or small problems, and
+// two with few invocations and large register tiles that suit CPU adapters.
+const TILES: readonly Tile[] = [
+  [128, 128, 16, 8, 8],
+  [128, 128, 8, 8, 8],
+  [128, 64, 16, 8, 8],
+  [64, 128, 16, 8, 8],
+  [64, 64, 32, 8, 8],
+  [64, 64, 16, 8, 8],
+  [64, 64, 16, 4, 4],
+  [32, 64, 32, 4, 8],
+  [32, 32, 32, 4, 4],
+  [32, 32, 16, 4, 4],
+  [16, 64, 16, 2, 8],
+  [64, 16, 16, 8, 4],
+  [16, 16, 16, 2, 4],
+  [32, 32, 32, 8, 8],
+  [64, 32, 32, 16, 4],
+];
+/** Tiles tried first on CPU adapters (few invocations, large register tiles). */
+const CPU_TILES: readonly Tile[] = [
+  [32, 32, 32, 8, 8],
+  [64, 32, 32, 16, 4],
+  [64, 64, 32, 8, 8],
+  [32, 64, 32, 4, 8],
+];
+const SG8_TM = [32, 24, 16, 8] as const;
+
+const tileConfig = (variant: 'tiled' | 'tiled_v4', [BM, BN, BK, TM, TN]: Tile): TuneConfig => ({
+  variant,
+  constants: { BM, BN, BK, TM, TN, WG: (BM / TM) * (BN / TN) },
+});
+
+function hasSubgroup8(engine: Engine): boolean {
+  if (!engine.features.has('subgroups')) return false;
+  const info = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  return info?.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+}
+
+/** Every operand can be read as vec4: N % 4 (C, B), and the contiguous dimension of A (and of Bᵀ). */
+function vec4Layout(p: MatmulProblem): boolean {
+  return p.N % 4 === 0 && (p.transA ? p.M % 4 === 0 : p.K % 4 === 0) && (!p.transB || p.K % 4 === 0);
+}
+
 /**
  * Whether the 8-wide-subgroup kernel (kernels/matmul_sg.wgsl) applies: the
  * device has subgroups of exactly 8 lanes (llvmpipe with 256-bit vectors),
- * and every operand's contiguous dimension is a multiple of 4 (vec4 loads).
+ * and every operand's contiguous dimension is a multiple of 4 (vec4 loads);
+ * it steps k four at a time, so K must be a multiple of 4 in every layout.
  * Measured on lavapipe it is 4–6× faster than matmul.wgsl (docs/kernels/matmul.md).
  */
-function useSubgroupKernel(engine: Engine, d: Dims, transA: boolean, transB: boolean): boolean {
-  if (!engine.features.has('subgroups')) return false;
-  const info = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-  if (info?.subgroupMinSize !== 8 || info.subgroupMaxSize !== 8) return false;
-  // The kernel steps k four at a time, so K must be a multiple of 4 in every
-  // layout; beyond that each operand's contiguous dimension is read as vec4.
-  return d.N % 4 === 0 && d.K % 4 === 0 && (!transA || d.M % 4 === 0);
+function sg8Applies(engine: Engine, p: MatmulProblem): boolean {
+  return hasSubgroup8(engine) && p.N % 4 === 0 && p.K % 4 === 0 && (!p.transA || p.M % 4 === 0);
+}
+
+function tileFits(engine: Engine, p: MatmulProblem, c: Record<string, number>): boolean {
+  const { BM, BN, BK, TM, TN, WG } = c as Record<'BM' | 'BN' | 'BK' | 'TM' | 'TN' | 'WG', number>;
+  if (![BM, BN, BK, TM, TN, WG].every((v) => Number.isInteger(v) && v! > 0)) return false;
+  if (TN! % 4 || BK! % 4 || BM! % TM! || BN! % TN! || TM! > 16 || TM! * TN! > 64) return false;
+  if (WG !== (BM! / TM!) * (BN! / TN!)) return false;
+  const l = engine.limits;
+  if (WG! > l.maxComputeInvocationsPerWorkgroup || WG! > l.maxComputeWorkgroupSizeX) return false;
+  if (4 * (BM! + BN!) * BK! > l.maxComputeWorkgroupStorageSize) return false;
+  const maxDim = l.maxComputeWorkgroupsPerDimension;
+  return Math.ceil(p.N / BN!) <= maxDim && Math.ceil(p.M / BM!) <= maxDim && p.batch <= maxDim;
+}
+
+function validConfig(engine: Engine, p: MatmulProblem, cfg: TuneConfig): boolean {
+  const c = cfg.constants;
+  switch (cfg.variant) {
+    case 'general':
+      return Object.keys(c).length === 0;
+    case 'sg8':
+      return sg8Applies(engine, p) && (SG8_TM as readonly number[]).includes(c['TM']!) && Object.keys(c).length === 1;
+    case 'tiled':
+      return tileFits(engine, p, c);
+    case 'tiled_v4':
+      return vec4Layout(p) && tileFits(engine, p, c);
+    default:
+      return false;
+  }
+}
+
+/** The rule used without a measurement (and in tune mode 'off'): 8-lane subgroups when they apply, else general. */
+function staticConfig(engine: Engine, p: MatmulProblem): TuneConfig {
+  if (sg8Applies(engine, p)) return { variant: 'sg8', constants: { TM: p.M <= 8 ? 8 : 32 } };
+  return { variant: 'general', constants: {} };
+}
+
+const pow2ceil = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+function candidates(engine: Engine, p: MatmulProblem): TuneConfig[] {
+  const out: TuneConfig[] = [];
+  // Tiles much larger than the problem only add idle invocations.
+  const fitsProblem = ([BM, BN]: Tile) => BM <= Math.max(16, pow2ceil(p.M)) && BN <= Math.max(16, pow2ceil(p.N));
+  const tiled = (list: readonly Tile[]) => {
+    for (const t of list.filter(fitsProblem)) {
+      if (vec4Layout(p)) out.push(tileConfig('tiled_v4', t));
+      out.push(tileConfig('tiled', t));
+    }
+  };
+  if (engine.info.isFallbackAdapter) {
+    if (sg8Applies(engine, p)) for (const TM of SG8_TM) if (TM === 8 || TM <= pow2ceil(p.M)) out.push({ variant: 'sg8', constants: { TM } });
+    tiled(CPU_TILES);
+    out.push({ variant: 'general', constants: {} });
+    tiled(TILES.filter((t) => !CPU_TILES.includes(t)));
+  } else {
+    // GPUs: the largest tiles that still give a few hundred workgroups first.
+    const wgs = ([BM, BN]: Tile) => Math.ceil(p.M / BM) * Math.ceil(p.N / BN) * p.batch;
+    const area = ([BM, BN]: Tile) => BM * BN;
+    const ranked = [...TILES].sort((x, y) => Number(wgs(y) >= 256) - Number(wgs(x) >= 256) || area(y) - area(x));
+    tiled(ranked);
+    out.push({ variant: 'general', constants: {} });
+    if (sg8Applies(engine, p)) for (const TM of SG8_TM) out.push({ variant: 'sg8', constants: { TM } });
+  }
+  return out.filter((c) => validConfig(engine, p, c));
+}
+
+const KERNEL: Record<string, { family: string; entry: string }> = {
+  general: { family: 'matmul', entry: 'matmul' },
+  sg8: { family: 'matmul_sg', entry: 'matmul_sg8' },
+  tiled: { family: 'matmul_tiled', entry: 'matmul_tiled' },
+  tiled_v4: { family: 'matmul_tiled_v4', entry: 'matmul_tiled_v4' },
+};
+
+function launch(_engine: Engine, p: MatmulProblem, cfg: TuneConfig): TuneLaunch {
+  const k = KERNEL[cfg.variant];
+  if (!k) throw new Error(`matmul: unknown variant '${cfg.variant}'`);
+  const c = cfg.constants;
+  const flags = { TRANS_A: p.transA ? 1 : 0, TRANS_B: p.transB ? 1 : 0, HAS_BIAS: p.bias ? 1 : 0, ACT: p.act === 'relu' ? 1 : 0 };
+  let workgroups: [number, number, number];
+  if (cfg.variant === 'general') workgroups = [Math.ceil(p.N / GENERAL_TILE), Math.ceil(p.M / GENERAL_TILE), p.batch];
+  else if (cfg.variant === 'sg8') workgroups = [Math.ceil(p.N / 32), Math.ceil(p.M / c['TM']!), p.batch];
+  else workgroups = [Math.ceil(p.N / c['BN']!), Math.ceil(p.M / c['BM']!), p.batch];
+  return { ...k, constants: { ...flags, ...c }, workgroups };
+}
+
+function params(p: MatmulProblem) {
+  return {
+    M: p.M,
+    N: p.N,
+    K: p.K,
+    batch: p.batch,
+    a_batch_stride: p.aBatched ? p.M * p.K : 0,
+    b_batch_stride: p.bBatched ? p.K * p.N : 0,
+  };
+}
+
+/** A config's short name: 'tiled_v4 64×64×16 8×8', 'sg8 TM32', 'general'. */
+export function describeMatmulConfig(cfg: TuneConfig): string {
+  const c = cfg.constants;
+  if (cfg.variant === 'sg8') return `sg8 TM${c['TM']}`;
+  if (cfg.variant === 'tiled' || cfg.variant === 'tiled_v4') return `${cfg.variant} ${c['BM']}×${c['BN']}×${c['BK']} ${c['TM']}×${c['TN']}`;
+  return cfg.variant;
+}
+
+/** The matmul family for the autotuner. */
+export const MATMUL_TUNING: TuneFamily<MatmulProblem> = {
+  name: 'matmul',
+  version: 1,
+  key: (p) =>
+    `${p.M}x${p.N}x${p.K} b${p.batch}${p.aBatched ? 'A' : ''}${p.bBatched ? 'B' : ''} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'}${p.bias ? ' bias' : ''}${p.act === 'relu' ? ' relu' : ''}`,
+  staticConfig,
+  candidates,
+  valid: validConfig,
+  launch,
+  benchBuffers: (p) => ({
+    sizes: {
+      a: (p.aBatched ? p.batch : 1) * p.M * p.K,
+      b: (p.bBatched ? p.batch : 1) * p.K * p.N,
+      bias: Math.max(1, p.N),
+      c: p.batch * p.M * p.N,
+    },
+    inputs: ['a', 'b', 'bias'],
+    output: 'c',
+    params: params(p),
+  }),
+  tolerance: (p) => MATMUL_VARIANT_RTOL * Math.sqrt(p.K),
+  describe: describeMatmulConfig,
+};
+
+/**
+ * Two variants' outputs may differ by at most this · √K · max |C| (+ 1e-6):
+ * they sum the K products in different orders. The tuner rejects a candidate
+ * beyond it, and the tests hold every variant to it (docs/kernels/matmul.md).
+ */
+export const MATMUL_VARIANT_RTOL = 2e-6;
+
+function problemOf(a: Tensor, b: Tensor, o: MatmulOptions): MatmulProblem {
+  const transA = o.transA ?? false;
+  const transB = o.transB ?? false;
+  return { ...dims(a, b, transA, transB), transA, transB, bias: !!o.bias, act: o.activation === 'relu' ? 'relu' : 'none' };
+}
+
+/** Which configuration `matmul(a, b, o)` would run now, and why (bench column, tests). */
+export function matmulChoice(a: Tensor, b: Tensor, o: MatmulOptions = {}): { config: TuneConfig; source: ChoiceSource; name: string } {
+  const c = tunerOf(a.engine).choose(MATMUL_TUNING, problemOf(a, b, o));
+  return { ...c, name: describeMatmulConfig(c.config) };
 }
 
 /** The raw launcher: no autograd. */
 export function matmulRaw(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
-  const transA = o.transA ?? false;
-  const transB = o.transB ?? false;
   assertF32('matmul', a, b);
   const engine = sameEngine('matmul', a, b);
-  const d = dims(a, b, transA, transB);
-  if (o.bias && (o.bias.ndim !== 1 || o.bias.shape[0] !== d.N)) {
-    throw new ShapeError(`matmul: bias must have shape [${d.N}], got ${fmtShape(o.bias.shape)}`);
+  const p = problemOf(a, b, o);
+  if (o.bias && (o.bias.ndim !== 1 || o.bias.shape[0] !== p.N)) {
+    throw new ShapeError(`matmul: bias must have shape [${p.N}], got ${fmtShape(o.bias.shape)}`);
   }
-  const outShape = a.ndim === 3 || b.ndim === 3 ? [d.batch, d.M, d.N] : [d.M, d.N];
+  const outShape = a.ndim === 3 || b.ndim === 3 ? [p.batch, p.M, p.N] : [p.M, p.N];
   const c = engine.empty(outShape);
   if (c.size === 0) return c;
-  if (d.K === 0) {
+  if (p.K === 0) {
     engine.run('elementwise', 'fill', { bind: { out: c }, params: { n: c.size, alpha: 0 }, workgroups: Math.ceil(c.size / 256) });
     return c;
   }
-  const params = {
-    M: d.M,
-    N: d.N,
-    K: d.K,
-    batch: d.batch,
-    a_batch_stride: d.aBatched ? d.M * d.K : 0,
-    b_batch_stride: d.bBatched ? d.K * d.N : 0,
-  };
-  const flags = { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, HAS_BIAS: o.bias ? 1 : 0, ACT: o.activation === 'relu' ? 1 : 0 };
-  if (useSubgroupKernel(engine, d, transA, transB)) {
-    // kernels/matmul_sg.wgsl: TM rows × 32 columns per 8-lane workgroup.
-    // Each TM is its own pipeline (compiled once, seconds on lavapipe): two sizes only.
-    const TM = d.M <= 8 ? 8 : 32;
-    engine.run('matmul_sg', 'matmul_sg8', {
-      bind: { a, b, bias: o.bias ?? engine.placeholder(), c },
-      params,
-      constants: { ...flags, TM },
-      workgroups: [Math.ceil(d.N / 32), Math.ceil(d.M / TM), d.batch],
-    });
-    return c;
-  }
-  engine.run('matmul', 'matmul', {
+  const { config } = tunerOf(engine).choose(MATMUL_TUNING, p);
+  const l = launch(engine, p, config);
+  engine.run(l.family, l.entry, {
     bind: { a, b, bias: o.bias ?? engine.placeholder(), c },
-    params,
-    constants: flags,
-    workgroups: [Math.ceil(d.N / TILE), Math.ceil(d.M / TILE), d.batch],
+    params: params(p),
+    constants: l.constants,
+    workgroups: l.workgroups,
   });
   return c;
 }

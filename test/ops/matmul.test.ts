@@ -1,11 +1,18 @@
 // Batched matmul vs the f64 reference: all transpose combinations, batched and
 // broadcast operands, bias + ReLU, shapes that hit the vec4/subgroup kernel
 // (contiguous dims multiples of 4) and the general kernel (odd shapes).
-// Tolerances: atol 1e-5·√K-scaled (f32 accumulation over K terms of |x| ≤ 1),
-// rtol 1e-4; gradcheck atol 1e-4 / rtol 1e-3.
-import { describe, expect, it } from 'vitest';
-import { ops, ShapeError } from '../../src/index.js';
+// Then every variant (general, sg8, tiled, tiled_v4), forced through the
+// tuner, on awkward shapes (M, N, K ∈ {1, 3, 17, 33, 65, 127}, non-multiples
+// of every tile), batch 1 and 3, every transpose, bias + ReLU, and through
+// the backward (finite differences).
+// Tolerances: atol 2e-6·√K + 1e-6 (f32 accumulation over K terms of |x| ≤ 1),
+// rtol 1e-4; between two variants max |Δ| ≤ 2e-6·√K·max |C| + 1e-6
+// (MATMUL_VARIANT_RTOL, the tuner's acceptance test); gradcheck atol 1e-4 / rtol 1e-3.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ops, ShapeError, tunerOf, type Engine, type Tensor } from '../../src/index.js';
+import { MATMUL_VARIANT_RTOL, matmulChoice, type MatmulOptions } from '../../src/ops/matmul.js';
 import { matmulRef } from '../../src/reference/matmul.js';
+import type { TuneConfig } from '../../src/tune/types.js';
 import { expectAllClose, randn } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
@@ -27,6 +34,50 @@ const shapes: [number, number, number][] = [
   [256, 6, 256],
   [16, 6, 8],
 ];
+
+// ---- every variant, forced ---------------------------------------------------
+
+const tile = (variant: 'tiled' | 'tiled_v4', BM: number, BN: number, BK: number, TM: number, TN: number): TuneConfig => ({
+  variant,
+  constants: { BM, BN, BK, TM, TN, WG: (BM / TM) * (BN / TN) },
+});
+const GENERAL: TuneConfig = { variant: 'general', constants: {} };
+
+// Scalar-load variants run any shape; vec4 variants need N % 4 == 0 and the
+// contiguous dimension of A (K, or M for Aᵀ) and of Bᵀ (K) to be multiples of 4.
+const VARIANTS: { cfg: TuneConfig; vec4: boolean; subgroup8?: boolean }[] = [
+  { cfg: GENERAL, vec4: false },
+  { cfg: { variant: 'sg8', constants: { TM: 8 } }, vec4: true, subgroup8: true },
+  { cfg: { variant: 'sg8', constants: { TM: 24 } }, vec4: true, subgroup8: true },
+  { cfg: tile('tiled', 16, 64, 16, 2, 8), vec4: false },
+  { cfg: tile('tiled', 64, 64, 16, 8, 8), vec4: false },
+  { cfg: tile('tiled_v4', 32, 32, 32, 4, 4), vec4: true },
+  { cfg: tile('tiled_v4', 128, 64, 16, 8, 8), vec4: true },
+];
+
+// [M, K, N]: every one of 1, 3, 17, 33, 65, 127 in every position (none a tile multiple).
+const ODD: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 17, 33],
+  [17, 33, 65],
+  [33, 65, 127],
+  [65, 127, 3],
+  [127, 3, 17],
+  [1, 127, 65],
+];
+// The same idea in multiples of 4 (never of 8); [20, 17, 12] runs only Aᵀ·B
+// (K is contiguous in neither operand there) on tiled_v4.
+const QUAD: [number, number, number][] = [
+  [4, 4, 4],
+  [12, 20, 36],
+  [36, 68, 132],
+  [132, 12, 20],
+  [4, 132, 68],
+  [20, 17, 12],
+];
+
+const vec4ok = (M: number, K: number, N: number, tA: boolean, tB: boolean) => N % 4 === 0 && (tA ? M % 4 === 0 : K % 4 === 0) && (!tB || K % 4 === 0);
+
 
 describe('matmul', async () => {
   const e = await testEngine();
@@ -175,5 +226,104 @@ describe('matmul', async () => {
       ([a, b]) => ops.matmul(a!, b!),
       ([a, b]) => matmulRef(a!, b!, { M: 4, N: 4, K: 8, batch: 2, aBatched: true, bBatched: false }),
     );
+  });
+
+  describe('variants (forced)', () => {
+    const hasSg8 = (() => {
+      const i = e.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+      return e.features.has('subgroups') && i.subgroupMinSize === 8 && i.subgroupMaxSize === 8;
+    })();
+    afterEach(() => {
+      tunerOf(e).force('matmul', null);
+    });
+
+    /** Runs one matmul with `cfg` forced; returns its output and whether cfg actually ran. */
+    function run(e: Engine, cfg: TuneConfig, a: Tensor, b: Tensor, o: MatmulOptions): { c: Tensor; forced: boolean } {
+      const prev = tunerOf(e).force('matmul', cfg);
+      try {
+        const forced = matmulChoice(a, b, o).source === 'forced';
+        return { c: ops.matmul(a, b, o), forced };
+      } finally {
+        tunerOf(e).force('matmul', prev);
+      }
+    }
+
+    for (const { cfg, vec4, subgroup8 } of VARIANTS) {
+      const name = `${cfg.variant} ${JSON.stringify(cfg.constants)}`;
+      const shapes = vec4 ? QUAD : ODD;
+      it(`${name}: awkward shapes, every transpose, batch 1 and 3, bias + ReLU, vs f64 and vs general`, async () => {
+        if (subgroup8 && !hasSg8) return; // needs 8-lane subgroups (lavapipe)
+        let ran = 0;
+        await e.asyncScope(async () => {
+          for (const [si, [M, K, N]] of shapes.entries()) {
+            for (const transA of [false, true]) {
+              for (const transB of [false, true]) {
+                const applies = !vec4 || (vec4ok(M, K, N, transA, transB) && (!subgroup8 || K % 4 === 0));
+                for (const batch of [1, 3]) {
+                  // batch 3: both operands batched, A shared or B shared, in turn
+                  const aB = batch === 3 && si % 3 !== 1;
+                  const bB = batch === 3 && si % 3 !== 2;
+                  const epi = (si + (transA ? 1 : 0) + (batch === 3 ? 1 : 0)) % 2 === 0;
+                  const ad = randn((aB ? batch : 1) * M * K, 100 + si * 4 + (transA ? 1 : 0));
+                  const bd = randn((bB ? batch : 1) * K * N, 200 + si * 4 + (transB ? 2 : 0));
+                  const bias = randn(N, 300 + si);
+                  const aS = transA ? [K, M] : [M, K];
+                  const bS = transB ? [N, K] : [K, N];
+                  const a = e.tensor(ad, aB ? [batch, ...aS] : aS);
+                  const b = e.tensor(bd, bB ? [batch, ...bS] : bS);
+                  const o: MatmulOptions = { transA, transB, ...(epi ? { bias: e.tensor(bias, [N]), activation: 'relu' as const } : {}) };
+                  const { c, forced } = run(e, cfg, a, b, o);
+                  expect(forced, `${name} on [${M}×${K}×${N}] tA=${transA} tB=${transB}`).toBe(applies);
+                  if (!forced) continue;
+                  ran++;
+                  const got = await c.read();
+                  const want = matmulRef(ad, bd, { M, N, K, batch: aB || bB ? batch : 1, aBatched: aB, bBatched: bB, transA, transB, ...(epi ? { bias, activation: 'relu' as const } : {}) });
+                  expectAllClose(got, want, tolFor(K));
+                  // The hidden choice must not change the result beyond the tuner's tolerance.
+                  const g = await run(e, GENERAL, a, b, o).c.read();
+                  let diff = 0;
+                  let scale = 0;
+                  for (let i = 0; i < g.length; i++) {
+                    diff = Math.max(diff, Math.abs(got[i]! - g[i]!));
+                    scale = Math.max(scale, Math.abs(g[i]!));
+                  }
+                  expect(diff, `${name} vs general on [${M}×${K}×${N}]`).toBeLessThanOrEqual(MATMUL_VARIANT_RTOL * Math.sqrt(K) * scale + 1e-6);
+                }
+              }
+            }
+          }
+        });
+        expect(ran).toBeGreaterThan(0);
+      });
+
+      for (const [transA, transB, epi] of [
+        [false, false, true],
+        [true, true, false],
+        [true, false, true],
+      ] as [boolean, boolean, boolean][]) {
+        const [M, K, N] = vec4 ? [4, 8, 12] : [5, 7, 3];
+        it(`${name}: gradcheck through the backward [${M}×${K}×${N}] tA=${transA} tB=${transB}${epi ? ' bias+ReLU' : ''}`, async () => {
+          if (subgroup8 && !hasSg8) return;
+          const ad = randn(M * K, 61), bd = randn(K * N, 62);
+          const bias = Float32Array.from(randn(N, 63), (v) => v + (v > 0 ? 0.3 : -0.3));
+          tunerOf(e).force('matmul', cfg);
+          const inputs = [
+            { data: ad, shape: transA ? [K, M] : [M, K] },
+            { data: bd, shape: transB ? [N, K] : [K, N] },
+            ...(epi ? [{ data: bias, shape: [N] }] : []),
+          ];
+          // Forward and the backward's NT/TN matmuls all run the forced variant.
+          await gradcheck(
+            e,
+            inputs,
+            ([a, b, bb]) => {
+              expect(matmulChoice(a!, b!, { transA, transB }).source).toBe('forced');
+              return ops.matmul(a!, b!, { transA, transB, ...(epi ? { bias: bb!, activation: 'relu' as const } : {}) });
+            },
+            ([a, b, bb]) => matmulRef(a!, b!, { M, N, K, transA, transB, ...(epi ? { bias: bb!, activation: 'relu' as const } : {}) }),
+          );
+        });
+      }
+    }
   });
 });
