@@ -16,7 +16,8 @@
  * Layouts: ours NCHW / OIHW; TF.js convolutions are NHWC / HWIO (its native
  * and only WebGPU layout), so TF.js gets transposed copies of the same data.
  */
-import type { Engine, Tensor } from '../src/index.js';
+import { type Engine, type Tensor, tunerOf } from '../src/index.js';
+import { matmulChoice } from '../src/ops/matmul.js';
 import { hwioToOihw, nchwToNhwc, nhwcToNchw, oihwToHwio, oneHot, rand, randInt } from './data.js';
 import type { TF, TfTensor } from './tfjs.js';
 import { makeStep } from './steps.js';
@@ -64,6 +65,10 @@ export interface Prepared {
   tol?: number;
   /** Shown in the table's note column. */
   note?: string;
+  /** The kernel configuration the op runs (autotuned cases), read after the timed calls: the 'variant' column. */
+  variant?: () => string;
+  /** Awaited (untimed) after the first call: e.g. the autotuner measuring this case's shapes in tune mode 'full'. */
+  settle?: () => Promise<void>;
   dispose: () => void;
 }
 
@@ -173,6 +178,13 @@ function matmulCase(n: number): BenchCase {
           const tb = tf.tensor2d(B, [n, n]);
           return { run: () => tf.matMul(ta, tb), dispose: () => tf.dispose([ta, tb]) };
         },
+        // The autotuner's choice (src/tune/): 'tiled_v4 64×64×16 8×8 (tuned)'; with
+        // AUTOMIX_TUNE=full the first call tunes the shape before the timed calls.
+        variant: () => {
+          const ch = matmulChoice(a, b);
+          return `${ch.name} (${ch.source})`;
+        },
+        settle: () => tunerOf(c.engine).idle(),
         dispose: disposeAll(a, b),
       };
     },

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { createEngine, type Engine, type Tensor } from '../src/index.js';
+import { createEngine, type Engine, type Tensor, tuneStats } from '../src/index.js';
 import { ArgError, type BenchOptions, parseArgs, selected, USAGE } from './args.js';
 import { calibrate, type Peak } from './calibrate.js';
 import { type BenchCase, CASES, type CaseContext, type Fn, type Prepared, stepCases, type TfSide } from './cases.js';
@@ -58,6 +58,8 @@ interface Result {
   vs?: { 'tfjs-webgpu': VsResult | { error: string } };
   /** Whole steps only. */
   images_per_s?: number;
+  /** The kernel configuration the autotuner chose (matmul cases). */
+  variant?: string;
 }
 
 // Static import() calls (not a table of paths), so that bundlers can follow them.
@@ -128,6 +130,7 @@ async function runCase(c: BenchCase, ctx: CaseContext, prep: Prepared, timer: Ti
   try {
     // First call: compiles pipelines, and gives the outputs for the check.
     const first = await oursOnce(tf !== null);
+    await prep.settle?.();
     let diff = { diff: NaN, scale: NaN };
     let mismatch = false;
     let tfFirstMs = 0;
@@ -204,6 +207,7 @@ async function runCase(c: BenchCase, ctx: CaseContext, prep: Prepared, timer: Ti
     };
     if (timer.method === 'timestamp-query') res.dispatches = dispatches;
     if (prep.note) res.note = prep.note;
+    if (prep.variant) res.variant = prep.variant();
     if (prep.flops) res.gflops = prep.flops / (s.median * 1e6);
     if (prep.bytes) res.gbps = prep.bytes / (s.median * 1e6);
     const share = c.bound === 'compute' ? (res.gflops ?? NaN) / peak.gflops : (res.gbps ?? NaN) / peak.gbps;
@@ -376,12 +380,15 @@ function table(results: Result[], peak: Peak, vs: boolean): { columns: Column[];
     { header: 'of peak', align: 'right' },
   ];
   if (vs) columns.push({ header: 'TF.js ms', align: 'right' }, { header: 'speed-up', align: 'right' }, { header: 'max |Δ|', align: 'right' });
+  const variants = results.some((r) => r.variant !== undefined);
+  if (variants) columns.push({ header: 'variant' });
   columns.push({ header: 'note' });
   const rows: (string[] | string)[] = [];
   for (const r of results) {
     if (r.status !== 'ok' && r.status !== 'mismatch') {
       const row = [r.kernel, r.case, '', '', '', '', ''];
       if (vs) row.push('', '', '');
+      if (variants) row.push('');
       row.push(r.status === 'error' ? `ERROR: ${r.note}` : r.note ? `${r.status}: ${r.note}` : r.status);
       rows.push(row);
       continue;
@@ -397,6 +404,7 @@ function table(results: Result[], peak: Peak, vs: boolean): { columns: Column[];
       if (v && 'median_ms' in v) row.push(fmtMs(v.median_ms), fmtRatio(v.speedup), fmtDiff(v.max_abs_diff));
       else row.push('—', '—', '—');
     }
+    if (variants) row.push(r.variant ?? '');
     const notes: string[] = [];
     if (r.status === 'mismatch') notes.push(`MISMATCH: ${r.note}`);
     else if (r.note) notes.push(r.note);
@@ -538,6 +546,11 @@ async function main(): Promise<number> {
   const wallS = (performance.now() - started) / 1000;
   console.log(`\n${results.filter((r) => r.status === 'ok').length} cases ran, ${results.filter((r) => r.status === 'not available yet').length} not available yet, ${results.filter((r) => r.status === 'skipped').length} skipped; ${wallS.toFixed(0)} s; load average ${load1.toFixed(2)} at the end`);
   console.log('speed-up = TF.js time / our time (> 1: ours is faster); of peak = rate / calibrated peak (GFLOP/s for compute-bound cases, GB/s for memory-bound ones)');
+  const ts = tuneStats(engine);
+  console.log(
+    `kernel tuning (${ts.mode}): ${ts.tuned} shapes tuned, ${ts.configs} configs timed, ${(ts.ms / 1000).toFixed(1)} s; ${ts.cacheHits} cached choices, ${ts.staticUses} static` +
+      `${ts.rejected ? `; ${ts.rejected} configs rejected (output differed)` : ''}${ts.errors ? `; ${ts.errors} tunings failed` : ''}`,
+  );
 
   const date = new Date().toISOString();
   if (o.json) {
@@ -549,6 +562,7 @@ async function main(): Promise<number> {
       timing: timer.method,
       ...(tfh ? { tfjs: { version: tfh.version, adapter: tfh.adapter, timing: tfh.method } } : {}),
       options: o,
+      tune: ts,
       results,
     };
     writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
