@@ -23,7 +23,8 @@
  * within `budgetMs` (compiles included; the first two always run). Each is
  * timed (a warm-up pass and an estimate pass of one dispatch each, then 3 passes of n dispatches
  * sized to ≥ 1 ms of GPU time; the best pass counts; one over 3× the best so
- * far is not timed further) and its output is compared with the static
+ * far is not timed further; the three fastest and the static rule are timed
+ * again at the end, the better time counting) and its output is compared with the static
  * rule's on the same inputs (random values in [-1, 1)): a config
  * whose output differs beyond the family's tolerance is rejected and logged,
  * so a tuned choice never changes a result beyond that tolerance. The winner
@@ -33,7 +34,7 @@
  */
 import { type Engine } from '../engine.js';
 import { packParams } from '../kernels/reflect.js';
-import { Clock, readBack } from './clock.js';
+import { Clock, readBack, type TimedDispatch } from './clock.js';
 import {
   type Choice,
   type TuneCacheDoc,
@@ -278,6 +279,8 @@ export class Tuner {
       let tried = 0;
       let rejected = 0;
       const timings: Record<string, number> = {};
+      const accepted: { cfg: TuneConfig; ms: number; run: TimedDispatch }[] = [];
+      const clear = (enc: GPUCommandEncoder) => enc.clearBuffer(buffers[spec.output]!);
       for (const [i, cfg] of cands.entries()) {
         if (i >= 2 && performance.now() - t0 > this.budgetMs) break;
         e.ctx.assertAlive();
@@ -287,7 +290,6 @@ export class Tuner {
           continue;
         }
         tried++;
-        const clear = (enc: GPUCommandEncoder) => enc.clearBuffer(buffers[spec.output]!);
         let ms = await this.#timeRun(clock, run, clear, best?.ms ?? Infinity);
         if (!(ms >= 0)) ms = Infinity;
         timings[family.describe(cfg)] = round3(ms);
@@ -296,6 +298,7 @@ export class Tuner {
           ref = await readBack(device, buffers[spec.output]!, outBytes);
           for (let k = 0; k < ref.length; k++) refScale = Math.max(refScale, Math.abs(ref[k]!));
           best = { cfg, ms };
+          accepted.push({ cfg, ms, run });
           continue;
         }
         if (!Number.isFinite(ms)) continue;
@@ -313,6 +316,20 @@ export class Tuner {
           continue;
         }
         if (ms < best!.ms) best = { cfg, ms };
+        accepted.push({ cfg, ms, run });
+      }
+      // A second round for the three fastest (the static rule among them
+      // whatever its rank): one noisy pass on a busy host must not decide.
+      const staticEntry = accepted[0]!;
+      const finalists = [...new Set([staticEntry, ...[...accepted].sort((x, y) => x.ms - y.ms).slice(0, 3)])];
+      if (finalists.length > 1) {
+        for (const f of finalists) {
+          const again = await this.#timeRun(clock, f.run, clear, Infinity);
+          if (again >= 0) f.ms = Math.min(f.ms, again);
+          timings[family.describe(f.cfg)] = round3(f.ms);
+        }
+        staticMs = staticEntry.ms;
+        best = [...finalists].sort((x, y) => x.ms - y.ms)[0]!;
       }
       // Keep the static rule unless the winner is clearly faster.
       let win = best!;
@@ -353,7 +370,7 @@ export class Tuner {
     buffers: Record<string, GPUBuffer>,
     made: GPUBuffer[],
     params: Record<string, number>,
-  ): Promise<{ pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] } | null> {
+  ): Promise<TimedDispatch | null> {
     const e = this.engine;
     const device = e.ctx.device;
     const launch = family.launch(e, p, cfg);
@@ -393,7 +410,7 @@ export class Tuner {
   /** Time per dispatch (ms) of one config: a warm-up, an estimate, then the best of 3 passes of ≥ ~1 ms each. */
   async #timeRun(
     clock: Clock,
-    run: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] },
+    run: TimedDispatch,
     clear: (enc: GPUCommandEncoder) => void,
     bestMs: number,
   ): Promise<number> {
