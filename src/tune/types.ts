@@ -88,7 +88,7 @@ export interface TuneStore {
 }
 
 /** What a tuned or cached choice is, for reports (bench column, logs). */
-export type ChoiceSource = 'static' | 'cache' | 'tuned' | 'forced' | 'capture';
+export type ChoiceSource = 'static' | 'cache' | 'tuned' | 'forced';
 
 export interface Choice {
   config: TuneConfig;
