@@ -2,9 +2,12 @@
 //
 // Layout: x, out, dy are NCHW row-major. Channel c owns the L = N·H·W
 // elements x[n, c, hw] at address (n·C + c)·HW + hw. Per-channel vectors
-// (weight, bias, running_mean, running_var) are [C]; `stats` is [2, C]
-// (row 0: mean, row 1: 1/sqrt(var + eps)); `gsum` is [2, C] (row 0: Σ dy,
-// row 1: Σ dy·x̂); `part` holds per-chunk partials [C, chunks, 2].
+// (weight, bias, running_mean, running_var) are [C]; `stats` starts with a
+// [3, C] header (row 0: mean, row 1: 1/sqrt(var + eps), row 2: the weight,
+// 1 without one — eval mode fills rows 0 and 1 only) and in training mode
+// holds the forward's per-chunk partials [C, chunks, 2] from `part_base`
+// (= 3C) on; `gsum` is [2, C] (row 0: Σ dy, row 1: Σ dy·x̂); the backward's
+// `part` holds its per-chunk partials [C, chunks, 2].
 //
 // Work split of every per-element entry (bn_*_partial, bn_apply,
 // bn_grad_input_*): grid = (chunks, C). Workgroup (k, c) covers chunk k of
@@ -31,12 +34,39 @@
 // shift K (the chunk's first element) and reports (mean, M2); chunks are
 // merged with Chan's parallel formula, so there is no E[x²] − E[x]²
 // cancellation across chunks.
+//
+// Fused forms. The entries run by default as fixed sequences: stats
+// partial → final → apply, and gradient partial → final → input. The fused
+// forms do the same f32 operations in fewer dispatches:
+//   - the per-channel merge (`*_final`) runs inside the per-element entry
+//     that needs its result (bn_apply_merge, bn_grad_input_merge): every
+//     workgroup merges its channel's chunks in the same order, and workgroup
+//     (0, c) also writes what the `*_final` entry would have written;
+//   - a channel that fits one chunk runs in one workgroup: statistics and
+//     elements in one dispatch (bn_forward_single, bn_backward_single);
+//   - epilogues: RESIDUAL adds a tensor of the output's shape after the
+//     affine step and RELU clamps at zero (elementwise.wgsl's add_same and
+//     relu_fwd); the backward masks dy with the saved output, y > 0
+//     (relu_bwd), with RESIDUAL then takes g_alpha·g + g_beta = 1·g + 0 (the
+//     add's backward, elementwise.wgsl's affine) and WRITE_DS stores that as
+//     the residual's gradient `ds`;
+//   - dweight/dbias are written (W_GRAD/B_GRAD = 1) or added to the
+//     parameters' gradients (= 2, elementwise.wgsl's acc_add), so the
+//     autograd has nothing left to accumulate.
+// The fused training backward reads the weight from the `stats` header, so
+// no entry binds more than 8 storage buffers.
 
 override WG: u32 = 256;
 override HAS_WEIGHT: bool = false;
 override HAS_BIAS: bool = false;
 override UPDATE_RUNNING: bool = false;
 override ROW_MODE: bool = false;
+override RELU: bool = false;
+override RESIDUAL: bool = false;
+override WRITE_DS: bool = false;
+// Parameter gradients: 0 none, 1 write, 2 accumulate.
+override W_GRAD: u32 = 0u;
+override B_GRAD: u32 = 0u;
 
 struct Params {
   C: u32,
@@ -54,6 +84,11 @@ struct Params {
   step_hw: u32,
   eps: f32,
   momentum: f32,
+  // Index of the first partial in `part` (forward, fused: in `stats`, after its [3, C] header).
+  part_base: u32,
+  // The residual add's backward, alpha·g + beta (1 and 0; uniforms, so nothing folds them).
+  g_alpha: f32,
+  g_beta: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -67,9 +102,16 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> part: array<f32>;
 @group(0) @binding(9) var<storage, read_write> gsum: array<f32>;
 @group(0) @binding(10) var<storage, read_write> out: array<f32>;
+@group(0) @binding(11) var<storage, read> res: array<f32>;
+@group(0) @binding(12) var<storage, read> y: array<f32>;
+@group(0) @binding(13) var<storage, read_write> ds: array<f32>;
+@group(0) @binding(14) var<storage, read_write> wgrad: array<f32>;
+@group(0) @binding(15) var<storage, read_write> bgrad: array<f32>;
 
 var<workgroup> red_a: array<f32, WG>;
 var<workgroup> red_b: array<f32, WG>;
+// Per-channel coefficients computed by thread 0 for the whole workgroup.
+var<workgroup> coef: vec4f;
 
 // Address of element j of channel c, and j's hw coordinate.
 fn walk_start(j: u32, c: u32) -> vec2u {
@@ -119,7 +161,7 @@ fn first_addr(k: u32, c: u32) -> u32 {
   return walk_start(k * p.chunk, c).x;
 }
 
-// Each per-element entry below has the same two loops (ROW_MODE or walker,
+// Each per-element loop below has the same two forms (ROW_MODE or walker,
 // one is compiled away) around a one-line body in a helper.
 
 fn stats_term(a: u32, shift: f32) -> vec2f {
@@ -127,65 +169,129 @@ fn stats_term(a: u32, shift: f32) -> vec2f {
   return vec2f(v, v * v);
 }
 
-// part[c, k] = (mean, M2) of chunk k of channel c.
-@compute @workgroup_size(WG)
-fn bn_stats_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let k = wid.x;
-  let c = wid.y;
+// Σ(x − K) and Σ(x − K)² over chunk k of channel c, K = the chunk's first
+// element, tree-summed into red_a[0] and red_b[0]. Returns K.
+fn chunk_stats(k: u32, c: u32, t: u32) -> f32 {
   let r = chunk_units(k);
   let shift = x[first_addr(k, c)];
   var s = vec2f(0.0);
   if (ROW_MODE) {
     for (var n = r.x; n < r.y; n++) {
       let base = (n * p.C + c) * p.HW;
-      for (var hw = lid.x; hw < p.HW; hw += WG) { s += stats_term(base + hw, shift); }
+      for (var hw = t; hw < p.HW; hw += WG) { s += stats_term(base + hw, shift); }
     }
   } else {
-    var w = walk_start(r.x + lid.x, c);
-    for (var j = r.x + lid.x; j < r.y; j += WG) {
+    var w = walk_start(r.x + t, c);
+    for (var j = r.x + t; j < r.y; j += WG) {
       s += stats_term(w.x, shift);
       w = walk_next(w);
     }
   }
-  red_a[lid.x] = s.x;
-  red_b[lid.x] = s.y;
-  tree_reduce(lid.x);
-  if (lid.x == 0u) {
-    let cnt = f32((r.y - r.x) * p.unit);
-    let d = red_a[0] / cnt;
-    let o = (c * p.chunks + k) * 2u;
-    part[o] = shift + d;
-    part[o + 1u] = max(red_b[0] - d * red_a[0], 0.0);
+  red_a[t] = s.x;
+  red_b[t] = s.y;
+  tree_reduce(t);
+  return shift;
+}
+
+fn chunk_count(k: u32) -> f32 {
+  let r = chunk_units(k);
+  return f32((r.y - r.x) * p.unit);
+}
+
+// (mean, M2) of chunk k from chunk_stats' sums (thread 0).
+fn chunk_moments(k: u32, shift: f32) -> vec2f {
+  let d = red_a[0] / chunk_count(k);
+  return vec2f(shift + d, max(red_b[0] - d * red_a[0], 0.0));
+}
+
+// Chan et al.: merges a chunk of nb elements with moments (mean m, M2 m2)
+// into s = (count, mean, M2).
+fn chan_merge(s: vec3f, m: f32, m2: f32, nb: f32) -> vec3f {
+  let delta = m - s.y;
+  let tot = s.x + nb;
+  return vec3f(tot, s.y + delta * (nb / tot), s.z + (m2 + delta * delta * (s.x * nb / tot)));
+}
+
+// (mean, M2) of channel c: its chunks' partials (in `stats`, from part_base) merged in order.
+fn merged_moments(c: u32) -> vec2f {
+  var s = vec3f(0.0);
+  for (var k = 0u; k < p.chunks; k++) {
+    let o = p.part_base + (c * p.chunks + k) * 2u;
+    s = chan_merge(s, stats[o], stats[o + 1u], chunk_count(k));
+  }
+  return s.yz;
+}
+
+// (mean, 1/sqrt(var_biased + eps)) of channel c; with `store`, writes them
+// and the weight in the [3, C] header of `stats` and, with UPDATE_RUNNING,
+// running = (1 − m)·running + m·stat (unbiased var).
+fn finish_stats(c: u32, mean: f32, m2: f32, store: bool) -> vec2f {
+  let var_b = m2 / f32(p.L);
+  let invstd = 1.0 / sqrt(var_b + p.eps);
+  if (store) {
+    stats[c] = mean;
+    stats[p.C + c] = invstd;
+    stats[2u * p.C + c] = w_of(c);
+    if (UPDATE_RUNNING) {
+      let var_u = m2 / f32(p.L - 1u);
+      running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mean;
+      running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * var_u;
+    }
+  }
+  return vec2f(mean, invstd);
+}
+
+// (scale, shift) of y = x·scale + shift = (x − mean)·invstd·weight + bias.
+fn apply_coefs(c: u32, mean: f32, invstd: f32) -> vec2f {
+  let scale = invstd * w_of(c);
+  return vec2f(scale, b_of(c) - mean * scale);
+}
+
+// The residual add and the ReLU are elementwise.wgsl's add_same and relu_fwd.
+fn apply_at(a: u32, scale: f32, shift: f32) {
+  var v = fma(x[a], scale, shift);
+  if (RESIDUAL) { v = v + res[a]; }
+  if (RELU) { v = select(v, 0.0, v < 0.0); }
+  out[a] = v;
+}
+
+fn apply_chunk(k: u32, c: u32, t: u32, scale: f32, shift: f32) {
+  let r = chunk_units(k);
+  if (ROW_MODE) {
+    for (var n = r.x; n < r.y; n++) {
+      let base = (n * p.C + c) * p.HW;
+      for (var hw = t; hw < p.HW; hw += WG) { apply_at(base + hw, scale, shift); }
+    }
+  } else {
+    var w = walk_start(r.x + t, c);
+    for (var j = r.x + t; j < r.y; j += WG) {
+      apply_at(w.x, scale, shift);
+      w = walk_next(w);
+    }
   }
 }
 
-// Merges the chunks of each channel (Chan et al.): stats = (mean, 1/sqrt(var_biased + eps)),
-// and with UPDATE_RUNNING, running = (1 − m)·running + m·stat (unbiased var).
+// part[part_base + (c, k)] = (mean, M2) of chunk k of channel c.
+@compute @workgroup_size(WG)
+fn bn_stats_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let k = wid.x;
+  let c = wid.y;
+  let shift = chunk_stats(k, c, lid.x);
+  if (lid.x == 0u) {
+    let m = chunk_moments(k, shift);
+    let o = p.part_base + (c * p.chunks + k) * 2u;
+    part[o] = m.x;
+    part[o + 1u] = m.y;
+  }
+}
+
+// Merges the chunks of each channel into the `stats` header (and the running buffers).
 @compute @workgroup_size(64)
 fn bn_stats_final(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
   if (c >= p.C) { return; }
-  var n = 0.0;
-  var mean = 0.0;
-  var m2 = 0.0;
-  for (var k = 0u; k < p.chunks; k++) {
-    let r = chunk_units(k);
-    let nb = f32((r.y - r.x) * p.unit);
-    let o = (c * p.chunks + k) * 2u;
-    let delta = part[o] - mean;
-    let tot = n + nb;
-    mean += delta * (nb / tot);
-    m2 += part[o + 1u] + delta * delta * (n * nb / tot);
-    n = tot;
-  }
-  let var_b = m2 / f32(p.L);
-  stats[c] = mean;
-  stats[p.C + c] = 1.0 / sqrt(var_b + p.eps);
-  if (UPDATE_RUNNING) {
-    let var_u = m2 / f32(p.L - 1u);
-    running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mean;
-    running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * var_u;
-  }
+  let m = merged_moments(c);
+  finish_stats(c, m.x, m.y, true);
 }
 
 // Eval mode: stats from the running buffers.
@@ -197,60 +303,89 @@ fn bn_eval_stats(@builtin(global_invocation_id) gid: vec3u) {
   stats[p.C + c] = 1.0 / sqrt(running_var[c] + p.eps);
 }
 
-fn apply_at(a: u32, scale: f32, shift: f32) {
-  out[a] = fma(x[a], scale, shift);
-}
-
-// out = (x − mean)·invstd·weight + bias
+// out = (x − mean)·invstd·weight + bias (+ res) (relu), stats from the header.
 @compute @workgroup_size(WG)
 fn bn_apply(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let c = wid.y;
+  let q = apply_coefs(c, stats[c], stats[p.C + c]);
+  apply_chunk(wid.x, c, lid.x, q.x, q.y);
+}
+
+// Fused bn_stats_final + bn_apply: every workgroup merges its channel's
+// partials (thread 0); workgroup (0, c) writes the header and running buffers.
+@compute @workgroup_size(WG)
+fn bn_apply_merge(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let k = wid.x;
   let c = wid.y;
-  let r = chunk_units(k);
-  let scale = stats[p.C + c] * w_of(c);
-  let shift = b_of(c) - stats[c] * scale;
-  if (ROW_MODE) {
-    for (var n = r.x; n < r.y; n++) {
-      let base = (n * p.C + c) * p.HW;
-      for (var hw = lid.x; hw < p.HW; hw += WG) { apply_at(base + hw, scale, shift); }
-    }
-  } else {
-    var w = walk_start(r.x + lid.x, c);
-    for (var j = r.x + lid.x; j < r.y; j += WG) {
-      apply_at(w.x, scale, shift);
-      w = walk_next(w);
-    }
+  if (lid.x == 0u) {
+    let m = merged_moments(c);
+    let st = finish_stats(c, m.x, m.y, k == 0u);
+    coef = vec4f(apply_coefs(c, st.x, st.y), 0.0, 0.0);
   }
+  workgroupBarrier();
+  let q = coef;
+  apply_chunk(k, c, lid.x, q.x, q.y);
+}
+
+// A channel in one chunk, one workgroup per channel: bn_stats_partial +
+// bn_stats_final + bn_apply in one dispatch.
+@compute @workgroup_size(WG)
+fn bn_forward_single(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let c = wid.y;
+  let shift = chunk_stats(0u, c, lid.x);
+  if (lid.x == 0u) {
+    let m = chunk_moments(0u, shift);
+    let s = chan_merge(vec3f(0.0), m.x, m.y, chunk_count(0u));
+    let st = finish_stats(c, s.y, s.z, true);
+    coef = vec4f(apply_coefs(c, st.x, st.y), 0.0, 0.0);
+  }
+  workgroupBarrier();
+  let q = coef;
+  apply_chunk(0u, c, lid.x, q.x, q.y);
+}
+
+// dy at a after the epilogue's backward: relu_bwd's mask (y > 0), then the
+// residual add's alpha·g + beta (elementwise.wgsl's affine).
+fn g_at(a: u32) -> f32 {
+  var g = dy[a];
+  if (RELU) { g = select(0.0, g, y[a] > 0.0); }
+  if (RESIDUAL) { g = p.g_alpha * g + p.g_beta; }
+  return g;
 }
 
 fn grad_term(a: u32, mean: f32) -> vec2f {
-  let g = dy[a];
+  let g = g_at(a);
+  if (WRITE_DS) { ds[a] = g; }
   return vec2f(g, g * (x[a] - mean));
 }
 
-// part[c, k] = (Σ dy, Σ dy·x̂) over chunk k of channel c, x̂ = (x − mean)·invstd.
-@compute @workgroup_size(WG)
-fn bn_grad_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let k = wid.x;
-  let c = wid.y;
+// Σ g and Σ g·(x − mean) over chunk k of channel c, tree-summed into red_a[0] and red_b[0].
+fn chunk_grad_sums(k: u32, c: u32, t: u32, mean: f32) {
   let r = chunk_units(k);
-  let mean = stats[c];
   var s = vec2f(0.0);
   if (ROW_MODE) {
     for (var n = r.x; n < r.y; n++) {
       let base = (n * p.C + c) * p.HW;
-      for (var hw = lid.x; hw < p.HW; hw += WG) { s += grad_term(base + hw, mean); }
+      for (var hw = t; hw < p.HW; hw += WG) { s += grad_term(base + hw, mean); }
     }
   } else {
-    var w = walk_start(r.x + lid.x, c);
-    for (var j = r.x + lid.x; j < r.y; j += WG) {
+    var w = walk_start(r.x + t, c);
+    for (var j = r.x + t; j < r.y; j += WG) {
       s += grad_term(w.x, mean);
       w = walk_next(w);
     }
   }
-  red_a[lid.x] = s.x;
-  red_b[lid.x] = s.y;
-  tree_reduce(lid.x);
+  red_a[t] = s.x;
+  red_b[t] = s.y;
+  tree_reduce(t);
+}
+
+// part[c, k] = (Σ g, Σ g·x̂) over chunk k of channel c, x̂ = (x − mean)·invstd.
+@compute @workgroup_size(WG)
+fn bn_grad_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let k = wid.x;
+  let c = wid.y;
+  chunk_grad_sums(k, c, lid.x, stats[c]);
   if (lid.x == 0u) {
     let o = (c * p.chunks + k) * 2u;
     part[o] = red_a[0];
@@ -258,11 +393,8 @@ fn bn_grad_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
   }
 }
 
-// gsum[0, c] = Σ dy (= dbias), gsum[1, c] = Σ dy·x̂ (= dweight).
-@compute @workgroup_size(64)
-fn bn_grad_final(@builtin(global_invocation_id) gid: vec3u) {
-  let c = gid.x;
-  if (c >= p.C) { return; }
+// (Σ g, Σ g·x̂) of channel c: its chunks' partials summed in order.
+fn merged_grad_sums(c: u32) -> vec2f {
   var s1 = 0.0;
   var s2 = 0.0;
   for (var k = 0u; k < p.chunks; k++) {
@@ -270,47 +402,114 @@ fn bn_grad_final(@builtin(global_invocation_id) gid: vec3u) {
     s1 += part[o];
     s2 += part[o + 1u];
   }
-  gsum[c] = s1;
-  gsum[p.C + c] = s2;
+  return vec2f(s1, s2);
 }
 
-// dx = kc·(dy − mdy − (x − mean)·cx)
-fn dx_train_at(a: u32, kc: f32, mdy: f32, mean: f32, cx: f32) {
-  out[a] = kc * (dy[a] - mdy - (x[a] - mean) * cx);
+// gsum[0, c] = Σ g (= dbias), gsum[1, c] = Σ g·x̂ (= dweight).
+@compute @workgroup_size(64)
+fn bn_grad_final(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  if (c >= p.C) { return; }
+  let s = merged_grad_sums(c);
+  gsum[c] = s.x;
+  gsum[p.C + c] = s.y;
 }
 
-// Training mode: out = dx = w·invstd·(dy − Σdy/L − x̂·Σ(dy·x̂)/L)
-@compute @workgroup_size(WG)
-fn bn_grad_input_train(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let k = wid.x;
-  let c = wid.y;
-  let r = chunk_units(k);
-  let mean = stats[c];
-  let invstd = stats[p.C + c];
+// dweight = Σ g·x̂ and dbias = Σ g (s = (Σ g, Σ g·x̂)), written or added to
+// the parameters' gradients (as elementwise.wgsl's acc_add with alpha = 1).
+fn emit_param_grads(c: u32, s: vec2f) {
+  if (W_GRAD == 1u) { wgrad[c] = s.y; }
+  if (W_GRAD == 2u) { wgrad[c] = wgrad[c] + s.y; }
+  if (B_GRAD == 1u) { bgrad[c] = s.x; }
+  if (B_GRAD == 2u) { bgrad[c] = bgrad[c] + s.x; }
+}
+
+// bn_grad_final for the fused forms: the parameter gradients only.
+@compute @workgroup_size(64)
+fn bn_param_grads(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  if (c >= p.C) { return; }
+  emit_param_grads(c, merged_grad_sums(c));
+}
+
+// Training-mode dx coefficients (kc, mdy, cx) from s = (Σ g, Σ g·x̂):
+// dx = kc·(g − mdy − (x − mean)·cx) = w·invstd·(g − Σg/L − x̂·Σ(g·x̂)/L).
+fn dx_coefs(w: f32, invstd: f32, s: vec2f) -> vec3f {
   let inv_l = 1.0 / f32(p.L);
-  let kc = w_of(c) * invstd;
-  let mdy = gsum[c] * inv_l;
-  // x̂·Σ(dy·x̂)/L = (x − mean)·cx
-  let cx = gsum[p.C + c] * inv_l * invstd;
+  return vec3f(w * invstd, s.x * inv_l, s.y * inv_l * invstd);
+}
+
+fn dx_train_at(a: u32, kc: f32, mdy: f32, mean: f32, cx: f32) {
+  out[a] = kc * (g_at(a) - mdy - (x[a] - mean) * cx);
+}
+
+fn dx_train_chunk(k: u32, c: u32, t: u32, q: vec3f, mean: f32) {
+  let r = chunk_units(k);
   if (ROW_MODE) {
     for (var n = r.x; n < r.y; n++) {
       let base = (n * p.C + c) * p.HW;
-      for (var hw = lid.x; hw < p.HW; hw += WG) { dx_train_at(base + hw, kc, mdy, mean, cx); }
+      for (var hw = t; hw < p.HW; hw += WG) { dx_train_at(base + hw, q.x, q.y, mean, q.z); }
     }
   } else {
-    var w = walk_start(r.x + lid.x, c);
-    for (var j = r.x + lid.x; j < r.y; j += WG) {
-      dx_train_at(w.x, kc, mdy, mean, cx);
+    var w = walk_start(r.x + t, c);
+    for (var j = r.x + t; j < r.y; j += WG) {
+      dx_train_at(w.x, q.x, q.y, mean, q.z);
       w = walk_next(w);
     }
   }
 }
 
-fn dx_eval_at(a: u32, kc: f32) {
-  out[a] = dy[a] * kc;
+// Training mode: out = dx, sums from gsum (bn_grad_final).
+@compute @workgroup_size(WG)
+fn bn_grad_input_train(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let c = wid.y;
+  let q = dx_coefs(w_of(c), stats[p.C + c], vec2f(gsum[c], gsum[p.C + c]));
+  dx_train_chunk(wid.x, c, lid.x, q, stats[c]);
 }
 
-// Eval mode (statistics are constants): out = dx = dy·w·invstd
+// Fused bn_grad_final + bn_grad_input_train: every workgroup sums its
+// channel's partials; workgroup (0, c) emits the parameter gradients. The
+// weight comes from the `stats` header.
+@compute @workgroup_size(WG)
+fn bn_grad_input_merge(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let k = wid.x;
+  let c = wid.y;
+  let s = merged_grad_sums(c);
+  if (k == 0u && lid.x == 0u) { emit_param_grads(c, s); }
+  let q = dx_coefs(stats[2u * p.C + c], stats[p.C + c], s);
+  dx_train_chunk(k, c, lid.x, q, stats[c]);
+}
+
+// A channel in one chunk, one workgroup per channel: bn_grad_partial +
+// bn_grad_final + bn_grad_input_train in one dispatch (training).
+@compute @workgroup_size(WG)
+fn bn_backward_single(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let c = wid.y;
+  let mean = stats[c];
+  let invstd = stats[p.C + c];
+  chunk_grad_sums(0u, c, lid.x, mean);
+  if (lid.x == 0u) {
+    // One chunk's partial, summed as bn_grad_final sums the chunks.
+    var s1 = 0.0;
+    var s2 = 0.0;
+    s1 += red_a[0];
+    s2 += red_b[0] * invstd;
+    let s = vec2f(s1, s2);
+    emit_param_grads(c, s);
+    coef = vec4f(dx_coefs(stats[2u * p.C + c], invstd, s), 0.0);
+  }
+  workgroupBarrier();
+  let q = coef;
+  dx_train_chunk(0u, c, lid.x, q.xyz, mean);
+}
+
+fn dx_eval_at(a: u32, kc: f32) {
+  let g = g_at(a);
+  if (WRITE_DS) { ds[a] = g; }
+  out[a] = g * kc;
+}
+
+// Eval mode (statistics are constants): out = dx = g·w·invstd
 @compute @workgroup_size(WG)
 fn bn_grad_input_eval(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let k = wid.x;

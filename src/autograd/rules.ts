@@ -5,7 +5,7 @@
  * gradient of the op's output, and returns one gradient per input (null where
  * none is needed). Rules run with gradient recording off.
  */
-import { addBackward, affineBackward, mulBackward, reluBackward } from '../ops/elementwise.js';
+import { addBackward, addReluBackward, affineBackward, mulBackward, reluBackward } from '../ops/elementwise.js';
 import { matmulBackward } from '../ops/matmul.js';
 import { softmaxBackward } from '../ops/softmax.js';
 import { crossEntropyBackward } from '../ops/cross-entropy.js';
@@ -33,6 +33,7 @@ export const BACKWARD = {
   mul: mulBackward,
   affine: affineBackward,
   relu: reluBackward,
+  addRelu: addReluBackward,
   sum: sumBackward,
   sumToShape: sumToShapeBackward,
   matmul: matmulBackward,

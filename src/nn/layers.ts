@@ -64,11 +64,17 @@ export class BatchNorm2d extends Layer {
     b.buffer(`${name}.running_mean`, [ch], init.zeros());
     b.buffer(`${name}.running_var`, [ch], init.ones());
   }
-  forward(x: Tensor): Tensor {
+  /**
+   * bn(x); with `relu` and/or `residual`, relu(bn(x) + residual) in the same
+   * kernels (bit for bit the separate ops, see ops/batchnorm.ts).
+   */
+  forward(x: Tensor, o: { relu?: boolean; residual?: Tensor | null } = {}): Tensor {
     return batchNorm2d(x, this.p('weight'), this.p('bias'), this.buf('running_mean'), this.buf('running_var'), {
       training: this.training,
       momentum: this.momentum,
       eps: this.eps,
+      relu: o.relu ?? false,
+      residual: o.residual ?? null,
     });
   }
 }

@@ -8,19 +8,34 @@
  * dweight/dbias only when those require grad; in training mode dx needs the
  * per-channel sums Σdy and Σdy·x̂ whatever the parameters want (they are the
  * mean/variance terms), in eval mode an input-only backward is one pass.
+ *
+ * Fused forms (`fusion.enabled`, the default): `relu` and `residual` run in
+ * the same pass as the normalisation — relu(bn(x) + residual), a ResNet
+ * block's end — and backward; the per-channel merges run inside the
+ * per-element passes, a channel of one chunk is one dispatch, and
+ * dweight/dbias are added to the parameters' `.grad` by the kernel. Dispatches
+ * (training, C channels in k chunks each): forward 2 (1 when k = 1) instead
+ * of 3 (+1 residual add, +1 ReLU); backward 2 (1 when k = 1) instead of 3
+ * (+1 ReLU backward, +2 residual-add backward, +2 gradient accumulations).
+ * The results equal the unfused sequence bit for bit (test/ops/batchnorm.test.ts).
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
 import { LimitError, ShapeError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
-import { assertF32, sameEngine } from './launch.js';
+import { add, fusion, relu as reluOp } from './elementwise.js';
+import { assertF32, sameEngine, sameShape } from './launch.js';
 
 export interface BatchNormOptions {
   training: boolean;
   /** Weight of the new statistic in the running average (PyTorch default 0.1). */
   momentum?: number;
   eps?: number;
+  /** relu(…) of the result, in the same pass. */
+  relu?: boolean;
+  /** Adds this tensor (x's shape) to the normalised x before the ReLU: relu(bn(x) + residual). */
+  residual?: Tensor | null;
 }
 
 const WG = 256;
@@ -67,8 +82,8 @@ function baseParams(g: Geo): Record<string, number> {
   };
 }
 
-function check(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor, runningVar: Tensor, training: boolean): Engine {
-  const ts = [x, runningMean, runningVar, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+function check(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor, runningVar: Tensor, training: boolean, residual: Tensor | null): Engine {
+  const ts = [x, runningMean, runningVar, ...(weight ? [weight] : []), ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
   assertF32('batchNorm2d', ...ts);
   const engine = sameEngine('batchNorm2d', ...ts);
   if (x.ndim !== 4) throw new ShapeError(`batchNorm2d: expected NCHW input, got ${fmtShape(x.shape)}`);
@@ -79,6 +94,9 @@ function check(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMea
       throw new ShapeError(`batchNorm2d: ${name} must have shape [${C}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
     }
   }
+  if (residual && !sameShape(residual.shape, x.shape)) {
+    throw new ShapeError(`batchNorm2d: residual must have the input's shape ${fmtShape(x.shape)}, got ${fmtShape(residual.shape)}`);
+  }
   if (C > engine.limits.maxComputeWorkgroupsPerDimension) {
     throw new LimitError(`batchNorm2d: ${C} channels exceed maxComputeWorkgroupsPerDimension`, 'maxComputeWorkgroupsPerDimension');
   }
@@ -88,76 +106,103 @@ function check(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMea
   return engine;
 }
 
+const flag = (b: boolean) => (b ? 1 : 0);
+
+
 /**
- * Per-channel [2, C] statistics (mean, 1/sqrt(var + eps)). In training mode
- * from the batch, updating the running buffers; otherwise from the running buffers.
+ * The statistics buffer: a [3, C] header (mean, 1/sqrt(var + eps), weight;
+ * eval mode: the first two rows) and, in training mode with several chunks,
+ * the forward's chunk partials. Saved for the backward.
  */
-export function batchNormStatsRaw(x: Tensor, runningMean: Tensor, runningVar: Tensor, training: boolean, momentum: number, eps: number): Tensor {
-  const e = x.engine;
-  const g = geometry(x);
-  const stats = e.empty([2, g.C]);
-  const params = { ...baseParams(g), eps, momentum };
-  if (!training) {
-    e.run('batchnorm', 'bn_eval_stats', { bind: { running_mean: runningMean, running_var: runningVar, stats }, params, workgroups: Math.ceil(g.C / 64) });
-    return stats;
-  }
-  const part = e.empty([g.C, g.chunks, 2]);
-  e.run('batchnorm', 'bn_stats_partial', { bind: { x, part }, params, constants: { WG, ROW_MODE: g.rowMode ? 1 : 0 }, workgroups: [g.chunks, g.C] });
-  e.run('batchnorm', 'bn_stats_final', {
-    bind: { part, stats, running_mean: runningMean, running_var: runningVar },
-    params,
-    constants: { UPDATE_RUNNING: 1 },
-    workgroups: Math.ceil(g.C / 64),
-  });
-  part.dispose();
-  return stats;
+function statsBuffer(e: Engine, g: Geo, training: boolean, partials: boolean): Tensor {
+  return e.empty([(training ? 3 : 2) * g.C + (partials ? 2 * g.C * g.chunks : 0)]);
 }
 
-/** out = (x − mean)·invstd·weight + bias with [2, C] stats. */
-export function batchNormApplyRaw(x: Tensor, stats: Tensor, weight: Tensor | null, bias: Tensor | null): Tensor {
+/** A one-element buffer for a read-write binding an entry declares but does not write here. */
+function scratch(e: Engine): Tensor {
+  return e.empty([1]);
+}
+
+/** The unfused forward: statistics, merge, apply (3 dispatches in training, 2 in eval). */
+function forwardUnfused(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor, runningVar: Tensor, training: boolean, momentum: number, eps: number) {
   const e = x.engine;
   const g = geometry(x);
+  const stats = statsBuffer(e, g, training, training);
+  const params = { ...baseParams(g), eps, momentum, part_base: 3 * g.C };
+  const w = weight ?? e.placeholder();
+  if (training) {
+    e.run('batchnorm', 'bn_stats_partial', { bind: { x, part: stats }, params, constants: { WG, ROW_MODE: flag(g.rowMode) }, workgroups: [g.chunks, g.C] });
+    e.run('batchnorm', 'bn_stats_final', {
+      bind: { stats, running_mean: runningMean, running_var: runningVar, weight: w },
+      params,
+      constants: { UPDATE_RUNNING: 1, HAS_WEIGHT: flag(weight !== null) },
+      workgroups: Math.ceil(g.C / 64),
+    });
+  } else {
+    e.run('batchnorm', 'bn_eval_stats', { bind: { running_mean: runningMean, running_var: runningVar, stats }, params, workgroups: Math.ceil(g.C / 64) });
+  }
   const out = e.empty(x.shape);
   e.run('batchnorm', 'bn_apply', {
-    bind: { x, stats, weight: weight ?? e.placeholder(), bias: bias ?? e.placeholder(), out },
-    params: baseParams(g),
-    constants: { WG, ROW_MODE: g.rowMode ? 1 : 0, HAS_WEIGHT: weight ? 1 : 0, HAS_BIAS: bias ? 1 : 0 },
+    bind: { x, stats, weight: w, bias: bias ?? e.placeholder(), res: e.placeholder(), out },
+    params,
+    constants: { WG, ROW_MODE: flag(g.rowMode), HAS_WEIGHT: flag(weight !== null), HAS_BIAS: flag(bias !== null) },
     workgroups: [g.chunks, g.C],
   });
-  return out;
+  return { out, stats };
 }
 
-/** [2, C]: row 0 Σ dy, row 1 Σ dy·x̂ (per channel). */
-export function batchNormGradSumsRaw(x: Tensor, dy: Tensor, stats: Tensor): Tensor {
+/** The fused forward: relu(bn(x) + residual) in 2 dispatches (1 for one-chunk channels). */
+function forwardFused(
+  x: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  residual: Tensor | null,
+  o: { training: boolean; momentum: number; eps: number; relu: boolean },
+) {
   const e = x.engine;
   const g = geometry(x);
-  const params = baseParams(g);
-  const part = e.empty([g.C, g.chunks, 2]);
-  e.run('batchnorm', 'bn_grad_partial', { bind: { x, dy, stats, part }, params, constants: { WG, ROW_MODE: g.rowMode ? 1 : 0 }, workgroups: [g.chunks, g.C] });
-  const gsum = e.empty([2, g.C]);
-  e.run('batchnorm', 'bn_grad_final', { bind: { part, gsum }, params, workgroups: Math.ceil(g.C / 64) });
-  part.dispose();
-  return gsum;
-}
-
-/** dx for training mode (gsum from batchNormGradSumsRaw) or eval mode (gsum null). */
-export function batchNormGradInputRaw(x: Tensor, dy: Tensor, stats: Tensor, weight: Tensor | null, gsum: Tensor | null): Tensor {
-  const e = x.engine;
-  const g = geometry(x);
-  const dx = e.empty(x.shape);
-  const constants = { WG, ROW_MODE: g.rowMode ? 1 : 0, HAS_WEIGHT: weight ? 1 : 0 };
-  const w = weight ?? e.placeholder();
-  if (gsum) {
-    e.run('batchnorm', 'bn_grad_input_train', { bind: { x, dy, stats, weight: w, gsum, out: dx }, params: baseParams(g), constants, workgroups: [g.chunks, g.C] });
-  } else {
-    e.run('batchnorm', 'bn_grad_input_eval', { bind: { dy, stats, weight: w, out: dx }, params: baseParams(g), constants, workgroups: [g.chunks, g.C] });
+  const partials = o.training && g.chunks > 1;
+  const stats = statsBuffer(e, g, o.training, partials);
+  const out = e.empty(x.shape);
+  const params = { ...baseParams(g), eps: o.eps, momentum: o.momentum, part_base: 3 * g.C };
+  const constants = {
+    WG,
+    ROW_MODE: flag(g.rowMode),
+    HAS_WEIGHT: flag(weight !== null),
+    HAS_BIAS: flag(bias !== null),
+    RELU: flag(o.relu),
+    RESIDUAL: flag(residual !== null),
+  };
+  const bind = { x, stats, weight: weight ?? e.placeholder(), bias: bias ?? e.placeholder(), res: residual ?? e.placeholder(), out };
+  if (!o.training) {
+    e.run('batchnorm', 'bn_eval_stats', { bind: { running_mean: runningMean, running_var: runningVar, stats }, params, workgroups: Math.ceil(g.C / 64) });
+    e.run('batchnorm', 'bn_apply', { bind, params, constants, workgroups: [g.chunks, g.C] });
+    return { out, stats };
   }
-  return dx;
+  const train = { bind: { ...bind, running_mean: runningMean, running_var: runningVar }, params, constants: { ...constants, UPDATE_RUNNING: 1 } };
+  if (partials) {
+    e.run('batchnorm', 'bn_stats_partial', { bind: { x, part: stats }, params, constants: { WG, ROW_MODE: flag(g.rowMode) }, workgroups: [g.chunks, g.C] });
+    e.run('batchnorm', 'bn_apply_merge', { ...train, workgroups: [g.chunks, g.C] });
+  } else {
+    e.run('batchnorm', 'bn_forward_single', { ...train, workgroups: [1, g.C] });
+  }
+  return { out, stats };
+}
+
+interface BnAttrs {
+  training: boolean;
+  hasWeight: boolean;
+  fused: boolean;
+  relu: boolean;
+  residual: boolean;
 }
 
 /**
  * BatchNorm2d over NCHW input, PyTorch semantics (see the module comment).
- * `weight`/`bias` may be null (affine=False).
+ * `weight`/`bias` may be null (affine=False). With `relu` and/or `residual`:
+ * relu(bn(x) + residual) in the same pass, bit for bit the separate ops.
  */
 export function batchNorm2d(
   x: Tensor,
@@ -167,41 +212,167 @@ export function batchNorm2d(
   runningVar: Tensor,
   o: BatchNormOptions,
 ): Tensor {
-  const engine = check(x, weight, bias, runningMean, runningVar, o.training);
+  const residual = o.residual ?? null;
+  const engine = check(x, weight, bias, runningMean, runningVar, o.training, residual);
   const momentum = o.momentum ?? 0.1;
   const eps = o.eps ?? 1e-5;
+  const relu = o.relu ?? false;
   if (x.size === 0) return engine.empty(x.shape);
-  const stats = batchNormStatsRaw(x, runningMean, runningVar, o.training, momentum, eps);
-  const out = batchNormApplyRaw(x, stats, weight, bias);
-  const saved = [x, stats, ...(weight ? [weight] : [])];
-  record(out, 'batchNorm2d', [x, weight, bias], saved, { training: o.training, hasWeight: weight !== null });
+  if (!fusion.enabled) {
+    const { out, stats } = forwardUnfused(x, weight, bias, runningMean, runningVar, o.training, momentum, eps);
+    const attrs: BnAttrs = { training: o.training, hasWeight: weight !== null, fused: false, relu: false, residual: false };
+    record(out, 'batchNorm2d', [x, weight, bias], [x, stats, ...(weight ? [weight] : [])], attrs);
+    stats.dispose();
+    let y = out;
+    if (residual) {
+      y = add(out, residual);
+      out.dispose();
+    }
+    if (relu) {
+      const r = reluOp(y);
+      y.dispose();
+      y = r;
+    }
+    return y;
+  }
+  const { out, stats } = forwardFused(x, weight, bias, runningMean, runningVar, residual, { training: o.training, momentum, eps, relu });
+  const attrs: BnAttrs = { training: o.training, hasWeight: weight !== null, fused: true, relu, residual: residual !== null };
+  const saved = [x, stats, ...(weight ? [weight] : []), ...(relu ? [out] : [])];
+  record(out, 'batchNorm2d', [x, weight, bias, residual], saved, attrs);
   stats.dispose();
   return out;
 }
 
 export function batchNorm2dBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { training, hasWeight } = node.attrs as { training: boolean; hasWeight: boolean };
+  const attrs = node.attrs as unknown as BnAttrs;
+  return attrs.fused ? backwardFused(node, g, attrs) : backwardUnfused(node, g, attrs);
+}
+
+/** The unfused backward: gradient sums, merge, dx (3 dispatches in training); dweight/dbias returned. */
+function backwardUnfused(node: GraphNode, dy: Tensor, { training, hasWeight }: BnAttrs): (Tensor | null)[] {
   const [x, stats] = node.saved as [Tensor, Tensor];
   const weight = hasWeight ? node.saved[2]! : null;
   const [xIn, wIn, bIn] = node.inputs;
   const wantX = xIn?.requiresGrad ?? false;
   const wantW = wIn?.requiresGrad ?? false;
   const wantB = bIn?.requiresGrad ?? false;
-  const e = g.engine;
-  const C = x.shape[1]!;
+  const e = dy.engine;
+  const g = geometry(x);
+  const params = baseParams(g);
+  const ph = e.placeholder();
+  const ds = scratch(e);
   // Σdy and Σdy·x̂: needed by dx in training mode, and by dweight/dbias.
-  const gsum = training || wantW || wantB ? batchNormGradSumsRaw(x, g, stats) : null;
-  const dx = wantX ? batchNormGradInputRaw(x, g, stats, weight, training ? gsum : null) : null;
+  let gsum: Tensor | null = null;
+  if (training || wantW || wantB) {
+    const part = e.empty([g.C, g.chunks, 2]);
+    e.run('batchnorm', 'bn_grad_partial', { bind: { x, dy, stats, part, y: ph, ds }, params, constants: { WG, ROW_MODE: flag(g.rowMode) }, workgroups: [g.chunks, g.C] });
+    gsum = e.empty([2, g.C]);
+    e.run('batchnorm', 'bn_grad_final', { bind: { part, gsum }, params, workgroups: Math.ceil(g.C / 64) });
+    part.dispose();
+  }
+  let dx: Tensor | null = null;
+  if (wantX) {
+    dx = e.empty(x.shape);
+    const constants = { WG, ROW_MODE: flag(g.rowMode), HAS_WEIGHT: flag(weight !== null) };
+    const w = weight ?? ph;
+    if (training) {
+      e.run('batchnorm', 'bn_grad_input_train', { bind: { x, dy, stats, weight: w, gsum: gsum!, y: ph, out: dx }, params, constants, workgroups: [g.chunks, g.C] });
+    } else {
+      e.run('batchnorm', 'bn_grad_input_eval', { bind: { dy, stats, weight: w, y: ph, ds, out: dx }, params, constants, workgroups: [g.chunks, g.C] });
+    }
+  }
+  ds.dispose();
   let dw: Tensor | null = null;
   let db: Tensor | null = null;
   if (gsum && wantB) {
-    db = e.empty([C]);
-    e.copyBuffer(gsum, db, C * 4, 0, 0);
+    db = e.empty([g.C]);
+    e.copyBuffer(gsum, db, g.C * 4, 0, 0);
   }
   if (gsum && wantW) {
-    dw = e.empty([C]);
-    e.copyBuffer(gsum, dw, C * 4, C * 4, 0);
+    dw = e.empty([g.C]);
+    e.copyBuffer(gsum, dw, g.C * 4, g.C * 4, 0);
   }
   gsum?.dispose();
   return [dx, dw, db];
+}
+
+/**
+ * How a parameter's gradient leaves the kernel: 0 not wanted, 1 written to a
+ * new tensor (returned to the autograd), 2 added in place to the `.grad` of a
+ * leaf that has one — what the autograd would do next (accumulateInto), with
+ * the same f32 add.
+ */
+function gradMode(t: Tensor | null | undefined): 0 | 1 | 2 {
+  if (!t?.requiresGrad || t.disposed) return 0;
+  return !t.node && t.grad && !t.grad.disposed ? 2 : 1;
+}
+
+/** The fused backward: 2 dispatches in training (1 for one-chunk channels), parameter gradients accumulated in place. */
+function backwardFused(node: GraphNode, dy: Tensor, { training, hasWeight, relu, residual }: BnAttrs): (Tensor | null)[] {
+  const [x, stats] = node.saved as [Tensor, Tensor];
+  const weight = hasWeight ? node.saved[2]! : null;
+  const y = relu ? node.saved[node.saved.length - 1]! : null;
+  const [xIn, wIn, bIn, sIn] = node.inputs;
+  const wantX = xIn?.requiresGrad ?? false;
+  const wantS = sIn?.requiresGrad ?? false;
+  let wMode = gradMode(wIn);
+  let bMode = gradMode(bIn);
+  // One tensor as weight and bias: two in-place bindings of one buffer would alias.
+  if (wIn && wIn === bIn) {
+    wMode = Math.min(wMode, 1) as 0 | 1;
+    bMode = Math.min(bMode, 1) as 0 | 1;
+  }
+  const e = dy.engine;
+  const g = geometry(x);
+  const C = g.C;
+  const params = { ...baseParams(g), g_alpha: 1, g_beta: 0 };
+  const ph = e.placeholder();
+  const temps: Tensor[] = [];
+  const tmp = (t: Tensor) => {
+    temps.push(t);
+    return t;
+  };
+  const gradOut = (mode: number, t: Tensor | null | undefined) => (mode === 2 ? t!.grad! : mode === 1 ? e.empty([C]) : tmp(scratch(e)));
+  const wgrad = gradOut(wMode, wIn);
+  const bgrad = gradOut(bMode, bIn);
+  const ds = wantS ? e.empty(x.shape) : tmp(scratch(e));
+  const epi = { WG, ROW_MODE: flag(g.rowMode), RELU: flag(relu), RESIDUAL: flag(residual) };
+  const pgrads = { W_GRAD: wMode, B_GRAD: bMode };
+  const yb = y ?? ph;
+  let dx: Tensor | null = null;
+  if (training && wantX) {
+    dx = e.empty(x.shape);
+    if (g.chunks === 1) {
+      e.run('batchnorm', 'bn_backward_single', {
+        bind: { x, dy, stats, y: yb, ds, out: dx, wgrad, bgrad },
+        params,
+        constants: { ...epi, ...pgrads, WRITE_DS: flag(wantS) },
+        workgroups: [1, C],
+      });
+    } else {
+      const part = tmp(e.empty([C, g.chunks, 2]));
+      e.run('batchnorm', 'bn_grad_partial', { bind: { x, dy, stats, part, y: yb, ds }, params, constants: { ...epi, WRITE_DS: flag(wantS) }, workgroups: [g.chunks, C] });
+      e.run('batchnorm', 'bn_grad_input_merge', { bind: { x, dy, stats, part, y: yb, out: dx, wgrad, bgrad }, params, constants: { ...epi, ...pgrads }, workgroups: [g.chunks, C] });
+    }
+  } else {
+    // Eval mode, or x frozen: the sums only for dweight/dbias (and a pass for ds).
+    let dsDone = false;
+    if (wMode || bMode || (wantS && !wantX)) {
+      const part = tmp(e.empty([C, g.chunks, 2]));
+      e.run('batchnorm', 'bn_grad_partial', { bind: { x, dy, stats, part, y: yb, ds }, params, constants: { ...epi, WRITE_DS: flag(wantS) }, workgroups: [g.chunks, C] });
+      dsDone = wantS;
+      if (wMode || bMode) e.run('batchnorm', 'bn_param_grads', { bind: { part, wgrad, bgrad }, params, constants: pgrads, workgroups: Math.ceil(C / 64) });
+    }
+    if (wantX) {
+      dx = e.empty(x.shape);
+      e.run('batchnorm', 'bn_grad_input_eval', {
+        bind: { dy, stats, weight: weight ?? ph, y: yb, ds, out: dx },
+        params,
+        constants: { ...epi, HAS_WEIGHT: flag(weight !== null), WRITE_DS: flag(wantS && !dsDone) },
+        workgroups: [g.chunks, C],
+      });
+    }
+  }
+  for (const t of temps) t.dispose();
+  return [dx, wMode === 1 ? wgrad : null, bMode === 1 ? bgrad : null, wantS ? ds : null];
 }

@@ -1,6 +1,7 @@
 /**
  * Elementwise ops (kernels/elementwise.wgsl): add, sub, mul with NumPy
- * broadcasting, scale, relu. Each forward is followed by its backward rule.
+ * broadcasting, scale, relu, and addRelu = relu(a + b) fused. Each forward
+ * is followed by its backward rule.
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
@@ -9,6 +10,14 @@ import { assertF32, broadcastShapes, broadcastStrides, groups, sameEngine, sameS
 import { sumToShape } from './reduce.js';
 import { LimitError, ShapeError } from '../device/errors.js';
 import { fmtShape } from '../tensor/tensor.js';
+
+/**
+ * Switch for the fused kernels (addRelu here; batchNorm2d's merged passes,
+ * ReLU/residual epilogues and in-kernel gradient accumulation). Off, every
+ * fused op runs the unfused sequence of kernels and graph nodes it replaces,
+ * which it equals bit for bit: tests and benchmarks compare the two.
+ */
+export const fusion = { enabled: true };
 
 function binary(op: 'add' | 'mul', a: Tensor, b: Tensor, alpha = 1, beta = 1): Tensor {
   assertF32(op, a, b);
@@ -106,6 +115,36 @@ export function relu(a: Tensor): Tensor {
 
 export function reluBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
   return [reluGrad(node.saved[0]!, g)];
+}
+
+/**
+ * relu(a + b) for tensors of one shape, in one pass (forward and backward):
+ * bit for bit `relu(add(a, b))`. Broadcasting shapes take the unfused ops.
+ */
+export function addRelu(a: Tensor, b: Tensor): Tensor {
+  assertF32('addRelu', a, b);
+  const engine = sameEngine('addRelu', a, b);
+  if (!fusion.enabled || !sameShape(a.shape, b.shape)) {
+    const s = add(a, b);
+    const out = relu(s);
+    s.dispose();
+    return out;
+  }
+  const out = engine.empty(a.shape);
+  if (out.size) engine.run('elementwise', 'add_relu', { bind: { a, b, out }, params: { n: out.size, alpha: 1, beta: 1 }, workgroups: groups(out.size) });
+  return record(out, 'addRelu', [a, b], [out]);
+}
+
+export function addReluBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
+  const y = node.saved[0]!;
+  const [a, b] = node.inputs as [Tensor, Tensor];
+  const e = y.engine;
+  const ga = e.empty(y.shape);
+  const gb = e.empty(y.shape);
+  if (y.size) e.run('elementwise', 'add_relu_bwd', { bind: { a: y, b: g, out: ga, out2: gb }, params: { n: y.size, alpha: 1, beta: 0 }, workgroups: groups(y.size) });
+  if (!a.requiresGrad) ga.dispose();
+  if (!b.requiresGrad) gb.dispose();
+  return [a.requiresGrad ? ga : null, b.requiresGrad ? gb : null];
 }
 
 /** dy ⊙ (y > 0) given the ReLU output y. */

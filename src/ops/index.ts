@@ -1,5 +1,5 @@
 /** All ops, as `ops.add(a, b)` etc. */
-export { add, sub, mul, axpby, affine, scale, relu } from './elementwise.js';
+export { add, sub, mul, axpby, affine, scale, relu, addRelu } from './elementwise.js';
 export { sum, mean, sumToShape } from './reduce.js';
 export { matmul, type MatmulOptions } from './matmul.js';
 export { softmax, logSoftmax } from './softmax.js';

@@ -9,6 +9,9 @@ export interface BatchNormRefOptions {
   training: boolean;
   momentum?: number;
   eps?: number;
+  /** y = relu(bn(x) + residual): the fused epilogue. */
+  relu?: boolean;
+  residual?: ArrayLike<number> | null;
 }
 
 export interface BatchNormRefResult {
@@ -62,11 +65,32 @@ export function batchNorm2dRef(
       const b = bias ? bias[c]! : 0;
       for (let i = 0; i < HW; i++) {
         const k = (n * C + c) * HW + i;
-        y[k] = (x[k]! - mean[c]!) * invstd[c]! * w + b;
+        const v = (x[k]! - mean[c]!) * invstd[c]! * w + b + (o.residual ? o.residual[k]! : 0);
+        y[k] = o.relu ? Math.max(v, 0) : v;
       }
     }
   }
   return { y, runningMean: rm, runningVar: rv, mean, invstd };
+}
+
+/**
+ * Gradients of relu(bn(x) + residual) (batchNorm2dRef with `relu` and a
+ * residual) given dy and the forward's output y: the ReLU's mask (y > 0)
+ * applied to dy, then batchNorm2dBackwardRef; the residual's gradient is the
+ * masked dy.
+ */
+export function batchNormReluBackwardRef(
+  x: ArrayLike<number>,
+  shape: readonly number[],
+  weight: ArrayLike<number> | null,
+  dy: ArrayLike<number>,
+  y: ArrayLike<number>,
+  mean: ArrayLike<number>,
+  invstd: ArrayLike<number>,
+  training: boolean,
+): { dx: Float64Array; dweight: Float64Array; dbias: Float64Array; dresidual: Float64Array } {
+  const dresidual = Float64Array.from(dy, (g, i) => (y[i]! > 0 ? g : 0));
+  return { ...batchNorm2dBackwardRef(x, shape, weight, dresidual, mean, invstd, training), dresidual };
 }
 
 /**

@@ -49,6 +49,11 @@ export function reluRef(a: ArrayLike<number>): Float64Array {
   return Float64Array.from(a, (x) => Math.max(x, 0));
 }
 
+/** relu(a + b) for same-shape inputs. */
+export function addReluRef(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+  return Float64Array.from(a, (x, i) => Math.max(x + b[i]!, 0));
+}
+
 export function sumRef(a: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]!;

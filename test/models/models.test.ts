@@ -1,10 +1,14 @@
 // Every model trains end to end: after one SGD step (so the zero-initialised
 // last BN of each residual block no longer blocks its branch), a second
 // backward gives every parameter a non-zero gradient — no op cuts the graph.
-// Also checks PyTorch-style parameter names and output shapes.
+// Also checks PyTorch-style parameter names and output shapes, and that the
+// ResNets' fused BN/ReLU/residual kernels give the unfused ops' results bit
+// for bit in fewer dispatches.
 import { describe, expect, it } from 'vitest';
+import { counterDelta, type Engine } from '../../src/index.js';
 import { buildModel, type ModelSpec } from '../../src/models/index.js';
 import { crossEntropy } from '../../src/ops/cross-entropy.js';
+import { fusion } from '../../src/ops/elementwise.js';
 import { SGD } from '../../src/optim/index.js';
 import { randn } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
@@ -51,6 +55,63 @@ describe('models', () => {
       y.dispose();
       sgd.dispose();
       net.dispose();
+    });
+  }
+
+  /** Three SGD steps (train mode), then an eval-mode forward: every output, gradient, parameter and buffer as bits, and the dispatches of the steps. */
+  async function trace(e: Engine, spec: ModelSpec, fused: boolean) {
+    const prev = fusion.enabled;
+    fusion.enabled = fused;
+    try {
+      const net = buildModel(e, spec, 5);
+      const sgd = new SGD([{ params: net.params, lr: 0.1, momentum: 0.9 }]);
+      const N = 24;
+      const S = spec.imageSize;
+      const x = e.tensor(randn(N * S * S, 9), [N, 1, S, S]);
+      const y = e.tensor(Array.from({ length: N }, (_, i) => i % 5), [N], { dtype: 'i32' });
+      const out: Record<string, number[]> = {};
+      const bits = async (k: string, t: { read(): Promise<Float32Array> }) => (out[k] = Array.from(new Uint32Array((await t.read()).buffer)));
+      let dispatches = 0;
+      for (let step = 0; step < 3; step++) {
+        await e.asyncScope(async () => {
+          const c0 = e.counters();
+          net.params.zeroGrad();
+          const logits = net.logits(x);
+          crossEntropy(logits, y).backward();
+          dispatches += counterDelta(c0, e.counters()).dispatches;
+          await bits(`logits${step}`, logits);
+          await bits(`grads${step}`, net.params.gradFlat);
+          sgd.step();
+          return null;
+        });
+      }
+      net.setTraining(false);
+      await e.asyncScope(async () => bits('eval', net.logits(x)));
+      await bits('params', net.params.flat);
+      await bits('buffers', net.buffers.arena.flat);
+      x.dispose();
+      y.dispose();
+      sgd.dispose();
+      net.dispose();
+      return { out, dispatches };
+    } finally {
+      fusion.enabled = prev;
+    }
+  }
+
+  // Batch 24 at 28×28: BN channels of several whole-image chunks (stem, stage 1), of two
+  // element chunks (stage 2, 14×14) and of one chunk (stages 3 and 4); at 16×16 fewer.
+  for (const [model, width, size] of [['resnet18', 0.125, 28], ['resnext50', 0.0625, 16]] as const) {
+    it(`${model} ×${width}, ${size}×${size}: the fused kernels give the unfused ops' logits, gradients, parameters and BN buffers bit for bit`, async () => {
+      const e = await testEngine();
+      const spec: ModelSpec = { model, width, inChannels: 1, imageSize: size, numClasses: 5, heads: ['fc'] };
+      const fused = await trace(e, spec, true);
+      const unfused = await trace(e, spec, false);
+      for (const k of Object.keys(unfused.out)) {
+        const i = fused.out[k]!.findIndex((v, j) => v !== unfused.out[k]![j]);
+        expect(i, `${k} differs first at element ${i}`).toBe(-1);
+      }
+      expect(fused.dispatches).toBeLessThan(0.75 * unfused.dispatches);
     });
   }
 });

@@ -6,9 +6,13 @@
 // rtol 1e-4 (dweight/dbias are sums over N·H·W elements: rtol 1e-4 with atol
 // 1e-5·√(N·H·W)); gradcheck atol 1e-3 / rtol 1e-3 (f32 backward vs f64
 // central differences).
+// The fused forms (relu, residual, merged passes, in-kernel gradient
+// accumulation) are compared with the unfused kernels and ops bit for bit,
+// and with the f64 reference like the plain op.
 import { describe, expect, it } from 'vitest';
-import { ops, ShapeError, type Engine, type Tensor } from '../../src/index.js';
-import { batchNorm2dBackwardRef, batchNorm2dRef } from '../../src/reference/batchnorm.js';
+import { counterDelta, ops, ShapeError, type Engine, type Tensor } from '../../src/index.js';
+import { fusion } from '../../src/ops/elementwise.js';
+import { batchNorm2dBackwardRef, batchNorm2dRef, batchNormReluBackwardRef } from '../../src/reference/batchnorm.js';
 import { expectAllClose, randn } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
@@ -204,6 +208,249 @@ describe('batchNorm2d backward', () => {
       });
     });
   }
+});
+
+/** Runs `fn` (a forward; its backward follows the graph it built) with the fused kernels on or off. */
+function withFusion<T>(on: boolean, fn: () => T): T {
+  const prev = fusion.enabled;
+  fusion.enabled = on;
+  try {
+    return fn();
+  } finally {
+    fusion.enabled = prev;
+  }
+}
+
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+/** Upstream gradients with exact zeros of both signs among them (the add's backward turns −0 into +0). */
+function upstream(n: number, seed: number): Float32Array {
+  const g = randn(n, seed);
+  for (let i = 0; i < n; i += 7) g[i] = -0;
+  for (let i = 3; i < n; i += 11) g[i] = 0;
+  return g;
+}
+
+interface FuseCase {
+  shape: number[];
+  training: boolean;
+  /** weight/bias: requiring grad, frozen, or absent. */
+  affine: 'grad' | 'frozen' | 'none';
+  relu: boolean;
+  residual: 'none' | 'grad' | 'frozen';
+  wantX: boolean;
+}
+
+function describeCase(c: FuseCase): string {
+  const epi = [c.residual !== 'none' ? `+ residual${c.residual === 'frozen' ? ' (frozen)' : ''}` : '', c.relu ? '→ relu' : ''].filter(Boolean).join(' ');
+  return `${JSON.stringify(c.shape)} ${c.training ? 'train' : 'eval'} ${epi || 'plain'}, affine ${c.affine}${c.wantX ? '' : ', x frozen'}`;
+}
+
+/**
+ * Two forward/backward passes (the second adds to the first's .grad) of
+ * relu(bn(x) + residual) with the fused kernels on or off: every output,
+ * gradient and running statistic as bits.
+ */
+async function fuseRun(e: Engine, c: FuseCase, on: boolean): Promise<Record<string, number[]>> {
+  const C = c.shape[1]!;
+  const n = prod(c.shape);
+  return e.asyncScope(async () => {
+    const P = params(e, C, c.affine !== 'none');
+    const pw = c.affine === 'grad';
+    const tw = P.w ? e.tensor(P.w, [C], { requiresGrad: pw }) : null;
+    const tb = P.b ? e.tensor(P.b, [C], { requiresGrad: pw }) : null;
+    const x = e.tensor(data(n, 51), c.shape, { requiresGrad: c.wantX });
+    const res = c.residual === 'none' ? null : e.tensor(data(n, 52, 1, 0), c.shape, { requiresGrad: c.residual === 'grad' });
+    const out: Record<string, number[]> = {};
+    for (let it = 0; it < 2; it++) {
+      const y = withFusion(on, () => ops.batchNorm2d(x, tw, tb, P.trm, P.trv, { training: c.training, relu: c.relu, residual: res }));
+      out[`y${it}`] = bits(await y.read());
+      if (y.requiresGrad) y.backward(e.tensor(upstream(n, 60 + it), c.shape));
+    }
+    for (const [k, t] of [['x', x], ['weight', tw], ['bias', tb], ['residual', res]] as const) {
+      if (t?.grad) {
+        out[`d${k}`] = bits(await t.grad.read());
+        t.grad.dispose();
+      }
+    }
+    out['running_mean'] = bits(await P.trm.read());
+    out['running_var'] = bits(await P.trv.read());
+    return out;
+  });
+}
+
+describe('batchNorm2d fused forms equal the unfused kernels and ops bit for bit', () => {
+  const shapes = [
+    [1, 1, 7, 5], // one small chunk (walker)
+    [3, 5, 1, 1], // 1×1 planes, L = 3
+    [1, 4, 17, 19], // whole images, one chunk, HW not a multiple of the workgroup
+    [4, 3, 16, 16], // HW = workgroup: whole images, one chunk
+    [300, 3, 3, 5], // walker, two chunks, the second ragged
+    [40, 2, 13, 11], // walker, two chunks
+    [5, 2, 30, 41], // whole images, two chunks, the second ragged
+  ];
+  const cases: FuseCase[] = [];
+  for (const shape of shapes) {
+    for (const [relu, residual] of [[true, 'none'], [true, 'grad'], [false, 'grad'], [false, 'none']] as const) {
+      cases.push({ shape, training: true, affine: 'grad', relu, residual, wantX: true });
+    }
+  }
+  cases.push(
+    { shape: [300, 3, 3, 5], training: false, affine: 'grad', relu: true, residual: 'grad', wantX: true },
+    { shape: [5, 2, 30, 41], training: false, affine: 'none', relu: true, residual: 'none', wantX: true },
+    { shape: [1, 4, 17, 19], training: false, affine: 'frozen', relu: true, residual: 'grad', wantX: true },
+    { shape: [3, 5, 1, 1], training: false, affine: 'grad', relu: false, residual: 'frozen', wantX: false },
+    { shape: [300, 3, 3, 5], training: true, affine: 'grad', relu: true, residual: 'grad', wantX: false },
+    { shape: [4, 3, 16, 16], training: true, affine: 'frozen', relu: true, residual: 'grad', wantX: false },
+    { shape: [2, 3, 7, 5], training: true, affine: 'none', relu: true, residual: 'frozen', wantX: true },
+    { shape: [5, 2, 30, 41], training: true, affine: 'frozen', relu: false, residual: 'grad', wantX: true },
+    { shape: [40, 2, 13, 11], training: true, affine: 'none', relu: true, residual: 'grad', wantX: true },
+  );
+  for (const c of cases) {
+    it(describeCase(c), async () => {
+      const e = await testEngine();
+      const fused = await fuseRun(e, c, true);
+      const unfused = await fuseRun(e, c, false);
+      expect(Object.keys(fused).sort()).toEqual(Object.keys(unfused).sort());
+      for (const k of Object.keys(unfused)) {
+        const i = fused[k]!.findIndex((v, j) => v !== unfused[k]![j]);
+        expect(i, `${k} differs first at element ${i}`).toBe(-1);
+      }
+    });
+  }
+
+  it('dispatches: training forward 2 (1 for one-chunk channels) and backward 2 (1) with ReLU, residual and the parameter gradients, against 5 and 6–10 unfused', async () => {
+    const e = await testEngine();
+    for (const [shape, kernels] of [[[300, 3, 3, 5], 2], [[4, 3, 16, 16], 1]] as const) {
+      const C = shape[1];
+      const n = prod([...shape]);
+      for (const on of [true, false]) {
+        await e.asyncScope(async () => {
+          const P = params(e, C, true);
+          const tw = e.tensor(P.w!, [C], { requiresGrad: true });
+          const tb = e.tensor(P.b!, [C], { requiresGrad: true });
+          const x = e.tensor(data(n, 53), [...shape], { requiresGrad: true });
+          const res = e.tensor(data(n, 54), [...shape], { requiresGrad: true });
+          for (let it = 0; it < 2; it++) {
+            const dy = e.tensor(upstream(n, 61), [...shape]);
+            const c0 = e.counters();
+            const y = withFusion(on, () => ops.batchNorm2d(x, tw, tb, P.trm, P.trv, { training: true, relu: true, residual: res }));
+            const c1 = e.counters();
+            y.backward(dy);
+            const c2 = e.counters();
+            const fwd = counterDelta(c0, c1).dispatches;
+            const bwd = counterDelta(c1, c2).dispatches;
+            // The second pass adds to .grad: the x and residual leaves through the autograd
+            // (acc_add) in both; weight and bias inside the fused kernel.
+            if (on) {
+              expect([fwd, bwd]).toEqual([kernels, kernels + (it === 0 ? 0 : 2)]);
+            } else {
+              // stats, merge, apply, add, relu | relu backward, 2 add backward, sums, merge, dx
+              expect([fwd, bwd]).toEqual([5, it === 0 ? 6 : 10]);
+            }
+          }
+          for (const t of [x, tw, tb, res]) t.grad?.dispose();
+        });
+      }
+    }
+  });
+});
+
+describe('batchNorm2d fused forms against the f64 reference', () => {
+  /** Pushes the residual away from where bn(x) + residual crosses zero (the ReLU's kink). */
+  const awayFromKink = (pre: ArrayLike<number>, res: Float32Array) =>
+    res.map((v, i) => (Math.abs(pre[i]! + v) < 0.05 ? v + 0.1 : v));
+
+  for (const training of [true, false]) {
+    for (const shape of [[2, 3, 3, 5], [300, 2, 3, 5], [5, 2, 30, 41]]) {
+      it(`relu(bn(x) + residual) ${JSON.stringify(shape)} (${training ? 'train' : 'eval'}): y, running stats, dx, dweight, dbias, dresidual`, async () => {
+        const e = await testEngine();
+        const C = shape[1]!;
+        const n = prod(shape);
+        const L = n / C;
+        await e.asyncScope(async () => {
+          const P = params(e, C, true);
+          const x = data(n, 71);
+          const plain = batchNorm2dRef(x, shape, P.w, P.b, P.rm, P.rv, { training });
+          const res = awayFromKink(plain.y, data(n, 72, 1, 0));
+          const dy = randn(n, 73);
+          const tx = e.tensor(x, shape, { requiresGrad: true });
+          const tw = e.tensor(P.w!, [C], { requiresGrad: true });
+          const tb = e.tensor(P.b!, [C], { requiresGrad: true });
+          const ts = e.tensor(res, shape, { requiresGrad: true });
+          const y = ops.batchNorm2d(tx, tw, tb, P.trm, P.trv, { training, relu: true, residual: ts });
+          const r = batchNorm2dRef(x, shape, P.w, P.b, P.rm, P.rv, { training, relu: true, residual: res });
+          expectAllClose(await y.read(), r.y);
+          expectAllClose(await P.trm.read(), r.runningMean, { atol: 1e-6, rtol: 1e-5 });
+          expectAllClose(await P.trv.read(), r.runningVar, { atol: 1e-6, rtol: 1e-5 });
+          y.backward(e.tensor(dy, shape));
+          const g = batchNormReluBackwardRef(x, shape, P.w, dy, r.y, r.mean, r.invstd, training);
+          expectAllClose(await tx.grad!.read(), g.dx, { atol: 5e-5, rtol: 1e-4 });
+          expectAllClose(await ts.grad!.read(), g.dresidual, { atol: 0, rtol: 0 });
+          const sumTol = { atol: 1e-5 * Math.sqrt(L), rtol: 1e-4 };
+          expectAllClose(await tw.grad!.read(), g.dweight, sumTol);
+          expectAllClose(await tb.grad!.read(), g.dbias, sumTol);
+          for (const t of [tx, tw, tb, ts]) t.grad!.dispose();
+        });
+      });
+    }
+
+    it(`gradcheck relu(bn(x) + residual) and relu(bn(x)) (${training ? 'train' : 'eval'}) w.r.t. x, weight, bias, residual on [2, 3, 3, 5] and [2, 2, 16, 16]`, async () => {
+      const e = await testEngine();
+      for (const shape of [[2, 3, 3, 5], [2, 2, 16, 16]]) {
+        const C = shape[1]!;
+        const n = prod(shape);
+        const rm = randn(C, 81).map((v) => 0.1 * v);
+        const rv = positive(C, 82);
+        const x = data(n, 83, 1, 0.5);
+        const w = randn(C, 84).map((v) => 1 + 0.5 * v);
+        const b = randn(C, 85);
+        const res = awayFromKink(batchNorm2dRef(x, shape, w, b, rm, rv, { training }).y, data(n, 86, 1, 0));
+        await gradcheck(
+          e,
+          [
+            { data: x, shape },
+            { data: w, shape: [C] },
+            { data: b, shape: [C] },
+            { data: res, shape },
+          ],
+          ([tx, tw, tb, ts]) => ops.batchNorm2d(tx!, tw!, tb!, e.tensor(rm, [C]), e.tensor(rv, [C]), { training, relu: true, residual: ts! }),
+          (xs) => batchNorm2dRef(xs[0]!, shape, xs[1]!, xs[2]!, rm, rv, { training, relu: true, residual: xs[3]! }).y,
+          { atol: 1e-3, rtol: 1e-3 },
+        );
+        // relu alone: a bias that keeps bn(x) away from zero.
+        const pre = batchNorm2dRef(x, shape, w, null, rm, rv, { training }).y;
+        const HW = shape[2]! * shape[3]!;
+        const bias = Float32Array.from(b, (v, c) => {
+          const near = (u: number) => pre.some((p, i) => Math.floor(i / HW) % C === c && Math.abs(p + u) < 0.05);
+          while (near(v)) v += 0.037;
+          return v;
+        });
+        await gradcheck(
+          e,
+          [
+            { data: x, shape },
+            { data: w, shape: [C] },
+            { data: bias, shape: [C] },
+          ],
+          ([tx, tw, tb]) => ops.batchNorm2d(tx!, tw!, tb!, e.tensor(rm, [C]), e.tensor(rv, [C]), { training, relu: true }),
+          (xs) => batchNorm2dRef(xs[0]!, shape, xs[1]!, xs[2]!, rm, rv, { training, relu: true }).y,
+          { atol: 1e-3, rtol: 1e-3 },
+        );
+      }
+    });
+  }
+
+  it('rejects a residual of another shape', async () => {
+    const e = await testEngine();
+    e.scope(() => {
+      const rm = e.tensor([0, 0, 0], [3]);
+      const rv = e.tensor([1, 1, 1], [3]);
+      const x = e.tensor(randn(2 * 3 * 4), [2, 3, 2, 2]);
+      const r = e.tensor(randn(3 * 4), [1, 3, 2, 2]);
+      expect(() => ops.batchNorm2d(x, null, null, rm, rv, { training: true, residual: r })).toThrow(/batchNorm2d: residual must have the input's shape \[2, 3, 2, 2\], got \[1, 3, 2, 2\]/);
+    });
+  });
 });
 
 describe('batchNorm2d shape checks', () => {

@@ -1,8 +1,9 @@
 // Elementwise ops and sums against the f64 reference, and their gradients
 // against finite differences. Tolerance: atol 1e-5, rtol 1e-4 unless stated.
 import { describe, expect, it } from 'vitest';
-import { ops } from '../../src/index.js';
-import { addRef, mulRef, reluRef, sumRef, sumToShapeRef } from '../../src/reference/elementwise.js';
+import { counterDelta, ops, type Engine } from '../../src/index.js';
+import { fusion } from '../../src/ops/elementwise.js';
+import { addRef, addReluRef, mulRef, reluRef, sumRef, sumToShapeRef } from '../../src/reference/elementwise.js';
 import { expectAllClose, randn } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
@@ -103,6 +104,106 @@ describe('relu, affine', () => {
       expect(data[65535 * 256]).toBe(2.5);
       expect(data.every((v) => v === 2.5)).toBe(true);
     });
+  });
+});
+
+describe('addRelu = relu(a + b) fused', () => {
+  const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+  /** Forward and backward (twice, the second adding to .grad) with the fused kernel on or off, as bits. */
+  async function run(e: Engine, on: boolean, a: Float32Array, b: Float32Array, shape: number[], dys: Float32Array[], grads = [true, true]) {
+    return e.asyncScope(async () => {
+      const ta = e.tensor(a, shape, { requiresGrad: grads[0] });
+      const tb = e.tensor(b, shape, { requiresGrad: grads[1] });
+      const out: Record<string, number[]> = {};
+      for (let it = 0; it < dys.length; it++) {
+        const prev = fusion.enabled;
+        fusion.enabled = on;
+        const y = ops.addRelu(ta, tb);
+        fusion.enabled = prev;
+        out[`y${it}`] = bits(await y.read());
+        if (y.requiresGrad) y.backward(e.tensor(dys[it]!, shape));
+      }
+      if (ta.grad) out['da'] = bits(await ta.grad.read());
+      if (tb.grad) out['db'] = bits(await tb.grad.read());
+      ta.grad?.dispose();
+      tb.grad?.dispose();
+      return out;
+    });
+  }
+
+  it('forward against the f64 reference on sizes around the workgroup size', async () => {
+    const e = await testEngine();
+    for (const n of [1, 255, 256, 257, 100_003]) {
+      const a = randn(n, n);
+      const b = randn(n, n + 1);
+      await e.asyncScope(async () => {
+        expectAllClose(await ops.addRelu(e.tensor(a, [n]), e.tensor(b, [n])).read(), addReluRef(a, b));
+      });
+    }
+  });
+
+  it('equals relu(add(a, b)) bit for bit, forward and backward: zero sums, ±0 gradients, NaN, one input frozen', async () => {
+    const e = await testEngine();
+    for (const shape of [[1], [3, 85], [2, 3, 43], [257, 129]]) {
+      const n = prod(shape);
+      const a = randn(n, 5);
+      const b = randn(n, 6);
+      for (let i = 0; i < n; i += 5) b[i] = -a[i]!; // a + b = 0 exactly: the ReLU's kink
+      if (n > 10) a[9] = Number.NaN;
+      const dys = [0, 1].map((k) => {
+        const g = randn(n, 7 + k);
+        for (let i = 0; i < n; i += 3) g[i] = -0;
+        for (let i = 1; i < n; i += 4) g[i] = 0;
+        return g;
+      });
+      for (const grads of [[true, true], [true, false], [false, true]]) {
+        const fused = await run(e, true, a, b, shape, dys, grads);
+        const unfused = await run(e, false, a, b, shape, dys, grads);
+        expect(Object.keys(fused).sort()).toEqual(Object.keys(unfused).sort());
+        for (const k of Object.keys(unfused)) {
+          const i = fused[k]!.findIndex((v, j) => v !== unfused[k]![j]);
+          expect(i, `${JSON.stringify(shape)} ${grads}: ${k} differs first at element ${i}`).toBe(-1);
+        }
+      }
+    }
+  });
+
+  it('one dispatch forward and one backward (relu(add) takes 2 and 3)', async () => {
+    const e = await testEngine();
+    for (const on of [true, false]) {
+      await e.asyncScope(async () => {
+        const a = e.tensor(randn(1000, 1), [10, 100], { requiresGrad: true });
+        const b = e.tensor(randn(1000, 2), [10, 100], { requiresGrad: true });
+        const dy = e.tensor(randn(1000, 3), [10, 100]);
+        const c0 = e.counters();
+        const prev = fusion.enabled;
+        fusion.enabled = on;
+        const y = ops.addRelu(a, b);
+        fusion.enabled = prev;
+        const c1 = e.counters();
+        y.backward(dy);
+        const c2 = e.counters();
+        expect([counterDelta(c0, c1).dispatches, counterDelta(c1, c2).dispatches]).toEqual(on ? [1, 1] : [2, 3]);
+        a.grad?.dispose();
+        b.grad?.dispose();
+      });
+    }
+  });
+
+  it('gradients match finite differences; broadcasting shapes take the unfused ops', async () => {
+    const e = await testEngine();
+    // Keep a + b away from relu's kink at 0.
+    const a = randn(40, 8);
+    const b = randn(40, 9).map((v, i) => (Math.abs(v + a[i]!) < 0.05 ? v + 0.1 : v));
+    await gradcheck(e, [{ data: a, shape: [5, 8] }, { data: b, shape: [5, 8] }], ([x, y]) => ops.addRelu(x!, y!), ([x, y]) => addReluRef(x!, y!));
+    const c = randn(8, 10).map((v) => v + 3); // a + c > 0 everywhere
+    await gradcheck(
+      e,
+      [{ data: a, shape: [5, 8] }, { data: c, shape: [8] }],
+      ([x, y]) => ops.addRelu(x!, y!),
+      ([x, y]) => reluRef(addRef(x!, [5, 8], y!, [8]).data),
+    );
   });
 });
 
