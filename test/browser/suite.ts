@@ -348,7 +348,7 @@ test('AutoMix path ops: sigmoid, nearest upsample, masked blend, global average 
   });
 });
 
-test('AutoMix training: 6 iterations of resnet18 ×0.125 on synthetic 16×16 images, the last three replayed', async ({ engine: e }) => {
+test('AutoMix training: 5 iterations of resnet18 ×0.125 on synthetic 16×16 images, the last two replayed', async ({ engine: e }) => {
   const { TrainingRun } = await import('../../src/train/run.js');
   const { defaultConfig } = await import('../../src/train/config.js');
   const optim = await import('../../src/optim/index.js');
@@ -383,7 +383,7 @@ test('AutoMix training: 6 iterations of resnet18 ×0.125 on synthetic 16×16 ima
       }).read(),
     );
   const mask0 = await probe();
-  const steps = 6;
+  const steps = 5;
   const history: Record<string, number>[] = [];
   try {
     for (let step = 0; step < steps; step++) {
@@ -430,7 +430,8 @@ export interface SuiteResult {
   results: TestResult[];
 }
 
-const TEST_TIMEOUT_MS = 90_000;
+// SwiftShader on two loaded cores takes up to ≈ 15 s per AutoMix step of the tiny model.
+const TEST_TIMEOUT_MS = 180_000;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout>;
