@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { CHROMIUM, CHROMIUM_FLAGS, chromiumMissing, launchChromium, startVite, withTimeout } from './chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const RUN_TIMEOUT_MS = 170_000;
+const RUN_TIMEOUT_MS = 300_000;
 const SUITE_TIMEOUT_MS = 140_000;
 
 const args = process.argv.slice(2);
