@@ -20,7 +20,7 @@ import { CHROMIUM, CHROMIUM_FLAGS, chromiumMissing, launchChromium, startVite, w
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUN_TIMEOUT_MS = 300_000;
-const SUITE_TIMEOUT_MS = 140_000;
+const SUITE_TIMEOUT_MS = 270_000;
 
 const args = process.argv.slice(2);
 const filterAt = args.indexOf('--filter');
