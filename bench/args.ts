@@ -34,7 +34,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --full           include the cases skipped on software adapters (matmul 2048³)
   --wall           time with the wall clock even if timestamp queries exist
   --host           only the host cost of each training step, eager vs replayed,
-                   beside the raw Dawn floor (under two minutes)
+                   beside the raw Dawn floors; with --quick every case at batch 8
+                   (the same dispatches, a short GPU part: under two minutes on lavapipe)
   --host-backend adapter|null
                    where --host measures (default adapter: the GPU idle while
                    timing; null: Dawn's null backend, which may crash, see bench/host.ts)

@@ -432,7 +432,12 @@ async function main(): Promise<number> {
     return 0;
   }
   if (o.host) {
-    const r = await runHostBench(console.log, { backend: o.hostBackend, cases: HOST_CASES.filter((c) => selected(o.filter, 'step', c.name)) });
+    const r = await runHostBench(console.log, {
+      backend: o.hostBackend,
+      cases: HOST_CASES.filter((c) => selected(o.filter, 'step', c.name)),
+      ...(o.quick ? { batch: 8 } : {}),
+      ...(o.repeats ? { steps: o.repeats } : {}),
+    });
     if (o.json) writeFileSync(o.json, JSON.stringify({ date: new Date().toISOString(), ...r }, null, 1));
     return 0;
   }
