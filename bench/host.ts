@@ -53,6 +53,10 @@ export interface HostResult {
   floor_ratio: number;
   /** Replay only: raw Dawn encode + submit of the step's own dispatches (its pipelines and bind groups), ms. */
   step_floor_ms?: number;
+  /** Wall ms per step in the steady state (one step in flight, as the trainer runs). */
+  wall_ms?: number;
+  /** Sum of the step's kernel times from timestamp queries (absent without them). */
+  gpu_ms?: number;
   error?: string;
 }
 
@@ -122,7 +126,12 @@ async function rawListFloor(e: Engine, list: readonly { pipeline: GPUComputePipe
 }
 
 /** Host ms per step of one case in one mode (median of `steps` timed steps after warm-up). */
-export async function measureHost(e: Engine, c: HostCase, mode: 'eager' | 'replay', steps = 5): Promise<{ ms: number; dispatches: number; stepFloorMs?: number }> {
+export async function measureHost(
+  e: Engine,
+  c: HostCase,
+  mode: 'eager' | 'replay',
+  steps = 5,
+): Promise<{ ms: number; dispatches: number; stepFloorMs?: number; wallMs: number; gpuMs?: number }> {
   const cfg = { ...defaultConfig(c.method), model: c.model, width: c.width };
   const run = new TrainingRun(e, cfg, { c: c.channels, h: c.image, w: c.image, numClasses: 10 }, { replay: mode === 'replay' ? 'auto' : 'off' });
   try {
@@ -143,10 +152,25 @@ export async function measureHost(e: Engine, c: HostCase, mode: 'eager' | 'repla
       await run.results();
     }
     const dispatches = (e.ctx.counters.dispatches - d0) / steps;
+    // The steady state as the trainer runs it: one step in flight while the next is prepared.
+    const tw = performance.now();
+    for (let i = 0; i < steps; i++) {
+      run.step(batches[i % 4]!, 3 + steps + i);
+      await run.results(1);
+    }
+    await run.results();
+    const wallMs = (performance.now() - tw) / steps;
+    // GPU time of one step: the sum of its kernels' timestamp-query times.
+    let gpuMs: number | undefined;
+    if (e.startProfiling()) {
+      run.step(batches[0]!, 3 + 2 * steps);
+      await run.results();
+      gpuMs = (await e.stopProfiling()).reduce((a, t) => a + t.ms, 0);
+    }
     const plan = run.plans()[0];
     // The same dispatches (without the step's copies, clears, uploads and readback) through raw Dawn.
     const stepFloorMs = plan ? await rawListFloor(e, plan.dispatchList()) : undefined;
-    return { ms: median(times), dispatches, ...(stepFloorMs !== undefined ? { stepFloorMs } : {}) };
+    return { ms: median(times), dispatches, wallMs, ...(stepFloorMs !== undefined ? { stepFloorMs } : {}), ...(gpuMs !== undefined ? { gpuMs } : {}) };
   } finally {
     run.dispose();
     // Submit (or drop) what a failed step left pending before its buffers are destroyed.
@@ -166,15 +190,21 @@ export async function runHostBench(
   const floor = await rawDispatchFloor(e, 1000);
   const adapter = `${e.info.vendor} ${e.info.device || e.info.description}`.trim() || 'unknown adapter';
   log(`${o.backend === 'null' ? 'null backend' : adapter}; raw Dawn floor: ${floor.toFixed(2)} µs per dispatch (cached pipeline + bind group, 1000 dispatches)`);
-  log(`${'case'.padEnd(34)} ${'mode'.padEnd(7)} ${'host ms'.padStart(8)} ${'disp.'.padStart(6)} ${'µs/disp'.padStart(8)} ${'× floor'.padStart(8)} ${'raw same-work ms'.padStart(17)}`);
+  log(
+    `${'case'.padEnd(34)} ${'mode'.padEnd(7)} ${'host ms'.padStart(8)} ${'disp.'.padStart(6)} ${'µs/disp'.padStart(8)} ${'× floor'.padStart(8)} ${'raw same-work ms'.padStart(17)} ${'wall ms'.padStart(8)} ${'GPU ms'.padStart(8)}`,
+  );
   for (const c of cases) {
     for (const mode of ['eager', 'replay'] as const) {
       try {
         const r = await measureHost(e, c, mode, o.steps);
         const res: HostResult = { case: c.name, mode, host_ms: r.ms, dispatches: r.dispatches, us_per_dispatch: (1000 * r.ms) / r.dispatches, floor_ratio: r.ms / ((r.dispatches * floor) / 1000) };
         if (r.stepFloorMs !== undefined) res.step_floor_ms = r.stepFloorMs;
+        res.wall_ms = r.wallMs;
+        if (r.gpuMs !== undefined) res.gpu_ms = r.gpuMs;
         results.push(res);
-        log(`${c.name.padEnd(34)} ${mode.padEnd(7)} ${r.ms.toFixed(2).padStart(8)} ${r.dispatches.toFixed(0).padStart(6)} ${res.us_per_dispatch.toFixed(2).padStart(8)} ${res.floor_ratio.toFixed(2).padStart(8)} ${(r.stepFloorMs?.toFixed(2) ?? '').padStart(17)}`);
+        log(
+          `${c.name.padEnd(34)} ${mode.padEnd(7)} ${r.ms.toFixed(2).padStart(8)} ${r.dispatches.toFixed(0).padStart(6)} ${res.us_per_dispatch.toFixed(2).padStart(8)} ${res.floor_ratio.toFixed(2).padStart(8)} ${(r.stepFloorMs?.toFixed(2) ?? '').padStart(17)} ${r.wallMs.toFixed(1).padStart(8)} ${(r.gpuMs?.toFixed(1) ?? '').padStart(8)}`,
+        );
       } catch (err) {
         const msg = (err as Error).message.split('\n')[0]!;
         results.push({ case: c.name, mode, host_ms: Number.NaN, dispatches: Number.NaN, us_per_dispatch: Number.NaN, floor_ratio: Number.NaN, error: msg });
