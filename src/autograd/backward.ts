@@ -10,7 +10,7 @@ import { accumulateInto, add } from '../ops/elementwise.js';
 import { copy, fill } from '../ops/creation.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import type { GraphNode } from './graph.js';
-import { BACKWARD } from './rules.js';
+import { applyRule } from './rules.js';
 
 export function runBackward(engine: Engine, root: Tensor, grad?: Tensor): void {
   // A disposed tensor has lost its graph: without this check backward() would do nothing at all.
@@ -39,8 +39,7 @@ export function runBackward(engine: Engine, root: Tensor, grad?: Tensor): void {
       const g = grads.get(node);
       grads.delete(node);
       if (g) {
-        const rule = BACKWARD[node.op] as (node: GraphNode, g: Tensor) => readonly (Tensor | null)[];
-        const inGrads = rule(node, g);
+        const inGrads = applyRule(node, g);
         node.inputs.forEach((inp, k) => {
           const gi = inGrads[k] ?? null;
           if (!gi) return;

@@ -3,7 +3,8 @@
  * enabled records a GraphNode on its output: the op's name (which selects its
  * backward rule in `rules.ts`), its inputs, the tensors its backward needs
  * (`saved`, reference-counted so the caller may dispose them), and any
- * non-tensor attributes.
+ * non-tensor attributes. `GraphNode<K>` types `attrs` and `saved` by the op's
+ * name K (payloads.ts), so its backward rule reads them without casts.
  *
  * Nodes are reference-counted too: by their output tensor and by the nodes
  * that consume it. When neither is left (the user disposed the outputs
@@ -11,23 +12,23 @@
  * each node it passes through, as PyTorch does without `retain_graph`.
  */
 import type { Tensor } from '../tensor/tensor.js';
-import type { OpName } from './rules.js';
+import type { OpAttrs, OpName, OpSaved } from './payloads.js';
 
-export class GraphNode<A = Record<string, unknown>> {
+export class GraphNode<K extends OpName = OpName> {
   refs = 1;
   freed = false;
   readonly inputNodes: (GraphNode | null)[];
 
   constructor(
-    readonly op: OpName,
+    readonly op: K,
     readonly inputs: readonly (Tensor | null)[],
-    readonly saved: readonly Tensor[],
-    readonly attrs: A,
+    readonly saved: OpSaved<K>,
+    readonly attrs: OpAttrs<K>,
     readonly outputShape: readonly number[],
   ) {
     this.inputNodes = inputs.map((t) => (t && t.requiresGrad && t.node && !t.node.freed ? t.node : null));
     for (const n of this.inputNodes) if (n) n.refs++;
-    for (const s of saved) s.storage.ref();
+    for (const s of saved) s?.storage.ref();
   }
 
   #savedReleased = false;
@@ -42,7 +43,7 @@ export class GraphNode<A = Record<string, unknown>> {
     this.freed = true;
     if (this.#savedReleased) return;
     this.#savedReleased = true;
-    for (const s of this.saved) s.storage.unref();
+    for (const s of this.saved) s?.storage.unref();
   }
 
   /** Releases the saved tensors and this node's hold on its inputs' nodes. */

@@ -1,6 +1,9 @@
 /**
- * Every differentiable op and its backward rule, in one table. `record()`
- * accepts only names in this table, so an op without a rule does not compile.
+ * Every differentiable op and its backward rule, in one table. The table has
+ * one rule per name in `OpPayloads` (payloads.ts), and each rule receives a
+ * `GraphNode<name>` whose `attrs` and `saved` are typed by that op's payload,
+ * so an op without a rule, or a rule that reads what its forward did not
+ * record, does not compile.
  * A rule receives the graph node (inputs, saved tensors, attributes) and the
  * gradient of the op's output, and returns one gradient per input (null where
  * none is needed). Rules run with gradient recording off.
@@ -23,10 +26,13 @@ import { conv2dBackward } from '../ops/conv2d.js';
 import { patchEmbedBackward } from '../ops/patch-embed.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { GraphNode } from './graph.js';
+import type { OpName } from './payloads.js';
 
-export type BackwardRule = (node: GraphNode, grad: Tensor) => (Tensor | null)[];
+export type BackwardRule<K extends OpName> = (node: GraphNode<K>, grad: Tensor) => (Tensor | null)[];
 
-export const BACKWARD = {
+export type BackwardTable = { [K in OpName]: BackwardRule<K> };
+
+export const BACKWARD: BackwardTable = {
   conv2d: conv2dBackward,
   patchEmbed: patchEmbedBackward,
   add: addBackward,
@@ -52,6 +58,12 @@ export const BACKWARD = {
   maxPool2d: maxPool2dBackward,
   avgPool2d: avgPool2dBackward,
   upsample: upsampleBackward,
-} satisfies Record<string, BackwardRule>;
+};
 
-export type OpName = keyof typeof BACKWARD;
+export type { OpName };
+
+/** Applies op K's rule to a node of op K (the mapped table keeps the two together). */
+export function applyRule<K extends OpName>(node: GraphNode<K>, g: Tensor): (Tensor | null)[] {
+  const rule: BackwardRule<K> = BACKWARD[node.op];
+  return rule(node, g);
+}

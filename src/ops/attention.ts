@@ -25,6 +25,12 @@ import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { assertF32, sameEngine } from './launch.js';
 import { matmulRaw } from './matmul.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    attention: { attrs: Dims & { scale: number }; saved: [q: Tensor, k: Tensor, v: Tensor, prob: Tensor] };
+  }
+}
+
 const WG = 64; // softmax rows per workgroup, see attention.wgsl
 
 /** out = softmax(scale·x) along the last axis of x viewed as [rows, cols]. */
@@ -56,7 +62,7 @@ function dims(q: Tensor, k: Tensor, v: Tensor): Dims {
   const bad = (why: string) =>
     new ShapeError(`attention: ${why}; got q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)} (want [B, H, Lq, dh], [B, H, Lk, dh], [B, H, Lk, dv])`);
   if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) throw bad('q, k and v must be 4-D');
-  const [B, H, Lq, dh] = q.shape as unknown as [number, number, number, number];
+  const [B, H, Lq, dh] = q.shape as [number, number, number, number];
   if (k.shape[0] !== B || v.shape[0] !== B || k.shape[1] !== H || v.shape[1] !== H) throw bad('batch and head counts differ');
   if (k.shape[3] !== dh) throw bad('q and k head sizes differ');
   if (v.shape[2] !== k.shape[2]) throw bad('k and v lengths differ');
@@ -86,9 +92,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, scale?: number): Tens
   return out;
 }
 
-export function attentionBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { scale, B, H, Lq, Lk, dh, dv } = node.attrs as unknown as Dims & { scale: number };
-  const [q, k, v, prob] = node.saved as [Tensor, Tensor, Tensor, Tensor];
+export function attentionBackward(node: GraphNode<'attention'>, g: Tensor): (Tensor | null)[] {
+  const { scale, B, H, Lq, Lk, dh, dv } = node.attrs;
+  const [q, k, v, prob] = node.saved;
   const e = g.engine;
   const BH = B * H;
   const g3 = e._view(g, [BH, Lq, dv]);

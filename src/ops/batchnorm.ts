@@ -27,6 +27,13 @@ import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { add, fusion, relu as reluOp } from './elementwise.js';
 import { assertF32, sameEngine, sameShape } from './launch.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    /** [x, stats], then weight when attrs.hasWeight, then the output when attrs.relu (fused only) */
+    batchNorm2d: { attrs: BnAttrs; saved: [x: Tensor, stats: Tensor, ...rest: Tensor[]] };
+  }
+}
+
 export interface BatchNormOptions {
   training: boolean;
   /** Weight of the new statistic in the running average (PyTorch default 0.1). */
@@ -237,20 +244,20 @@ export function batchNorm2d(
   }
   const { out, stats } = forwardFused(x, weight, bias, runningMean, runningVar, residual, { training: o.training, momentum, eps, relu });
   const attrs: BnAttrs = { training: o.training, hasWeight: weight !== null, fused: true, relu, residual: residual !== null };
-  const saved = [x, stats, ...(weight ? [weight] : []), ...(relu ? [out] : [])];
+  const saved: [Tensor, Tensor, ...Tensor[]] = [x, stats, ...(weight ? [weight] : []), ...(relu ? [out] : [])];
   record(out, 'batchNorm2d', [x, weight, bias, residual], saved, attrs);
   stats.dispose();
   return out;
 }
 
-export function batchNorm2dBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const attrs = node.attrs as unknown as BnAttrs;
+export function batchNorm2dBackward(node: GraphNode<'batchNorm2d'>, g: Tensor): (Tensor | null)[] {
+  const attrs = node.attrs;
   return attrs.fused ? backwardFused(node, g, attrs) : backwardUnfused(node, g, attrs);
 }
 
 /** The unfused backward: gradient sums, merge, dx (3 dispatches in training); dweight/dbias returned. */
-function backwardUnfused(node: GraphNode, dy: Tensor, { training, hasWeight }: BnAttrs): (Tensor | null)[] {
-  const [x, stats] = node.saved as [Tensor, Tensor];
+function backwardUnfused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training, hasWeight }: BnAttrs): (Tensor | null)[] {
+  const [x, stats] = node.saved;
   const weight = hasWeight ? node.saved[2]! : null;
   const [xIn, wIn, bIn] = node.inputs;
   const wantX = xIn?.requiresGrad ?? false;
@@ -308,8 +315,8 @@ function gradMode(t: Tensor | null | undefined): 0 | 1 | 2 {
 }
 
 /** The fused backward: 2 dispatches in training (1 for one-chunk channels), parameter gradients accumulated in place. */
-function backwardFused(node: GraphNode, dy: Tensor, { training, hasWeight, relu, residual }: BnAttrs): (Tensor | null)[] {
-  const [x, stats] = node.saved as [Tensor, Tensor];
+function backwardFused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training, hasWeight, relu, residual }: BnAttrs): (Tensor | null)[] {
+  const [x, stats] = node.saved;
   const weight = hasWeight ? node.saved[2]! : null;
   const y = relu ? node.saved[node.saved.length - 1]! : null;
   const [xIn, wIn, bIn, sIn] = node.inputs;

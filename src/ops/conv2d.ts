@@ -28,6 +28,12 @@ import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { assertF32, sameEngine } from './launch.js';
 import { matmulRaw } from './matmul.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    conv2d: { attrs: { opts: Conv2dOptions; xShape: readonly number[]; wShape: readonly number[] }; saved: [x: Tensor, w: Tensor] };
+  }
+}
+
 export interface Conv2dOptions {
   stride?: number | [number, number];
   padding?: number | [number, number];
@@ -628,9 +634,9 @@ export function conv2d(
   return record(y, 'conv2d', [x, w, bias], [x, w], { opts, xShape: x.shape, wShape: w.shape });
 }
 
-export function conv2dBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { opts, xShape, wShape } = node.attrs as { opts: Conv2dOptions; xShape: number[]; wShape: number[] };
-  const [x, w] = node.saved as [Tensor, Tensor];
+export function conv2dBackward(node: GraphNode<'conv2d'>, g: Tensor): (Tensor | null)[] {
+  const { opts, xShape, wShape } = node.attrs;
+  const [x, w] = node.saved;
   const [xIn, wIn, bIn] = node.inputs;
   const dx = xIn?.requiresGrad ? conv2dGradInputRaw(g, w, xShape, opts) : null;
   const dw = wIn?.requiresGrad ? conv2dGradWeightRaw(x, g, wShape, opts) : null;

@@ -13,6 +13,13 @@ import { assertF32, groups, sameEngine } from './launch.js';
 import { sumRowsRaw } from './reduce.js';
 import { rowLaunch, rowWorkgroupSize } from './softmax.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    /** labelsB when mixed, the per-sample λ tensor when λ is one */
+    crossEntropy: { attrs: CeAttrs; saved: [logits: Tensor, lse: Tensor, labelsA: Tensor, labelsB?: Tensor, lam?: Tensor] };
+  }
+}
+
 interface CeAttrs {
   mixed: boolean;
   /** Scalar λ (when no per-sample tensor is given). */
@@ -90,7 +97,7 @@ export function mixedCrossEntropy(logits: Tensor, labelsA: Tensor, labelsB: Tens
   sameEngine(op, logits, labelsA, labelsB, ...(lamT ? [lamT] : []));
   const { loss, lse } = forwardRaw(logits, labelsA, labelsB, lamS, lamT);
   const attrs: CeAttrs = { mixed: true, lam: lamS };
-  const saved = [logits, lse, labelsA, labelsB, ...(lamT ? [lamT] : [])];
+  const saved: [Tensor, Tensor, Tensor, Tensor, Tensor?] = lamT ? [logits, lse, labelsA, labelsB, lamT] : [logits, lse, labelsA, labelsB];
   const out = record(loss, 'crossEntropy', [logits], saved, attrs);
   lse.dispose();
   return out;
@@ -119,9 +126,9 @@ export function crossEntropyBackwardRaw(
   return dx;
 }
 
-export function crossEntropyBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { mixed, lam } = node.attrs as unknown as CeAttrs;
-  const [logits, lse, la, lb, lamT] = node.saved as Tensor[];
-  if (!logits!.requiresGrad) return [null];
-  return [crossEntropyBackwardRaw(logits!, lse!, g, la!, mixed ? lb! : null, lam, lamT ?? null)];
+export function crossEntropyBackward(node: GraphNode<'crossEntropy'>, g: Tensor): (Tensor | null)[] {
+  const { mixed, lam } = node.attrs;
+  const [logits, lse, la, lb, lamT] = node.saved;
+  if (!logits.requiresGrad) return [null];
+  return [crossEntropyBackwardRaw(logits, lse, g, la, mixed ? lb! : null, lam, lamT ?? null)];
 }

@@ -5,11 +5,24 @@
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
+import type { NoAttrs } from '../autograd/payloads.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { assertF32, broadcastShapes, broadcastStrides, groups, sameEngine, sameShape, vec8 } from './launch.js';
 import { sumToShape } from './reduce.js';
 import { LimitError, ShapeError } from '../device/errors.js';
 import { fmtShape } from '../tensor/tensor.js';
+
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    /** alpha·a + beta·b */
+    add: { attrs: { alpha: number; beta: number }; saved: [] };
+    mul: { attrs: NoAttrs; saved: [a: Tensor, b: Tensor] };
+    /** alpha·a + beta (beta has no gradient) */
+    affine: { attrs: { alpha: number }; saved: [] };
+    relu: { attrs: NoAttrs; saved: [y: Tensor] };
+    addRelu: { attrs: NoAttrs; saved: [y: Tensor] };
+  }
+}
 
 /**
  * Switch for the fused kernels (addRelu here; batchNorm2d's merged passes,
@@ -54,8 +67,8 @@ export function axpby(alpha: number, a: Tensor, beta: number, b: Tensor): Tensor
   return record(binary('add', a, b, alpha, beta), 'add', [a, b], [], { alpha, beta });
 }
 
-export function addBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { alpha, beta } = node.attrs as { alpha: number; beta: number };
+export function addBackward(node: GraphNode<'add'>, g: Tensor): (Tensor | null)[] {
+  const { alpha, beta } = node.attrs;
   const [a, b] = node.inputs as [Tensor, Tensor];
   return [a.requiresGrad ? scaleTo(g, alpha, a.shape) : null, b.requiresGrad ? scaleTo(g, beta, b.shape) : null];
 }
@@ -67,11 +80,11 @@ function scaleTo(g: Tensor, s: number, shape: readonly number[]): Tensor {
 
 /** a ⊙ b, broadcasting. */
 export function mul(a: Tensor, b: Tensor): Tensor {
-  return record(binary('mul', a, b), 'mul', [a, b], [a, b]);
+  return record(binary('mul', a, b), 'mul', [a, b], [a, b], {});
 }
 
-export function mulBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const [a, b] = node.saved as [Tensor, Tensor];
+export function mulBackward(node: GraphNode<'mul'>, g: Tensor): (Tensor | null)[] {
+  const [a, b] = node.saved;
   const ga = a.requiresGrad ? reduceTo(binary('mul', g, b), a.shape) : null;
   const gb = b.requiresGrad ? reduceTo(binary('mul', g, a), b.shape) : null;
   return [ga, gb];
@@ -101,8 +114,8 @@ export function scale(a: Tensor, alpha: number): Tensor {
   return affine(a, alpha, 0);
 }
 
-export function affineBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  return [scaleRaw(g, (node.attrs as { alpha: number }).alpha, 0)];
+export function affineBackward(node: GraphNode<'affine'>, g: Tensor): (Tensor | null)[] {
+  return [scaleRaw(g, node.attrs.alpha, 0)];
 }
 
 /** max(a, 0) */
@@ -110,11 +123,11 @@ export function relu(a: Tensor): Tensor {
   assertF32('relu', a);
   const out = a.engine.empty(a.shape);
   if (out.size) a.engine.run('elementwise', 'relu_fwd', { bind: { a, out }, params: { n: a.size }, workgroups: groups(a.size) });
-  return record(out, 'relu', [a], [out]);
+  return record(out, 'relu', [a], [out], {});
 }
 
-export function reluBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  return [reluGrad(node.saved[0]!, g)];
+export function reluBackward(node: GraphNode<'relu'>, g: Tensor): (Tensor | null)[] {
+  return [reluGrad(node.saved[0], g)];
 }
 
 /**
@@ -132,11 +145,11 @@ export function addRelu(a: Tensor, b: Tensor): Tensor {
   }
   const out = engine.empty(a.shape);
   if (out.size) engine.run('elementwise', 'add_relu', { bind: { a, b, out }, params: { n: out.size, alpha: 1, beta: 1 }, workgroups: groups(out.size) });
-  return record(out, 'addRelu', [a, b], [out]);
+  return record(out, 'addRelu', [a, b], [out], {});
 }
 
-export function addReluBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const y = node.saved[0]!;
+export function addReluBackward(node: GraphNode<'addRelu'>, g: Tensor): (Tensor | null)[] {
+  const y = node.saved[0];
   const [a, b] = node.inputs as [Tensor, Tensor];
   const e = y.engine;
   const ga = e.empty(y.shape);

@@ -8,6 +8,12 @@ import { LimitError, ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { assertF32, sameEngine } from './launch.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    layerNorm: { attrs: { hasWeight: boolean }; saved: [x: Tensor, stats: Tensor, weight?: Tensor] };
+  }
+}
+
 /** Rows summed per thread in the first stage of the weight/bias gradient. */
 const ROWS = 64;
 const PWG = 64;
@@ -52,15 +58,15 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     }
   }
   const { y, stats } = layerNormRaw(x, weight, bias, eps);
-  record(y, 'layerNorm', [x, weight, bias], [x, stats, ...(weight ? [weight] : [])], { hasWeight: weight !== null });
+  record(y, 'layerNorm', [x, weight, bias], weight ? [x, stats, weight] : [x, stats], { hasWeight: weight !== null });
   stats.dispose();
   return y;
 }
 
-export function layerNormBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { hasWeight } = node.attrs as { hasWeight: boolean };
-  const [x, stats] = node.saved as [Tensor, Tensor];
-  const weight = hasWeight ? node.saved[2]! : null;
+export function layerNormBackward(node: GraphNode<'layerNorm'>, g: Tensor): (Tensor | null)[] {
+  const { hasWeight } = node.attrs;
+  const [x, stats, w] = node.saved;
+  const weight = hasWeight ? w! : null;
   const [xIn, wIn, bIn] = node.inputs;
   const e = g.engine;
   const { R, D } = dims(x);

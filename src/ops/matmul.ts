@@ -16,6 +16,13 @@ import type { Engine } from '../engine.js';
 import { tunerOf } from '../tune/tuner.js';
 import type { ChoiceSource, TuneConfig, TuneFamily, TuneLaunch } from '../tune/types.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    /** saves the output c too when act is 'relu' */
+    matmul: { attrs: { transA: boolean; transB: boolean; act: string }; saved: [a: Tensor, b: Tensor, c?: Tensor] };
+  }
+}
+
 export interface MatmulOptions {
   transA?: boolean;
   transB?: boolean;
@@ -308,15 +315,14 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
 export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
   const c = matmulRaw(a, b, o);
   const attrs = { transA: o.transA ?? false, transB: o.transB ?? false, act: o.activation ?? 'none' };
-  const saved = attrs.act === 'relu' ? [a, b, c] : [a, b];
-  return record(c, 'matmul', [a, b, o.bias ?? null], saved, attrs);
+  return record(c, 'matmul', [a, b, o.bias ?? null], attrs.act === 'relu' ? [a, b, c] : [a, b], attrs);
 }
 
-export function matmulBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { transA, transB, act } = node.attrs as { transA: boolean; transB: boolean; act: string };
-  const [a, b] = node.saved as [Tensor, Tensor];
+export function matmulBackward(node: GraphNode<'matmul'>, g: Tensor): (Tensor | null)[] {
+  const { transA, transB, act } = node.attrs;
+  const [a, b, c] = node.saved;
   const bias = node.inputs[2];
-  const dC = act === 'relu' ? reluGrad(node.saved[2]!, g) : g;
+  const dC = act === 'relu' ? reluGrad(c!, g) : g;
   let dA: Tensor | null = null;
   let dB: Tensor | null = null;
   if (a.requiresGrad) {

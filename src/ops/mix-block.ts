@@ -35,6 +35,18 @@ import { matmulRaw } from './matmul.js';
 import { permCsr } from './mix.js';
 import { sumToShape } from './reduce.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    /** impl 'fused': [z, perm, P, consts, s, lse]; 'unfused': [z, perm, Q, K, v, A, s] */
+    mixBlockLogits: {
+      attrs: Attrs;
+      saved:
+        | [z: Tensor, perm: Tensor, P: Tensor, consts: Tensor, s: Tensor, lse: Tensor]
+        | [z: Tensor, perm: Tensor, Q: Tensor, K: Tensor, v: Tensor, A: Tensor, s: Tensor];
+    };
+  }
+}
+
 export interface MixBlockOptions {
   /** When given, the λ channel is appended: λ on z_a, 1−λ on z_b, so C' = C+1. */
   lam?: number;
@@ -78,7 +90,7 @@ function check(z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, wv: Tensor, bv: 
   const shapes = () =>
     `z ${fmtShape(z.shape)}, perm ${perm.dtype} ${fmtShape(perm.shape)}, wq ${fmtShape(wq.shape)}, bq ${fmtShape(bq.shape)}, wv ${fmtShape(wv.shape)}, bv ${fmtShape(bv.shape)}`;
   if (z.ndim !== 4) throw new ShapeError(`mixBlockLogits: z must be [N, C, h, w]; got ${shapes()}`);
-  const [N, C, h, w] = z.shape as unknown as [number, number, number, number];
+  const [N, C, h, w] = z.shape as [number, number, number, number];
   const hasLam = o.lam !== undefined;
   const Cp = C + (hasLam ? 1 : 0);
   if (perm.dtype !== 'i32' || perm.ndim !== 1 || perm.shape[0] !== N) throw new ShapeError(`mixBlockLogits: perm must be i32 [${N}]; got ${shapes()}`);
@@ -179,36 +191,38 @@ function buildQkv(P: Tensor, perm: Tensor, consts: Tensor, a: Attrs): [Tensor, T
   return [Q, K, v];
 }
 
-export function mixBlockLogitsBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const a = node.attrs as unknown as Attrs;
+export function mixBlockLogitsBackward(node: GraphNode<'mixBlockLogits'>, g: Tensor): (Tensor | null)[] {
+  const a = node.attrs;
   const [, , wq, bq, wv, bv] = node.inputs as Tensor[];
   const e = g.engine;
-  const [z, perm] = node.saved as [Tensor, Tensor];
+  const saved = node.saved;
+  const [z, perm] = saved;
   let dq: Tensor;
   let dk: Tensor;
   let dv: Tensor;
-  if (a.impl === 'fused') {
-    const [, , P, consts, s, lse] = node.saved as Tensor[];
+  // Six saved tensors exactly when a.impl is 'fused' (see mixBlockLogits).
+  if (saved.length === 6) {
+    const [, , P, consts, s, lse] = saved;
     dq = e.empty([a.N, a.d, a.L]);
     dk = e.empty([a.N, a.d, a.L]);
     dv = e.empty([a.N, a.L]);
     const wg = fusedWg(a.L);
-    const common = { proj: P!, perm, consts: consts!, ds: g, s_fwd: s!, lse: lse! };
+    const common = { proj: P, perm, consts, ds: g, s_fwd: s, lse };
     const grid = [Math.ceil(a.L / (wg * TQ)), a.N] as const;
     e.run('mix_block', 'mb_attn_bwd_q', { bind: { ...common, out: dq }, params: baseParams(a), constants: { WG: wg }, workgroups: grid });
     e.run('mix_block', 'mb_attn_bwd_k', { bind: { ...common, out: dk, out2: dv }, params: baseParams(a), constants: { WG: wg }, workgroups: grid });
   } else {
-    const [, , Q, K, v, A, s] = node.saved as Tensor[];
+    const [, , Q, K, v, A, s] = saved;
     const dU = e.empty([a.N, a.L, a.L]);
     const total = a.N * a.L * a.L;
     e.run('mix_block', 'mb_dscores', {
-      bind: { proj: A!, ds: g, s_fwd: s!, gv: v!, out: dU },
+      bind: { proj: A, ds: g, s_fwd: s, gv: v, out: dU },
       params: { ...baseParams(a), total },
       constants: { WG: WG_1D },
       workgroups: groups(total, WG_1D),
     });
-    dq = matmulRaw(K!, dU, { transB: true });
-    dk = matmulRaw(Q!, dU);
+    dq = matmulRaw(K, dU, { transB: true });
+    dk = matmulRaw(Q, dU);
     dU.dispose();
     const g3 = e._view(g, [a.N, a.L, 1]);
     dv = matmulRaw(A!, g3, { transA: true });

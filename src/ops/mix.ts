@@ -41,6 +41,17 @@ import { fmtShape, Tensor } from '../tensor/tensor.js';
 import { assertF32, groups, sameEngine } from './launch.js';
 import { sumToShape } from './reduce.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    /**
+     * The rule reads its tensors through node.inputs and attrs.step; `saved`
+     * only keeps their buffers alive: [perm], then x and coef when coef is
+     * given, then attrs.step when set.
+     */
+    blend: { attrs: BlendAttrs & { op: string }; saved: [perm: Tensor, ...alive: Tensor[]] };
+  }
+}
+
 /** Coefficient modes of kernels/mix.wgsl. */
 export const BlendMode = { Gather: 0, Mixup: 1, Box: 2, SharedMask: 3, SampleMask: 4 } as const;
 export type BlendMode = (typeof BlendMode)[keyof typeof BlendMode];
@@ -78,7 +89,7 @@ function checkPerm(op: string, perm: Tensor, n?: number): void {
 
 function check4d(op: string, x: Tensor): [number, number, number, number] {
   if (x.ndim !== 4) throw new ShapeError(`${op}: x must be [N, C, H, W], got ${fmtShape(x.shape)}`);
-  return x.shape as unknown as [number, number, number, number];
+  return x.shape as [number, number, number, number];
 }
 
 /** A per-step value passed as a tensor: checks its dtype and element count (not its values). */
@@ -129,13 +140,13 @@ function blend(op: string, x: Tensor, perm: Tensor, coef: Tensor | null, a: Blen
   // The rule reads its inputs through node.inputs (and the λ/box tensor
   // through attrs.step); `saved` keeps their buffers alive. x is needed only
   // for the coefficient's gradient.
-  const saved = coef ? [perm, x, coef] : [perm];
+  const saved: [Tensor, ...Tensor[]] = coef ? [perm, x, coef] : [perm];
   if (a.step) saved.push(a.step);
   return record(out, 'blend', [x, perm, coef], saved, { ...a, op });
 }
 
-export function blendBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const a = node.attrs as unknown as BlendAttrs;
+export function blendBackward(node: GraphNode<'blend'>, g: Tensor): (Tensor | null)[] {
+  const a = node.attrs;
   const [x, perm, coef] = node.inputs as [Tensor, Tensor, Tensor | null];
   const e = g.engine;
   let dx: Tensor | null = null;

@@ -11,6 +11,12 @@ import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { assertF32, sameEngine } from './launch.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    patchEmbed: { attrs: { patch: number; xShape: readonly number[]; wShape: readonly number[] }; saved: [x: Tensor, w: Tensor] };
+  }
+}
+
 const WG = 64;
 const pad = (n: number, m: number) => Math.ceil(n / m) * m;
 
@@ -164,9 +170,9 @@ export function patchEmbed(x: Tensor, w: Tensor, bias: Tensor | null, patch: num
   return record(out, 'patchEmbed', [x, w, bias], [x, w], { patch, xShape: x.shape, wShape: w.shape });
 }
 
-export function patchEmbedBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { patch, xShape, wShape } = node.attrs as { patch: number; xShape: number[]; wShape: number[] };
-  const [x, w] = node.saved as [Tensor, Tensor];
+export function patchEmbedBackward(node: GraphNode<'patchEmbed'>, g: Tensor): (Tensor | null)[] {
+  const { patch, xShape, wShape } = node.attrs;
+  const [x, w] = node.saved;
   const [xIn, wIn, bIn] = node.inputs;
   const dx = xIn?.requiresGrad ? patchEmbedGradInputRaw(g, w, xShape, patch) : null;
   const dw = wIn?.requiresGrad ? patchEmbedGradWeightRaw(x, g, wShape, patch) : null;

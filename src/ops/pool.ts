@@ -10,6 +10,14 @@ import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { assertF32, groups } from './launch.js';
 import { sumRowsRaw } from './reduce.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    globalAvgPool: { attrs: { shape: readonly number[] }; saved: [] };
+    maxPool2d: { attrs: { shape: readonly number[]; k: number; s: number; pad: number }; saved: [argmax: Tensor] };
+    avgPool2d: { attrs: { shape: readonly number[]; k: number; s: number }; saved: [] };
+  }
+}
+
 /** Planes of at most this many elements are averaged one thread per plane. */
 const SMALL_PLANE = 64;
 
@@ -36,8 +44,8 @@ export function globalAvgPool(x: Tensor): Tensor {
   return record(out, 'globalAvgPool', [x], [], { shape: x.shape });
 }
 
-export function globalAvgPoolBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { shape } = node.attrs as { shape: number[] };
+export function globalAvgPoolBackward(node: GraphNode<'globalAvgPool'>, g: Tensor): (Tensor | null)[] {
+  const { shape } = node.attrs;
   const [, , H, W] = shape as [number, number, number, number];
   const dx = g.engine.empty(shape);
   if (dx.size) g.engine.run('pool', 'gap_bwd', { bind: { g, out: dx }, params: { n: dx.size, H, W, inv: 1 / (H * W) }, workgroups: groups(dx.size) });
@@ -78,14 +86,14 @@ export function maxPool2d(x: Tensor, kernel: number, stride = kernel, padding = 
   return out;
 }
 
-export function maxPool2dBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { shape, k, s, pad } = node.attrs as { shape: number[]; k: number; s: number; pad: number };
+export function maxPool2dBackward(node: GraphNode<'maxPool2d'>, g: Tensor): (Tensor | null)[] {
+  const { shape, k, s, pad } = node.attrs;
   const [, , H, W] = shape as [number, number, number, number];
   const [, , OH, OW] = g.shape as [number, number, number, number];
   const dx = g.engine.empty(shape);
   if (dx.size) {
     g.engine.run('pool', 'maxpool_bwd', {
-      bind: { g, idx_in: node.saved[0]!, out: dx },
+      bind: { g, idx_in: node.saved[0], out: dx },
       params: { n: dx.size, H, W, OH, OW, k, s, pad },
       workgroups: groups(dx.size),
     });
@@ -111,8 +119,8 @@ export function avgPool2d(x: Tensor, kernel: number, stride = kernel): Tensor {
   return record(out, 'avgPool2d', [x], [], { shape: x.shape, k: kernel, s: stride });
 }
 
-export function avgPool2dBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { shape, k, s } = node.attrs as { shape: number[]; k: number; s: number };
+export function avgPool2dBackward(node: GraphNode<'avgPool2d'>, g: Tensor): (Tensor | null)[] {
+  const { shape, k, s } = node.attrs;
   const [, , H, W] = shape as [number, number, number, number];
   const [, , OH, OW] = g.shape as [number, number, number, number];
   const dx = g.engine.empty(shape);

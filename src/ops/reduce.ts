@@ -9,6 +9,13 @@ import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { assertF32, broadcastStrides, groups, vec8 } from './launch.js';
 import type { Engine } from '../engine.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    sum: { attrs: { shape: readonly number[]; scale: number }; saved: [] };
+    sumToShape: { attrs: { inShape: readonly number[]; alpha: number }; saved: [] };
+  }
+}
+
 /** Elements per partial row when summing a large tensor in two passes. */
 const CHUNK = 4096;
 
@@ -63,8 +70,8 @@ export function mean(x: Tensor): Tensor {
   return record(sumAllRaw(x, 1 / x.size), 'sum', [x], [], { shape: x.shape, scale: 1 / x.size });
 }
 
-export function sumBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { shape, scale } = node.attrs as { shape: number[]; scale: number };
+export function sumBackward(node: GraphNode<'sum'>, g: Tensor): (Tensor | null)[] {
+  const { shape, scale } = node.attrs;
   return [broadcastScalar(g, shape, scale)];
 }
 
@@ -107,8 +114,8 @@ export function sumToShape(x: Tensor, shape: readonly number[], alpha = 1): Tens
 }
 
 /** The gradient of a sum is the upstream gradient broadcast back over the summed dims. */
-export function sumToShapeBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { inShape, alpha } = node.attrs as { inShape: number[]; alpha: number };
+export function sumToShapeBackward(node: GraphNode<'sumToShape'>, g: Tensor): (Tensor | null)[] {
+  const { inShape, alpha } = node.attrs;
   const e = g.engine;
   const out = e.empty(inShape);
   if (!out.size) return [out];

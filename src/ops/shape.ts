@@ -5,6 +5,13 @@ import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { groups, strides, vec8 } from './launch.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    reshape: { attrs: { shape: readonly number[] }; saved: [] };
+    permute: { attrs: { axes: readonly number[] }; saved: [] };
+  }
+}
+
 /** Same data, new shape (one dimension may be -1). Shares the buffer. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
@@ -18,8 +25,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return record(out, 'reshape', [x], [], { shape: x.shape });
 }
 
-export function reshapeBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { shape } = node.attrs as { shape: number[] };
+export function reshapeBackward(node: GraphNode<'reshape'>, g: Tensor): (Tensor | null)[] {
+  const { shape } = node.attrs;
   return [g.engine._view(g, shape)];
 }
 
@@ -52,8 +59,8 @@ function permuteRaw(x: Tensor, axes: readonly number[]): Tensor {
   return out;
 }
 
-export function permuteBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { axes } = node.attrs as { axes: number[] };
+export function permuteBackward(node: GraphNode<'permute'>, g: Tensor): (Tensor | null)[] {
+  const { axes } = node.attrs;
   const inv = new Array<number>(axes.length);
   axes.forEach((a, i) => (inv[a] = i));
   return [permuteRaw(g, inv)];

@@ -9,6 +9,12 @@ import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { assertF32, groups, sameShape } from './launch.js';
 import type { Engine } from '../engine.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    softmax: { attrs: { log: boolean }; saved: [y: Tensor] };
+  }
+}
+
 /**
  * Threads per workgroup (per row in the *_wg kernels, rows per group in
  * *_thread), a power of two. On CPU adapters (llvmpipe: one 8-lane SIMD
@@ -85,7 +91,7 @@ export function logSoftmax(x: Tensor): Tensor {
   return record(y, 'softmax', [x], [y], { log: true });
 }
 
-export function softmaxBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { log } = node.attrs as { log: boolean };
-  return [softmaxBackwardRaw(node.saved[0]!, g, log)];
+export function softmaxBackward(node: GraphNode<'softmax'>, g: Tensor): (Tensor | null)[] {
+  const { log } = node.attrs;
+  return [softmaxBackwardRaw(node.saved[0], g, log)];
 }

@@ -8,6 +8,12 @@ import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { assertF32, groups } from './launch.js';
 
+declare module '../autograd/payloads.js' {
+  interface OpPayloads {
+    upsample: { attrs: { shape: readonly number[]; factor: number; mode: UpsampleMode }; saved: [] };
+  }
+}
+
 export type UpsampleMode = 'nearest' | 'bilinear';
 
 export function upsample(x: Tensor, factor: number, mode: UpsampleMode): Tensor {
@@ -28,8 +34,8 @@ export function upsample(x: Tensor, factor: number, mode: UpsampleMode): Tensor 
   return record(out, 'upsample', [x], [], { shape: x.shape, factor, mode });
 }
 
-export function upsampleBackward(node: GraphNode, g: Tensor): (Tensor | null)[] {
-  const { shape, factor, mode } = node.attrs as { shape: number[]; factor: number; mode: UpsampleMode };
+export function upsampleBackward(node: GraphNode<'upsample'>, g: Tensor): (Tensor | null)[] {
+  const { shape, factor, mode } = node.attrs;
   const [, , H, W] = shape as [number, number, number, number];
   const dx = g.engine.empty(shape);
   if (dx.size) {

@@ -1,0 +1,42 @@
+/**
+ * What each differentiable op records for its backward rule, typed by the
+ * op's name: `OpPayloads[name]` is `{ attrs; saved }`, the non-tensor
+ * attributes and the tensors the rule reads. `record()` (record.ts) checks the
+ * forward's payload against it and the rule table (rules.ts) hands each rule a
+ * `GraphNode<name>` typed by it, so the forward and the backward cannot
+ * disagree without a compile error, and no rule casts what it reads.
+ *
+ * The interface is empty here: each op declares its own entry next to its
+ * forward and backward, by module augmentation,
+ *
+ *     declare module '../autograd/payloads.js' {
+ *       interface OpPayloads { add: { attrs: { alpha: number; beta: number }; saved: [] } }
+ *     }
+ *
+ * so that a payload's type sits beside the code that writes and reads it (and
+ * may use the op file's private types). `OpName` is the set of declared names;
+ * the rule table must have exactly one rule per name.
+ *
+ * `saved` is a (readonly) tuple of tensors; optional elements (`lb?: Tensor`)
+ * or a union of tuples where the forward saves different tensors by case.
+ * Ops without attributes use `NoAttrs` and record `{}`.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+
+// biome-ignore lint/suspicious/noEmptyInterface: filled by module augmentation in src/ops/*.ts
+export interface OpPayloads {}
+
+export type OpName = keyof OpPayloads;
+
+/** The attributes `record()` stores for op K and its rule reads. */
+export type OpAttrs<K extends OpName> = OpPayloads[K]['attrs'];
+
+/** The tensors `record()` saves for op K and its rule reads. */
+export type OpSaved<K extends OpName> = OpPayloads[K]['saved'];
+
+/** The attributes of an op that has none. */
+export type NoAttrs = Record<never, never>;
+
+/** Compile-time check that every declared payload has the expected form. */
+type Checked = { [K in OpName]: OpPayloads[K] extends { attrs: object; saved: readonly Tensor[] } ? true : false };
+export type AllPayloadsWellFormed = Checked[OpName] extends true ? true : never;
