@@ -38,5 +38,5 @@ export type OpSaved<K extends OpName> = OpPayloads[K]['saved'];
 export type NoAttrs = Record<never, never>;
 
 /** Compile-time check that every declared payload has the expected form. */
-type Checked = { [K in OpName]: OpPayloads[K] extends { attrs: object; saved: readonly Tensor[] } ? true : false };
+type Checked = { [K in OpName]: OpPayloads[K] extends { attrs: object; saved: readonly (Tensor | undefined)[] } ? true : false };
 export type AllPayloadsWellFormed = Checked[OpName] extends true ? true : never;
