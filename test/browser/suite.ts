@@ -4,35 +4,71 @@
  * plain-TypeScript references in src/reference/; then a few AutoMix
  * iterations run end to end.
  *
- * Modules are loaded lazily through `import.meta.glob`, so a test whose op
- * module does not exist yet is reported as skipped, and one that fails to
- * load or compute fails on its own without stopping the others.
+ * Every op and reference module is imported statically and typed, so a
+ * renamed or missing module fails the type check and the bundle instead of
+ * quietly dropping its test; a test that fails to compute fails on its own
+ * without stopping the others. There is no "skip": the runner fails on
+ * anything but a pass.
  * Tolerances (|gpu − ref| ≤ atol + rtol·|ref|) are stated per test.
  */
 import type { Engine } from '../../src/engine.js';
+import * as activationOps from '../../src/ops/activation.js';
+import * as batchnormOps from '../../src/ops/batchnorm.js';
+import * as conv2dOps from '../../src/ops/conv2d.js';
+import * as crossEntropyOps from '../../src/ops/cross-entropy.js';
+import * as elementwiseOps from '../../src/ops/elementwise.js';
+import * as matmulOps from '../../src/ops/matmul.js';
+import * as mixBlockOps from '../../src/ops/mix-block.js';
+import * as mixOps from '../../src/ops/mix.js';
+import * as poolOps from '../../src/ops/pool.js';
+import * as reduceOps from '../../src/ops/reduce.js';
+import * as softmaxOps from '../../src/ops/softmax.js';
+import * as upsampleOps from '../../src/ops/upsample.js';
+import * as activationRef from '../../src/reference/activation.js';
+import * as batchnormRef from '../../src/reference/batchnorm.js';
+import * as conv2dRef from '../../src/reference/conv2d.js';
+import * as crossEntropyRef from '../../src/reference/cross-entropy.js';
+import * as elementwiseRef from '../../src/reference/elementwise.js';
+import * as matmulRef from '../../src/reference/matmul.js';
+import * as mixBlockRef from '../../src/reference/mix-block.js';
+import * as mixRef from '../../src/reference/mix.js';
+import * as poolRef from '../../src/reference/pool.js';
+import * as softmaxRef from '../../src/reference/softmax.js';
+import * as upsampleRef from '../../src/reference/upsample.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 
-// ---- lazy module tables ----------------------------------------------------
+// ---- the modules under test, by file name ------------------------------------
 
-const opModules = import.meta.glob('../../src/ops/*.ts');
-const refModules = import.meta.glob('../../src/reference/*.ts');
+const OPS = {
+  activation: activationOps,
+  batchnorm: batchnormOps,
+  conv2d: conv2dOps,
+  'cross-entropy': crossEntropyOps,
+  elementwise: elementwiseOps,
+  matmul: matmulOps,
+  'mix-block': mixBlockOps,
+  mix: mixOps,
+  pool: poolOps,
+  reduce: reduceOps,
+  softmax: softmaxOps,
+  upsample: upsampleOps,
+} as const;
+const REFS = {
+  activation: activationRef,
+  batchnorm: batchnormRef,
+  conv2d: conv2dRef,
+  'cross-entropy': crossEntropyRef,
+  elementwise: elementwiseRef,
+  matmul: matmulRef,
+  'mix-block': mixBlockRef,
+  mix: mixRef,
+  pool: poolRef,
+  softmax: softmaxRef,
+  upsample: upsampleRef,
+} as const;
 
-class Skip extends Error {}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Mod = Record<string, any>;
-
-async function load(table: Record<string, () => Promise<unknown>>, dir: string, name: string, optional: boolean): Promise<Mod> {
-  const key = `../../src/${dir}/${name}.ts`;
-  const loader = table[key];
-  if (!loader) {
-    if (optional) throw new Skip(`src/${dir}/${name}.ts does not exist (yet)`);
-    throw new Error(`src/${dir}/${name}.ts does not exist`);
-  }
-  return (await loader()) as Mod;
-}
-const op = (name: string, optional = false) => load(opModules, 'ops', name, optional);
-const ref = (name: string, optional = false) => load(refModules, 'reference', name, optional);
+const op = async <K extends keyof typeof OPS>(name: K): Promise<(typeof OPS)[K]> => OPS[name];
+const ref = async <K extends keyof typeof REFS>(name: K): Promise<(typeof REFS)[K]> => REFS[name];
 
 // ---- helpers -----------------------------------------------------------------
 
