@@ -33,7 +33,10 @@ function fashionMnistDir(): string {
 export function fashionMnistRoute(): Plugin {
   const handler = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const url = req.url ?? '';
-    if (!url.startsWith(FASHION_MNIST_ROUTE)) return next();
+    if (!url.startsWith(FASHION_MNIST_ROUTE)) {
+      next();
+      return;
+    }
     const base = decodeURIComponent(url.slice(FASHION_MNIST_ROUTE.length).split('?')[0]!).replace(/\.gz$/, '');
     const dir = fashionMnistDir();
     if (!FASHION_MNIST_BASES.includes(base)) {

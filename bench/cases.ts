@@ -24,7 +24,7 @@ import { makeStep } from './steps.js';
 import { makeTfResNet18Step, type TfStepBench } from './tfjs-steps.js';
 
 // Ops are looked up by name at run time: they land while this file exists.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a registry of ops of every signature, called by name
 export type Fn = (...args: any[]) => any;
 
 export interface CaseContext {

@@ -5,7 +5,7 @@
  */
 import { runBackward } from './autograd/backward.js';
 import { type AdapterSummary, type ContextOptions, GpuContext, type KernelTiming } from './device/context.js';
-import { type GpuCounters } from './device/counters.js';
+import type { GpuCounters } from './device/counters.js';
 import { CaptureError, KernelError, LimitError, ShapeError } from './device/errors.js';
 import { type CompiledEntry, KernelCache } from './kernels/cache.js';
 import { packParams } from './kernels/reflect.js';

@@ -210,7 +210,8 @@ export class GpuContext {
       const q = this.#queryLabels.length * 2;
       if (q + 2 > QUERY_CAPACITY) {
         this.flush();
-        return this.dispatchChecked(d);
+        this.dispatchChecked(d);
+        return;
       }
       this.#queryLabels.push(d.label);
       pass = enc.beginComputePass({

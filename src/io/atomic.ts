@@ -52,7 +52,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, h
 
 /** fsync a directory so a rename in it is durable. Some platforms/file systems refuse; that is fine. */
 async function fsyncDir(dir: string): Promise<void> {
-  let fh;
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     fh = await open(dir, 'r');
   } catch (e) {

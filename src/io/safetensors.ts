@@ -41,7 +41,7 @@ const METADATA_KEY = '__metadata__';
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function isDType(s: unknown): s is SafetensorsDType {
-  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_SIZE, s);
+  return typeof s === 'string' && Object.hasOwn(DTYPE_SIZE, s);
 }
 
 function arrayMatches(dtype: SafetensorsDType, data: unknown): boolean {

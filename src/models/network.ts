@@ -4,7 +4,7 @@
  * live in the builder's arenas.
  */
 import type { Engine } from '../engine.js';
-import { BufferSet, Builder } from '../nn/builder.js';
+import type { BufferSet, Builder } from '../nn/builder.js';
 import { Linear } from '../nn/layers.js';
 import { init } from '../nn/builder.js';
 import type { ParamSet } from '../nn/params.js';

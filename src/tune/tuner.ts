@@ -32,7 +32,7 @@
  * (vendor, architecture, device, description — which carries the driver
  * version — and driver when the adapter reports one) and saved to the store.
  */
-import { type Engine } from '../engine.js';
+import type { Engine } from '../engine.js';
 import { packParams } from '../kernels/reflect.js';
 import { Clock, readBack, type TimedDispatch } from './clock.js';
 import {

@@ -268,7 +268,7 @@ const MARKERS: MarkerShape[] = ['square', 'circle', 'triangle', 'diamond'];
 function niceTicks(lo: number, hi: number, target: number): { ticks: number[]; step: number } {
   const span = hi - lo;
   const raw = span / Math.max(1, target);
-  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const mag = 10 ** Math.floor(Math.log10(raw));
   const norm = raw / mag;
   const step = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
   const ticks: number[] = [];

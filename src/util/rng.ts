@@ -25,10 +25,9 @@ function foldKey(key: number): number {
   const hi = Math.floor(key / TWO_POW_32) >>> 0;
   // Non-integer keys keep their fractional part too.
   const frac = Math.floor((key - Math.floor(key)) * TWO_POW_32) >>> 0;
-  let [s, a] = splitmix32(lo);
-  let b: number;
-  [s, b] = splitmix32(s ^ hi);
-  const [, c] = splitmix32(s ^ frac);
+  const [s1, a] = splitmix32(lo);
+  const [s2, b] = splitmix32(s1 ^ hi);
+  const [, c] = splitmix32(s2 ^ frac);
   return (a ^ Math.imul(b, 0x27d4eb2d) ^ c) >>> 0;
 }
 

@@ -80,6 +80,7 @@ describe('safetensors', () => {
     const bytes = rawFile(JSON.parse('{"__proto__":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}'), new Uint8Array([5]));
     const { tensors } = decodeSafetensors(bytes);
     expect(Object.keys(tensors)).toEqual(['__proto__']);
+    // biome-ignore lint/suspicious/noProto: the test is that a tensor named __proto__ stays an ordinary key
     expect(Array.from(tensors['__proto__']!.data as Uint8Array)).toEqual([5]);
   });
 

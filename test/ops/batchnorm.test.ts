@@ -10,7 +10,7 @@
 // accumulation) are compared with the unfused kernels and ops bit for bit,
 // and with the f64 reference like the plain op.
 import { describe, expect, it } from 'vitest';
-import { counterDelta, ops, ShapeError, type Engine, type Tensor } from '../../src/index.js';
+import { counterDelta, ops, ShapeError, type Engine } from '../../src/index.js';
 import { fusion } from '../../src/ops/elementwise.js';
 import { batchNorm2dBackwardRef, batchNorm2dRef, batchNormReluBackwardRef } from '../../src/reference/batchnorm.js';
 import { expectAllClose, randn } from '../helpers/allclose.js';
@@ -469,4 +469,3 @@ describe('batchNorm2d shape checks', () => {
   });
 });
 
-export type { Tensor };

@@ -121,7 +121,10 @@ describe('TrainingRun: a replayed step in its steady state', () => {
   it('a non-finite step never reaches the weights; the result says so a step later', async () => {
     const e = await testEngine();
     const run = new TrainingRun(e, config('automix'), DATA);
-    for (let i = 0; i < 4; i++) run.step(batch(i), i), await run.results(1);
+    for (let i = 0; i < 4; i++) {
+      run.step(batch(i), i);
+      await run.results(1);
+    }
     await run.results();
     const before = Object.fromEntries(await Promise.all(Object.entries(state(run)).map(async ([k, t]) => [k, await bits(t)] as const)));
     const bad = batch(4);
