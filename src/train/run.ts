@@ -121,8 +121,8 @@ export class TrainingRun {
   #freeStaging: GPUBuffer[] = [];
   #stagingCount = 0;
   #disposed = false;
-  /** GPU ms per step (moving average of finished steps), to sleep instead of spinning while waiting. */
-  #gpuMs = 0;
+  /** GPU ms of the last finished steps, to sleep instead of spinning while waiting (their median is the estimate). */
+  #gpuMs: number[] = [];
   /** When the last step read back had finished on the GPU (as far as the host saw). */
   #lastDone = 0;
 
@@ -227,9 +227,12 @@ export class TrainingRun {
    */
   async #wait(p: Pending): Promise<Float32Array> {
     const ctx = this.engine.ctx;
-    if (this.#gpuMs > 4) {
-      const due = Math.max(p.submitted, this.#lastDone) + 0.9 * this.#gpuMs;
-      const sleep = due - performance.now();
+    // The median of recent steps: one outlier (a paused process, a machine waking up) cannot make
+    // the host sleep long past the step's end.
+    const est = this.#gpuMs.length >= 3 ? [...this.#gpuMs].sort((a, b) => a - b)[this.#gpuMs.length >> 1]! : 0;
+    if (est > 4) {
+      const due = Math.max(p.submitted, this.#lastDone) + 0.9 * est;
+      const sleep = Math.min(due - performance.now(), est);
       if (sleep > 2) await new Promise((r) => setTimeout(r, sleep));
     }
     const buf = p.staging;
@@ -243,8 +246,8 @@ export class TrainingRun {
       throw err;
     }
     const now = performance.now();
-    const took = now - Math.max(p.submitted, this.#lastDone);
-    this.#gpuMs = this.#gpuMs === 0 ? took : 0.8 * this.#gpuMs + 0.2 * took;
+    this.#gpuMs.push(now - Math.max(p.submitted, this.#lastDone));
+    if (this.#gpuMs.length > 9) this.#gpuMs.shift();
     this.#lastDone = now;
     const vals = new Float32Array(buf.getMappedRange().slice(0));
     buf.unmap();

@@ -118,6 +118,29 @@ describe('TrainingRun: a replayed step in its steady state', () => {
     run.dispose();
   });
 
+  it('a stall (a paused process) does not make the host sleep long after the steps that follow', async () => {
+    const e = await testEngine();
+    const run = new TrainingRun(e, config('none'), DATA);
+    for (let i = 0; i < 6; i++) {
+      run.step(batch(i), i);
+      await run.results();
+    }
+    // One step whose readback is collected 5 s late, as after SIGSTOP / SIGCONT.
+    run.step(batch(6), 6);
+    await new Promise((r) => setTimeout(r, 5000));
+    await run.results();
+    const times: number[] = [];
+    for (let i = 7; i < 10; i++) {
+      const t0 = performance.now();
+      run.step(batch(i), i);
+      await run.results();
+      times.push(performance.now() - t0);
+    }
+    // The tiny model's step takes tens of ms; a wait estimated from the stall (a moving average) slept ≈ 0.9 s.
+    expect(Math.max(...times)).toBeLessThan(500);
+    run.dispose();
+  });
+
   it('a non-finite step never reaches the weights; the result says so a step later', async () => {
     const e = await testEngine();
     const run = new TrainingRun(e, config('automix'), DATA);
