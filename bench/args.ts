@@ -44,7 +44,19 @@ export const USAGE = `usage: npm run bench -- [options]
 export class ArgError extends Error {}
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { vs: null, json: null, markdown: null, filter: [], repeats: null, quick: false, full: false, wall: false, host: false, hostBackend: 'adapter', help: false };
+  const o: BenchOptions = {
+    vs: null,
+    json: null,
+    markdown: null,
+    filter: [],
+    repeats: null,
+    quick: false,
+    full: false,
+    wall: false,
+    host: false,
+    hostBackend: 'adapter',
+    help: false,
+  };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new ArgError(`${flag} needs a value`);
@@ -79,7 +91,12 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         o.markdown = take();
         break;
       case '--filter':
-        o.filter.push(...take().split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+        o.filter.push(
+          ...take()
+            .split(',')
+            .map((s) => s.trim().toLowerCase())
+            .filter(Boolean),
+        );
         break;
       case '--repeats': {
         const v = take();

@@ -219,8 +219,7 @@ function convCase(name: string, s: ConvShape, mode: 'forward' | 'grad-input' | '
       const w = up(c, Wt, [Cout, Cin, k, k]);
       const dy = up(c, DY, [N, Cout, Ho, Wo]);
       const conv = () => c.fn('conv2d')(x, w, null, { stride, padding: pad });
-      const ours =
-        mode === 'forward' ? fwd(conv) : mode === 'grad-input' ? bwd([x], conv, dy) : bwd([w], conv, dy);
+      const ours = mode === 'forward' ? fwd(conv) : mode === 'grad-input' ? bwd([x], conv, dy) : bwd([w], conv, dy);
       return {
         flops: 2 * N * Cout * Ho * Wo * Cin * k * k,
         bytes: 4 * (N * Cin * H * W + Cout * Cin * k * k + N * Cout * Ho * Wo),
@@ -235,19 +234,27 @@ function convCase(name: string, s: ConvShape, mode: 'forward' | 'grad-input' | '
               ? () => tf.conv2d(tx, tw, stride, pad)
               : mode === 'grad-input'
                 ? () =>
-                    tf.engine().runKernel('Conv2DBackpropInput', { dy: tdy, filter: tw }, {
-                      strides,
-                      pad,
-                      dataFormat: 'NHWC',
-                      inputShape: [N, H, W, Cin],
-                    }) as TfTensor
+                    tf.engine().runKernel(
+                      'Conv2DBackpropInput',
+                      { dy: tdy, filter: tw },
+                      {
+                        strides,
+                        pad,
+                        dataFormat: 'NHWC',
+                        inputShape: [N, H, W, Cin],
+                      },
+                    ) as TfTensor
                 : () =>
-                    tf.engine().runKernel('Conv2DBackpropFilter', { x: tx, dy: tdy }, {
-                      strides,
-                      pad,
-                      dataFormat: 'NHWC',
-                      filterShape: [k, k, Cin, Cout],
-                    }) as TfTensor;
+                    tf.engine().runKernel(
+                      'Conv2DBackpropFilter',
+                      { x: tx, dy: tdy },
+                      {
+                        strides,
+                        pad,
+                        dataFormat: 'NHWC',
+                        filterShape: [k, k, Cin, Cout],
+                      },
+                    ) as TfTensor;
           const toOurs =
             mode === 'forward'
               ? (v: Float32Array) => nhwcToNchw(v, N, Ho, Wo, Cout)
@@ -350,10 +357,7 @@ function crossEntropyCase(B: number, K: number, mixed: boolean, mode: 'forward' 
         tf: (tf) => {
           const tx = tf.tensor2d(X, [B, K]);
           const tt = tf.tensor2d(T, [B, K]);
-          const run =
-            mode === 'forward'
-              ? () => tf.losses.softmaxCrossEntropy(tt, tx)
-              : () => tf.div(tf.sub(tf.softmax(tx), tt), B);
+          const run = mode === 'forward' ? () => tf.losses.softmaxCrossEntropy(tt, tx) : () => tf.div(tf.sub(tf.softmax(tx), tt), B);
           return { run, dispose: () => tf.dispose([tx, tt]) };
         },
         dispose: disposeAll(x, a, b),
@@ -465,7 +469,14 @@ function layerNormCase(B: number, L: number, D: number, mode: 'forward' | 'backw
 }
 
 /** A one-input elementwise op on [shape]: ours(x) vs tf(x). */
-function unaryCase(kernel: string, need: string, shape: number[], ours: (f: Fn, x: Tensor) => Tensor, theirs: (tf: TF, x: TfTensor) => TfTensor, flopsPerElem = 1): BenchCase {
+function unaryCase(
+  kernel: string,
+  need: string,
+  shape: number[],
+  ours: (f: Fn, x: Tensor) => Tensor,
+  theirs: (tf: TF, x: TfTensor) => TfTensor,
+  flopsPerElem = 1,
+): BenchCase {
   return {
     kernel,
     name: `[${shape.join(', ')}]`,
@@ -489,7 +500,14 @@ function unaryCase(kernel: string, need: string, shape: number[], ours: (f: Fn, 
   };
 }
 
-function binaryCase(kernel: string, need: string, shapeA: number[], shapeB: number[], ours: (f: Fn, a: Tensor, b: Tensor) => Tensor, theirs: (tf: TF, a: TfTensor, b: TfTensor) => TfTensor): BenchCase {
+function binaryCase(
+  kernel: string,
+  need: string,
+  shapeA: number[],
+  shapeB: number[],
+  ours: (f: Fn, a: Tensor, b: Tensor) => Tensor,
+  theirs: (tf: TF, a: TfTensor, b: TfTensor) => TfTensor,
+): BenchCase {
   return {
     kernel,
     name: `[${shapeA.join(', ')}] ∘ [${shapeB.join(', ')}]`,
@@ -534,11 +552,7 @@ function poolCase(kernel: string, need: string, N: number, C: number, H: number,
         tf: (tf) => {
           const tx = tf.tensor4d(nchwToNhwc(X, N, C, H, W), [N, H, W, C]);
           const run =
-            k === 'global'
-              ? () => tf.mean(tx, [1, 2])
-              : need === 'maxPool2d'
-                ? () => tf.maxPool(tx, k, k, 'valid')
-                : () => tf.avgPool(tx, k, k, 'valid');
+            k === 'global' ? () => tf.mean(tx, [1, 2]) : need === 'maxPool2d' ? () => tf.maxPool(tx, k, k, 'valid') : () => tf.avgPool(tx, k, k, 'valid');
           const toOurs = k === 'global' ? undefined : (v: Float32Array) => nhwcToNchw(v, N, Ho, Wo, C);
           return { run, ...(toOurs ? { toOurs } : {}), dispose: () => tf.dispose(tx) };
         },
@@ -564,7 +578,10 @@ function upsampleCase(N: number, C: number, H: number, W: number, f: number, mod
         tf: (tf) => {
           const tx = tf.tensor4d(nchwToNhwc(X, N, C, H, W), [N, H, W, C]);
           const size: [number, number] = [H * f, W * f];
-          const run = mode === 'bilinear' ? () => tf.image.resizeBilinear(tx as never, size, false, true) : () => tf.image.resizeNearestNeighbor(tx as never, size, false, false);
+          const run =
+            mode === 'bilinear'
+              ? () => tf.image.resizeBilinear(tx as never, size, false, true)
+              : () => tf.image.resizeNearestNeighbor(tx as never, size, false, false);
           return { run, toOurs: (v) => nhwcToNchw(v, N, H * f, W * f, C), dispose: () => tf.dispose(tx) };
         },
         dispose: disposeAll(x),
@@ -741,7 +758,12 @@ function mixCase(kind: 'mixup' | 'maskedBlend', N: number, C: number, H: number,
 function resnet18Shapes(): number[][] {
   const s: number[][] = [[64, 3, 3, 3], [64], [64]];
   let cin = 64;
-  for (const [cout, stride] of [[64, 1], [128, 2], [256, 2], [512, 2]] as const) {
+  for (const [cout, stride] of [
+    [64, 1],
+    [128, 2],
+    [256, 2],
+    [512, 2],
+  ] as const) {
     for (let blk = 0; blk < 2; blk++) {
       const ci = blk === 0 ? cin : cout;
       s.push([cout, ci, 3, 3], [cout], [cout], [cout, cout, 3, 3], [cout], [cout]);
@@ -764,7 +786,11 @@ function optimCase(kind: 'AdamW' | 'SGD'): BenchCase {
       const shapes = resnet18Shapes();
       const specs = shapes.map((shape, i) => ({ name: `p${i}`, shape, init: rand(prod(shape), 200 + i, -0.1, 0.1) }));
       const n = shapes.reduce((a, s) => a + prod(s), 0);
-      const ParamSet = c.fn('nn:ParamSet') as unknown as new (e: Engine, specs: unknown[], label?: string) => {
+      const ParamSet = c.fn('nn:ParamSet') as unknown as new (
+        e: Engine,
+        specs: unknown[],
+        label?: string,
+      ) => {
         grads: Tensor[];
         params: Tensor[];
         dispose(): void;
@@ -898,12 +924,52 @@ export const CASES: BenchCase[] = [
   poolCase('avg pool', 'avgPool2d', 32, 64, 32, 32, 2),
   poolCase('global avg pool', 'globalAvgPool', 32, 512, 4, 4, 'global'),
 
-  unaryCase('relu', 'relu', [32, 64, 32, 32], (f, x) => f(x), (tf, x) => tf.relu(x)),
-  unaryCase('gelu', 'gelu', [32, 64, 768], (f, x) => f(x), (tf, x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))), 8),
-  unaryCase('sigmoid', 'sigmoid', [32, 64, 32, 32], (f, x) => f(x), (tf, x) => tf.sigmoid(x), 4),
-  binaryCase('add', 'add', [32, 64, 32, 32], [32, 64, 32, 32], (f, a, b) => f(a, b), (tf, a, b) => tf.add(a, b)),
-  binaryCase('add (broadcast)', 'add', [32, 64, 32, 32], [64, 1, 1], (f, a, b) => f(a, b), (tf, a, b) => tf.add(a, b)),
-  unaryCase('sum (all)', 'sum', [4096, 1024], (f, x) => f(x), (tf, x) => tf.sum(x)),
+  unaryCase(
+    'relu',
+    'relu',
+    [32, 64, 32, 32],
+    (f, x) => f(x),
+    (tf, x) => tf.relu(x),
+  ),
+  unaryCase(
+    'gelu',
+    'gelu',
+    [32, 64, 768],
+    (f, x) => f(x),
+    (tf, x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))),
+    8,
+  ),
+  unaryCase(
+    'sigmoid',
+    'sigmoid',
+    [32, 64, 32, 32],
+    (f, x) => f(x),
+    (tf, x) => tf.sigmoid(x),
+    4,
+  ),
+  binaryCase(
+    'add',
+    'add',
+    [32, 64, 32, 32],
+    [32, 64, 32, 32],
+    (f, a, b) => f(a, b),
+    (tf, a, b) => tf.add(a, b),
+  ),
+  binaryCase(
+    'add (broadcast)',
+    'add',
+    [32, 64, 32, 32],
+    [64, 1, 1],
+    (f, a, b) => f(a, b),
+    (tf, a, b) => tf.add(a, b),
+  ),
+  unaryCase(
+    'sum (all)',
+    'sum',
+    [4096, 1024],
+    (f, x) => f(x),
+    (tf, x) => tf.sum(x),
+  ),
 
   upsampleCase(100, 1, 8, 8, 4, 'bilinear'),
   upsampleCase(32, 64, 16, 16, 2, 'nearest'),

@@ -32,7 +32,11 @@ export function oneHot(labels: ArrayLike<number>, k: number): Float32Array {
 }
 
 /** Generic 4-D permutation: out[dims in `perm` order] of x with shape `shape`. */
-export function permute4(x: ArrayLike<number>, shape: readonly [number, number, number, number], perm: readonly [number, number, number, number]): Float32Array {
+export function permute4(
+  x: ArrayLike<number>,
+  shape: readonly [number, number, number, number],
+  perm: readonly [number, number, number, number],
+): Float32Array {
   const st = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1];
   const os = perm.map((p) => shape[p]!) as [number, number, number, number];
   const out = new Float32Array(x.length);

@@ -45,10 +45,7 @@ export function renderTable(columns: readonly Column[], rows: readonly (readonly
 /** Renders the same rows as a GitHub-flavoured Markdown table. */
 export function renderMarkdown(columns: readonly Column[], rows: readonly (readonly string[] | string)[]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  const out = [
-    `| ${columns.map((c) => esc(c.header)).join(' | ')} |`,
-    `|${columns.map((c) => (c.align === 'right' ? '---:' : ':---')).join('|')}|`,
-  ];
+  const out = [`| ${columns.map((c) => esc(c.header)).join(' | ')} |`, `|${columns.map((c) => (c.align === 'right' ? '---:' : ':---')).join('|')}|`];
   for (const r of rows) {
     if (typeof r === 'string') out.push(`| **${esc(r.trim())}** |${' |'.repeat(columns.length - 1)}`);
     else out.push(`| ${columns.map((_, i) => esc(r[i] ?? '')).join(' | ')} |`);

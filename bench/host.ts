@@ -72,7 +72,9 @@ export async function nullEngine(): Promise<Engine> {
 /** µs per dispatch of raw Dawn: one cached pipeline and bind group, `n` dispatches encoded and submitted. */
 export async function rawDispatchFloor(e: Engine, n: number, reps = 7): Promise<number> {
   const device = e.ctx.device;
-  const module = device.createShaderModule({ code: '@group(0) @binding(0) var<storage, read_write> b: array<f32>; @compute @workgroup_size(64) fn main() { b[0] = 1.0; }' });
+  const module = device.createShaderModule({
+    code: '@group(0) @binding(0) var<storage, read_write> b: array<f32>; @compute @workgroup_size(64) fn main() { b[0] = 1.0; }',
+  });
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
   const buf = device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE });
   const bg = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: buf } }] });
@@ -103,7 +105,11 @@ function hostBatch(c: HostCase, i: number) {
 }
 
 /** ms to encode and submit `list` through raw Dawn calls (median of `reps`, the GPU idle before each). */
-async function rawListFloor(e: Engine, list: readonly { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] }[], reps = 7): Promise<number> {
+async function rawListFloor(
+  e: Engine,
+  list: readonly { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; workgroups: [number, number, number] }[],
+  reps = 7,
+): Promise<number> {
   const device = e.ctx.device;
   const times: number[] = [];
   for (let r = 0; r < reps; r++) {
@@ -189,7 +195,9 @@ export async function runHostBench(
   const results: HostResult[] = [];
   const floor = await rawDispatchFloor(e, 1000);
   const adapter = `${e.info.vendor} ${e.info.device || e.info.description}`.trim() || 'unknown adapter';
-  log(`${o.backend === 'null' ? 'null backend' : adapter}; raw Dawn floor: ${floor.toFixed(2)} µs per dispatch (cached pipeline + bind group, 1000 dispatches)`);
+  log(
+    `${o.backend === 'null' ? 'null backend' : adapter}; raw Dawn floor: ${floor.toFixed(2)} µs per dispatch (cached pipeline + bind group, 1000 dispatches)`,
+  );
   log(
     `${'case'.padEnd(34)} ${'mode'.padEnd(7)} ${'host ms'.padStart(8)} ${'disp.'.padStart(6)} ${'µs/disp'.padStart(8)} ${'× floor'.padStart(8)} ${'raw same-work ms'.padStart(17)} ${'wall ms'.padStart(8)} ${'GPU ms'.padStart(8)}`,
   );
@@ -197,7 +205,14 @@ export async function runHostBench(
     for (const mode of ['eager', 'replay'] as const) {
       try {
         const r = await measureHost(e, c, mode, o.steps);
-        const res: HostResult = { case: c.name, mode, host_ms: r.ms, dispatches: r.dispatches, us_per_dispatch: (1000 * r.ms) / r.dispatches, floor_ratio: r.ms / ((r.dispatches * floor) / 1000) };
+        const res: HostResult = {
+          case: c.name,
+          mode,
+          host_ms: r.ms,
+          dispatches: r.dispatches,
+          us_per_dispatch: (1000 * r.ms) / r.dispatches,
+          floor_ratio: r.ms / ((r.dispatches * floor) / 1000),
+        };
         if (r.stepFloorMs !== undefined) res.step_floor_ms = r.stepFloorMs;
         res.wall_ms = r.wallMs;
         if (r.gpuMs !== undefined) res.gpu_ms = r.gpuMs;

@@ -107,7 +107,16 @@ interface Budget {
   max: number;
 }
 
-async function runCase(c: BenchCase, ctx: CaseContext, prep: Prepared, timer: Timer, tfh: TfHarness | null, peak: Peak, o: BenchOptions, budget: Budget): Promise<Result> {
+async function runCase(
+  c: BenchCase,
+  _ctx: CaseContext,
+  prep: Prepared,
+  timer: Timer,
+  tfh: TfHarness | null,
+  peak: Peak,
+  o: BenchOptions,
+  budget: Budget,
+): Promise<Result> {
   const base = { kernel: c.kernel, case: c.name, bound: c.bound };
   const r = prep.ours;
   const after = r.after ?? ((outs: Tensor[]) => outs.forEach((t) => t.dispose()));
@@ -450,16 +459,22 @@ async function main(): Promise<number> {
   const adapterString = `${info.vendor} / ${info.architecture} / ${info.device || '-'} / ${info.description}`;
   console.log(`adapter: ${adapterString}${software ? ' (software)' : ''}`);
   console.log(`features: ${[...engine.features].sort().join(', ')}`);
-  console.log(`host: ${cpus().length} CPUs, load average ${load0.toFixed(2)} at start${load0 > cpus().length * 0.5 ? ' — the host is busy: timings will be noisy' : ''}`);
+  console.log(
+    `host: ${cpus().length} CPUs, load average ${load0.toFixed(2)} at start${load0 > cpus().length * 0.5 ? ' — the host is busy: timings will be noisy' : ''}`,
+  );
 
   let tfh: TfHarness | null = null;
   if (o.vs === 'tfjs') {
     tfh = await initTf(info, o.wall);
-    console.log(`TF.js ${tfh.version}, backend ${tfh.tf.getBackend()} on ${tfh.adapter}; timing: ${tfh.method === 'timestamp-query' ? 'tf.time() kernelMs (timestamp queries)' : 'wall clock + queue drain'}`);
+    console.log(
+      `TF.js ${tfh.version}, backend ${tfh.tf.getBackend()} on ${tfh.adapter}; timing: ${tfh.method === 'timestamp-query' ? 'tf.time() kernelMs (timestamp queries)' : 'wall clock + queue drain'}`,
+    );
   }
   // Both sides must be timed the same way.
   const timer = makeTimer(engine, o.wall || (tfh !== null && tfh.method === 'wall-clock'));
-  console.log(`timing: ${timer.method === 'timestamp-query' ? 'GPU timestamp queries, summed over the dispatches of one op call' : 'wall clock around the call and engine.sync()'}`);
+  console.log(
+    `timing: ${timer.method === 'timestamp-query' ? 'GPU timestamp queries, summed over the dispatches of one op call' : 'wall clock around the call and engine.sync()'}`,
+  );
 
   log('calibrating…');
   const peak = await calibrate(engine, timer, { quick: o.quick, software });
@@ -549,8 +564,12 @@ async function main(): Promise<number> {
   console.log(renderTable(columns, rows));
   const load1 = loadavg()[0]!;
   const wallS = (performance.now() - started) / 1000;
-  console.log(`\n${results.filter((r) => r.status === 'ok').length} cases ran, ${results.filter((r) => r.status === 'not available yet').length} not available yet, ${results.filter((r) => r.status === 'skipped').length} skipped; ${wallS.toFixed(0)} s; load average ${load1.toFixed(2)} at the end`);
-  console.log('speed-up = TF.js time / our time (> 1: ours is faster); of peak = rate / calibrated peak (GFLOP/s for compute-bound cases, GB/s for memory-bound ones)');
+  console.log(
+    `\n${results.filter((r) => r.status === 'ok').length} cases ran, ${results.filter((r) => r.status === 'not available yet').length} not available yet, ${results.filter((r) => r.status === 'skipped').length} skipped; ${wallS.toFixed(0)} s; load average ${load1.toFixed(2)} at the end`,
+  );
+  console.log(
+    'speed-up = TF.js time / our time (> 1: ours is faster); of peak = rate / calibrated peak (GFLOP/s for compute-bound cases, GB/s for memory-bound ones)',
+  );
   const ts = tuneStats(engine);
   console.log(
     `kernel tuning (${ts.mode}): ${ts.tuned} shapes tuned, ${ts.configs} configs timed, ${(ts.ms / 1000).toFixed(1)} s; ${ts.cacheHits} cached choices, ${ts.staticUses} static` +

@@ -14,13 +14,15 @@ for (const { f, r } of rows) {
   byMethod.get(k).push({ f, r });
 }
 const pct = (x) => (100 * x).toFixed(1);
-const median = (xs) => {
+const _median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const k = Math.floor(s.length / 2);
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 };
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log('| method | seeds | final test acc (reported head) | online network, one-hot head | median of last 10 epochs (reported head) | best head, median of last 10 epochs (reference summary) | s / epoch | command |');
+console.log(
+  '| method | seeds | final test acc (reported head) | online network, one-hot head | median of last 10 epochs (reported head) | best head, median of last 10 epochs (reference summary) | s / epoch | command |',
+);
 console.log('|---|---|---|---|---|---|---|---|');
 const order = ['none', 'mixup', 'cutmix', 'manifoldmix', 'fmix', 'resizemix', 'saliencymix', 'automix'];
 const keys = [...byMethod.keys()].sort((a, b) => order.indexOf(a.split('|')[0]) - order.indexOf(b.split('|')[0]) || b.localeCompare(a));

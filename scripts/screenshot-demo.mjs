@@ -57,7 +57,9 @@ try {
     const s = await page.evaluate(() => ({ step: window.__demo.step, state: window.__demo.state, error: window.__demo.error, adapter: window.__demo.adapter }));
     if (s.error) throw new Error(`the demo reported: ${s.error}`);
     if (s.step !== last) {
-      say(`step ${s.step}/${steps} (${((Date.now() - t0) / 1000).toFixed(0)} s)${last < 0 && s.adapter ? `, adapter ${s.adapter.vendor}/${s.adapter.architecture}` : ''}`);
+      say(
+        `step ${s.step}/${steps} (${((Date.now() - t0) / 1000).toFixed(0)} s)${last < 0 && s.adapter ? `, adapter ${s.adapter.vendor}/${s.adapter.architecture}` : ''}`,
+      );
       last = s.step;
     }
     if (s.step >= steps && s.state === 'paused') break;

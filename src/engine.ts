@@ -151,8 +151,12 @@ export class Engine {
     if (this.ctx.hasPendingWork && this.#bufferBatch.get(t.buffer) === this.ctx.batchId) this.ctx.flush();
     const arr =
       t.dtype === 'i32'
-        ? data instanceof Int32Array ? data : Int32Array.from(data as ArrayLike<number>)
-        : data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+        ? data instanceof Int32Array
+          ? data
+          : Int32Array.from(data as ArrayLike<number>)
+        : data instanceof Float32Array
+          ? data
+          : Float32Array.from(data as ArrayLike<number>);
     this.ctx.writeBuffer(t.buffer, t.offset * 4, arr.buffer, arr.byteOffset, arr.byteLength);
   }
 
@@ -380,7 +384,14 @@ export class Engine {
     this.#bufferBatch.set(dst.buffer, this.ctx.batchId);
     if (bytes <= 0) return;
     this.ctx.copy(src.buffer, src.offset * 4 + srcOffset, dst.buffer, dst.offset * 4 + dstOffset, bytes);
-    this.#recording?.push({ kind: 'copy', src: src.buffer, srcOffset: src.offset * 4 + srcOffset, dst: dst.buffer, dstOffset: dst.offset * 4 + dstOffset, bytes });
+    this.#recording?.push({
+      kind: 'copy',
+      src: src.buffer,
+      srcOffset: src.offset * 4 + srcOffset,
+      dst: dst.buffer,
+      dstOffset: dst.offset * 4 + dstOffset,
+      bytes,
+    });
   }
 
   /** Submits recorded work (no wait). */

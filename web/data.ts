@@ -41,7 +41,13 @@ function build(files: Partial<Record<Key, { bytes: Uint8Array; name: string }>>,
   const train = slice(full, 0, nTrain);
   let test: ImageDataset;
   if (testImages && testLabels) {
-    const t = idxToDataset(testImages.bytes, testLabels.bytes, { imagesFile: testImages.name, labelsFile: testLabels.name, name: 'fashion-mnist/test', numClasses: 10, ...stats });
+    const t = idxToDataset(testImages.bytes, testLabels.bytes, {
+      imagesFile: testImages.name,
+      labelsFile: testLabels.name,
+      name: 'fashion-mnist/test',
+      numClasses: 10,
+      ...stats,
+    });
     test = slice(t, 0, nTest);
   } else {
     // No test files: hold out the training images after the training subset.
@@ -90,8 +96,19 @@ export async function loadPicked(list: FileList | File[], nTrain: number, nTest:
   }
   if (!files.trainImages || !files.trainLabels) {
     throw new Error(
-      `pick at least ${BASES.trainImages}(.gz) and ${BASES.trainLabels}(.gz); got: ${Array.from(list).map((f) => f.name).join(', ') || 'no files'}`,
+      `pick at least ${BASES.trainImages}(.gz) and ${BASES.trainLabels}(.gz); got: ${
+        Array.from(list)
+          .map((f) => f.name)
+          .join(', ') || 'no files'
+      }`,
     );
   }
-  return build(files, `files picked from disk (${Object.values(files).map((f) => f!.name).join(', ')})`, nTrain, nTest);
+  return build(
+    files,
+    `files picked from disk (${Object.values(files)
+      .map((f) => f!.name)
+      .join(', ')})`,
+    nTrain,
+    nTest,
+  );
 }

@@ -14,7 +14,8 @@ import { applyRule } from './rules.js';
 
 export function runBackward(engine: Engine, root: Tensor, grad?: Tensor): void {
   // A disposed tensor has lost its graph: without this check backward() would do nothing at all.
-  if (root.disposed) throw new DisposedError(`backward() on ${root}, which was disposed (call backward() before dispose(), or outside the scope that released it)`);
+  if (root.disposed)
+    throw new DisposedError(`backward() on ${root}, which was disposed (call backward() before dispose(), or outside the scope that released it)`);
   if (grad?.disposed) throw new DisposedError(`backward(): the upstream gradient ${grad} was disposed`);
   if (!root.requiresGrad) throw new ShapeError(`backward() on ${root} which does not require grad`);
   if (!grad && root.size !== 1) {
@@ -43,7 +44,7 @@ export function runBackward(engine: Engine, root: Tensor, grad?: Tensor): void {
         node.inputs.forEach((inp, k) => {
           const gi = inGrads[k] ?? null;
           if (!gi) return;
-          if (!inp || !inp.requiresGrad) {
+          if (!inp?.requiresGrad) {
             gi.dispose();
             return;
           }

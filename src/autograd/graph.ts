@@ -26,7 +26,7 @@ export class GraphNode<K extends OpName = OpName> {
     readonly attrs: OpAttrs<K>,
     readonly outputShape: readonly number[],
   ) {
-    this.inputNodes = inputs.map((t) => (t && t.requiresGrad && t.node && !t.node.freed ? t.node : null));
+    this.inputNodes = inputs.map((t) => (t?.requiresGrad && t.node && !t.node.freed ? t.node : null));
     for (const n of this.inputNodes) if (n) n.refs++;
     for (const s of saved) s?.storage.ref();
   }

@@ -25,7 +25,19 @@ function parseSpec(file: string, meta: Record<string, string>): ModelSpec {
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, options: { checkpoint: { type: 'string' }, data: { type: 'string' }, 'limit-test': { type: 'string' }, 'batch-size': { type: 'string' }, 'dump-logits': { type: 'string' }, network: { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      checkpoint: { type: 'string' },
+      data: { type: 'string' },
+      'limit-test': { type: 'string' },
+      'batch-size': { type: 'string' },
+      'dump-logits': { type: 'string' },
+      network: { type: 'string' },
+      verbose: { type: 'boolean' },
+    },
+    strict: true,
+  });
   if (!v.checkpoint) throw new ConfigError('--checkpoint FILE is required (a model.safetensors from a training run)');
   const limitTest = intFlag('limit-test', v['limit-test'], 0, { min: 0 });
   const batchSize = intFlag('batch-size', v['batch-size'], 200, { min: 1, max: 4096 });
@@ -59,7 +71,10 @@ export async function evalCommand(argv: string[]): Promise<void> {
       const { encodeSafetensors } = await import('../io/safetensors.js');
       await writeFileAtomic(
         v['dump-logits'],
-        encodeSafetensors({ images: { dtype: 'F32', shape: [n, c, h, w], data: x }, logits: { dtype: 'F32', shape: [n, spec.numClasses], data: logits } }, { head: spec.heads[0]!, model: JSON.stringify(spec), network: network ?? 'unnamed' }),
+        encodeSafetensors(
+          { images: { dtype: 'F32', shape: [n, c, h, w], data: x }, logits: { dtype: 'F32', shape: [n, spec.numClasses], data: logits } },
+          { head: spec.heads[0]!, model: JSON.stringify(spec), network: network ?? 'unnamed' },
+        ),
       );
       console.log(`wrote ${v['dump-logits']}: ${n} images and their logits (head ${spec.heads[0]})`);
     }
@@ -76,7 +91,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
 function checkDataFitsSpec(spec: ModelSpec, test: ImageDataset, source: string, file: string): void {
   const data = datasetFile(test, source);
   if (test.c !== spec.inChannels || test.h !== spec.imageSize || test.w !== spec.imageSize) {
-    throw new ConfigError(`--data: the model in ${file} takes ${spec.inChannels}×${spec.imageSize}×${spec.imageSize} images, but ${data} holds ${test.c}×${test.h}×${test.w} images`);
+    throw new ConfigError(
+      `--data: the model in ${file} takes ${spec.inChannels}×${spec.imageSize}×${spec.imageSize} images, but ${data} holds ${test.c}×${test.h}×${test.w} images`,
+    );
   }
   if (test.numClasses !== spec.numClasses) {
     throw new ConfigError(`--data: the model in ${file} has ${spec.numClasses} classes, but ${data} has ${test.numClasses}`);
@@ -85,7 +102,18 @@ function checkDataFitsSpec(spec: ModelSpec, test: ImageDataset, source: string, 
 
 /** Draws labelled rows of [a | b | m_a | m_a stretched + colour bar | mixed] for pairs from the test set. */
 export async function visualizeCommand(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({ args: argv, options: { checkpoint: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, pairs: { type: 'string' }, seed: { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      checkpoint: { type: 'string' },
+      data: { type: 'string' },
+      out: { type: 'string' },
+      pairs: { type: 'string' },
+      seed: { type: 'string' },
+      verbose: { type: 'boolean' },
+    },
+    strict: true,
+  });
   if (!v.checkpoint) throw new ConfigError('--checkpoint RUN_DIR (or its state.json) is required: the output directory of an AutoMix training run');
   const pairsWanted = intFlag('pairs', v.pairs, 8, { min: 1, max: 256 });
   const seed = intFlag('seed', v.seed, 1, { min: 0 });
@@ -104,7 +132,14 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
   const pairs = Math.min(pairsWanted, data.test.n);
   const engine = await createEngine();
   try {
-    const spec: ModelSpec = { model: cfg.model, width: cfg.width, inChannels: data.test.c, imageSize: data.test.h, numClasses: data.test.numClasses, heads: ['head_mix', 'head_one'] };
+    const spec: ModelSpec = {
+      model: cfg.model,
+      width: cfg.width,
+      inChannels: data.test.c,
+      imageSize: data.test.h,
+      numClasses: data.test.numClasses,
+      heads: ['head_mix', 'head_one'],
+    };
     const momentum = buildModel(engine, spec, 0, 'momentum');
     const mk = new Map([...tensors].filter(([k]) => k.startsWith('momentum_encoder.')).map(([k, t]) => [k.slice('momentum_encoder.'.length), t]));
     momentum.params.load(mk, st.checkpoint);
@@ -164,7 +199,9 @@ export async function visualizeCommand(argv: string[]): Promise<void> {
     let sum = 0;
     for (let j = 0; j < B * plane; j++) sum += 1 - mask[j]!;
     const widths = grid.stats.map((r) => r.max - r.min);
-    console.log(`wrote ${out}: ${pairs} pairs (a, its partner b, m_a = weight of a, m_a contrast-stretched, mixed; labelled) at λ = ${lam}, masks from the momentum encoder and Mix Block of ${st.checkpoint}; mean m_a over the batch of ${B}: ${(sum / (B * plane)).toFixed(3)}; m_a's min–max range per drawn pair: ${(widths.reduce((a, b) => a + b, 0) / pairs).toPrecision(2)} wide on average, ${Math.max(...widths).toPrecision(2)} at most`);
+    console.log(
+      `wrote ${out}: ${pairs} pairs (a, its partner b, m_a = weight of a, m_a contrast-stretched, mixed; labelled) at λ = ${lam}, masks from the momentum encoder and Mix Block of ${st.checkpoint}; mean m_a over the batch of ${B}: ${(sum / (B * plane)).toFixed(3)}; m_a's min–max range per drawn pair: ${(widths.reduce((a, b) => a + b, 0) / pairs).toPrecision(2)} wide on average, ${Math.max(...widths).toPrecision(2)} at most`,
+    );
     momentum.dispose();
     mb.dispose();
   } finally {
@@ -198,7 +235,12 @@ export function plotLabels(runs: { file: string; config: TrainConfig }[], labels
     return `${c.method.toUpperCase()}${ema} S${c.seed}`;
   });
   // Last path parts, without `.json`: `a/run` and `b/run` for runs/a/run.json and runs/b/run.json.
-  const parts = runs.map(({ file }) => file.replace(/\.json$/, '').split(/[\\/]/).filter(Boolean));
+  const parts = runs.map(({ file }) =>
+    file
+      .replace(/\.json$/, '')
+      .split(/[\\/]/)
+      .filter(Boolean),
+  );
   const tail = (i: number, k: number) => parts[i]!.slice(-k).join('/');
   return names.map((n, i) => {
     const same = names.flatMap((m, j) => (m === n ? [j] : []));
@@ -254,11 +296,16 @@ export async function plotCommand(argv: string[]): Promise<void> {
     if (!existsSync(f)) throw new ConfigError(`--json: ${f} not found`);
     return parseRunRecord(f, readFileSync(f, 'utf8'));
   });
-  const names = plotLabels(records.map((r, i) => ({ file: files[i]!, config: r.config })), v.label ?? []);
+  const names = plotLabels(
+    records.map((r, i) => ({ file: files[i]!, config: r.config })),
+    v.label ?? [],
+  );
   const runs = records.map((r, i) => ({ name: names[i]!, r }));
   // Test accuracy, then each loss term on its own panel (AutoMix's four; the others' cross-entropy).
   const { plotCurves, runPanels } = await import('../util/plot.js');
-  const { groups, titles } = runPanels(runs.map((x, i) => ({ name: x.name, method: x.r.config.method, color: COLORS[i % COLORS.length]!, epochs: x.r.epochs })));
+  const { groups, titles } = runPanels(
+    runs.map((x, i) => ({ name: x.name, method: x.r.config.method, color: COLORS[i % COLORS.length]!, epochs: x.r.epochs })),
+  );
   const png = plotCurves(groups, { titles, columns: Math.min(3, groups.length) });
   const out = v.out ?? 'curve.png';
   await writeFileAtomic(out, png);

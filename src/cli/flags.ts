@@ -10,11 +10,7 @@ export function intFlag(flag: string, v: string | undefined, fallback: number, r
   const n = Number(v);
   if (v.trim() === '' || !Number.isInteger(n) || n < range.min || (range.max !== undefined && n > range.max)) {
     const what =
-      range.max !== undefined
-        ? `an integer from ${range.min} to ${range.max}`
-        : range.min === 0
-          ? 'a non-negative integer'
-          : `an integer ≥ ${range.min}`;
+      range.max !== undefined ? `an integer from ${range.min} to ${range.max}` : range.min === 0 ? 'a non-negative integer' : `an integer ≥ ${range.min}`;
     throw new ConfigError(`--${flag}: must be ${what}, got '${v}'`);
   }
   return n;

@@ -149,7 +149,9 @@ export function parseTrainArgs(argv: string[]): TrainConfig {
 }
 
 export function fmtEpoch(r: EpochRecord): string {
-  const terms = Object.entries(r.terms).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ');
+  const terms = Object.entries(r.terms)
+    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+    .join('  ');
   const sig = (v: number) => (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(3));
   const spread = r.mask_std ? `  mask σ ${sig(r.mask_std.mean)} (${sig(r.mask_std.min)}–${sig(r.mask_std.max)})` : '';
   const extra = r.mask_mean !== undefined ? `  mask ${r.mask_mean.toFixed(3)} vs λ ${r.lam_mean!.toFixed(3)}${spread}  ema ${r.ema_momentum!.toFixed(6)}` : '';
@@ -180,8 +182,10 @@ export function stepLine(s: { epoch: number; epochs: number; index: number; step
   const perStep = s.batchSize / s.imagesPerS;
   const leftEpoch = (s.steps - s.index - 1) * perStep;
   const leftRun = leftEpoch + (s.epochs - s.epoch - 1) * s.steps * perStep;
-  return `epoch ${s.epoch + 1} step ${s.index + 1}/${s.steps} loss ${s.loss.toFixed(4)} ${s.imagesPerS.toFixed(1)} img/s` +
-    ` eta epoch ${fmtDuration(leftEpoch)}, run ${fmtDuration(leftRun)} + test passes`;
+  return (
+    `epoch ${s.epoch + 1} step ${s.index + 1}/${s.steps} loss ${s.loss.toFixed(4)} ${s.imagesPerS.toFixed(1)} img/s` +
+    ` eta epoch ${fmtDuration(leftEpoch)}, run ${fmtDuration(leftRun)} + test passes`
+  );
 }
 
 async function trainCommand(argv: string[]): Promise<number> {
@@ -195,7 +199,9 @@ async function trainCommand(argv: string[]): Promise<number> {
   const engine = await createEngine();
   const info = engine.info;
   console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device || info.description}${info.isFallbackAdapter ? ' (software)' : ''}`);
-  console.log(`training ${cfg.model} (width ${cfg.width}) with ${cfg.method} on ${cfg.data}, ${cfg.epochs} epochs, batch ${cfg.batchSize}, seed ${cfg.seed} → ${cfg.out}`);
+  console.log(
+    `training ${cfg.model} (width ${cfg.width}) with ${cfg.method} on ${cfg.data}, ${cfg.epochs} epochs, batch ${cfg.batchSize}, seed ${cfg.seed} → ${cfg.out}`,
+  );
   const tty = process.stdout.isTTY;
   let bar: cliProgress.SingleBar | null = null;
   let stop = false;
@@ -217,7 +223,10 @@ async function trainCommand(argv: string[]): Promise<number> {
       onStep: ({ epoch, index, steps, loss, imagesPerS }) => {
         if (tty) {
           if (!bar) {
-            bar = new cliProgress.SingleBar({ format: ' epoch {ep} [{bar}] {value}/{total} | loss {loss} | {ips} img/s | ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic);
+            bar = new cliProgress.SingleBar(
+              { format: ' epoch {ep} [{bar}] {value}/{total} | loss {loss} | {ips} img/s | ETA {eta_formatted}', hideCursor: true },
+              cliProgress.Presets.shades_classic,
+            );
             bar.start(steps, 0, { ep: epoch + 1, loss: '-', ips: '-' });
           }
           bar.update(index + 1, { ep: epoch + 1, loss: loss.toFixed(4), ips: imagesPerS.toFixed(1) });
@@ -232,10 +241,16 @@ async function trainCommand(argv: string[]): Promise<number> {
         console.log(fmtEpoch(rec));
       },
     });
-    console.log(`final test accuracy ${(100 * r.final.test_acc).toFixed(2)}% (median of last ${Math.min(10, r.epochs.length)} epochs ${(100 * r.final.median_last10).toFixed(2)}%, ${r.final.head})`);
+    console.log(
+      `final test accuracy ${(100 * r.final.test_acc).toFixed(2)}% (median of last ${Math.min(10, r.epochs.length)} epochs ${(100 * r.final.median_last10).toFixed(2)}%, ${r.final.head})`,
+    );
     if (cfg.method === 'automix') {
-      const heads = Object.entries(r.final.median_last10_heads).map(([h, a]) => `${h} ${(100 * a).toFixed(2)}%`).join(', ');
-      console.log(`median of last ${Math.min(10, r.epochs.length)} epochs per head: ${heads}; best (the reference's summary): ${r.final.best_head_median_last10.head}`);
+      const heads = Object.entries(r.final.median_last10_heads)
+        .map(([h, a]) => `${h} ${(100 * a).toFixed(2)}%`)
+        .join(', ');
+      console.log(
+        `median of last ${Math.min(10, r.epochs.length)} epochs per head: ${heads}; best (the reference's summary): ${r.final.best_head_median_last10.head}`,
+      );
     }
     return 0;
   } catch (e) {
@@ -287,7 +302,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as Error;
     if (err instanceof LimitError && err.limit === 'maxStorageBufferBindingSize') err.message += batchSizeHint(err.message, cmd, rest);
-    console.error(`automix ${cmd}: ${err.name === 'Error' || err.name === 'TypeError' && !verbose ? '' : `${err.name}: `}${err.message}`);
+    console.error(`automix ${cmd}: ${err.name === 'Error' || (err.name === 'TypeError' && !verbose) ? '' : `${err.name}: `}${err.message}`);
     if (verbose) console.error(err.stack);
     return 1;
   }

@@ -30,11 +30,7 @@ export const CIFAR100: CifarVariant = { labelBytes: 2, labelIndex: 1, numClasses
  * @throws DatasetError naming `file` if its size is not a multiple of the record size
  *   or a label is out of range.
  */
-export function parseCifarRecords(
-  bytes: Uint8Array,
-  file: string,
-  variant: CifarVariant,
-): { images: Uint8Array; labels: Uint8Array; n: number } {
+export function parseCifarRecords(bytes: Uint8Array, file: string, variant: CifarVariant): { images: Uint8Array; labels: Uint8Array; n: number } {
   const rec = variant.labelBytes + PIXELS;
   if (bytes.length === 0 || bytes.length % rec !== 0) {
     throw new DatasetError(

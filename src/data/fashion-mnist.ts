@@ -66,9 +66,7 @@ async function readBytes(path: string): Promise<Uint8Array> {
  * @throws DatasetError listing exactly which files are missing (and how to get them),
  *   or describing the first malformed file.
  */
-export async function loadFashionMnist(
-  dir?: string,
-): Promise<{ train: ImageDataset; test: ImageDataset; source: string }> {
+export async function loadFashionMnist(dir?: string): Promise<{ train: ImageDataset; test: ImageDataset; source: string }> {
   const root = dir ?? defaultFashionMnistDir();
   let dirExists = false;
   try {
@@ -84,16 +82,13 @@ export async function loadFashionMnist(
   const found = await Promise.all(bases.map((b) => findVariant(root, b)));
   const missing = bases.filter((_, i) => found[i] === null);
   if (missing.length > 0) {
-    throw new DatasetError(
-      root,
-      `missing Fashion-MNIST files in ${root}: ${missing.map((m) => `${m}(.gz)`).join(', ')}. ${HOW_TO_GET}`,
-    );
+    throw new DatasetError(root, `missing Fashion-MNIST files in ${root}: ${missing.map((m) => `${m}(.gz)`).join(', ')}. ${HOW_TO_GET}`);
   }
   const [trainImagesPath, trainLabelsPath, testImagesPath, testLabelsPath] = found as [string, string, string, string];
   const stats = statsFor('fashion-mnist');
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
+  const [trainImages, trainLabels, testImages, testLabels] = (await Promise.all(
     [trainImagesPath, trainLabelsPath, testImagesPath, testLabelsPath].map(readBytes),
-  ) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  )) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
 
   const train = idxToDataset(trainImages, trainLabels, {
     imagesFile: trainImagesPath,
@@ -113,15 +108,4 @@ export async function loadFashionMnist(
 }
 
 /** Human-readable class names, indexed by label. */
-export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-] as const;
+export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;

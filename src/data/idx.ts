@@ -47,7 +47,7 @@ function crc32(data: Uint8Array): number {
 }
 
 function hex32(v: number): string {
-  return '0x' + (v >>> 0).toString(16).padStart(8, '0');
+  return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 /**
@@ -115,10 +115,7 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedMagic: number)
   }
   const expected = headerLen + count;
   if (bytes.length < expected) {
-    throw new DatasetError(
-      file,
-      `truncated IDX file: expected ${expected} bytes (header + ${dims.join('x')} data), found ${bytes.length}`,
-    );
+    throw new DatasetError(file, `truncated IDX file: expected ${expected} bytes (header + ${dims.join('x')} data), found ${bytes.length}`);
   }
   if (bytes.length > expected) {
     throw new DatasetError(
@@ -157,10 +154,7 @@ export function idxToDataset(imagesBytes: Uint8Array, labelsBytes: Uint8Array, o
   const [n, h, w] = images.dims as [number, number, number];
   const nLabels = labels.dims[0]!;
   if (nLabels !== n) {
-    throw new DatasetError(
-      opts.labelsFile,
-      `label/image count mismatch: ${nLabels} labels but ${opts.imagesFile} has ${n} images`,
-    );
+    throw new DatasetError(opts.labelsFile, `label/image count mismatch: ${nLabels} labels but ${opts.imagesFile} has ${n} images`);
   }
   for (let i = 0; i < nLabels; i++) {
     const l = labels.data[i]!;

@@ -55,8 +55,7 @@ const AUGMENT_TAG = 0x4155_4732; // "AUG2"
 const RING = 3;
 
 /** Run `fn` after the current macrotask so that a just-submitted GPU step proceeds first. */
-const defer: (fn: () => void) => void =
-  typeof globalThis.setImmediate === 'function' ? (fn) => globalThis.setImmediate(fn) : (fn) => setTimeout(fn, 0);
+const defer: (fn: () => void) => void = typeof globalThis.setImmediate === 'function' ? (fn) => globalThis.setImmediate(fn) : (fn) => setTimeout(fn, 0);
 
 interface Slot {
   x: Float32Array;

@@ -106,12 +106,7 @@ export class GpuContext {
   }
 
   /** Acquires an adapter and a device with the adapter's real limits. */
-  static async create(
-    gpu: GPU,
-    backend: AdapterSummary['backend'],
-    noAdapterHelp: () => string,
-    opts: ContextOptions = {},
-  ): Promise<GpuContext> {
+  static async create(gpu: GPU, backend: AdapterSummary['backend'], noAdapterHelp: () => string, opts: ContextOptions = {}): Promise<GpuContext> {
     const adapterOpts: GPURequestAdapterOptions & { featureLevel?: string } = {};
     if (opts.powerPreference) adapterOpts.powerPreference = opts.powerPreference;
     if (opts.featureLevel) adapterOpts.featureLevel = opts.featureLevel;
@@ -388,7 +383,8 @@ export class GpuContext {
 
   /** Copies `bytes` of `src` back to the host. Submits pending work first. */
   async read(src: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
-    if (this.#capturing) throw new CaptureError(`a readback of ${bytes} bytes inside a captured step: a recorded step cannot wait for the GPU (read its outputs after it)`);
+    if (this.#capturing)
+      throw new CaptureError(`a readback of ${bytes} bytes inside a captured step: a recorded step cannot wait for the GPU (read its outputs after it)`);
     this.counters.syncReadbacks++;
     const staging = this.createBuffer({
       size: Math.max(4, Math.ceil(bytes / 4) * 4),

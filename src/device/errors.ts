@@ -11,7 +11,10 @@ export class NoAdapterError extends Error {
 /** A kernel failed to compile or a dispatch failed validation. */
 export class KernelError extends Error {
   override name = 'KernelError';
-  constructor(message: string, readonly kernel: string) {
+  constructor(
+    message: string,
+    readonly kernel: string,
+  ) {
     super(message);
   }
 }
@@ -19,7 +22,10 @@ export class KernelError extends Error {
 /** The GPU device was lost (driver reset, out of memory, destroyed). */
 export class DeviceLostError extends Error {
   override name = 'DeviceLostError';
-  constructor(message: string, readonly reason: string) {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
     super(message);
   }
 }
@@ -32,7 +38,10 @@ export class ShapeError extends Error {
 /** A request exceeds one of the adapter's limits; the limit is named. */
 export class LimitError extends Error {
   override name = 'LimitError';
-  constructor(message: string, readonly limit: string) {
+  constructor(
+    message: string,
+    readonly limit: string,
+  ) {
     super(message);
   }
 }

@@ -15,9 +15,7 @@ export async function nodeGpu(): Promise<GPU> {
   try {
     mod = (await import('webgpu')) as unknown as typeof mod;
   } catch (e) {
-    throw new NoAdapterError(
-      `could not load Dawn (npm package 'webgpu'): ${(e as Error).message}. Run 'npm ci' in the project.`,
-    );
+    throw new NoAdapterError(`could not load Dawn (npm package 'webgpu'): ${(e as Error).message}. Run 'npm ci' in the project.`);
   }
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -30,7 +28,7 @@ export async function nodeGpu(): Promise<GPU> {
 export function noAdapterHelp(): string {
   if (process.platform === 'linux') {
     return [
-      'No WebGPU adapter was found. On Linux without a GPU, install Mesa\'s software Vulkan driver (lavapipe), Mesa 24 or newer:',
+      "No WebGPU adapter was found. On Linux without a GPU, install Mesa's software Vulkan driver (lavapipe), Mesa 24 or newer:",
       '  on Debian 12: add the bookworm-backports suite to apt, then',
       '  sudo apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1',
       '  (scripts/install-system-deps.sh in this repository does both).',

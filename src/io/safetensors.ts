@@ -236,11 +236,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileName = '<safetensors>')
     if (!Array.isArray(shape) || !shape.every((d): d is number => Number.isSafeInteger(d) && (d as number) >= 0)) {
       return fail(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
     }
-    if (
-      !Array.isArray(offs) ||
-      offs.length !== 2 ||
-      !offs.every((o): o is number => Number.isSafeInteger(o) && (o as number) >= 0)
-    ) {
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o): o is number => Number.isSafeInteger(o) && (o as number) >= 0)) {
       return fail(`${where}: data_offsets must be two non-negative integers, got ${JSON.stringify(offs)}`);
     }
     const [begin, end] = offs as [number, number];

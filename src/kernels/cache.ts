@@ -43,10 +43,7 @@ export class KernelCache {
     if (!fam) fam = this.#compileFamily(family, this.loader(family));
     const info = fam.entries.get(entry);
     if (!info) {
-      throw new KernelError(
-        `kernels/${family}.wgsl has no compute entry point '${entry}' (it has: ${[...fam.entries.keys()].join(', ')})`,
-        key,
-      );
+      throw new KernelError(`kernels/${family}.wgsl has no compute entry point '${entry}' (it has: ${[...fam.entries.keys()].join(', ')})`, key);
     }
     const layout = this.ctx.device.createBindGroupLayout({
       label: key,
@@ -104,8 +101,6 @@ export class KernelCache {
     const fam = this.#families.get(family);
     if (!fam) return [];
     const info = await fam.module.getCompilationInfo();
-    return info.messages
-      .filter((m) => m.type === 'error')
-      .map((m) => `kernels/${family}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`);
+    return info.messages.filter((m) => m.type === 'error').map((m) => `kernels/${family}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`);
   }
 }

@@ -116,11 +116,7 @@ function roundUp(n: number, m: number): number {
 }
 
 /** Packs named values into a uniform buffer's bytes following `layout`. */
-export function packParams(
-  label: string,
-  layout: ParamsLayout,
-  values: Record<string, number | readonly number[]>,
-): ArrayBuffer {
+export function packParams(label: string, layout: ParamsLayout, values: Record<string, number | readonly number[]>): ArrayBuffer {
   const buf = new ArrayBuffer(layout.size);
   const dv = new DataView(buf);
   const seen = new Set<string>();

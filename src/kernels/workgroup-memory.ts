@@ -7,9 +7,19 @@
  */
 
 const ELEMENT_BYTES: Record<string, number> = {
-  f32: 4, u32: 4, i32: 4, f16: 2,
-  vec2f: 8, vec2u: 8, vec2i: 8, 'vec2<f32>': 8,
-  vec4f: 16, vec4u: 16, vec4i: 16, 'vec4<f32>': 16, 'vec4<u32>': 16,
+  f32: 4,
+  u32: 4,
+  i32: 4,
+  f16: 2,
+  vec2f: 8,
+  vec2u: 8,
+  vec2i: 8,
+  'vec2<f32>': 8,
+  vec4f: 16,
+  vec4u: 16,
+  vec4i: 16,
+  'vec4<f32>': 16,
+  'vec4<u32>': 16,
 };
 
 /** Integer expression over + - * / and parentheses, identifiers from `env`. */

@@ -135,7 +135,16 @@ export function saliencyPeak(img: Float32Array, C: number, H: number, W: number)
  * ResizeMix on the host batch: x[π] resized (nearest) to ⌊τH⌋×⌊τW⌋ and pasted
  * at a random position. τ ~ Beta(α, α), redrawn from U(0.1, 0.8) outside it.
  */
-export function resizeMixHost(rng: Rng, x: Float32Array, perm: Int32Array, N: number, C: number, H: number, W: number, alpha: number): { out: Float32Array; lam: number } {
+export function resizeMixHost(
+  rng: Rng,
+  x: Float32Array,
+  perm: Int32Array,
+  N: number,
+  C: number,
+  H: number,
+  W: number,
+  alpha: number,
+): { out: Float32Array; lam: number } {
   let tau = rng.beta(alpha, alpha);
   if (tau < 0.1 || tau > 0.8) tau = 0.1 + 0.7 * rng.uniform();
   const h = Math.max(1, Math.floor(tau * H));

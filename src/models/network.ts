@@ -53,7 +53,10 @@ export class Network {
   ) {
     for (const h of spec.heads) {
       // Heads: N(0, 0.01²) weights, zero bias (docs/method.md §5).
-      this.heads.set(h, new Linear(builder, spec.heads.length === 1 && h === 'fc' ? 'fc' : `${h}.fc`, backbone.featureDim, spec.numClasses, init.normal(0.01), init.zeros()));
+      this.heads.set(
+        h,
+        new Linear(builder, spec.heads.length === 1 && h === 'fc' ? 'fc' : `${h}.fc`, backbone.featureDim, spec.numClasses, init.normal(0.01), init.zeros()),
+      );
     }
     const built = builder.build(seed, label);
     this.params = built.params;

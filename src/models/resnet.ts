@@ -21,7 +21,10 @@ interface Block {
 
 class BasicBlock implements Block {
   static expansion = 1;
-  conv1: Conv2d; bn1: BatchNorm2d; conv2: Conv2d; bn2: BatchNorm2d;
+  conv1: Conv2d;
+  bn1: BatchNorm2d;
+  conv2: Conv2d;
+  bn2: BatchNorm2d;
   down: [Conv2d, BatchNorm2d] | null = null;
   layers: (Conv2d | BatchNorm2d)[];
   constructor(b: Builder, name: string, inC: number, planes: number, stride: number) {
@@ -43,7 +46,12 @@ class BasicBlock implements Block {
 }
 
 class Bottleneck implements Block {
-  conv1: Conv2d; bn1: BatchNorm2d; conv2: Conv2d; bn2: BatchNorm2d; conv3: Conv2d; bn3: BatchNorm2d;
+  conv1: Conv2d;
+  bn1: BatchNorm2d;
+  conv2: Conv2d;
+  bn2: BatchNorm2d;
+  conv3: Conv2d;
+  bn3: BatchNorm2d;
   down: [Conv2d, BatchNorm2d] | null = null;
   layers: (Conv2d | BatchNorm2d)[];
   constructor(b: Builder, name: string, inC: number, planes: number, stride: number, groups: number, baseWidth: number) {

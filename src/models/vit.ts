@@ -18,7 +18,13 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Backbone, ForwardOptions } from './network.js';
 
 class PatchEmbed extends Layer {
-  constructor(b: Builder, name: string, readonly inC: number, readonly dim: number, readonly patch: number) {
+  constructor(
+    b: Builder,
+    name: string,
+    readonly inC: number,
+    readonly dim: number,
+    readonly patch: number,
+  ) {
     super(b, name);
     const fanIn = inC * patch * patch;
     b.param(`${name}.proj.weight`, [dim, inC, patch, patch], init.uniformFanIn(fanIn));
@@ -30,8 +36,16 @@ class PatchEmbed extends Layer {
 }
 
 class Attention {
-  q: Linear; k: Linear; v: Linear; proj: Linear;
-  constructor(b: Builder, name: string, readonly dim: number, readonly heads: number) {
+  q: Linear;
+  k: Linear;
+  v: Linear;
+  proj: Linear;
+  constructor(
+    b: Builder,
+    name: string,
+    readonly dim: number,
+    readonly heads: number,
+  ) {
     const tn = init.normal(0.02);
     this.q = new Linear(b, `${name}.q`, dim, dim, tn, init.zeros());
     this.k = new Linear(b, `${name}.k`, dim, dim, tn, init.zeros());
@@ -48,7 +62,11 @@ class Attention {
 }
 
 class Block {
-  norm1: LayerNorm; attn: Attention; norm2: LayerNorm; fc1: Linear; fc2: Linear;
+  norm1: LayerNorm;
+  attn: Attention;
+  norm2: LayerNorm;
+  fc1: Linear;
+  fc2: Linear;
   constructor(b: Builder, name: string, dim: number, heads: number, mlpRatio: number) {
     const tn = init.normal(0.02);
     this.norm1 = new LayerNorm(b, `${name}.norm1`, dim, 1e-6);

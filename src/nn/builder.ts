@@ -17,18 +17,28 @@ export type Init = (rng: Rng, n: number) => Float32Array;
 export const init = {
   zeros: (): Init => (_r, n) => new Float32Array(n),
   ones: (): Init => (_r, n) => new Float32Array(n).fill(1),
-  constant: (v: number): Init => (_r, n) => new Float32Array(n).fill(v),
-  normal: (std: number): Init => (r, n) => Float32Array.from({ length: n }, () => r.normal() * std),
+  constant:
+    (v: number): Init =>
+    (_r, n) =>
+      new Float32Array(n).fill(v),
+  normal:
+    (std: number): Init =>
+    (r, n) =>
+      Float32Array.from({ length: n }, () => r.normal() * std),
   /** Kaiming-normal, mode fan_out, ReLU gain (torch.nn.init.kaiming_normal_). */
-  kaimingFanOut: (fanOut: number): Init => (r, n) => {
-    const std = Math.sqrt(2 / fanOut);
-    return Float32Array.from({ length: n }, () => r.normal() * std);
-  },
+  kaimingFanOut:
+    (fanOut: number): Init =>
+    (r, n) => {
+      const std = Math.sqrt(2 / fanOut);
+      return Float32Array.from({ length: n }, () => r.normal() * std);
+    },
   /** PyTorch's default Linear/Conv init: U(−1/√fan_in, 1/√fan_in). */
-  uniformFanIn: (fanIn: number): Init => (r, n) => {
-    const b = 1 / Math.sqrt(fanIn);
-    return Float32Array.from({ length: n }, () => (r.uniform() * 2 - 1) * b);
-  },
+  uniformFanIn:
+    (fanIn: number): Init =>
+    (r, n) => {
+      const b = 1 / Math.sqrt(fanIn);
+      return Float32Array.from({ length: n }, () => (r.uniform() * 2 - 1) * b);
+    },
 };
 
 interface Decl {
@@ -106,7 +116,14 @@ export class Builder {
   /** Allocates and initialises everything declared, from `seed`. */
   build(seed: number, label = 'params'): { params: ParamSet; buffers: BufferSet } {
     const rng = new Rng(seed);
-    const specs = this.#params.map((d) => ({ name: d.name, shape: d.shape, init: d.init(rng, d.shape.reduce((a, b) => a * b, 1)) }));
+    const specs = this.#params.map((d) => ({
+      name: d.name,
+      shape: d.shape,
+      init: d.init(
+        rng,
+        d.shape.reduce((a, b) => a * b, 1),
+      ),
+    }));
     const params = new ParamSet(this.engine, specs, label);
     const buffers = new BufferSet(this.engine, this.#buffers, rng);
     this.#built = { params, buffers };

@@ -39,7 +39,14 @@ export interface Conv2dOptions {
 
 export class Conv2d extends Layer {
   readonly hasBias: boolean;
-  constructor(b: Builder, name: string, readonly inCh: number, readonly outCh: number, readonly k: number, readonly o: Conv2dOptions = {}) {
+  constructor(
+    b: Builder,
+    name: string,
+    readonly inCh: number,
+    readonly outCh: number,
+    readonly k: number,
+    readonly o: Conv2dOptions = {},
+  ) {
     super(b, name);
     const groups = o.groups ?? 1;
     this.hasBias = o.bias ?? false;
@@ -57,7 +64,14 @@ export class Conv2d extends Layer {
 }
 
 export class BatchNorm2d extends Layer {
-  constructor(b: Builder, name: string, readonly ch: number, zeroInit = false, readonly momentum = 0.1, readonly eps = 1e-5) {
+  constructor(
+    b: Builder,
+    name: string,
+    readonly ch: number,
+    zeroInit = false,
+    readonly momentum = 0.1,
+    readonly eps = 1e-5,
+  ) {
     super(b, name);
     b.param(`${name}.weight`, [ch], zeroInit ? init.zeros() : init.ones());
     b.param(`${name}.bias`, [ch], init.zeros());
@@ -81,7 +95,14 @@ export class BatchNorm2d extends Layer {
 
 /** y = x·Wᵀ + b with W [out, in] (torch.nn.Linear). */
 export class Linear extends Layer {
-  constructor(b: Builder, name: string, readonly inF: number, readonly outF: number, weightInit?: Init, biasInit?: Init) {
+  constructor(
+    b: Builder,
+    name: string,
+    readonly inF: number,
+    readonly outF: number,
+    weightInit?: Init,
+    biasInit?: Init,
+  ) {
     super(b, name);
     b.param(`${name}.weight`, [outF, inF], weightInit ?? init.uniformFanIn(inF));
     b.param(`${name}.bias`, [outF], biasInit ?? init.uniformFanIn(inF));
@@ -95,7 +116,12 @@ export class Linear extends Layer {
 }
 
 export class LayerNorm extends Layer {
-  constructor(b: Builder, name: string, readonly dim: number, readonly eps = 1e-5) {
+  constructor(
+    b: Builder,
+    name: string,
+    readonly dim: number,
+    readonly eps = 1e-5,
+  ) {
     super(b, name);
     b.param(`${name}.weight`, [dim], init.ones());
     b.param(`${name}.bias`, [dim], init.zeros());

@@ -109,7 +109,8 @@ export class ParamSet {
       const name = this.names[i]!;
       const v = get(name);
       if (!v) throw new ShapeError(`${source}: missing parameter '${name}'`);
-      if (v.length !== p.size) throw new ShapeError(`${source}: parameter '${name}' has ${v.length} values, the model expects ${p.size} [${p.shape.join(', ')}]`);
+      if (v.length !== p.size)
+        throw new ShapeError(`${source}: parameter '${name}' has ${v.length} values, the model expects ${p.size} [${p.shape.join(', ')}]`);
       checkDeclaredShape('parameter', name, v, p.shape, source);
     });
     // Written only once every parameter passed: a refused file leaves the model as it was.

@@ -60,7 +60,9 @@ interface Dims {
 
 function dims(q: Tensor, k: Tensor, v: Tensor): Dims {
   const bad = (why: string) =>
-    new ShapeError(`attention: ${why}; got q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)} (want [B, H, Lq, dh], [B, H, Lk, dh], [B, H, Lk, dv])`);
+    new ShapeError(
+      `attention: ${why}; got q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)} (want [B, H, Lq, dh], [B, H, Lk, dh], [B, H, Lk, dv])`,
+    );
   if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) throw bad('q, k and v must be 4-D');
   const [B, H, Lq, dh] = q.shape as [number, number, number, number];
   if (k.shape[0] !== B || v.shape[0] !== B || k.shape[1] !== H || v.shape[1] !== H) throw bad('batch and head counts differ');

@@ -89,13 +89,26 @@ function baseParams(g: Geo): Record<string, number> {
   };
 }
 
-function check(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor, runningVar: Tensor, training: boolean, residual: Tensor | null): Engine {
+function check(
+  x: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  training: boolean,
+  residual: Tensor | null,
+): Engine {
   const ts = [x, runningMean, runningVar, ...(weight ? [weight] : []), ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
   assertF32('batchNorm2d', ...ts);
   const engine = sameEngine('batchNorm2d', ...ts);
   if (x.ndim !== 4) throw new ShapeError(`batchNorm2d: expected NCHW input, got ${fmtShape(x.shape)}`);
   const C = x.shape[1]!;
-  const named: [string, Tensor | null][] = [['weight', weight], ['bias', bias], ['runningMean', runningMean], ['runningVar', runningVar]];
+  const named: [string, Tensor | null][] = [
+    ['weight', weight],
+    ['bias', bias],
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+  ];
   for (const [name, t] of named) {
     if (t && (t.ndim !== 1 || t.shape[0] !== C)) {
       throw new ShapeError(`batchNorm2d: ${name} must have shape [${C}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
@@ -115,7 +128,6 @@ function check(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMea
 
 const flag = (b: boolean) => (b ? 1 : 0);
 
-
 /**
  * The statistics buffer: a [3, C] header (mean, 1/sqrt(var + eps), weight;
  * eval mode: the first two rows) and, in training mode with several chunks,
@@ -131,7 +143,16 @@ function scratch(e: Engine): Tensor {
 }
 
 /** The unfused forward: statistics, merge, apply (3 dispatches in training, 2 in eval). */
-function forwardUnfused(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor, runningVar: Tensor, training: boolean, momentum: number, eps: number) {
+function forwardUnfused(
+  x: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  training: boolean,
+  momentum: number,
+  eps: number,
+) {
   const e = x.engine;
   const g = geometry(x);
   const stats = statsBuffer(e, g, training, training);
@@ -211,14 +232,7 @@ interface BnAttrs {
  * `weight`/`bias` may be null (affine=False). With `relu` and/or `residual`:
  * relu(bn(x) + residual) in the same pass, bit for bit the separate ops.
  */
-export function batchNorm2d(
-  x: Tensor,
-  weight: Tensor | null,
-  bias: Tensor | null,
-  runningMean: Tensor,
-  runningVar: Tensor,
-  o: BatchNormOptions,
-): Tensor {
+export function batchNorm2d(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor, runningVar: Tensor, o: BatchNormOptions): Tensor {
   const residual = o.residual ?? null;
   const engine = check(x, weight, bias, runningMean, runningVar, o.training, residual);
   const momentum = o.momentum ?? 0.1;
@@ -272,7 +286,12 @@ function backwardUnfused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training,
   let gsum: Tensor | null = null;
   if (training || wantW || wantB) {
     const part = e.empty([g.C, g.chunks, 2]);
-    e.run('batchnorm', 'bn_grad_partial', { bind: { x, dy, stats, part, y: ph, ds }, params, constants: { WG, ROW_MODE: flag(g.rowMode) }, workgroups: [g.chunks, g.C] });
+    e.run('batchnorm', 'bn_grad_partial', {
+      bind: { x, dy, stats, part, y: ph, ds },
+      params,
+      constants: { WG, ROW_MODE: flag(g.rowMode) },
+      workgroups: [g.chunks, g.C],
+    });
     gsum = e.empty([2, g.C]);
     e.run('batchnorm', 'bn_grad_final', { bind: { part, gsum }, params, workgroups: Math.ceil(g.C / 64) });
     part.dispose();
@@ -283,7 +302,12 @@ function backwardUnfused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training,
     const constants = { WG, ROW_MODE: flag(g.rowMode), HAS_WEIGHT: flag(weight !== null) };
     const w = weight ?? ph;
     if (training) {
-      e.run('batchnorm', 'bn_grad_input_train', { bind: { x, dy, stats, weight: w, gsum: gsum!, y: ph, out: dx }, params, constants, workgroups: [g.chunks, g.C] });
+      e.run('batchnorm', 'bn_grad_input_train', {
+        bind: { x, dy, stats, weight: w, gsum: gsum!, y: ph, out: dx },
+        params,
+        constants,
+        workgroups: [g.chunks, g.C],
+      });
     } else {
       e.run('batchnorm', 'bn_grad_input_eval', { bind: { dy, stats, weight: w, y: ph, ds, out: dx }, params, constants, workgroups: [g.chunks, g.C] });
     }
@@ -358,15 +382,30 @@ function backwardFused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training, h
       });
     } else {
       const part = tmp(e.empty([C, g.chunks, 2]));
-      e.run('batchnorm', 'bn_grad_partial', { bind: { x, dy, stats, part, y: yb, ds }, params, constants: { ...epi, WRITE_DS: flag(wantS) }, workgroups: [g.chunks, C] });
-      e.run('batchnorm', 'bn_grad_input_merge', { bind: { x, dy, stats, part, y: yb, out: dx, wgrad, bgrad }, params, constants: { ...epi, ...pgrads }, workgroups: [g.chunks, C] });
+      e.run('batchnorm', 'bn_grad_partial', {
+        bind: { x, dy, stats, part, y: yb, ds },
+        params,
+        constants: { ...epi, WRITE_DS: flag(wantS) },
+        workgroups: [g.chunks, C],
+      });
+      e.run('batchnorm', 'bn_grad_input_merge', {
+        bind: { x, dy, stats, part, y: yb, out: dx, wgrad, bgrad },
+        params,
+        constants: { ...epi, ...pgrads },
+        workgroups: [g.chunks, C],
+      });
     }
   } else {
     // Eval mode, or x frozen: the sums only for dweight/dbias (and a pass for ds).
     let dsDone = false;
     if (wMode || bMode || (wantS && !wantX)) {
       const part = tmp(e.empty([C, g.chunks, 2]));
-      e.run('batchnorm', 'bn_grad_partial', { bind: { x, dy, stats, part, y: yb, ds }, params, constants: { ...epi, WRITE_DS: flag(wantS) }, workgroups: [g.chunks, C] });
+      e.run('batchnorm', 'bn_grad_partial', {
+        bind: { x, dy, stats, part, y: yb, ds },
+        params,
+        constants: { ...epi, WRITE_DS: flag(wantS) },
+        workgroups: [g.chunks, C],
+      });
       dsDone = wantS;
       if (wMode || bMode) e.run('batchnorm', 'bn_param_grads', { bind: { part, wgrad, bgrad }, params, constants: pgrads, workgroups: Math.ceil(C / 64) });
     }

@@ -127,7 +127,11 @@ function shiftPad(engine: Engine, src: Tensor, s: ShiftSpec): Tensor {
   const xs = engine.empty([s.KW, s.N, s.Ct, s.R, s.Q8], 'f32', 'conv2d.xs');
   if (planes * s.R * s.Q8 > 0) {
     const y = Math.min(planes, 65535);
-    engine.run('conv2d', 'shift_pad', { bind: { src, dst: xs }, params: { ...s, total: planes }, workgroups: [Math.ceil((s.R * s.Q8) / WG), y, Math.ceil(planes / y)] });
+    engine.run('conv2d', 'shift_pad', {
+      bind: { src, dst: xs },
+      params: { ...s, total: planes },
+      workgroups: [Math.ceil((s.R * s.Q8) / WG), y, Math.ceil(planes / y)],
+    });
   }
   return xs;
 }
@@ -175,8 +179,22 @@ function convCore(engine: Engine, s: CoreSpec): void {
   engine.run('conv2d', s.entry, {
     bind: { xs4: s.xs, wt: s.wt, bias: s.bias ?? engine.placeholder(), dst: s.out },
     params: {
-      N: s.N, Ct: s.Ct, R: s.R, Q8: s.Q8, KH: s.KH, KW: s.KW, groups: s.groups, Cg: s.Cg, Og: s.Og, OQ, Ot: s.Ot,
-      Ho: s.Ho, Wo: s.Wo, sh: s.sh, dh: s.dh, total,
+      N: s.N,
+      Ct: s.Ct,
+      R: s.R,
+      Q8: s.Q8,
+      KH: s.KH,
+      KW: s.KW,
+      groups: s.groups,
+      Cg: s.Cg,
+      Og: s.Og,
+      OQ,
+      Ot: s.Ot,
+      Ho: s.Ho,
+      Wo: s.Wo,
+      sh: s.sh,
+      dh: s.dh,
+      total,
     },
     constants: { HAS_BIAS: s.bias ? 1 : 0 },
     workgroups: Math.ceil(total / WG),
@@ -205,7 +223,27 @@ export function conv2dForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, o: C
   const Q8 = round8(g.Wo);
   const xs = shiftPad(engine, x, { N: g.N, Ct: g.C, Hs: g.H, Ws: g.W, R, Q8, KW: g.KW, sw: g.sw, dw: g.dw, up_y: 1, up_x: 1, off_y: g.ph, off_x: g.pw });
   const wt = weightLayout(engine, w, g.groups, Cg, Og, g.KH, g.KW, false);
-  convCore(engine, { entry: 'conv2d_fwd', xs, wt, bias, out: y, N: g.N, Ct: g.C, R, Q8, KH: g.KH, KW: g.KW, groups: g.groups, Cg, Og, Ot: g.O, Ho: g.Ho, Wo: g.Wo, sh: g.sh, dh: g.dh });
+  convCore(engine, {
+    entry: 'conv2d_fwd',
+    xs,
+    wt,
+    bias,
+    out: y,
+    N: g.N,
+    Ct: g.C,
+    R,
+    Q8,
+    KH: g.KH,
+    KW: g.KW,
+    groups: g.groups,
+    Cg,
+    Og,
+    Ot: g.O,
+    Ho: g.Ho,
+    Wo: g.Wo,
+    sh: g.sh,
+    dh: g.dh,
+  });
   xs.dispose();
   wt.dispose();
   return y;
@@ -225,11 +263,42 @@ export function conv2dGradInputRaw(dy: Tensor, w: Tensor, xShape: readonly numbe
   const R = g.H + g.dh * (g.KH - 1);
   const Q8 = round8(g.W);
   const xs = shiftPad(engine, dy, {
-    N: g.N, Ct: g.O, Hs: g.Ho, Ws: g.Wo, R, Q8, KW: g.KW, sw: 1, dw: g.dw, up_y: g.sh, up_x: g.sw,
-    off_y: g.dh * (g.KH - 1) - g.ph, off_x: g.dw * (g.KW - 1) - g.pw,
+    N: g.N,
+    Ct: g.O,
+    Hs: g.Ho,
+    Ws: g.Wo,
+    R,
+    Q8,
+    KW: g.KW,
+    sw: 1,
+    dw: g.dw,
+    up_y: g.sh,
+    up_x: g.sw,
+    off_y: g.dh * (g.KH - 1) - g.ph,
+    off_x: g.dw * (g.KW - 1) - g.pw,
   });
   const wt = weightLayout(engine, w, g.groups, Og, Cg, g.KH, g.KW, true);
-  convCore(engine, { entry: 'conv2d_bwd_input', xs, wt, bias: null, out: dx, N: g.N, Ct: g.O, R, Q8, KH: g.KH, KW: g.KW, groups: g.groups, Cg: Og, Og: Cg, Ot: g.C, Ho: g.H, Wo: g.W, sh: 1, dh: g.dh });
+  convCore(engine, {
+    entry: 'conv2d_bwd_input',
+    xs,
+    wt,
+    bias: null,
+    out: dx,
+    N: g.N,
+    Ct: g.O,
+    R,
+    Q8,
+    KH: g.KH,
+    KW: g.KW,
+    groups: g.groups,
+    Cg: Og,
+    Og: Cg,
+    Ot: g.C,
+    Ho: g.H,
+    Wo: g.W,
+    sh: 1,
+    dh: g.dh,
+  });
   xs.dispose();
   wt.dispose();
   return dx;
@@ -348,8 +417,28 @@ function gradWeightSplitK(engine: Engine, x: Tensor, dy: Tensor, g: Conv2dShape,
   const CK = Cg * g.KH * g.KW;
   const T = g.O * CK;
   const params = {
-    N: g.N, C: g.C, H: g.H, W: g.W, O: g.O, KH: g.KH, KW: g.KW, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw,
-    Ho: g.Ho, Wo: g.Wo, Cg, Og, CK, K: P.K, chunk: P.chunk, S: P.S, T,
+    N: g.N,
+    C: g.C,
+    H: g.H,
+    W: g.W,
+    O: g.O,
+    KH: g.KH,
+    KW: g.KW,
+    sh: g.sh,
+    sw: g.sw,
+    ph: g.ph,
+    pw: g.pw,
+    dh: g.dh,
+    dw: g.dw,
+    Ho: g.Ho,
+    Wo: g.Wo,
+    Cg,
+    Og,
+    CK,
+    K: P.K,
+    chunk: P.chunk,
+    S: P.S,
+    T,
   };
   const part = P.S === 1 ? dw : engine.empty([P.S, T], 'f32', 'conv2d.gw_part');
   engine.run('conv2d_grad_weight', 'conv2d_gw_partial', {
@@ -463,8 +552,25 @@ function colParams(g: Conv2dShape) {
   const CK = g.C * g.KH * g.KW;
   const HW = g.Ho * g.Wo;
   return {
-    N: g.N, C: g.C, H: g.H, W: g.W, KH: g.KH, KW: g.KW, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw,
-    Ho: g.Ho, Wo: g.Wo, CK, CKp: r4(CK), HW, HWp: r4(HW), O: g.O,
+    N: g.N,
+    C: g.C,
+    H: g.H,
+    W: g.W,
+    KH: g.KH,
+    KW: g.KW,
+    sh: g.sh,
+    sw: g.sw,
+    ph: g.ph,
+    pw: g.pw,
+    dh: g.dh,
+    dw: g.dw,
+    Ho: g.Ho,
+    Wo: g.Wo,
+    CK,
+    CKp: r4(CK),
+    HW,
+    HWp: r4(HW),
+    O: g.O,
   };
 }
 
@@ -472,7 +578,17 @@ function colParams(g: Conv2dShape) {
  * src [A, Ri_s, cols_s] → [A, Ri_d, cols_d]: pads with zeros / crops the last
  * two dims, adding bias[b] to row b when given. `src` is not consumed.
  */
-function repad(engine: Engine, src: Tensor, A: number, Ri_s: number, cols_s: number, Ri_d: number, cols_d: number, bias: Tensor | null, shape?: readonly number[]): Tensor {
+function repad(
+  engine: Engine,
+  src: Tensor,
+  A: number,
+  Ri_s: number,
+  cols_s: number,
+  Ri_d: number,
+  cols_d: number,
+  bias: Tensor | null,
+  shape?: readonly number[],
+): Tensor {
   const dst = engine.empty(shape ?? [A, Ri_d, cols_d], 'f32', 'conv2d.repad');
   const total = A * Ri_d * cols_d;
   if (total > 0) {
@@ -538,8 +654,22 @@ function convIm2col(engine: Engine, x: Tensor, wm: Tensor, bias: Tensor | null, 
  */
 function gradInputAsConv(engine: Engine, dy: Tensor, w: Tensor, g: Conv2dShape): Tensor {
   const gt: Conv2dShape = {
-    N: g.N, C: g.O, H: g.Ho, W: g.Wo, O: g.C, KH: g.KH, KW: g.KW, sh: 1, sw: 1,
-    ph: g.dh * (g.KH - 1) - g.ph, pw: g.dw * (g.KW - 1) - g.pw, dh: g.dh, dw: g.dw, groups: 1, Ho: g.H, Wo: g.W,
+    N: g.N,
+    C: g.O,
+    H: g.Ho,
+    W: g.Wo,
+    O: g.C,
+    KH: g.KH,
+    KW: g.KW,
+    sh: 1,
+    sw: 1,
+    ph: g.dh * (g.KH - 1) - g.ph,
+    pw: g.dw * (g.KW - 1) - g.pw,
+    dh: g.dh,
+    dw: g.dw,
+    groups: 1,
+    Ho: g.H,
+    Wo: g.W,
   };
   const CK = g.O * g.KH * g.KW;
   const CKp = r4(CK);

@@ -104,15 +104,7 @@ export function mixedCrossEntropy(logits: Tensor, labelsA: Tensor, labelsB: Tens
 }
 
 /** Raw backward: dlogits = g/N · (softmax(logits) − mixed one-hot). */
-export function crossEntropyBackwardRaw(
-  logits: Tensor,
-  lse: Tensor,
-  g: Tensor,
-  la: Tensor,
-  lb: Tensor | null,
-  lam: number,
-  lamT: Tensor | null,
-): Tensor {
+export function crossEntropyBackwardRaw(logits: Tensor, lse: Tensor, g: Tensor, la: Tensor, lb: Tensor | null, lam: number, lamT: Tensor | null): Tensor {
   const e = logits.engine;
   const [rows, cols] = logits.shape as [number, number];
   const dx = e.empty(logits.shape);

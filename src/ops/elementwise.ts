@@ -154,7 +154,8 @@ export function addReluBackward(node: GraphNode<'addRelu'>, g: Tensor): (Tensor 
   const e = y.engine;
   const ga = e.empty(y.shape);
   const gb = e.empty(y.shape);
-  if (y.size) e.run('elementwise', 'add_relu_bwd', { bind: { a: y, b: g, out: ga, out2: gb }, params: { n: y.size, alpha: 1, beta: 0 }, workgroups: groups(y.size) });
+  if (y.size)
+    e.run('elementwise', 'add_relu_bwd', { bind: { a: y, b: g, out: ga, out2: gb }, params: { n: y.size, alpha: 1, beta: 0 }, workgroups: groups(y.size) });
   if (!a.requiresGrad) ga.dispose();
   if (!b.requiresGrad) gb.dispose();
   return [a.requiresGrad ? ga : null, b.requiresGrad ? gb : null];

@@ -52,7 +52,10 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   sameEngine('layerNorm', ...ts);
   if (x.ndim < 1) throw new ShapeError(`layerNorm: input must have at least one dimension, got ${fmtShape(x.shape)}`);
   const D = x.shape[x.ndim - 1]!;
-  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+  for (const [name, t] of [
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
     if (t && (t.ndim !== 1 || t.shape[0] !== D)) {
       throw new ShapeError(`layerNorm: ${name} must have shape [${D}] for input ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
     }
@@ -100,7 +103,12 @@ export function layerNormBackward(node: GraphNode<'layerNorm'>, g: Tensor): (Ten
         constants: { WG: PWG, ROWS },
         workgroups: [Math.ceil(D / PWG), chunks],
       });
-      e.run('layernorm', 'ln_param_final', { bind: { part, out: sums }, params: { R, D, chunks }, constants: { WG: PWG }, workgroups: Math.ceil((2 * D) / PWG) });
+      e.run('layernorm', 'ln_param_final', {
+        bind: { part, out: sums },
+        params: { R, D, chunks },
+        constants: { WG: PWG },
+        workgroups: Math.ceil((2 * D) / PWG),
+      });
     } else {
       e.run('elementwise', 'fill', { bind: { out: sums }, params: { n: 2 * D, alpha: 0 }, workgroups: Math.ceil((2 * D) / 256) });
     }

@@ -104,7 +104,11 @@ function params(a: BlendAttrs): Record<string, number | number[]> {
 }
 
 /** Bindings for the blend kernels' coefficient sources, and the override that picks λ/box's. */
-function coefSources(e: Engine, a: BlendAttrs, coef: Tensor | null): { bind: { coef: Tensor | GPUBuffer; box_in: Tensor | GPUBuffer }; constants: Record<string, number> } {
+function coefSources(
+  e: Engine,
+  a: BlendAttrs,
+  coef: Tensor | null,
+): { bind: { coef: Tensor | GPUBuffer; box_in: Tensor | GPUBuffer }; constants: Record<string, number> } {
   const lamT = a.mode === BlendMode.Mixup ? a.step : null;
   const boxT = a.mode === BlendMode.Box ? a.step : null;
   return {
@@ -220,7 +224,17 @@ export function mixup(x: Tensor, perm: Tensor, lam: number | Tensor): Tensor {
   checkPerm('mixup', perm, N);
   if (step) checkStep('mixup', 'λ', step, 'f32', 1, '[1]');
   else if (!Number.isFinite(lam)) throw new ShapeError(`mixup: λ must be finite, got ${lam}`);
-  const attrs: BlendAttrs = { mode: BlendMode.Mixup, nx: N, rows: N, C: 1, S: N ? x.size / N : 0, W: 1, lam: step ? 0 : (lam as number), box: [0, 0, 0, 0], step };
+  const attrs: BlendAttrs = {
+    mode: BlendMode.Mixup,
+    nx: N,
+    rows: N,
+    C: 1,
+    S: N ? x.size / N : 0,
+    W: 1,
+    lam: step ? 0 : (lam as number),
+    box: [0, 0, 0, 0],
+    step,
+  };
   return blend('mixup', x, perm, null, attrs, x.shape);
 }
 

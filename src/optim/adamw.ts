@@ -60,7 +60,10 @@ export class AdamW {
   stepCount = 0;
 
   constructor(groups: AdamWGroupOptions[]) {
-    checkDistinct('AdamW', groups.map((g) => g.params));
+    checkDistinct(
+      'AdamW',
+      groups.map((g) => g.params),
+    );
     this.#groups = groups.map((o, i) => {
       const g: AdamWGroup = {
         params: o.params,
@@ -164,7 +167,10 @@ export class AdamW {
     const writes: [Tensor, Float32Array][] = [];
     for (const s of this.#groups) {
       s.group.params.names.forEach((n, i) => {
-        for (const [suffix, arena] of [['exp_avg', s.expAvg], ['exp_avg_sq', s.expAvgSq]] as const) {
+        for (const [suffix, arena] of [
+          ['exp_avg', s.expAvg],
+          ['exp_avg_sq', s.expAvgSq],
+        ] as const) {
           const key = `${n}.${suffix}`;
           const v = values.get(key);
           if (!v) throw new ShapeError(`AdamW.loadState: missing '${key}'`);

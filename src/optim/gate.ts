@@ -19,7 +19,8 @@ export interface GateOptions {
 
 /** Writes [apply (1|0), gradient scale] into `gate` from the step's packed scalars. */
 export function stepGate(values: Tensor, gate: Tensor, o: GateOptions): void {
-  if (gate.size !== 2 || gate.dtype !== 'f32') throw new ShapeError(`stepGate: gate must be an f32 tensor of 2 values, got ${gate.dtype} [${gate.shape.join(', ')}]`);
+  if (gate.size !== 2 || gate.dtype !== 'f32')
+    throw new ShapeError(`stepGate: gate must be an f32 tensor of 2 values, got ${gate.dtype} [${gate.shape.join(', ')}]`);
   if (o.terms > values.size || o.normIndex >= values.size) {
     throw new ShapeError(`stepGate: ${o.terms} terms and norm index ${o.normIndex} do not fit ${values.size} values`);
   }

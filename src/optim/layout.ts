@@ -28,7 +28,11 @@ export function layoutMismatch(a: ParamSet, b: ParamSet): string | null {
 
 /** A zero-filled arena with the same layout as `set` (optimiser state). */
 export function stateArena(set: ParamSet, label: string): Arena {
-  return createArena(set.engine, set.params.map((p) => p.shape), label);
+  return createArena(
+    set.engine,
+    set.params.map((p) => p.shape),
+    label,
+  );
 }
 
 type Engine = ParamSet['engine'];

@@ -67,7 +67,10 @@ export class SGD {
   stepCount = 0;
 
   constructor(groups: SGDGroupOptions[]) {
-    checkDistinct('SGD', groups.map((g) => g.params));
+    checkDistinct(
+      'SGD',
+      groups.map((g) => g.params),
+    );
     this.#groups = groups.map((o, i) => {
       const g: SGDGroup = {
         params: o.params,
@@ -134,13 +137,19 @@ export class SGD {
         runOptim(set.engine, 'sgd', set.flat.size, bind, common);
         return;
       }
-      runOptim(set.engine, 'sgd_momentum', set.flat.size, { ...bind, buf: s.buf.flat }, {
-        ...common,
-        first: s.initialized ? 0 : 1,
-        nesterov: g.nesterov ? 1 : 0,
-        momentum: g.momentum,
-        one_minus_dampening: 1 - g.dampening,
-      });
+      runOptim(
+        set.engine,
+        'sgd_momentum',
+        set.flat.size,
+        { ...bind, buf: s.buf.flat },
+        {
+          ...common,
+          first: s.initialized ? 0 : 1,
+          nesterov: g.nesterov ? 1 : 0,
+          momentum: g.momentum,
+          one_minus_dampening: 1 - g.dampening,
+        },
+      );
       s.initialized = true;
     });
     this.stepCount++;

@@ -137,7 +137,7 @@ export function mixBlockLogitsBackwardRef(
         dA[j] = g * v[n * L + j]!;
         dot += dA[j]! * A[row + j]!;
       }
-      for (let j = 0; j < L; j++) dU[j] = (A[row + j]! * (dA[j]! - dot)) * scale;
+      for (let j = 0; j < L; j++) dU[j] = A[row + j]! * (dA[j]! - dot) * scale;
       // ∂Q = ∂U·K, ∂K = ∂Uᵀ·Q
       for (let j = 0; j < L; j++) {
         for (let k = 0; k < d; k++) {

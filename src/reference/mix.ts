@@ -97,7 +97,12 @@ export function boxCoefs(W: number, box: { y0: number; x0: number; y1: number; x
   };
 }
 
-export function boxMixRef(x: ArrayLike<number>, perm: ArrayLike<number>, d: Dims & { W: number }, box: { y0: number; x0: number; y1: number; x1: number }): Float64Array {
+export function boxMixRef(
+  x: ArrayLike<number>,
+  perm: ArrayLike<number>,
+  d: Dims & { W: number },
+  box: { y0: number; x0: number; y1: number; x1: number },
+): Float64Array {
   return blendRef(x, perm, d, boxCoefs(d.W, box));
 }
 

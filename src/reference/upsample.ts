@@ -28,8 +28,7 @@ export function upsampleRef(x: ArrayLike<number>, shape: readonly number[], f: n
       for (let ow = 0; ow < OW; ow++) {
         const [w0, w1, lw] = taps(ow, W, f, mode);
         const at = (h: number, w: number) => x[p * H * W + h * W + w]!;
-        out[(p * OH + oh) * OW + ow] =
-          (1 - lh) * ((1 - lw) * at(h0, w0) + lw * at(h0, w1)) + lh * ((1 - lw) * at(h1, w0) + lw * at(h1, w1));
+        out[(p * OH + oh) * OW + ow] = (1 - lh) * ((1 - lw) * at(h0, w0) + lw * at(h0, w1)) + lh * ((1 - lw) * at(h1, w0) + lw * at(h1, w1));
       }
     }
   }

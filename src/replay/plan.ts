@@ -152,7 +152,9 @@ export class ReplayPlan {
     if (this.#disposed) throw new DisposedError(`${this.label}: replay of a disposed plan`);
     for (const b of this.#external) {
       if (this.pool.isParked(b)) {
-        throw new DisposedError(`${this.label}: a tensor the captured step uses (${b.label || `${b.size} bytes`}) was disposed; dispose the plan before the model, optimiser or inputs`);
+        throw new DisposedError(
+          `${this.label}: a tensor the captured step uses (${b.label || `${b.size} bytes`}) was disposed; dispose the plan before the model, optimiser or inputs`,
+        );
       }
     }
     const ctx = this.ctx;

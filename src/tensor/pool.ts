@@ -52,10 +52,7 @@ export class BufferPool {
     // never less than the request rounded to 4 bytes — which must itself fit.
     const need = Math.ceil(bytes / 4) * 4;
     if (!(need <= this.maxBufferSize)) {
-      throw new LimitError(
-        `cannot allocate ${label ?? 'a buffer'} of ${bytes} bytes: the adapter's maxBufferSize is ${this.maxBufferSize}`,
-        'maxBufferSize',
-      );
+      throw new LimitError(`cannot allocate ${label ?? 'a buffer'} of ${bytes} bytes: the adapter's maxBufferSize is ${this.maxBufferSize}`, 'maxBufferSize');
     }
     const cls = sizeClass(bytes);
     const size = Math.max(need, Math.min(cls, Math.floor(this.maxBufferSize / 4) * 4));

@@ -69,7 +69,8 @@ export class Tensor {
 
   /** The GPU buffer; throws if the tensor was disposed. */
   get buffer(): GPUBuffer {
-    if (this.storage.refs <= 0) throw new DisposedError(`tensor #${this.id}${this.label ? ` (${this.label})` : ''} [${this.shape.join(', ')}] was used after dispose()`);
+    if (this.storage.refs <= 0)
+      throw new DisposedError(`tensor #${this.id}${this.label ? ` (${this.label})` : ''} [${this.shape.join(', ')}] was used after dispose()`);
     return this.storage.buffer;
   }
 

@@ -90,13 +90,21 @@ function killHook(): { beforeRename?: () => void } {
   return {};
 }
 
-export async function saveCheckpoint(dir: string, step: number, bytes: Uint8Array, state: Omit<RunState, 'checkpoint' | 'version'>, keep: number): Promise<string> {
+export async function saveCheckpoint(
+  dir: string,
+  step: number,
+  bytes: Uint8Array,
+  state: Omit<RunState, 'checkpoint' | 'version'>,
+  keep: number,
+): Promise<string> {
   const name = `ckpt-${String(step).padStart(8, '0')}.safetensors`;
   await writeFileAtomic(join(dir, name), bytes, killHook());
   const full: RunState = { version: 1, checkpoint: name, ...state };
   await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(full, null, 1));
   // Keep the newest `keep` checkpoints; never the one state.json names.
-  const all = readdirSync(dir).filter((f) => /^ckpt-\d+\.safetensors$/.test(f)).sort();
+  const all = readdirSync(dir)
+    .filter((f) => /^ckpt-\d+\.safetensors$/.test(f))
+    .sort();
   for (const f of all.slice(0, Math.max(0, all.length - keep))) if (f !== name) rmSync(join(dir, f), { force: true });
   return name;
 }
@@ -111,10 +119,14 @@ export function loadRunState(dir: string): RunState | null {
     throw new CheckpointError(f, `not valid JSON (${(e as Error).message})`);
   }
   if (typeof s !== 'object' || s === null || Array.isArray(s)) {
-    throw new CheckpointError(f, `holds ${s === null ? 'null' : Array.isArray(s) ? 'an array' : typeof s}, not an automix run state (an object with version, checkpoint, step, config)`);
+    throw new CheckpointError(
+      f,
+      `holds ${s === null ? 'null' : Array.isArray(s) ? 'an array' : typeof s}, not an automix run state (an object with version, checkpoint, step, config)`,
+    );
   }
   if (s.version !== 1 || typeof s.checkpoint !== 'string' || !Number.isInteger(s.step)) throw new CheckpointError(f, 'not an automix-webgpu run state');
-  if (typeof s.config !== 'object' || s.config === null || !Array.isArray(s.epochs)) throw new CheckpointError(f, 'not an automix-webgpu run state (no config or epochs)');
+  if (typeof s.config !== 'object' || s.config === null || !Array.isArray(s.epochs))
+    throw new CheckpointError(f, 'not an automix-webgpu run state (no config or epochs)');
   return s;
 }
 

@@ -126,14 +126,20 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!(c.momentum >= 0 && c.momentum < 1)) bad('momentum', `must be in [0, 1), got ${c.momentum}`);
   if (!(c.weightDecay >= 0)) bad('weight-decay', `must be ≥ 0, got ${c.weightDecay}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) bad('seed', `must be a non-negative integer, got ${c.seed}`);
-  for (const [f, v] of [['limit-train', c.limitTrain], ['limit-test', c.limitTest], ['checkpoint-every', c.checkpointEvery]] as const) {
+  for (const [f, v] of [
+    ['limit-train', c.limitTrain],
+    ['limit-test', c.limitTest],
+    ['checkpoint-every', c.checkpointEvery],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) bad(f, `must be a non-negative integer, got ${v}`);
   }
   if (!Number.isInteger(c.keepCheckpoints) || c.keepCheckpoints < 1) bad('keep-checkpoints', `must be ≥ 1, got ${c.keepCheckpoints}`);
   if (c.method !== 'none' && !(c.alpha > 0)) bad('alpha', `must be > 0 for ${c.method}, got ${c.alpha}`);
   if (!(c.clipGrad >= 0)) bad('clip-grad', `must be ≥ 0, got ${c.clipGrad}`);
-  if (c.emaMomentum !== 'auto' && !(c.emaMomentum >= 0 && c.emaMomentum <= 0.999999)) bad('ema-momentum', `must be auto or in [0, 0.999999], got ${c.emaMomentum}`);
+  if (c.emaMomentum !== 'auto' && !(c.emaMomentum >= 0 && c.emaMomentum <= 0.999999))
+    bad('ema-momentum', `must be auto or in [0, 0.999999], got ${c.emaMomentum}`);
   if (c.onNonFinite !== 'stop' && c.onNonFinite !== 'skip') bad('on-nonfinite', `must be stop or skip, got ${c.onNonFinite}`);
-  if (c.resume && c.force) bad('force', 'and --resume contradict each other: --resume continues the run in --out, --force deletes it and starts over; give one');
+  if (c.resume && c.force)
+    bad('force', 'and --resume contradict each other: --resume continues the run in --out, --force deletes it and starts over; give one');
   return c;
 }

@@ -69,9 +69,13 @@ const dims = (ds: ImageDataset) => `${ds.c}×${ds.h}×${ds.w}`;
  * @throws DatasetError naming the file at fault.
  */
 export function checkDatasets(train: ImageDataset, test: ImageDataset, source = ''): void {
-  for (const [split, ds] of [['training', train], ['test', test]] as const) {
+  for (const [split, ds] of [
+    ['training', train],
+    ['test', test],
+  ] as const) {
     if (ds.n === 0) throw new DatasetError(datasetFile(ds, source), `holds 0 images: the ${split} set needs at least one (a truncated or placeholder file?)`);
-    if (ds.h < 1 || ds.w < 1 || ds.c < 1) throw new DatasetError(datasetFile(ds, source), `its images are ${dims(ds)} (channels × height × width): every side must be at least 1 pixel`);
+    if (ds.h < 1 || ds.w < 1 || ds.c < 1)
+      throw new DatasetError(datasetFile(ds, source), `its images are ${dims(ds)} (channels × height × width): every side must be at least 1 pixel`);
   }
   if (train.c !== test.c || train.h !== test.h || train.w !== test.w) {
     throw new DatasetError(
@@ -80,7 +84,10 @@ export function checkDatasets(train: ImageDataset, test: ImageDataset, source = 
     );
   }
   if (train.numClasses !== test.numClasses) {
-    throw new DatasetError(datasetFile(test, source), `${test.numClasses} classes but the training set (${datasetFile(train, source)}) has ${train.numClasses}`);
+    throw new DatasetError(
+      datasetFile(test, source),
+      `${test.numClasses} classes but the training set (${datasetFile(train, source)}) has ${train.numClasses}`,
+    );
   }
 }
 

@@ -8,7 +8,13 @@ import type { Network } from '../models/index.js';
  * Top-1 accuracy of each of `heads` of `net` on `data`, from one backbone
  * forward per batch (eval-mode BN, restored to train mode after).
  */
-export async function evaluateHeads(engine: Engine, net: Network, heads: readonly string[], data: ImageDataset, batchSize: number): Promise<Record<string, number>> {
+export async function evaluateHeads(
+  engine: Engine,
+  net: Network,
+  heads: readonly string[],
+  data: ImageDataset,
+  batchSize: number,
+): Promise<Record<string, number>> {
   for (const h of heads) net.head(h); // an unknown head fails before any work
   const loader = new BatchLoader(data, { batchSize, shuffle: false });
   const correct = new Map(heads.map((h) => [h, 0]));

@@ -95,7 +95,8 @@ export function makeOutDir(dir: string, flag = 'out'): void {
     try {
       mkdirSync(level);
     } catch (e) {
-      if ((e as { code?: string }).code !== 'EEXIST') throw new ConfigError(`--${flag} ${dir}: cannot create ${level} (${why(e)}); choose a location where directories can be made`);
+      if ((e as { code?: string }).code !== 'EEXIST')
+        throw new ConfigError(`--${flag} ${dir}: cannot create ${level} (${why(e)}); choose a location where directories can be made`);
     }
     if (!statOrNull(level)?.isDirectory()) throw new ConfigError(`--${flag} ${dir}: ${level} could not be made a directory`);
   }
@@ -138,7 +139,9 @@ function isPng(file: string): boolean {
 export function checkPngOutput(file: string, flag = 'out'): void {
   checkOutputFile(file, flag);
   if (statOrNull(resolve(file))?.isFile() && !isPng(file)) {
-    throw new ConfigError(`--${flag} ${file}: exists and is not a PNG; refusing to replace it with a picture (choose another file, e.g. ${file.replace(/\.[^./\\]*$/, '')}.png)`);
+    throw new ConfigError(
+      `--${flag} ${file}: exists and is not a PNG; refusing to replace it with a picture (choose another file, e.g. ${file.replace(/\.[^./\\]*$/, '')}.png)`,
+    );
   }
 }
 
@@ -147,25 +150,32 @@ export function checkNotRunFile(file: string, flag: string, inputs: string[] = [
   checkOutputFile(file, flag);
   const abs = resolve(file);
   if (inputs.some((f) => resolve(f) === abs) || (RUN_FILE.test(basename(abs)) && statOrNull(abs)?.isFile())) {
-    throw new ConfigError(`--${flag} ${file}: is ${inputs.some((f) => resolve(f) === abs) ? 'an input of this command' : "a training run's file"}; refusing to overwrite it (choose another file)`);
+    throw new ConfigError(
+      `--${flag} ${file}: is ${inputs.some((f) => resolve(f) === abs) ? 'an input of this command' : "a training run's file"}; refusing to overwrite it (choose another file)`,
+    );
   }
 }
 
 /** The files of a previous run in `dir` (state.json, checkpoints, model.safetensors). */
 export function runFiles(dir: string): string[] {
   if (!statOrNull(dir)?.isDirectory()) return [];
-  return readdirSync(dir).filter((f) => RUN_FILE.test(f)).sort();
+  return readdirSync(dir)
+    .filter((f) => RUN_FILE.test(f))
+    .sort();
 }
 
 /** Everything `automix train` checks before it creates an engine. */
 export async function preflight(cfg: TrainConfig, log: (m: string) => void = () => {}): Promise<PreflightReport> {
   // A --json inside --out can be checked only once --out exists; it must not be one of the run's files.
   const jsonInOut = cfg.json !== null && dirname(resolve(cfg.json)) === resolve(cfg.out);
-  if (cfg.json && jsonInOut && RUN_FILE.test(basename(cfg.json))) throw new ConfigError(`--json ${cfg.json}: is a file of the run in --out; give another name (e.g. ${join(cfg.out, 'run.json')})`);
+  if (cfg.json && jsonInOut && RUN_FILE.test(basename(cfg.json)))
+    throw new ConfigError(`--json ${cfg.json}: is a file of the run in --out; give another name (e.g. ${join(cfg.out, 'run.json')})`);
   checkOutDir(cfg.out);
   if (cfg.json && !jsonInOut) checkOutputFile(cfg.json, 'json');
   if (cfg.json && !cfg.resume && !cfg.force && statOrNull(cfg.json)?.isFile()) {
-    throw new ConfigError(`--json ${cfg.json} already exists (the record of an earlier run?): pass --force to overwrite it, --resume to continue that run, or choose another file`);
+    throw new ConfigError(
+      `--json ${cfg.json} already exists (the record of an earlier run?): pass --force to overwrite it, --resume to continue that run, or choose another file`,
+    );
   }
   const data = await loadData(cfg.data, cfg.limitTrain, cfg.limitTest);
   checkModelInput(cfg.model, cfg.method, data.train, data.source);

@@ -31,7 +31,17 @@ import type { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
 import { MixBlock } from './mix-block.js';
-import { automixMethod, baselineMethod, inputShape, type AutoMixState, type HostBatch, type MethodStep, type StepDraw, type StepTensors, vanillaMethod } from './steps.js';
+import {
+  automixMethod,
+  baselineMethod,
+  inputShape,
+  type AutoMixState,
+  type HostBatch,
+  type MethodStep,
+  type StepDraw,
+  type StepTensors,
+  vanillaMethod,
+} from './steps.js';
 
 /** What the model is trained on: channels, image size, classes. */
 export interface DataShape {

@@ -145,8 +145,22 @@ function median(xs: number[]): number {
 
 /** The settings that shape the trained weights: a resumed run must keep them. */
 const RUN_DEFINING = [
-  'data', 'model', 'width', 'method', 'alpha', 'epochs', 'batchSize', 'lr', 'minLr', 'momentum',
-  'weightDecay', 'seed', 'limitTrain', 'augment', 'clipGrad', 'emaMomentum',
+  'data',
+  'model',
+  'width',
+  'method',
+  'alpha',
+  'epochs',
+  'batchSize',
+  'lr',
+  'minLr',
+  'momentum',
+  'weightDecay',
+  'seed',
+  'limitTrain',
+  'augment',
+  'clipGrad',
+  'emaMomentum',
 ] as const satisfies readonly (keyof TrainConfig)[];
 
 /**
@@ -155,13 +169,17 @@ const RUN_DEFINING = [
  * data order). Keys absent from an older state file are not checked.
  */
 export function checkResumeConfig(saved: Record<string, unknown>, cfg: TrainConfig, file: string): void {
-  const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   const diffs: string[] = [];
   for (const k of RUN_DEFINING) {
     if (!(k in saved)) continue;
     if (k === 'emaMomentum' && cfg.method !== 'automix') continue; // no momentum network
     if (saved[k] !== cfg[k]) {
-      diffs.push(k === 'augment' ? `--no-augment was ${saved[k] ? 'off' : 'on'}, now ${cfg[k] ? 'off' : 'on'}` : `${flag(k)} was ${String(saved[k])}, now ${String(cfg[k])}`);
+      diffs.push(
+        k === 'augment'
+          ? `--no-augment was ${saved[k] ? 'off' : 'on'}, now ${cfg[k] ? 'off' : 'on'}`
+          : `${flag(k)} was ${String(saved[k])}, now ${String(cfg[k])}`,
+      );
     }
   }
   if (diffs.length > 0) {
@@ -184,7 +202,10 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
   const perEpoch = loader.batchesPerEpoch;
   const totalSteps = perEpoch * cfg.epochs;
   const emaStart = cfg.emaMomentum === 'auto' ? scaledEmaStart(totalSteps) : cfg.emaMomentum;
-  if (run.automix) log(`momentum network: EMA from ${+emaStart.toFixed(6)}${cfg.emaMomentum === 'auto' ? ` (auto: 1 − 200/${totalSteps} iterations, at most 0.999)` : ''} to 0.999999`);
+  if (run.automix)
+    log(
+      `momentum network: EMA from ${+emaStart.toFixed(6)}${cfg.emaMomentum === 'auto' ? ` (auto: 1 − 200/${totalSteps} iterations, at most 0.999)` : ''} to 0.999999`,
+    );
   let epoch0 = 0;
   let index0 = 0;
   let step = 0;
@@ -222,9 +243,10 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       const lr = cosineLr(epoch, cfg.epochs, cfg.lr, cfg.minLr);
       run.setLr(lr);
       // An epoch resumed mid-way continues the tallies its checkpoint saved.
-      const tally: EpochTally = epoch === epoch0 && resumedTally
-        ? structuredClone(resumedTally)
-        : { seconds: 0, lossSum: 0, seen: 0, steps: 0, sums: {}, maskSum: 0, lamSum: 0, emaM: 0 };
+      const tally: EpochTally =
+        epoch === epoch0 && resumedTally
+          ? structuredClone(resumedTally)
+          : { seconds: 0, lossSum: 0, seen: 0, steps: 0, sums: {}, maskSum: 0, lamSum: 0, emaM: 0 };
       if (!tally.adapters?.includes(adapterName)) tally.adapters = [...(tally.adapters ?? []), adapterName];
       const t0 = performance.now() - tally.seconds * 1000;
       const tallyNow = (): EpochTally => ({ ...tally, seconds: (performance.now() - t0) / 1000 });
@@ -236,7 +258,9 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
           const index = indexOf.get(r.step) ?? 0;
           indexOf.delete(r.step);
           if (!r.applied) {
-            const bad = Object.entries(r.terms).filter(([, v]) => !Number.isFinite(v)).map(([n, v]) => `${n} = ${v}`);
+            const bad = Object.entries(r.terms)
+              .filter(([, v]) => !Number.isFinite(v))
+              .map(([n, v]) => `${n} = ${v}`);
             if (r.stats['grad_norm'] !== undefined && !Number.isFinite(r.stats['grad_norm'])) bad.push(`gradient norm = ${r.stats['grad_norm']}`);
             const msg = `non-finite loss at epoch ${epoch + 1}, step ${r.step}: ${bad.join(', ')}`;
             if (cfg.onNonFinite === 'stop') {
@@ -296,7 +320,10 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       const tTest = performance.now();
       if (run.automix) {
         // All four heads of docs/method.md §1 (k/q × one/mix): the reference's summary reports the best.
-        for (const [name, net] of [['momentum', run.automix.momentum], ['online', run.online]] as const) {
+        for (const [name, net] of [
+          ['momentum', run.automix.momentum],
+          ['online', run.online],
+        ] as const) {
           const acc = await evaluateHeads(engine, net, ['head_one', 'head_mix'], data.test, cfg.batchSize);
           for (const [h, a] of Object.entries(acc)) accHeads[`${name}.${h}`] = a;
         }
@@ -357,10 +384,16 @@ function result(engine: Engine, cfg: TrainConfig, history: EpochRecord[], head: 
   const accs = history.map((h) => h.test_acc);
   const medians: Record<string, number> = {};
   for (const k of Object.keys(history.at(-1)?.test_acc_heads ?? {})) {
-    const xs = history.slice(-10).map((h) => h.test_acc_heads[k]).filter((v): v is number => v !== undefined);
+    const xs = history
+      .slice(-10)
+      .map((h) => h.test_acc_heads[k])
+      .filter((v): v is number => v !== undefined);
     medians[k] = median(xs);
   }
-  const best = Object.entries(medians).reduce<{ head: string; acc: number } | null>((b, [h, a]) => (b === null || a > b.acc ? { head: h, acc: a } : b), null) ?? { head: '', acc: Number.NaN };
+  const best = Object.entries(medians).reduce<{ head: string; acc: number } | null>(
+    (b, [h, a]) => (b === null || a > b.acc ? { head: h, acc: a } : b),
+    null,
+  ) ?? { head: '', acc: Number.NaN };
   return {
     config: cfg,
     adapter: engine.info,
@@ -374,4 +407,3 @@ function result(engine: Engine, cfg: TrainConfig, history: EpochRecord[], head: 
     },
   };
 }
-

@@ -312,7 +312,9 @@ export class Tuner {
         if (!(diff <= tol * refScale + 1e-6)) {
           rejected++;
           this.stats.rejected++;
-          this.#emit(`[tune] ${key}: ${family.describe(cfg)} rejected: max |Δ| ${diff.toExponential(2)} from the static rule's output (allowed ${(tol * refScale + 1e-6).toExponential(2)})`);
+          this.#emit(
+            `[tune] ${key}: ${family.describe(cfg)} rejected: max |Δ| ${diff.toExponential(2)} from the static rule's output (allowed ${(tol * refScale + 1e-6).toExponential(2)})`,
+          );
           continue;
         }
         if (ms < best!.ms) best = { cfg, ms };
@@ -408,12 +410,7 @@ export class Tuner {
   }
 
   /** Time per dispatch (ms) of one config: a warm-up, an estimate, then the best of 3 passes of ≥ ~1 ms each. */
-  async #timeRun(
-    clock: Clock,
-    run: TimedDispatch,
-    clear: (enc: GPUCommandEncoder) => void,
-    bestMs: number,
-  ): Promise<number> {
+  async #timeRun(clock: Clock, run: TimedDispatch, clear: (enc: GPUCommandEncoder) => void, bestMs: number): Promise<number> {
     const device = this.engine.ctx.device;
     for (const s of VALIDATION_SCOPES) device.pushErrorScope(s);
     // Two passes of one dispatch: the first absorbs one-time costs (a CPU
@@ -456,7 +453,9 @@ function isConfig(c: unknown): c is TuneConfig {
 }
 
 function isDoc(d: unknown): d is TuneCacheDoc {
-  return !!d && typeof d === 'object' && (d as TuneCacheDoc).version === 1 && !!(d as TuneCacheDoc).adapters && typeof (d as TuneCacheDoc).adapters === 'object';
+  return (
+    !!d && typeof d === 'object' && (d as TuneCacheDoc).version === 1 && !!(d as TuneCacheDoc).adapters && typeof (d as TuneCacheDoc).adapters === 'object'
+  );
 }
 
 /** Deterministic values in [-1, 1). */

@@ -100,9 +100,9 @@ const GLYPH_ROWS: Record<string, string> = {
   '#': '.#.#. .#.#. ##### .#.#. ##### .#.#. .#.#.',
   '*': '..... ..#.. #.#.# .###. #.#.# ..#.. .....',
   '×': '..... #...# .#.#. ..#.. .#.#. #...# .....',
-  'λ': '.#... ..#.. ..#.. ..#.. .#.#. #...# #...#',
-  'σ': '..... ..... .#### #..#. #...# #...# .###.',
-  'μ': '..... ..... #...# #...# #...# ##..# #.##. #.... #....',
+  λ: '.#... ..#.. ..#.. ..#.. .#.#. #...# #...#',
+  σ: '..... ..... .#### #..#. #...# #...# .###.',
+  μ: '..... ..... #...# #...# #...# ##..# #.##. #.... #....',
   // Lower case: x-height 5 rows; g j p q y descend 2 rows below the baseline.
   a: '..... ..... .###. ....# .#### #...# .####',
   b: '#.... #.... #.##. ##..# #...# #...# ####.',
@@ -164,7 +164,7 @@ export function textWidth(text: string, scale = 1): number {
 function fitText(text: string, width: number): string {
   const chars = [...text];
   const max = Math.floor((width + 1) / GLYPH_ADVANCE);
-  return chars.length <= max ? text : chars.slice(0, Math.max(0, max - 2)).join('') + '..';
+  return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 2)).join('')}..`;
 }
 
 /** A minimal RGBA raster with the drawing primitives the charts need. */
@@ -347,7 +347,10 @@ function drawPanel(
     r.text(left - 6 - textWidth(label), y - 3, label, TEXT);
   }
   // x ticks on whole points only: a nice step of at least 1, from the first point.
-  const xStep = Math.max(1, Math.round(niceTicks(opts.xStart, Math.max(opts.xStart + 1, opts.xStart + maxLen - 1), Math.max(2, Math.min(8, Math.floor(plotW / 60)))).step));
+  const xStep = Math.max(
+    1,
+    Math.round(niceTicks(opts.xStart, Math.max(opts.xStart + 1, opts.xStart + maxLen - 1), Math.max(2, Math.min(8, Math.floor(plotW / 60)))).step),
+  );
   for (let t = Math.ceil(opts.xStart / xStep) * xStep; t < xMax; t += xStep) {
     const x = Math.round(px(t));
     r.line(x, top, x, bottom, GRID, false);
@@ -606,17 +609,24 @@ export function drawMaskGrid(rows: MaskGridRow[], opts: MaskGridOptions): { png:
   const tile = (x0: number, ty: number, rgb: (y: number, x: number) => RGB) => {
     for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) r.fillRect(x0 + 1 + x * S, ty + 1 + y * S, S, S, rgb(y, x));
   };
-  const image = (px: ArrayLike<number>) => (y: number, x: number): RGB => {
-    const at = (c: number) => byte(px[(c * H + y) * W + x]!);
-    return C === 3 ? [at(0), at(1), at(2)] : [at(0), at(0), at(0)];
-  };
+  const image =
+    (px: ArrayLike<number>) =>
+    (y: number, x: number): RGB => {
+      const at = (c: number) => byte(px[(c * H + y) * W + x]!);
+      return C === 3 ? [at(0), at(1), at(2)] : [at(0), at(0), at(0)];
+    };
   const stats = rows.map((row, i) => {
     const { labelY, tileY } = L.rows[i]!;
     const st = maskStats(row.maskA);
     const d = rangeDecimals(st.max - st.min);
     const f = (v: number) => v.toFixed(d);
     r.text(2, labelY + 1, fitText(`${i + 1}. a: ${row.labelA}  b: ${row.labelB}`, L.width - 4), TEXT);
-    r.text(2, labelY + 1 + LINE_HEIGHT, fitText(`λ ${row.lam.toFixed(2)}  m_a mean ${st.mean.toFixed(3)}  range ${f(st.min)}-${f(st.max)} (width ${fmtWidth(st.max - st.min)})`, L.width - 4), TEXT);
+    r.text(
+      2,
+      labelY + 1 + LINE_HEIGHT,
+      fitText(`λ ${row.lam.toFixed(2)}  m_a mean ${st.mean.toFixed(3)}  range ${f(st.min)}-${f(st.max)} (width ${fmtWidth(st.max - st.min)})`, L.width - 4),
+      TEXT,
+    );
     tile(L.columns[0]!.x, tileY, image(row.a));
     tile(L.columns[1]!.x, tileY, image(row.b));
     tile(L.columns[2]!.x, tileY, (y, x) => {
@@ -675,7 +685,9 @@ export function runPanels(runs: RunCurves[]): { groups: PlotSeries[][]; titles: 
   };
   // One marker shape per run, the same in every panel.
   const marker = new Map(runs.map((r, i) => [r, MARKERS[i % MARKERS.length]!]));
-  const groups: PlotSeries[][] = [runs.map((r) => ({ name: r.name, color: r.color, marker: marker.get(r), values: r.epochs.map((e) => 100 * num(e.test_acc)) }))];
+  const groups: PlotSeries[][] = [
+    runs.map((r) => ({ name: r.name, color: r.color, marker: marker.get(r), values: r.epochs.map((e) => 100 * num(e.test_acc)) })),
+  ];
   const titles = ['test accuracy (%)'];
   // Every term key, AutoMix's in their fixed order, then the others as met.
   const keys: string[] = [];

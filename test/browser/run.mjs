@@ -100,7 +100,9 @@ async function main() {
     try {
       const b = await withTimeout(checkBundle(), 60_000, 'Vite bundle of src/browser.ts');
       if (b.problems.length) failures.push(`bundle: ${b.problems.join('; ')}`);
-      say(`${b.problems.length ? 'FAIL' : 'PASS'} bundle: Vite browser build of src/browser.ts — ${b.modules} modules, ${(b.bytes / 1024).toFixed(0)} KiB${b.problems.length ? `: ${b.problems.join('; ')}` : ', no Node built-ins, all WGSL inlined'}`);
+      say(
+        `${b.problems.length ? 'FAIL' : 'PASS'} bundle: Vite browser build of src/browser.ts — ${b.modules} modules, ${(b.bytes / 1024).toFixed(0)} KiB${b.problems.length ? `: ${b.problems.join('; ')}` : ', no Node built-ins, all WGSL inlined'}`,
+      );
     } catch (e) {
       failures.push(`bundle: ${e.message}`);
       say(`FAIL bundle: Vite browser build of src/browser.ts failed: ${e.message.split('\n')[0]}`);
@@ -133,7 +135,9 @@ async function main() {
     failures.push('no WebGPU adapter');
     say('FAIL: Chromium exposed no WebGPU adapter');
   } else {
-    say(`adapter: vendor '${a.vendor}', architecture '${a.architecture}', device '${a.device}', description '${a.description}', fallback (software) adapter: ${a.isFallbackAdapter ? 'yes' : 'no'}`);
+    say(
+      `adapter: vendor '${a.vendor}', architecture '${a.architecture}', device '${a.device}', description '${a.description}', fallback (software) adapter: ${a.isFallbackAdapter ? 'yes' : 'no'}`,
+    );
     say(`         features: ${a.features.join(', ')}`);
     if (!a.vendor && !a.architecture) failures.push('the adapter reports neither vendor nor architecture');
   }
@@ -142,7 +146,9 @@ async function main() {
     const got = suite.kernelFamilies;
     const missing = want.filter((f) => !got.includes(f));
     if (missing.length) failures.push(`kernels missing from the page bundle: ${missing.join(', ')}`);
-    say(`${missing.length ? 'FAIL' : 'PASS'} kernel bundle: ${got.length}/${want.length} kernels/*.wgsl inlined in the page${missing.length ? ` (missing ${missing.join(', ')})` : ''}`);
+    say(
+      `${missing.length ? 'FAIL' : 'PASS'} kernel bundle: ${got.length}/${want.length} kernels/*.wgsl inlined in the page${missing.length ? ` (missing ${missing.join(', ')})` : ''}`,
+    );
   }
   for (const r of suite.results) {
     say(`${r.status.toUpperCase().padEnd(4)} ${r.name} (${(r.ms / 1000).toFixed(1)} s) — ${r.detail}`);
@@ -164,7 +170,7 @@ let code = 1;
 try {
   code = await main();
 } catch (e) {
-  say(`FAIL: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  say(`FAIL: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   code = 1;
 } finally {
   await withTimeout(cleanup(), 30_000, 'cleanup').catch((e) => say(`warning: ${e.message}`));

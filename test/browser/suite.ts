@@ -148,8 +148,20 @@ test('elementwise: add/sub/mul (broadcast), affine, relu, mul backward', async (
     };
     await binary('add', E.add(ta, tb), ref1.addRef(a, [3, 1, 5], b, [4, 5]));
     await binary('mul', E.mul(ta, tb), ref1.mulRef(a, [3, 1, 5], b, [4, 5]));
-    await binary('sub', E.sub(ta, tb), ref1.binaryRef(a, [3, 1, 5], b, [4, 5], (x: number, y: number) => x - y));
-    worst = Math.max(worst, assertClose('affine', await E.affine(ta, 2.5, -1).read(), Array.from(a, (v) => 2.5 * v - 1), tol));
+    await binary(
+      'sub',
+      E.sub(ta, tb),
+      ref1.binaryRef(a, [3, 1, 5], b, [4, 5], (x: number, y: number) => x - y),
+    );
+    worst = Math.max(
+      worst,
+      assertClose(
+        'affine',
+        await E.affine(ta, 2.5, -1).read(),
+        Array.from(a, (v) => 2.5 * v - 1),
+        tol,
+      ),
+    );
     const big = rand(70_001, 3);
     worst = Math.max(worst, assertClose('relu (70001)', await E.relu(e.tensor(big, [70_001])).read(), ref1.reluRef(big), tol));
     // Backward: d/da Σ a⊙b = b, d/db = a.
@@ -229,7 +241,10 @@ test('softmax / log-softmax: narrow and wide rows, backward', async ({ engine: e
       const g = rand(rows * cols, 99);
       y.backward(e.tensor(g, [rows, cols]));
       const yRef = R.softmaxRef(x, cols, true);
-      worst = Math.max(worst, assertClose(`logSoftmax backward ${rows}×${cols}`, await tx.grad!.read(), R.softmaxBackwardRef(yRef, g, cols, true), { atol: 1e-5, rtol: 1e-4 }));
+      worst = Math.max(
+        worst,
+        assertClose(`logSoftmax backward ${rows}×${cols}`, await tx.grad!.read(), R.softmaxBackwardRef(yRef, g, cols, true), { atol: 1e-5, rtol: 1e-4 }),
+      );
     });
   }
   return `max |Δ| ${fmtErr(worst)}`;
@@ -253,7 +268,10 @@ test('cross-entropy: plain and mixed (λ = 0.3), backward', async ({ engine: e }
     const mixed = await loss.item();
     assertClose('mixedCrossEntropy', [mixed], [R.mixedCrossEntropyRef(x, cols, ya, yb, 0.3)], { atol: 1e-5, rtol: 1e-5 });
     loss.backward();
-    const w = assertClose('mixedCrossEntropy backward', await tx.grad!.read(), R.mixedCrossEntropyBackwardRef(x, cols, ya, yb, 0.3), { atol: 1e-6, rtol: 1e-4 });
+    const w = assertClose('mixedCrossEntropy backward', await tx.grad!.read(), R.mixedCrossEntropyBackwardRef(x, cols, ya, yb, 0.3), {
+      atol: 1e-6,
+      rtol: 1e-4,
+    });
     return `loss ${plain.toFixed(5)} / mixed ${mixed.toFixed(5)}, grad max |Δ| ${fmtErr(w)}`;
   });
 });
@@ -261,7 +279,23 @@ test('cross-entropy: plain and mixed (λ = 0.3), backward', async ({ engine: e }
 test('conv2d: stride 2 + padding + bias with backward; groups 2; 1×1', async ({ engine: e }) => {
   const C2 = await op('conv2d');
   const R = await ref('conv2d');
-  const geom = (p: Partial<Record<string, number>>) => ({ N: 1, C: 1, H: 1, W: 1, O: 1, KH: 1, KW: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, groups: 1, ...p });
+  const geom = (p: Partial<Record<string, number>>) => ({
+    N: 1,
+    C: 1,
+    H: 1,
+    W: 1,
+    O: 1,
+    KH: 1,
+    KW: 1,
+    sh: 1,
+    sw: 1,
+    ph: 0,
+    pw: 0,
+    dh: 1,
+    dw: 1,
+    groups: 1,
+    ...p,
+  });
   const cases = [
     { g: geom({ N: 2, C: 3, H: 9, W: 7, O: 4, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1 }), opts: { stride: 2, padding: 1 }, bias: true, backward: true },
     { g: geom({ N: 1, C: 4, H: 6, W: 6, O: 6, KH: 3, KW: 3, ph: 1, pw: 1, groups: 2 }), opts: { padding: 1, groups: 2 }, bias: false, backward: false },
@@ -373,7 +407,10 @@ test('AutoMix path ops: sigmoid, nearest upsample, masked blend, global average 
     const tol = { atol: 1e-6, rtol: 1e-5 };
     const s = rand(2 * 1 * 3 * 3, 110, 4);
     let worst = assertClose('sigmoid', await A.sigmoid(e.tensor(s, [2, 1, 3, 3])).read(), rA.sigmoidRef(s), tol);
-    worst = Math.max(worst, assertClose('upsample ×4', await U.upsample(e.tensor(s, [2, 1, 3, 3]), 4, 'nearest').read(), rU.upsampleRef(s, [2, 1, 3, 3], 4, 'nearest'), tol));
+    worst = Math.max(
+      worst,
+      assertClose('upsample ×4', await U.upsample(e.tensor(s, [2, 1, 3, 3]), 4, 'nearest').read(), rU.upsampleRef(s, [2, 1, 3, 3], 4, 'nearest'), tol),
+    );
     const x = rand(3 * 2 * 4 * 5, 111);
     const m = Float32Array.from(rand(3 * 4 * 5, 112), (v) => (v + 1) / 2);
     const perm = [1, 2, 0];
@@ -412,11 +449,13 @@ test('AutoMix training: 5 iterations of resnet18 ×0.125 on synthetic 16×16 ima
   // The mask for a fixed input, before and after training.
   const probe = async (): Promise<Float32Array> =>
     e.asyncScope(async () =>
-      e.noGrad(() => {
-        const xT = e.tensor(xs.subarray(0, B * H * H), [B, 1, H, H]);
-        const z = st.momentum.backbone.forward(xT, { stopAfter: st.maskStage });
-        return st.mixBlock.mask(z, e.tensor([1, 0, 3, 2, 5, 4, 7, 6], [B], { dtype: 'i32' }), 0.5, H);
-      }).read(),
+      e
+        .noGrad(() => {
+          const xT = e.tensor(xs.subarray(0, B * H * H), [B, 1, H, H]);
+          const z = st.momentum.backbone.forward(xT, { stopAfter: st.maskStage });
+          return st.mixBlock.mask(z, e.tensor([1, 0, 3, 2, 5, 4, 7, 6], [B], { dtype: 'i32' }), 0.5, H);
+        })
+        .read(),
     );
   const mask0 = await probe();
   const steps = 5;
@@ -425,12 +464,20 @@ test('AutoMix training: 5 iterations of resnet18 ×0.125 on synthetic 16×16 ima
     for (let step = 0; step < steps; step++) {
       const first = ((step * B) % N) as number;
       const tStep = performance.now();
-      run.step({ x: xs.subarray(first * H * H, (first + B) * H * H), y: ys.subarray(first, first + B), shape: [B, 1, H, H] }, step, optim.automixMomentum(step, steps));
+      run.step(
+        { x: xs.subarray(first * H * H, (first + B) * H * H), y: ys.subarray(first, first + B), shape: [B, 1, H, H] },
+        step,
+        optim.automixMomentum(step, steps),
+      );
       const [r] = await run.results();
       if (!r!.applied) throw new Error(`step ${step} was not applied: ${JSON.stringify(r!.terms)}`);
       const v = { ...r!.terms, total: Object.values(r!.terms).reduce((a, b) => a + b, 0) };
       history.push(v);
-      console.log(`  step ${step}${r!.replayed ? ' (replayed)' : ''} (${((performance.now() - tStep) / 1000).toFixed(1)} s): ${Object.entries(v).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(', ')}`);
+      console.log(
+        `  step ${step}${r!.replayed ? ' (replayed)' : ''} (${((performance.now() - tStep) / 1000).toFixed(1)} s): ${Object.entries(v)
+          .map(([k, x]) => `${k} ${x.toFixed(4)}`)
+          .join(', ')}`,
+      );
     }
     const modes = run.variants().map((v) => `${v.variant}: ${v.mode}${v.reason ? ` (${v.reason})` : ''}`);
     if (run.variants().some((v) => v.mode !== 'replay')) throw new Error(`the step was not replayed: ${modes.join('; ')}`);
@@ -488,7 +535,16 @@ async function makeEngine(): Promise<{ engine: Engine; entry: TestResult; famili
   try {
     const m = await import('../../src/browser.js');
     const engine = await m.createEngine();
-    return { engine, families: [...bundledKernelFamilies], entry: { name: 'browser entry: createEngine() from src/browser.ts', status: 'pass', ms: performance.now() - t0, detail: `backend '${engine.info.backend}'` } };
+    return {
+      engine,
+      families: [...bundledKernelFamilies],
+      entry: {
+        name: 'browser entry: createEngine() from src/browser.ts',
+        status: 'pass',
+        ms: performance.now() - t0,
+        detail: `backend '${engine.info.backend}'`,
+      },
+    };
   } catch (err) {
     if ((err as Error).name === 'NoAdapterError') throw err;
     const [{ createEngineWith }, gpuB, { browserKernelSources }] = await Promise.all([
@@ -500,7 +556,12 @@ async function makeEngine(): Promise<{ engine: Engine; entry: TestResult; famili
     return {
       engine,
       families: [...bundledKernelFamilies],
-      entry: { name: 'browser entry: createEngine() from src/browser.ts', status: 'fail', ms: performance.now() - t0, detail: `src/browser.ts failed to load: ${errText(err)} (the other tests use an engine built from src/engine.ts)` },
+      entry: {
+        name: 'browser entry: createEngine() from src/browser.ts',
+        status: 'fail',
+        ms: performance.now() - t0,
+        detail: `src/browser.ts failed to load: ${errText(err)} (the other tests use an engine built from src/engine.ts)`,
+      },
     };
   }
 }

@@ -27,9 +27,7 @@ describe('device', () => {
 describe('kernels', () => {
   it('a WGSL syntax error names the file', async () => {
     const e = await testEngine();
-    expect(() => e.kernels.define('broken_syntax', '@compute @workgroup_size(1) fn main( {')).toThrow(
-      /kernels\/broken_syntax\.wgsl: WGSL parse error/,
-    );
+    expect(() => e.kernels.define('broken_syntax', '@compute @workgroup_size(1) fn main( {')).toThrow(/kernels\/broken_syntax\.wgsl: WGSL parse error/);
   });
 
   it('a WGSL type error is reported naming the kernel', async () => {

@@ -74,8 +74,14 @@ describe('CIFAR loaders', () => {
     const dir = join(root, 'c100');
     const folder = join(dir, 'cifar-100-binary');
     await mkdir(folder, { recursive: true });
-    await writeFile(join(folder, 'train.bin'), records(4, 2, (i) => [19 - i, 90 + i]));
-    await writeFile(join(folder, 'test.bin'), records(2, 2, (i) => [0, i]));
+    await writeFile(
+      join(folder, 'train.bin'),
+      records(4, 2, (i) => [19 - i, 90 + i]),
+    );
+    await writeFile(
+      join(folder, 'test.bin'),
+      records(2, 2, (i) => [0, i]),
+    );
     const { train, test } = await loadCifar100(dir);
     expect(train.numClasses).toBe(100);
     expect(Array.from(train.labels)).toEqual([90, 91, 92, 93]);

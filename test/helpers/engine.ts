@@ -18,7 +18,9 @@ export async function testEngine(): Promise<Engine> {
     if (!printed) {
       printed = true;
       const i = engine.info;
-      console.log(`[adapter] ${i.vendor} / ${i.architecture} / ${i.device || i.description} (${i.backend}${i.isFallbackAdapter ? ', software' : ''}); features: ${[...engine.features].filter((f) => ['timestamp-query', 'shader-f16', 'subgroups'].includes(f)).join(', ')}`);
+      console.log(
+        `[adapter] ${i.vendor} / ${i.architecture} / ${i.device || i.description} (${i.backend}${i.isFallbackAdapter ? ', software' : ''}); features: ${[...engine.features].filter((f) => ['timestamp-query', 'shader-f16', 'subgroups'].includes(f)).join(', ')}`,
+      );
     }
   }
   return engine;

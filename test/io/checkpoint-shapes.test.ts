@@ -81,7 +81,7 @@ describe('checkpoint shapes against the model', () => {
     net.dispose();
   });
 
-  it('optimiser state whose declared shape differs from its parameter\'s is a CheckpointError', async () => {
+  it("optimiser state whose declared shape differs from its parameter's is a CheckpointError", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'automix-shapes-'));
     const file = await writeWith(dir, 'opt.safetensors', {}, { 'optimizer.fc.weight.momentum_buffer': { shape: [64, 10], data: new Float32Array(640) } });
     const err = thrown(() => decodeTensorFile(file));

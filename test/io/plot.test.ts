@@ -70,7 +70,14 @@ describe('plot', () => {
     const cx = Math.round((left + right) / 2);
     const cy = Math.round((top + bottom) / 2);
     const at = (x: number, y: number) => Array.from(png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3));
-    for (const [dx, dy] of [[-2, -2], [2, -2], [-2, 2], [2, 2], [0, 0]]) expect(at(cx + dx!, cy + dy!)).toEqual(c);
+    for (const [dx, dy] of [
+      [-2, -2],
+      [2, -2],
+      [-2, 2],
+      [2, 2],
+      [0, 0],
+    ])
+      expect(at(cx + dx!, cy + dy!)).toEqual(c);
     // Five panels, one marker each (plus five legend markers); the sixth cell is empty.
     expect(countColor(png, c)).toBeGreaterThanOrEqual(5 * 2 * 20);
     expect(countColor(png, c, 600, 900)).toBeGreaterThan(0); // panel 3 (first row, right)
@@ -95,7 +102,13 @@ describe('plot', () => {
         return;
       }
       const y = Math.round(bottom - ((v - lo) / (hi - lo)) * (bottom - top));
-      for (const [dx, dy] of [[-2, -2], [2, 2], [-2, 2], [2, -2]]) expect(at(x + dx!, y + dy!), `point ${i}`).toEqual(c);
+      for (const [dx, dy] of [
+        [-2, -2],
+        [2, 2],
+        [-2, 2],
+        [2, -2],
+      ])
+        expect(at(x + dx!, y + dy!), `point ${i}`).toEqual(c);
     });
   });
 
@@ -114,8 +127,18 @@ describe('plot', () => {
   });
 
   it('runPanels: accuracy, AutoMix terms each alone, and a baseline cross-entropy never with AutoMix', () => {
-    const am = { name: 'AM', method: 'automix', color: [1, 1, 1] as [number, number, number], epochs: [{ train_loss: 6.9, test_acc: 0.5, terms: { L_mix_q: 2.3, L_one_q: 2.2, L_mix_k: 2.3, L_mask: 0.01 } }] };
-    const base = { name: 'NONE', method: 'none', color: [2, 2, 2] as [number, number, number], epochs: [{ train_loss: 2.3, test_acc: 0.4, terms: { loss: 2.3 } }] };
+    const am = {
+      name: 'AM',
+      method: 'automix',
+      color: [1, 1, 1] as [number, number, number],
+      epochs: [{ train_loss: 6.9, test_acc: 0.5, terms: { L_mix_q: 2.3, L_one_q: 2.2, L_mix_k: 2.3, L_mask: 0.01 } }],
+    };
+    const base = {
+      name: 'NONE',
+      method: 'none',
+      color: [2, 2, 2] as [number, number, number],
+      epochs: [{ train_loss: 2.3, test_acc: 0.4, terms: { loss: 2.3 } }],
+    };
     const old = { name: 'OLD', method: 'automix', color: [3, 3, 3] as [number, number, number], epochs: [{ train_loss: 6.0, test_acc: null }] };
     const { groups, titles } = runPanels([base, am, old]);
     expect(titles).toHaveLength(7);

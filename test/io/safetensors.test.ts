@@ -61,9 +61,7 @@ describe('safetensors', () => {
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(n % 8).toBe(0);
     const text = new TextDecoder().decode(bytes.subarray(8, 8 + n));
-    expect(text.trimEnd()).toBe(
-      '{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"I32","shape":[1],"data_offsets":[2,6]}}',
-    );
+    expect(text.trimEnd()).toBe('{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"I32","shape":[1],"data_offsets":[2,6]}}');
     expect(/^ *$/.test(text.slice(text.trimEnd().length))).toBe(true);
     expect(Array.from(bytes.subarray(8 + n))).toEqual([9, 8, 4, 3, 2, 1]);
   });
@@ -90,8 +88,22 @@ describe('safetensors', () => {
     const two = new Uint8Array([1, 2]);
     const cases: [Uint8Array, RegExp][] = [
       [new Uint8Array(5), /file too short: 5 bytes/],
-      [(() => { const b = rawFile({ x: ok }, two); b[0] = 200; return b; })(), /header length 2\d\d extends beyond the file/],
-      [(() => { const b = rawFile({ x: ok }, two); b[7] = 1; return b; })(), /extends beyond the file/],
+      [
+        (() => {
+          const b = rawFile({ x: ok }, two);
+          b[0] = 200;
+          return b;
+        })(),
+        /header length 2\d\d extends beyond the file/,
+      ],
+      [
+        (() => {
+          const b = rawFile({ x: ok }, two);
+          b[7] = 1;
+          return b;
+        })(),
+        /extends beyond the file/,
+      ],
       [rawFile(null, two, '{"x": nope}'), /header is not valid JSON/],
       [rawFile(null, two, '[1,2]'), /not a JSON object/],
       [rawFile({ x: { ...ok, dtype: 'Q7' } }, two), /tensor "x": unknown dtype "Q7"/],
@@ -123,9 +135,9 @@ describe('safetensors', () => {
 
   it('refuses to encode mismatched shapes or array types', () => {
     expect(() => encodeSafetensors({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).toThrow(/has 3 elements but data has 2/);
-    expect(() =>
-      encodeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Int32Array(2) as unknown as Float32Array } }),
-    ).toThrow(/does not match Int32Array/);
+    expect(() => encodeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Int32Array(2) as unknown as Float32Array } })).toThrow(
+      /does not match Int32Array/,
+    );
   });
 
   it('fuzz: 300 corruptions give a valid result or CheckpointError, never anything else', () => {

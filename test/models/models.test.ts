@@ -42,7 +42,7 @@ describe('models', () => {
         });
       }
       const flat = await net.params.gradFlat.read();
-      const dead = net.params.names.filter((n, i) => {
+      const dead = net.params.names.filter((_n, i) => {
         const off = net.params.offsets[i]!;
         const g = flat.subarray(off, off + net.params.params[i]!.size);
         return !g.some((v) => v !== 0) || g.some((v) => !Number.isFinite(v));
@@ -68,7 +68,11 @@ describe('models', () => {
       const N = 24;
       const S = spec.imageSize;
       const x = e.tensor(randn(N * S * S, 9), [N, 1, S, S]);
-      const y = e.tensor(Array.from({ length: N }, (_, i) => i % 5), [N], { dtype: 'i32' });
+      const y = e.tensor(
+        Array.from({ length: N }, (_, i) => i % 5),
+        [N],
+        { dtype: 'i32' },
+      );
       const out: Record<string, number[]> = {};
       const bits = async (k: string, t: { read(): Promise<Float32Array> }) => (out[k] = Array.from(new Uint32Array((await t.read()).buffer)));
       let dispatches = 0;
@@ -101,7 +105,10 @@ describe('models', () => {
 
   // Batch 24 at 28×28: BN channels of several whole-image chunks (stem, stage 1), of two
   // element chunks (stage 2, 14×14) and of one chunk (stages 3 and 4); at 16×16 fewer.
-  for (const [model, width, size] of [['resnet18', 0.125, 28], ['resnext50', 0.0625, 16]] as const) {
+  for (const [model, width, size] of [
+    ['resnet18', 0.125, 28],
+    ['resnext50', 0.0625, 16],
+  ] as const) {
     it(`${model} ×${width}, ${size}×${size}: the fused kernels give the unfused ops' logits, gradients, parameters and BN buffers bit for bit`, async () => {
       const e = await testEngine();
       const spec: ModelSpec = { model, width, inChannels: 1, imageSize: size, numClasses: 5, heads: ['fc'] };

@@ -61,7 +61,19 @@ describe('gelu / sigmoid', () => {
   it('gradcheck on a [3, 5] input', async () => {
     const e = await testEngine();
     const x = randn(15, 9).map((v) => 3 * v);
-    await gradcheck(e, [{ data: x, shape: [3, 5] }], ([t]) => ops.gelu(t!), ([r]) => geluRef(r!), { atol: 1e-4, rtol: 1e-3 });
-    await gradcheck(e, [{ data: x, shape: [3, 5] }], ([t]) => ops.sigmoid(t!), ([r]) => sigmoidRef(r!), { atol: 1e-4, rtol: 1e-3 });
+    await gradcheck(
+      e,
+      [{ data: x, shape: [3, 5] }],
+      ([t]) => ops.gelu(t!),
+      ([r]) => geluRef(r!),
+      { atol: 1e-4, rtol: 1e-3 },
+    );
+    await gradcheck(
+      e,
+      [{ data: x, shape: [3, 5] }],
+      ([t]) => ops.sigmoid(t!),
+      ([r]) => sigmoidRef(r!),
+      { atol: 1e-4, rtol: 1e-3 },
+    );
   });
 });

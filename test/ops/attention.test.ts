@@ -60,7 +60,14 @@ describe('attention', () => {
 
   it('bad shapes throw ShapeError', async () => {
     const e = await testEngine();
-    const t = (s: number[]) => e.tensor(randn(s.reduce((a, b) => a * b, 1), 1), s);
+    const t = (s: number[]) =>
+      e.tensor(
+        randn(
+          s.reduce((a, b) => a * b, 1),
+          1,
+        ),
+        s,
+      );
     expect(() => ops.attention(t([2, 4, 3]), t([2, 4, 3]), t([2, 4, 3]))).toThrow(ShapeError);
     expect(() => ops.attention(t([1, 2, 4, 3]), t([1, 2, 4, 5]), t([1, 2, 4, 3]))).toThrow(ShapeError);
     expect(() => ops.attention(t([1, 2, 4, 3]), t([1, 2, 6, 3]), t([1, 2, 5, 3]))).toThrow(ShapeError);

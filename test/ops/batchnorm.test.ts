@@ -118,14 +118,19 @@ describe('batchNorm2d eval mode', () => {
 });
 
 describe('batchNorm2d backward', () => {
-  const refY = (shape: number[], training: boolean, rm: Float32Array, rv: Float32Array) =>
+  const refY =
+    (shape: number[], training: boolean, rm: Float32Array, rv: Float32Array) =>
     (xs: Float64Array[], w: ArrayLike<number> | null, b: ArrayLike<number> | null) =>
       batchNorm2dRef(xs[0]!, shape, w, b, rm, rv, { training }).y;
 
   for (const training of [true, false]) {
     it(`gradcheck (${training ? 'train' : 'eval'}) w.r.t. x, weight, bias on [2, 3, 3, 5], [1, 2, 5, 3] and [2, 2, 16, 16] (whole-image chunks)`, async () => {
       const e = await testEngine();
-      for (const shape of [[2, 3, 3, 5], [1, 2, 5, 3], [2, 2, 16, 16]]) {
+      for (const shape of [
+        [2, 3, 3, 5],
+        [1, 2, 5, 3],
+        [2, 2, 16, 16],
+      ]) {
         const C = shape[1]!;
         const rm = randn(C, 21).map((v) => 0.1 * v);
         const rv = positive(C, 22);
@@ -267,7 +272,12 @@ async function fuseRun(e: Engine, c: FuseCase, on: boolean): Promise<Record<stri
       out[`y${it}`] = bits(await y.read());
       if (y.requiresGrad) y.backward(e.tensor(upstream(n, 60 + it), c.shape));
     }
-    for (const [k, t] of [['x', x], ['weight', tw], ['bias', tb], ['residual', res]] as const) {
+    for (const [k, t] of [
+      ['x', x],
+      ['weight', tw],
+      ['bias', tb],
+      ['residual', res],
+    ] as const) {
       if (t?.grad) {
         out[`d${k}`] = bits(await t.grad.read());
         t.grad.dispose();
@@ -291,7 +301,12 @@ describe('batchNorm2d fused forms equal the unfused kernels and ops bit for bit'
   ];
   const cases: FuseCase[] = [];
   for (const shape of shapes) {
-    for (const [relu, residual] of [[true, 'none'], [true, 'grad'], [false, 'grad'], [false, 'none']] as const) {
+    for (const [relu, residual] of [
+      [true, 'none'],
+      [true, 'grad'],
+      [false, 'grad'],
+      [false, 'none'],
+    ] as const) {
       cases.push({ shape, training: true, affine: 'grad', relu, residual, wantX: true });
     }
   }
@@ -321,7 +336,10 @@ describe('batchNorm2d fused forms equal the unfused kernels and ops bit for bit'
 
   it('dispatches: training forward 2 (1 for one-chunk channels) and backward 2 (1) with ReLU, residual and the parameter gradients, against 5 and 6–10 unfused', async () => {
     const e = await testEngine();
-    for (const [shape, kernels] of [[[300, 3, 3, 5], 2], [[4, 3, 16, 16], 1]] as const) {
+    for (const [shape, kernels] of [
+      [[300, 3, 3, 5], 2],
+      [[4, 3, 16, 16], 1],
+    ] as const) {
       const C = shape[1];
       const n = prod([...shape]);
       for (const on of [true, false]) {
@@ -358,11 +376,14 @@ describe('batchNorm2d fused forms equal the unfused kernels and ops bit for bit'
 
 describe('batchNorm2d fused forms against the f64 reference', () => {
   /** Pushes the residual away from where bn(x) + residual crosses zero (the ReLU's kink). */
-  const awayFromKink = (pre: ArrayLike<number>, res: Float32Array) =>
-    res.map((v, i) => (Math.abs(pre[i]! + v) < 0.05 ? v + 0.1 : v));
+  const awayFromKink = (pre: ArrayLike<number>, res: Float32Array) => res.map((v, i) => (Math.abs(pre[i]! + v) < 0.05 ? v + 0.1 : v));
 
   for (const training of [true, false]) {
-    for (const shape of [[2, 3, 3, 5], [300, 2, 3, 5], [5, 2, 30, 41]]) {
+    for (const shape of [
+      [2, 3, 3, 5],
+      [300, 2, 3, 5],
+      [5, 2, 30, 41],
+    ]) {
       it(`relu(bn(x) + residual) ${JSON.stringify(shape)} (${training ? 'train' : 'eval'}): y, running stats, dx, dweight, dbias, dresidual`, async () => {
         const e = await testEngine();
         const C = shape[1]!;
@@ -397,7 +418,10 @@ describe('batchNorm2d fused forms against the f64 reference', () => {
 
     it(`gradcheck relu(bn(x) + residual) and relu(bn(x)) (${training ? 'train' : 'eval'}) w.r.t. x, weight, bias, residual on [2, 3, 3, 5] and [2, 2, 16, 16]`, async () => {
       const e = await testEngine();
-      for (const shape of [[2, 3, 3, 5], [2, 2, 16, 16]]) {
+      for (const shape of [
+        [2, 3, 3, 5],
+        [2, 2, 16, 16],
+      ]) {
         const C = shape[1]!;
         const n = prod(shape);
         const rm = randn(C, 81).map((v) => 0.1 * v);
@@ -448,7 +472,9 @@ describe('batchNorm2d fused forms against the f64 reference', () => {
       const rv = e.tensor([1, 1, 1], [3]);
       const x = e.tensor(randn(2 * 3 * 4), [2, 3, 2, 2]);
       const r = e.tensor(randn(3 * 4), [1, 3, 2, 2]);
-      expect(() => ops.batchNorm2d(x, null, null, rm, rv, { training: true, residual: r })).toThrow(/batchNorm2d: residual must have the input's shape \[2, 3, 2, 2\], got \[1, 3, 2, 2\]/);
+      expect(() => ops.batchNorm2d(x, null, null, rm, rv, { training: true, residual: r })).toThrow(
+        /batchNorm2d: residual must have the input's shape \[2, 3, 2, 2\], got \[1, 3, 2, 2\]/,
+      );
     });
   });
 });
@@ -468,4 +494,3 @@ describe('batchNorm2d shape checks', () => {
     });
   });
 });
-

@@ -84,183 +84,185 @@ const GRAD_WEIGHT: Case[] = [
 
 const engine = await testEngine();
 
-for (const path of PATHS) describe(`path ${path}`, () => {
-  let prev: Conv2dPath = 'auto';
-  beforeAll(() => {
-    prev = _setConv2dPath(path);
-  });
-  afterAll(() => {
-    _setConv2dPath(prev);
-  });
+for (const path of PATHS)
+  describe(`path ${path}`, () => {
+    let prev: Conv2dPath = 'auto';
+    beforeAll(() => {
+      prev = _setConv2dPath(path);
+    });
+    afterAll(() => {
+      _setConv2dPath(prev);
+    });
 
-describe(`conv2d forward [${path}]`, () => {
-  for (const c of FORWARD) {
-    it(c.name, async () => {
-      const g = geom(c);
-      const xd = randn(size(c.x), 11);
-      const wd = randn(size(c.w), 12);
-      const bd = c.bias ? randn(c.w[0], 13) : null;
-      const got = await engine.asyncScope(async () => {
-        const x = engine.tensor(xd, c.x);
-        const w = engine.tensor(wd, c.w);
-        const b = bd ? engine.tensor(bd, [c.w[0]]) : null;
-        const y = ops.conv2d(x, w, b, c.o);
-        expect(y.shape).toEqual([g.N, g.O, ...convOutSize(g)]);
-        return y.read();
+    describe(`conv2d forward [${path}]`, () => {
+      for (const c of FORWARD) {
+        it(c.name, async () => {
+          const g = geom(c);
+          const xd = randn(size(c.x), 11);
+          const wd = randn(size(c.w), 12);
+          const bd = c.bias ? randn(c.w[0], 13) : null;
+          const got = await engine.asyncScope(async () => {
+            const x = engine.tensor(xd, c.x);
+            const w = engine.tensor(wd, c.w);
+            const b = bd ? engine.tensor(bd, [c.w[0]]) : null;
+            const y = ops.conv2d(x, w, b, c.o);
+            expect(y.shape).toEqual([g.N, g.O, ...convOutSize(g)]);
+            return y.read();
+          });
+          expectAllClose(got, conv2dRef(xd, wd, bd, g), TOL);
+        });
+      }
+
+      // Not repeated under 'splitk': its forward is the 'direct' forward (checked by the
+      // path-choice tests), and this case is the slowest in the file on lavapipe.
+      if (path !== 'splitk')
+        it('large case N=8 C=64 32×32 → 64', async () => {
+          const c: Case = { name: 'large', x: [8, 64, 32, 32], w: [64, 64, 3, 3], o: { padding: 1 }, bias: true };
+          const g = geom(c);
+          const xd = randn(size(c.x), 21);
+          const wd = randn(size(c.w), 22).map((v) => v * 0.05);
+          const bd = randn(64, 23);
+          const got = await engine.asyncScope(async () => {
+            const y = ops.conv2d(engine.tensor(xd, c.x), engine.tensor(wd, c.w), engine.tensor(bd, [64]), c.o);
+            return y.read();
+          });
+          expectAllClose(got, conv2dRef(xd, wd, bd, g), { atol: 2e-4, rtol: 1e-4 });
+        });
+    });
+
+    const GRADCHECK: Case[] = [
+      { name: '3×3 pad 1 with bias', x: [2, 2, 4, 5], w: [3, 2, 3, 3], o: { padding: 1 }, bias: true },
+      { name: 'stride 2, dilation 2, pad 2', x: [1, 2, 7, 6], w: [2, 2, 3, 3], o: { stride: 2, padding: 2, dilation: 2 }, bias: true },
+      { name: 'groups 2, 1×3', x: [2, 4, 3, 5], w: [2, 2, 1, 3], o: { padding: [0, 1], groups: 2 }, bias: true },
+      { name: 'depthwise stride 2 pad 0', x: [1, 3, 5, 6], w: [3, 1, 2, 2], o: { stride: 2, groups: 3 }, bias: true },
+    ];
+
+    describe(`conv2d gradients [${path}]`, () => {
+      for (const c of GRADCHECK) {
+        it(`gradcheck: ${c.name}`, async () => {
+          const g = geom(c);
+          await gradcheck(
+            engine,
+            [
+              { data: randn(size(c.x), 31), shape: c.x },
+              { data: randn(size(c.w), 32), shape: c.w },
+              { data: randn(c.w[0], 33), shape: [c.w[0]] },
+            ],
+            ([x, w, b]) => ops.conv2d(x!, w!, b!, c.o),
+            ([x, w, b]) => conv2dRef(x!, w!, b!, g),
+            { atol: 1e-3, rtol: 1e-3 },
+          );
+        });
+      }
+
+      const BIG: Case[] = [
+        { name: 'N=4 C=16→24 15×13, pad 1', x: [4, 16, 15, 13], w: [24, 16, 3, 3], o: { padding: 1 } },
+        { name: 'N=2 C=12→20 stride 2 pad 1 groups 4', x: [2, 12, 14, 11], w: [20, 3, 3, 3], o: { stride: 2, padding: 1, groups: 4 } },
+        { name: 'N=3 depthwise 8 ch, dilation 2, pad 2', x: [3, 8, 10, 9], w: [8, 1, 3, 3], o: { padding: 2, dilation: 2, groups: 8 } },
+        { name: '1×1 conv pad 1 (negative transposed padding)', x: [2, 5, 6, 7], w: [6, 5, 1, 1], o: { padding: 1 } },
+        { name: 'N=3 C=1→6 7×7 pad 1 (CK = 9, HW = 49)', x: [3, 1, 7, 7], w: [6, 1, 3, 3], o: { padding: 1 } },
+        { name: 'N=2 C=6→5 stride 2 pad 1 7×7 (O = 5, col2im)', x: [2, 6, 7, 7], w: [5, 6, 3, 3], o: { stride: 2, padding: 1 } },
+        { name: 'N=2 C=4→8 dilation 2 pad 1 9×8 (transposed conv)', x: [2, 4, 9, 8], w: [8, 4, 3, 3], o: { padding: 1, dilation: 2 } },
+      ];
+      for (const c of BIG) {
+        it(`backward vs reference: ${c.name}`, async () => {
+          const g = geom(c);
+          const [Ho, Wo] = convOutSize(g);
+          const xd = randn(size(c.x), 41);
+          const wd = randn(size(c.w), 42);
+          const dyd = randn(g.N * g.O * Ho * Wo, 43);
+          const [dx, dw, db] = await engine.asyncScope(async () => {
+            const x = engine.tensor(xd, c.x, { requiresGrad: true });
+            const w = engine.tensor(wd, c.w, { requiresGrad: true });
+            const b = engine.tensor(randn(c.w[0], 44), [c.w[0]], { requiresGrad: true });
+            const y = ops.conv2d(x, w, b, c.o);
+            y.backward(engine.tensor(dyd, y.shape));
+            const r = [await x.grad!.read(), await w.grad!.read(), await b.grad!.read()];
+            for (const t of [x, w, b]) t.grad?.dispose();
+            return r;
+          });
+          const ref = conv2dBackwardRef(xd, wd, dyd, g);
+          expectAllClose(dx!, ref.dx, TOL);
+          expectAllClose(dw!, ref.dw, { atol: 5e-4, rtol: 1e-4 });
+          expectAllClose(db!, ref.db, { atol: 5e-4, rtol: 1e-4 });
+        });
+      }
+
+      it('input-only backward (frozen weight) computes only the input gradient', async () => {
+        const c: Case = { name: 'frozen', x: [2, 3, 6, 6], w: [4, 3, 3, 3], o: { padding: 1 } };
+        const g = geom(c);
+        const xd = randn(size(c.x), 51);
+        const wd = randn(size(c.w), 52);
+        const dyd = randn(g.N * g.O * 36, 53);
+        const r = await engine.asyncScope(async () => {
+          const x = engine.tensor(xd, c.x, { requiresGrad: true });
+          const w = engine.tensor(wd, c.w);
+          const b = engine.tensor(randn(4, 54), [4]);
+          const y = ops.conv2d(x, w, b, c.o);
+          engine.startProfiling();
+          y.backward(engine.tensor(dyd, y.shape));
+          const kernels = (await engine.stopProfiling()).map((t) => t.kernel);
+          const dx = await x.grad!.read();
+          x.grad!.dispose();
+          return { kernels, dx, wGrad: w.grad, bGrad: b.grad };
+        });
+        expect(r.wGrad).toBeNull();
+        expect(r.bGrad).toBeNull();
+        if (engine.features.has('timestamp-query')) {
+          if (path === 'im2col') expect(r.kernels).toContain('im2col:w_flip');
+          else expect(r.kernels).toContain('conv2d:conv2d_bwd_input');
+          expect(r.kernels).not.toContain('conv2d:conv2d_bwd_weight');
+          expect(r.kernels).not.toContain('conv2d_grad_weight:conv2d_gw_partial');
+          expect(r.kernels).not.toContain('im2col:dy_t');
+          expect(r.kernels).not.toContain('conv2d:conv2d_bwd_bias');
+        }
+        expectAllClose(r.dx, conv2dBackwardRef(xd, wd, dyd, g).dx, TOL);
       });
-      expectAllClose(got, conv2dRef(xd, wd, bd, g), TOL);
-    });
-  }
 
-  // Not repeated under 'splitk': its forward is the 'direct' forward (checked by the
-  // path-choice tests), and this case is the slowest in the file on lavapipe.
-  if (path !== 'splitk') it('large case N=8 C=64 32×32 → 64', async () => {
-    const c: Case = { name: 'large', x: [8, 64, 32, 32], w: [64, 64, 3, 3], o: { padding: 1 }, bias: true };
-    const g = geom(c);
-    const xd = randn(size(c.x), 21);
-    const wd = randn(size(c.w), 22).map((v) => v * 0.05);
-    const bd = randn(64, 23);
-    const got = await engine.asyncScope(async () => {
-      const y = ops.conv2d(engine.tensor(xd, c.x), engine.tensor(wd, c.w), engine.tensor(bd, [64]), c.o);
-      return y.read();
-    });
-    expectAllClose(got, conv2dRef(xd, wd, bd, g), { atol: 2e-4, rtol: 1e-4 });
-  });
-});
-
-const GRADCHECK: Case[] = [
-  { name: '3×3 pad 1 with bias', x: [2, 2, 4, 5], w: [3, 2, 3, 3], o: { padding: 1 }, bias: true },
-  { name: 'stride 2, dilation 2, pad 2', x: [1, 2, 7, 6], w: [2, 2, 3, 3], o: { stride: 2, padding: 2, dilation: 2 }, bias: true },
-  { name: 'groups 2, 1×3', x: [2, 4, 3, 5], w: [2, 2, 1, 3], o: { padding: [0, 1], groups: 2 }, bias: true },
-  { name: 'depthwise stride 2 pad 0', x: [1, 3, 5, 6], w: [3, 1, 2, 2], o: { stride: 2, groups: 3 }, bias: true },
-];
-
-describe(`conv2d gradients [${path}]`, () => {
-  for (const c of GRADCHECK) {
-    it(`gradcheck: ${c.name}`, async () => {
-      const g = geom(c);
-      await gradcheck(
-        engine,
-        [
-          { data: randn(size(c.x), 31), shape: c.x },
-          { data: randn(size(c.w), 32), shape: c.w },
-          { data: randn(c.w[0], 33), shape: [c.w[0]] },
-        ],
-        ([x, w, b]) => ops.conv2d(x!, w!, b!, c.o),
-        ([x, w, b]) => conv2dRef(x!, w!, b!, g),
-        { atol: 1e-3, rtol: 1e-3 },
-      );
-    });
-  }
-
-  const BIG: Case[] = [
-    { name: 'N=4 C=16→24 15×13, pad 1', x: [4, 16, 15, 13], w: [24, 16, 3, 3], o: { padding: 1 } },
-    { name: 'N=2 C=12→20 stride 2 pad 1 groups 4', x: [2, 12, 14, 11], w: [20, 3, 3, 3], o: { stride: 2, padding: 1, groups: 4 } },
-    { name: 'N=3 depthwise 8 ch, dilation 2, pad 2', x: [3, 8, 10, 9], w: [8, 1, 3, 3], o: { padding: 2, dilation: 2, groups: 8 } },
-    { name: '1×1 conv pad 1 (negative transposed padding)', x: [2, 5, 6, 7], w: [6, 5, 1, 1], o: { padding: 1 } },
-    { name: 'N=3 C=1→6 7×7 pad 1 (CK = 9, HW = 49)', x: [3, 1, 7, 7], w: [6, 1, 3, 3], o: { padding: 1 } },
-    { name: 'N=2 C=6→5 stride 2 pad 1 7×7 (O = 5, col2im)', x: [2, 6, 7, 7], w: [5, 6, 3, 3], o: { stride: 2, padding: 1 } },
-    { name: 'N=2 C=4→8 dilation 2 pad 1 9×8 (transposed conv)', x: [2, 4, 9, 8], w: [8, 4, 3, 3], o: { padding: 1, dilation: 2 } },
-  ];
-  for (const c of BIG) {
-    it(`backward vs reference: ${c.name}`, async () => {
-      const g = geom(c);
-      const [Ho, Wo] = convOutSize(g);
-      const xd = randn(size(c.x), 41);
-      const wd = randn(size(c.w), 42);
-      const dyd = randn(g.N * g.O * Ho * Wo, 43);
-      const [dx, dw, db] = await engine.asyncScope(async () => {
-        const x = engine.tensor(xd, c.x, { requiresGrad: true });
-        const w = engine.tensor(wd, c.w, { requiresGrad: true });
-        const b = engine.tensor(randn(c.w[0], 44), [c.w[0]], { requiresGrad: true });
-        const y = ops.conv2d(x, w, b, c.o);
-        y.backward(engine.tensor(dyd, y.shape));
-        const r = [await x.grad!.read(), await w.grad!.read(), await b.grad!.read()];
-        for (const t of [x, w, b]) t.grad?.dispose();
-        return r;
+      it('raw launchers agree with the reference', async () => {
+        const c: Case = { name: 'raw', x: [2, 4, 7, 5], w: [6, 2, 3, 2], o: { stride: [1, 2], padding: [1, 0], groups: 2 } };
+        const g = geom(c);
+        const [Ho, Wo] = convOutSize(g);
+        const xd = randn(size(c.x), 61);
+        const wd = randn(size(c.w), 62);
+        const dyd = randn(g.N * g.O * Ho * Wo, 63);
+        const r = await engine.asyncScope(async () => {
+          const x = engine.tensor(xd, c.x);
+          const w = engine.tensor(wd, c.w);
+          const dy = engine.tensor(dyd, [g.N, g.O, Ho, Wo]);
+          return {
+            y: await conv2dForwardRaw(x, w, null, c.o).read(),
+            dx: await conv2dGradInputRaw(dy, w, c.x, c.o).read(),
+            dw: await conv2dGradWeightRaw(x, dy, c.w, c.o).read(),
+            db: await conv2dGradBiasRaw(dy).read(),
+          };
+        });
+        const ref = conv2dBackwardRef(xd, wd, dyd, g);
+        expectAllClose(r.y, conv2dRef(xd, wd, null, g), TOL);
+        expectAllClose(r.dx, ref.dx, TOL);
+        expectAllClose(r.dw, ref.dw, TOL);
+        expectAllClose(r.db, ref.db, TOL);
       });
-      const ref = conv2dBackwardRef(xd, wd, dyd, g);
-      expectAllClose(dx!, ref.dx, TOL);
-      expectAllClose(dw!, ref.dw, { atol: 5e-4, rtol: 1e-4 });
-      expectAllClose(db!, ref.db, { atol: 5e-4, rtol: 1e-4 });
     });
-  }
 
-  it('input-only backward (frozen weight) computes only the input gradient', async () => {
-    const c: Case = { name: 'frozen', x: [2, 3, 6, 6], w: [4, 3, 3, 3], o: { padding: 1 } };
-    const g = geom(c);
-    const xd = randn(size(c.x), 51);
-    const wd = randn(size(c.w), 52);
-    const dyd = randn(g.N * g.O * 36, 53);
-    const r = await engine.asyncScope(async () => {
-      const x = engine.tensor(xd, c.x, { requiresGrad: true });
-      const w = engine.tensor(wd, c.w);
-      const b = engine.tensor(randn(4, 54), [4]);
-      const y = ops.conv2d(x, w, b, c.o);
-      engine.startProfiling();
-      y.backward(engine.tensor(dyd, y.shape));
-      const kernels = (await engine.stopProfiling()).map((t) => t.kernel);
-      const dx = await x.grad!.read();
-      x.grad!.dispose();
-      return { kernels, dx, wGrad: w.grad, bGrad: b.grad };
+    describe(`conv2d grad-weight vs reference [${path}]`, () => {
+      for (const c of GRAD_WEIGHT) {
+        it(c.name, async () => {
+          const g = geom(c);
+          const [Ho, Wo] = convOutSize(g);
+          const xd = randn(size(c.x), 91);
+          const dyd = randn(g.N * g.O * Ho * Wo, 92);
+          const dw = await engine.asyncScope(async () => {
+            const x = engine.tensor(xd, c.x);
+            const dy = engine.tensor(dyd, [g.N, g.O, Ho, Wo]);
+            return conv2dGradWeightRaw(x, dy, c.w, c.o).read();
+          });
+          // The large case sums 32768 products per element (values up to ~10³).
+          expectAllClose(dw, conv2dBackwardRef(xd, new Float64Array(size(c.w)), dyd, g).dw, { atol: 5e-4, rtol: 2e-4 });
+        });
+      }
     });
-    expect(r.wGrad).toBeNull();
-    expect(r.bGrad).toBeNull();
-    if (engine.features.has('timestamp-query')) {
-      if (path === 'im2col') expect(r.kernels).toContain('im2col:w_flip');
-      else expect(r.kernels).toContain('conv2d:conv2d_bwd_input');
-      expect(r.kernels).not.toContain('conv2d:conv2d_bwd_weight');
-      expect(r.kernels).not.toContain('conv2d_grad_weight:conv2d_gw_partial');
-      expect(r.kernels).not.toContain('im2col:dy_t');
-      expect(r.kernels).not.toContain('conv2d:conv2d_bwd_bias');
-    }
-    expectAllClose(r.dx, conv2dBackwardRef(xd, wd, dyd, g).dx, TOL);
   });
-
-  it('raw launchers agree with the reference', async () => {
-    const c: Case = { name: 'raw', x: [2, 4, 7, 5], w: [6, 2, 3, 2], o: { stride: [1, 2], padding: [1, 0], groups: 2 } };
-    const g = geom(c);
-    const [Ho, Wo] = convOutSize(g);
-    const xd = randn(size(c.x), 61);
-    const wd = randn(size(c.w), 62);
-    const dyd = randn(g.N * g.O * Ho * Wo, 63);
-    const r = await engine.asyncScope(async () => {
-      const x = engine.tensor(xd, c.x);
-      const w = engine.tensor(wd, c.w);
-      const dy = engine.tensor(dyd, [g.N, g.O, Ho, Wo]);
-      return {
-        y: await conv2dForwardRaw(x, w, null, c.o).read(),
-        dx: await conv2dGradInputRaw(dy, w, c.x, c.o).read(),
-        dw: await conv2dGradWeightRaw(x, dy, c.w, c.o).read(),
-        db: await conv2dGradBiasRaw(dy).read(),
-      };
-    });
-    const ref = conv2dBackwardRef(xd, wd, dyd, g);
-    expectAllClose(r.y, conv2dRef(xd, wd, null, g), TOL);
-    expectAllClose(r.dx, ref.dx, TOL);
-    expectAllClose(r.dw, ref.dw, TOL);
-    expectAllClose(r.db, ref.db, TOL);
-  });
-});
-
-describe(`conv2d grad-weight vs reference [${path}]`, () => {
-  for (const c of GRAD_WEIGHT) {
-    it(c.name, async () => {
-      const g = geom(c);
-      const [Ho, Wo] = convOutSize(g);
-      const xd = randn(size(c.x), 91);
-      const dyd = randn(g.N * g.O * Ho * Wo, 92);
-      const dw = await engine.asyncScope(async () => {
-        const x = engine.tensor(xd, c.x);
-        const dy = engine.tensor(dyd, [g.N, g.O, Ho, Wo]);
-        return conv2dGradWeightRaw(x, dy, c.w, c.o).read();
-      });
-      // The large case sums 32768 products per element (values up to ~10³).
-      expectAllClose(dw, conv2dBackwardRef(xd, new Float64Array(size(c.w)), dyd, g).dw, { atol: 5e-4, rtol: 2e-4 });
-    });
-  }
-});
-});
 
 describe('conv2d shape errors', () => {
   const t = (s: number[]) => engine.tensor(new Float32Array(size(s)), s);
@@ -330,7 +332,7 @@ describe('conv2d path choice', () => {
     expect(decideConv2dPath('grad-weight', 'auto', { subgroup8: false, im2colFits: true, splitKFits: false })).toBe('direct');
   });
 
-  it('grad-weight kernels per path; auto keeps this adapter\'s choice', async () => {
+  it("grad-weight kernels per path; auto keeps this adapter's choice", async () => {
     if (!engine.features.has('timestamp-query')) return;
     await engine.asyncScope(async () => {
       const x = engine.tensor(randn(2 * 4 * 6 * 6, 74), [2, 4, 6, 6]);

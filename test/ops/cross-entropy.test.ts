@@ -36,7 +36,12 @@ describe('crossEntropy / mixedCrossEntropy', async () => {
         const lb = e.tensor(yb, [N], { dtype: 'i32' });
         const cases: [string, (x: Tensor) => Tensor, number, Float64Array][] = [
           ['plain', (x) => ops.crossEntropy(x, la), crossEntropyRef(xd, C, ya), mixedCrossEntropyBackwardRef(xd, C, ya, ya, 1)],
-          ['mixed λ=0.3', (x) => ops.mixedCrossEntropy(x, la, lb, 0.3), mixedCrossEntropyRef(xd, C, ya, yb, 0.3), mixedCrossEntropyBackwardRef(xd, C, ya, yb, 0.3)],
+          [
+            'mixed λ=0.3',
+            (x) => ops.mixedCrossEntropy(x, la, lb, 0.3),
+            mixedCrossEntropyRef(xd, C, ya, yb, 0.3),
+            mixedCrossEntropyBackwardRef(xd, C, ya, yb, 0.3),
+          ],
           [
             'mixed per-sample λ',
             (x) => ops.mixedCrossEntropy(x, la, lb, e.tensor(lamv, [N])),
@@ -58,7 +63,8 @@ describe('crossEntropy / mixedCrossEntropy', async () => {
 
   it('is stable for logits ±80', async () => {
     await e.asyncScope(async () => {
-      const N = 4, C = 50;
+      const N = 4,
+        C = 50;
       const xd = Float32Array.from(randn(N * C, 3), (v) => (v > 0 ? 80 : -80) * Math.abs(v));
       xd[7] = 80;
       xd[60] = -80;
@@ -146,7 +152,8 @@ describe('crossEntropy / mixedCrossEntropy', async () => {
   }
   it('gradcheck logSoftmax → crossEntropy composition stays consistent', async () => {
     // CE of log-softmax output equals CE of the logits (log-softmax is idempotent).
-    const N = 2, C = 4;
+    const N = 2,
+      C = 4;
     const ya = Int32Array.of(3, 1);
     await gradcheck(
       e,

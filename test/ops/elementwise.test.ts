@@ -14,12 +14,27 @@ describe('add / mul with broadcasting', () => {
   const cases: [number[], number[]][] = [
     [[1], [1]],
     [[7], [7]],
-    [[3, 5], [3, 5]],
+    [
+      [3, 5],
+      [3, 5],
+    ],
     [[3, 5], [5]],
-    [[4, 1, 6], [3, 1]],
-    [[2, 3, 4, 5], [1, 3, 1, 1]],
-    [[1000, 3], [1, 3]],
-    [[257, 129], [257, 129]],
+    [
+      [4, 1, 6],
+      [3, 1],
+    ],
+    [
+      [2, 3, 4, 5],
+      [1, 3, 1, 1],
+    ],
+    [
+      [1000, 3],
+      [1, 3],
+    ],
+    [
+      [257, 129],
+      [257, 129],
+    ],
   ];
   for (const [sa, sb] of cases) {
     it(`${JSON.stringify(sa)} ∘ ${JSON.stringify(sb)}`, async () => {
@@ -54,9 +69,30 @@ describe('add / mul with broadcasting', () => {
       { data: randn(24, 3), shape: [2, 3, 4] },
       { data: randn(4, 4), shape: [1, 4] },
     ];
-    await gradcheck(e, inputs, ([a, b]) => ops.add(a!, b!), ([a, b]) => addRef(a!, [2, 3, 4], b!, [1, 4]).data);
-    await gradcheck(e, inputs, ([a, b]) => ops.sub(a!, b!), ([a, b]) => addRef(a!, [2, 3, 4], Float64Array.from(b!, (x) => -x), [1, 4]).data);
-    await gradcheck(e, inputs, ([a, b]) => ops.mul(a!, b!), ([a, b]) => mulRef(a!, [2, 3, 4], b!, [1, 4]).data);
+    await gradcheck(
+      e,
+      inputs,
+      ([a, b]) => ops.add(a!, b!),
+      ([a, b]) => addRef(a!, [2, 3, 4], b!, [1, 4]).data,
+    );
+    await gradcheck(
+      e,
+      inputs,
+      ([a, b]) => ops.sub(a!, b!),
+      ([a, b]) =>
+        addRef(
+          a!,
+          [2, 3, 4],
+          Float64Array.from(b!, (x) => -x),
+          [1, 4],
+        ).data,
+    );
+    await gradcheck(
+      e,
+      inputs,
+      ([a, b]) => ops.mul(a!, b!),
+      ([a, b]) => mulRef(a!, [2, 3, 4], b!, [1, 4]).data,
+    );
   });
 });
 
@@ -68,7 +104,10 @@ describe('relu, affine', () => {
       await e.asyncScope(async () => {
         const t = e.tensor(x, [n]);
         expectAllClose(await ops.relu(t).read(), reluRef(x));
-        expectAllClose(await ops.affine(t, 2.5, -1).read(), Float64Array.from(x, (v) => 2.5 * v - 1));
+        expectAllClose(
+          await ops.affine(t, 2.5, -1).read(),
+          Float64Array.from(x, (v) => 2.5 * v - 1),
+        );
       });
     }
   });
@@ -77,8 +116,18 @@ describe('relu, affine', () => {
     const e = await testEngine();
     // Keep inputs away from relu's kink at 0 where the derivative jumps.
     const x = randn(40, 7).map((v) => (Math.abs(v) < 0.05 ? v + 0.1 : v));
-    await gradcheck(e, [{ data: x, shape: [5, 8] }], ([t]) => ops.relu(t!), ([t]) => reluRef(t!));
-    await gradcheck(e, [{ data: x, shape: [5, 8] }], ([t]) => ops.scale(t!, -3), ([t]) => Float64Array.from(t!, (v) => -3 * v));
+    await gradcheck(
+      e,
+      [{ data: x, shape: [5, 8] }],
+      ([t]) => ops.relu(t!),
+      ([t]) => reluRef(t!),
+    );
+    await gradcheck(
+      e,
+      [{ data: x, shape: [5, 8] }],
+      ([t]) => ops.scale(t!, -3),
+      ([t]) => Float64Array.from(t!, (v) => -3 * v),
+    );
   });
 
   it('relu keeps NaN (as PyTorch does), so a diverged run cannot hide behind it', async () => {
@@ -157,7 +206,11 @@ describe('addRelu = relu(a + b) fused', () => {
         for (let i = 1; i < n; i += 4) g[i] = 0;
         return g;
       });
-      for (const grads of [[true, true], [true, false], [false, true]]) {
+      for (const grads of [
+        [true, true],
+        [true, false],
+        [false, true],
+      ]) {
         const fused = await run(e, true, a, b, shape, dys, grads);
         const unfused = await run(e, false, a, b, shape, dys, grads);
         expect(Object.keys(fused).sort()).toEqual(Object.keys(unfused).sort());
@@ -196,11 +249,22 @@ describe('addRelu = relu(a + b) fused', () => {
     // Keep a + b away from relu's kink at 0.
     const a = randn(40, 8);
     const b = randn(40, 9).map((v, i) => (Math.abs(v + a[i]!) < 0.05 ? v + 0.1 : v));
-    await gradcheck(e, [{ data: a, shape: [5, 8] }, { data: b, shape: [5, 8] }], ([x, y]) => ops.addRelu(x!, y!), ([x, y]) => addReluRef(x!, y!));
+    await gradcheck(
+      e,
+      [
+        { data: a, shape: [5, 8] },
+        { data: b, shape: [5, 8] },
+      ],
+      ([x, y]) => ops.addRelu(x!, y!),
+      ([x, y]) => addReluRef(x!, y!),
+    );
     const c = randn(8, 10).map((v) => v + 3); // a + c > 0 everywhere
     await gradcheck(
       e,
-      [{ data: a, shape: [5, 8] }, { data: c, shape: [8] }],
+      [
+        { data: a, shape: [5, 8] },
+        { data: c, shape: [8] },
+      ],
       ([x, y]) => ops.addRelu(x!, y!),
       ([x, y]) => reluRef(addRef(x!, [5, 8], y!, [8]).data),
     );
@@ -226,7 +290,12 @@ describe('sum, mean, sumToShape', () => {
   it('sumToShape reverses broadcasting', async () => {
     const e = await testEngine();
     const shape = [3, 4, 5, 2];
-    for (const target of [[1, 4, 1, 2], [5, 2], [1, 1, 1, 1], [3, 1, 5, 1]]) {
+    for (const target of [
+      [1, 4, 1, 2],
+      [5, 2],
+      [1, 1, 1, 1],
+      [3, 1, 5, 1],
+    ]) {
       const x = randn(prod(shape), 9);
       await e.asyncScope(async () => {
         const r = ops.sumToShape(e.tensor(x, shape), target);
@@ -238,7 +307,17 @@ describe('sum, mean, sumToShape', () => {
   it('gradients of sum and mean match finite differences', async () => {
     const e = await testEngine();
     const x = randn(30, 5);
-    await gradcheck(e, [{ data: x, shape: [3, 10] }], ([t]) => ops.sum(t!), ([t]) => [sumRef(t!)]);
-    await gradcheck(e, [{ data: x, shape: [3, 10] }], ([t]) => ops.mean(t!), ([t]) => [sumRef(t!) / 30]);
+    await gradcheck(
+      e,
+      [{ data: x, shape: [3, 10] }],
+      ([t]) => ops.sum(t!),
+      ([t]) => [sumRef(t!)],
+    );
+    await gradcheck(
+      e,
+      [{ data: x, shape: [3, 10] }],
+      ([t]) => ops.mean(t!),
+      ([t]) => [sumRef(t!) / 30],
+    );
   });
 });

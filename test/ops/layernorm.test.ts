@@ -55,14 +55,22 @@ describe('layerNorm', () => {
     const b = randn(D, 9);
     await gradcheck(
       e,
-      [{ data: x, shape }, { data: w, shape: [D] }, { data: b, shape: [D] }],
+      [
+        { data: x, shape },
+        { data: w, shape: [D] },
+        { data: b, shape: [D] },
+      ],
       ([tx, tw, tb]) => ops.layerNorm(tx!, tw!, tb!),
       ([rx, rw, rb]) => layerNormRef(rx!, D, rw!, rb!).y,
       { atol: 1e-3, rtol: 1e-3 },
     );
     await gradcheck(
       e,
-      [{ data: x, shape }, { data: w, shape: [D], grad: false }, { data: b, shape: [D], grad: false }],
+      [
+        { data: x, shape },
+        { data: w, shape: [D], grad: false },
+        { data: b, shape: [D], grad: false },
+      ],
       ([tx, tw, tb]) => ops.layerNorm(tx!, tw!, tb!, 1e-3),
       ([rx]) => layerNormRef(rx!, D, w, b, 1e-3).y,
       { atol: 1e-3, rtol: 1e-3 },

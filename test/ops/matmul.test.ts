@@ -78,7 +78,6 @@ const QUAD: [number, number, number][] = [
 
 const vec4ok = (M: number, K: number, N: number, tA: boolean, tB: boolean) => N % 4 === 0 && (tA ? M % 4 === 0 : K % 4 === 0) && (!tB || K % 4 === 0);
 
-
 describe('matmul', async () => {
   const e = await testEngine();
   for (const [M, K, N] of shapes) {
@@ -108,7 +107,8 @@ describe('matmul', async () => {
         const bias = randn(N, 77);
         for (const transA of [false, true]) {
           for (const transB of [false, true]) {
-            const ad = randn(M * K, 5), bd = randn(K * N, 6);
+            const ad = randn(M * K, 5),
+              bd = randn(K * N, 6);
             const a = e.tensor(ad, transA ? [K, M] : [M, K]);
             const b = e.tensor(bd, transB ? [N, K] : [K, N]);
             const bt = e.tensor(bias, [N]);
@@ -129,8 +129,10 @@ describe('matmul', async () => {
     it(`batched and broadcast-batch operands [3, ${M}×${K}×${N}]`, async () => {
       await e.asyncScope(async () => {
         const B = 3;
-        const ad = randn(B * M * K, 8), bd = randn(B * K * N, 9);
-        const a2 = randn(M * K, 10), b2 = randn(K * N, 11);
+        const ad = randn(B * M * K, 8),
+          bd = randn(B * K * N, 9);
+        const a2 = randn(M * K, 10),
+          b2 = randn(K * N, 11);
         for (const transB of [false, true]) {
           const bShape = transB ? [B, N, K] : [B, K, N];
           const b2Shape = transB ? [N, K] : [K, N];
@@ -152,11 +154,13 @@ describe('matmul', async () => {
   it('512×512×512', async () => {
     await e.asyncScope(async () => {
       const n = 512;
-      const ad = randn(n * n, 21), bd = randn(n * n, 22);
+      const ad = randn(n * n, 21),
+        bd = randn(n * n, 22);
       const c = await ops.matmul(e.tensor(ad, [n, n]), e.tensor(bd, [n, n])).read();
       // full check against the reference in f64 would take ~1 s of JS: check 64 rows
       const rows = Array.from({ length: 64 }, (_, i) => (i * 37) % n);
-      const sub = new Float64Array(64 * n), got = new Float32Array(64 * n);
+      const sub = new Float64Array(64 * n),
+        got = new Float32Array(64 * n);
       const aRows = new Float32Array(64 * n);
       rows.forEach((r, i) => {
         aRows.set(ad.subarray(r * n, (r + 1) * n), i * n);
@@ -199,7 +203,8 @@ describe('matmul', async () => {
     ] as [boolean, boolean][]) {
       for (const activation of ['none', 'relu'] as const) {
         it(`gradcheck matmul+bias ${activation} [${M}×${K}×${N}] tA=${transA} tB=${transB}`, async () => {
-          const ad = randn(M * K, 41), bd = randn(K * N, 42);
+          const ad = randn(M * K, 41),
+            bd = randn(K * N, 42);
           // keep pre-activations away from the ReLU kink for finite differences
           const bias = Float32Array.from(randn(N, 43), (v) => v + (v > 0 ? 0.3 : -0.3));
           await gradcheck(
@@ -277,7 +282,17 @@ describe('matmul', async () => {
                   if (!forced) continue;
                   ran++;
                   const got = await c.read();
-                  const want = matmulRef(ad, bd, { M, N, K, batch: aB || bB ? batch : 1, aBatched: aB, bBatched: bB, transA, transB, ...(epi ? { bias, activation: 'relu' as const } : {}) });
+                  const want = matmulRef(ad, bd, {
+                    M,
+                    N,
+                    K,
+                    batch: aB || bB ? batch : 1,
+                    aBatched: aB,
+                    bBatched: bB,
+                    transA,
+                    transB,
+                    ...(epi ? { bias, activation: 'relu' as const } : {}),
+                  });
                   expectAllClose(got, want, tolFor(K));
                   // The hidden choice must not change the result beyond the tuner's tolerance.
                   const g = await run(e, GENERAL, a, b, o).c.read();
@@ -304,7 +319,8 @@ describe('matmul', async () => {
         const [M, K, N] = vec4 ? [4, 8, 12] : [5, 7, 3];
         it(`${name}: gradcheck through the backward [${M}×${K}×${N}] tA=${transA} tB=${transB}${epi ? ' bias+ReLU' : ''}`, async () => {
           if (subgroup8 && !hasSg8) return;
-          const ad = randn(M * K, 61), bd = randn(K * N, 62);
+          const ad = randn(M * K, 61),
+            bd = randn(K * N, 62);
           const bias = Float32Array.from(randn(N, 63), (v) => v + (v > 0 ? 0.3 : -0.3));
           tunerOf(e).force('matmul', cfg);
           const inputs = [

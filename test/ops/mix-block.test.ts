@@ -166,7 +166,14 @@ describe('mixBlockLogits errors', () => {
     const e = await testEngine();
     const c: Case = { N: 2, C: 3, h: 2, w: 2, d: 2, perm: [1, 0] };
     const t = upload(e, c, data(c, 1));
-    const f = (s: number[]) => e.tensor(randn(s.reduce((a, b) => a * b, 1), 2), s);
+    const f = (s: number[]) =>
+      e.tensor(
+        randn(
+          s.reduce((a, b) => a * b, 1),
+          2,
+        ),
+        s,
+      );
     const call = (o: Partial<typeof t>, lam?: number) => () => {
       const a = { ...t, ...o };
       return ops.mixBlockLogits(a.z, a.perm, a.wq, a.bq, a.wv, a.bv, { lam });

@@ -58,7 +58,12 @@ describe('gatherBatch', () => {
     const e = await testEngine();
     const perm = [1, 1, 0, 2, 1];
     const p = e.tensor(perm, [5], { dtype: 'i32' });
-    await gradcheck(e, [{ data: randn(3 * 4, 4), shape: [3, 4] }], ([x]) => ops.gatherBatch(x!, p), ([x]) => ref.gatherBatchRef(x!, perm, 3));
+    await gradcheck(
+      e,
+      [{ data: randn(3 * 4, 4), shape: [3, 4] }],
+      ([x]) => ops.gatherBatch(x!, p),
+      ([x]) => ref.gatherBatchRef(x!, perm, 3),
+    );
   });
 });
 
@@ -116,7 +121,12 @@ describe('mixup, boxMix, maskMix', () => {
     const x = randn(3 * 2 * 5, 12);
     const y = ops.mixup(e.tensor(x, [3, 2, 5]), p, 0.3);
     expectAllClose(await y.read(), ref.mixupRef(x, perm, 0.3, 3), FWD);
-    await gradcheck(e, [{ data: x, shape: [3, 2, 5] }], ([t]) => ops.mixup(t!, p, 0.3), ([t]) => ref.mixupRef(t!, perm, 0.3, 3));
+    await gradcheck(
+      e,
+      [{ data: x, shape: [3, 2, 5] }],
+      ([t]) => ops.mixup(t!, p, 0.3),
+      ([t]) => ref.mixupRef(t!, perm, 0.3, 3),
+    );
   });
 
   it('boxMix pastes the partner inside the box; gradchecks', async () => {
@@ -125,12 +135,21 @@ describe('mixup, boxMix, maskMix', () => {
     const perm = [2, 0, 2];
     const p = e.tensor(perm, [N], { dtype: 'i32' });
     const x = randn(N * C * H * W, 13);
-    for (const box of [{ y0: 1, x0: 2, y1: 4, x1: 7 }, { y0: 0, x0: 0, y1: 0, x1: 0 }, { y0: 0, x0: 0, y1: 5, x1: 7 }]) {
+    for (const box of [
+      { y0: 1, x0: 2, y1: 4, x1: 7 },
+      { y0: 0, x0: 0, y1: 0, x1: 0 },
+      { y0: 0, x0: 0, y1: 5, x1: 7 },
+    ]) {
       const y = ops.boxMix(e.tensor(x, [N, C, H, W]), p, box);
       expectAllClose(await y.read(), ref.boxMixRef(x, perm, { N, C, S: H * W, W }, box), FWD);
     }
     const box = { y0: 1, x0: 2, y1: 4, x1: 6 };
-    await gradcheck(e, [{ data: x, shape: [N, C, H, W] }], ([t]) => ops.boxMix(t!, p, box), ([t]) => ref.boxMixRef(t!, perm, { N, C, S: H * W, W }, box));
+    await gradcheck(
+      e,
+      [{ data: x, shape: [N, C, H, W] }],
+      ([t]) => ops.boxMix(t!, p, box),
+      ([t]) => ref.boxMixRef(t!, perm, { N, C, S: H * W, W }, box),
+    );
   });
 
   it('maskMix matches and gradchecks w.r.t. x and the shared mask', async () => {
@@ -221,8 +240,17 @@ describe('mixup and boxMix with λ / the box in a tensor', () => {
     const d = { N, C: 1, S: C * H * W };
     const [out, dx] = await fwdBwd(e, x, shape, g, (t) => ops.mixup(t, p, lt));
     expectAllClose(out, ref.mixupRef(x, perm, lf, N), FWD);
-    expectAllClose(dx, ref.blendBackwardX(g, perm, d, () => [lf, 1 - lf]), BWD);
-    await gradcheck(e, [{ data: x, shape }], ([t]) => ops.mixup(t!, p, lt), ([t]) => ref.mixupRef(t!, perm, lf, N));
+    expectAllClose(
+      dx,
+      ref.blendBackwardX(g, perm, d, () => [lf, 1 - lf]),
+      BWD,
+    );
+    await gradcheck(
+      e,
+      [{ data: x, shape }],
+      ([t]) => ops.mixup(t!, p, lt),
+      ([t]) => ref.mixupRef(t!, perm, lf, N),
+    );
     expect(lt.grad).toBeNull();
   });
 
@@ -254,7 +282,12 @@ describe('mixup and boxMix with λ / the box in a tensor', () => {
     const p = e.tensor(perm, [N], { dtype: 'i32' });
     const box = { y0: 2, x0: 1, y1: 6, x1: 4 };
     const bt = e.tensor([box.y0, box.x0, box.y1, box.x1], [4], { dtype: 'i32' });
-    await gradcheck(e, [{ data: x, shape }], ([t]) => ops.boxMix(t!, p, bt), ([t]) => ref.boxMixRef(t!, perm, { N, C, S: H * W, W }, box));
+    await gradcheck(
+      e,
+      [{ data: x, shape }],
+      ([t]) => ops.boxMix(t!, p, bt),
+      ([t]) => ref.boxMixRef(t!, perm, { N, C, S: H * W, W }, box),
+    );
   });
 
   it('boxMix: the kernel clamps a box tensor into the image (out-of-range, inverted)', async () => {

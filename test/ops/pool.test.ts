@@ -27,7 +27,13 @@ function distinct(n: number, seed: number): Float32Array {
 }
 
 describe('globalAvgPool', () => {
-  for (const shape of [[1, 1, 7, 5], [2, 3, 4, 4], [3, 2, 9, 11], [2, 5, 1, 1], [4, 64, 32, 32]]) {
+  for (const shape of [
+    [1, 1, 7, 5],
+    [2, 3, 4, 4],
+    [3, 2, 9, 11],
+    [2, 5, 1, 1],
+    [4, 64, 32, 32],
+  ]) {
     it(`${JSON.stringify(shape)}`, async () => {
       const e = await testEngine();
       const x = randn(prod(shape), 1);
@@ -45,7 +51,13 @@ describe('globalAvgPool', () => {
   }
   it('gradcheck', async () => {
     const e = await testEngine();
-    await gradcheck(e, [{ data: randn(2 * 3 * 5 * 3, 3), shape: [2, 3, 5, 3] }], ([t]) => ops.globalAvgPool(t!), ([r]) => globalAvgPoolRef(r!, [2, 3, 5, 3]), { atol: 1e-4, rtol: 1e-3 });
+    await gradcheck(
+      e,
+      [{ data: randn(2 * 3 * 5 * 3, 3), shape: [2, 3, 5, 3] }],
+      ([t]) => ops.globalAvgPool(t!),
+      ([r]) => globalAvgPoolRef(r!, [2, 3, 5, 3]),
+      { atol: 1e-4, rtol: 1e-3 },
+    );
   });
 });
 
@@ -87,7 +99,13 @@ describe('maxPool2d', () => {
   it('gradcheck (overlapping windows, padding)', async () => {
     const e = await testEngine();
     const shape = [2, 2, 5, 4];
-    await gradcheck(e, [{ data: distinct(prod(shape), 6), shape }], ([t]) => ops.maxPool2d(t!, 3, 2, 1), ([r]) => maxPool2dRef(r!, shape, 3, 2, 1).out, { atol: 1e-4, rtol: 1e-3 });
+    await gradcheck(
+      e,
+      [{ data: distinct(prod(shape), 6), shape }],
+      ([t]) => ops.maxPool2d(t!, 3, 2, 1),
+      ([r]) => maxPool2dRef(r!, shape, 3, 2, 1).out,
+      { atol: 1e-4, rtol: 1e-3 },
+    );
   });
   it('rejects too much padding', async () => {
     const e = await testEngine();
@@ -124,6 +142,12 @@ describe('avgPool2d', () => {
   it('gradcheck', async () => {
     const e = await testEngine();
     const shape = [1, 2, 5, 6];
-    await gradcheck(e, [{ data: randn(prod(shape), 9), shape }], ([t]) => ops.avgPool2d(t!, 3, 1), ([r]) => avgPool2dRef(r!, shape, 3, 1).out, { atol: 1e-4, rtol: 1e-3 });
+    await gradcheck(
+      e,
+      [{ data: randn(prod(shape), 9), shape }],
+      ([t]) => ops.avgPool2d(t!, 3, 1),
+      ([r]) => avgPool2dRef(r!, shape, 3, 1).out,
+      { atol: 1e-4, rtol: 1e-3 },
+    );
   });
 });

@@ -49,8 +49,17 @@ describe('upsample', () => {
     }
     it(`${mode}: gradcheck`, async () => {
       const e = await testEngine();
-      for (const [shape, f] of [[[1, 2, 3, 4], 2], [[2, 1, 3, 2], 3]] as [number[], number][]) {
-        await gradcheck(e, [{ data: randn(prod(shape), 3), shape }], ([t]) => ops.upsample(t!, f, mode), ([r]) => upsampleRef(r!, shape, f, mode), { atol: 1e-4, rtol: 1e-3 });
+      for (const [shape, f] of [
+        [[1, 2, 3, 4], 2],
+        [[2, 1, 3, 2], 3],
+      ] as [number[], number][]) {
+        await gradcheck(
+          e,
+          [{ data: randn(prod(shape), 3), shape }],
+          ([t]) => ops.upsample(t!, f, mode),
+          ([r]) => upsampleRef(r!, shape, f, mode),
+          { atol: 1e-4, rtol: 1e-3 },
+        );
       }
     });
   }

@@ -16,7 +16,14 @@ const TOL = { atol: 2e-6, rtol: 1e-5 };
 function makeSet(e: Engine, seed: number, label = 'params', shapes = SHAPES): ParamSet {
   return new ParamSet(
     e,
-    shapes.map((shape, i) => ({ name: `${label}.p${i}`, shape, init: randn(shape.reduce((a, b) => a * b, 1), seed * 100 + i) })),
+    shapes.map((shape, i) => ({
+      name: `${label}.p${i}`,
+      shape,
+      init: randn(
+        shape.reduce((a, b) => a * b, 1),
+        seed * 100 + i,
+      ),
+    })),
     label,
   );
 }
@@ -218,7 +225,10 @@ describe('SGD', () => {
     const b = makeSet(e, 3, 'b', [[4, 5], [65], [2]]);
     const oa: SGDRefOptions = { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 };
     const ob: SGDRefOptions = { lr: 0.01, momentum: 0.5, nesterov: true };
-    const opt = new SGD([{ params: a, ...oa }, { params: b, ...ob }]);
+    const opt = new SGD([
+      { params: a, ...oa },
+      { params: b, ...ob },
+    ]);
     const ra = await mirror(a);
     const rb = await mirror(b);
     const ba = ra.map((r) => new Float64Array(r.length));
@@ -366,7 +376,13 @@ describe('SGD', () => {
     const set = makeSet(e, 6);
     expect(() => new SGD([{ params: set, lr: 0.1, nesterov: true }])).toThrow(RangeError);
     expect(() => new SGD([{ params: set, lr: -1 }])).toThrow(RangeError);
-    expect(() => new SGD([{ params: set, lr: 0.1 }, { params: set, lr: 0.2 }])).toThrow(RangeError);
+    expect(
+      () =>
+        new SGD([
+          { params: set, lr: 0.1 },
+          { params: set, lr: 0.2 },
+        ]),
+    ).toThrow(RangeError);
     expect(() => new SGD([{ params: set, lr: 0.1 }]).setLr(1, 0.1)).toThrow(RangeError);
     set.dispose();
   });
@@ -423,7 +439,10 @@ describe('AdamW', () => {
     const e = await testEngine();
     const a = makeSet(e, 26, 'a');
     const b = makeSet(e, 27, 'b', [[2, 3, 3, 3], [1]]);
-    const opt = new AdamW([{ params: a, lr: 1e-2 }, { params: b, lr: 3e-3, betas: [0.8, 0.99], weightDecay: 0.1 }]);
+    const opt = new AdamW([
+      { params: a, lr: 1e-2 },
+      { params: b, lr: 3e-3, betas: [0.8, 0.99], weightDecay: 0.1 },
+    ]);
     const seen: RecordedRun[][] = [];
     for (let s = 0; s < 3; s++) {
       writeGrads(a, s, 26);
@@ -565,8 +584,16 @@ describe('EMA', () => {
   it('1 − m is exact at m = 0.999999 (computed in f64 on the host)', async () => {
     const e = await testEngine();
     const zeros = SHAPES.map((s) => ({ name: 'x', shape: s, init: new Float32Array(s.reduce((a, b) => a * b, 1)) }));
-    const k = new ParamSet(e, zeros.map((z, i) => ({ ...z, name: `p${i}` })), 'k');
-    const q = new ParamSet(e, zeros.map((z, i) => ({ ...z, name: `p${i}`, init: z.init.map(() => 1) })), 'q');
+    const k = new ParamSet(
+      e,
+      zeros.map((z, i) => ({ ...z, name: `p${i}` })),
+      'k',
+    );
+    const q = new ParamSet(
+      e,
+      zeros.map((z, i) => ({ ...z, name: `p${i}`, init: z.init.map(() => 1) })),
+      'q',
+    );
     emaUpdate(k, q, 0.999999);
     for (const v of (await k.read()).values()) expectAllClose(v, new Float64Array(v.length).fill(1 - 0.999999), { atol: 0, rtol: 1e-6 });
     k.dispose();

@@ -38,7 +38,7 @@ describe('automixMomentum', () => {
 });
 
 describe('scaledEmaStart', () => {
-  it('is the reference\'s 0.999 at the reference\'s length and keeps (1 − m₀)·K = 200 for shorter runs', () => {
+  it("is the reference's 0.999 at the reference's length and keeps (1 − m₀)·K = 200 for shorter runs", () => {
     expect(scaledEmaStart(200_000)).toBeCloseTo(0.999, 15);
     expect(scaledEmaStart(1_000_000)).toBe(0.999);
     expect(scaledEmaStart(6000)).toBeCloseTo(1 - 1 / 30, 15); // 10 epochs × 600 iterations

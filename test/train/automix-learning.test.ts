@@ -102,7 +102,9 @@ describe('the Mix Block learns', () => {
     const last = rec.slice(-20);
     const varFirst = rec[0]!.maskVar;
     const varLast = avg(last.map((r) => r.maskVar));
-    console.log(`mask spatial variance ${varFirst.toExponential(2)} → ${varLast.toExponential(2)}; L_mix_k ${avg(first.map((r) => r.lMixK)).toFixed(3)} → ${avg(last.map((r) => r.lMixK)).toFixed(3)}`);
+    console.log(
+      `mask spatial variance ${varFirst.toExponential(2)} → ${varLast.toExponential(2)}; L_mix_k ${avg(first.map((r) => r.lMixK)).toFixed(3)} → ${avg(last.map((r) => r.lMixK)).toFixed(3)}`,
+    );
     expect(varLast).toBeGreaterThan(100 * varFirst);
     expect(varLast).toBeGreaterThan(5e-5); // spatial std of the mask above ~0.007
     expect(avg(last.map((r) => r.lMixK))).toBeLessThan(0.8 * avg(first.map((r) => r.lMixK)));

@@ -28,7 +28,15 @@ function sigmoid(v: number): number {
 
 /** m_b [N,1,8,8] from the reference Mix Block. */
 function maskRef(z: Float64Array, perm: Int32Array, phi: Params): Float64Array {
-  const s = mixBlockLogitsRef(z, perm, phi.get('mix_block.qk.weight')!, phi.get('mix_block.qk.bias')!, phi.get('mix_block.v.weight')!, phi.get('mix_block.v.bias')!, { N, C, L, d: D });
+  const s = mixBlockLogitsRef(
+    z,
+    perm,
+    phi.get('mix_block.qk.weight')!,
+    phi.get('mix_block.qk.bias')!,
+    phi.get('mix_block.v.weight')!,
+    phi.get('mix_block.v.bias')!,
+    { N, C, L, d: D },
+  );
   return upsampleRef(Float64Array.from(s, sigmoid), [N, 1, 2, 2], 4, 'nearest');
 }
 
@@ -90,7 +98,10 @@ describe('AutoMix iteration vs the f64 reference', () => {
         const m = new Map<string, Float32Array>();
         names.forEach((n, i) => {
           const t = online.params.names.includes(n) ? online.params.get(n) : mixBlock.params.get(n);
-          m.set(n, randn(t.size, s * 100 + i).map((v) => v * scale + (n.endsWith('bn.weight') ? 1 : 0)));
+          m.set(
+            n,
+            randn(t.size, s * 100 + i).map((v) => v * scale + (n.endsWith('bn.weight') ? 1 : 0)),
+          );
         });
         set.load(m);
         return m;

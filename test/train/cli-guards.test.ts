@@ -51,7 +51,11 @@ describe('a run directory is never overwritten without the user asking (items 1,
     const before = readdirSync(run).sort();
     const state = readFileSync(join(run, 'state.json'), 'utf8');
     const r = automix(['train', '--method', 'automix', ...SMALL, '--out', run]);
-    expectRefused(r, new RegExp(`ConfigError: --out ${run} already holds a run \\(.*state\\.json.*\\): pass --resume to continue it, or --force to delete it and start over`), 'no --resume');
+    expectRefused(
+      r,
+      new RegExp(`ConfigError: --out ${run} already holds a run \\(.*state\\.json.*\\): pass --resume to continue it, or --force to delete it and start over`),
+      'no --resume',
+    );
     expect(readdirSync(run).sort()).toEqual(before);
     expect(readFileSync(join(run, 'state.json'), 'utf8')).toBe(state);
     const both = automix(['train', '--method', 'automix', ...SMALL, '--out', run, '--resume', '--force']);
@@ -102,7 +106,10 @@ describe('output locations are checked before the first step (items 2, 3)', () =
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
     const cases: [string[], RegExp][] = [
-      [['--out', join(dir, 'o1'), '--json', join(dir, 'missing', 'run.json')], new RegExp(`--json ${dir}/missing/run\\.json: the directory ${dir}/missing does not exist`)],
+      [
+        ['--out', join(dir, 'o1'), '--json', join(dir, 'missing', 'run.json')],
+        new RegExp(`--json ${dir}/missing/run\\.json: the directory ${dir}/missing does not exist`),
+      ],
       [['--out', join(dir, 'o2'), '--json', dir], new RegExp(`--json ${dir}: is a directory`)],
       [['--out', join(file, 'sub')], new RegExp(`--out ${file}/sub: ${file} is a file, not a directory`)],
       [['--out', file], new RegExp(`--out ${file}: exists and is not a directory`)],
@@ -136,8 +143,16 @@ describe('data that the model cannot take is refused by name, in every command (
       [['--method', 'none', '--data', `fashion-mnist:${empty}`], new RegExp(`DatasetError: ${empty}/train-images-idx3-ubyte: holds 0 images`)],
       [['--method', 'none', '--data', `fashion-mnist:${emptyTest}`], new RegExp(`DatasetError: ${emptyTest}/t10k-images-idx3-ubyte: holds 0 images`)],
       [['--method', 'none', '--data', `fashion-mnist:${zeroW}`], new RegExp(`DatasetError: ${zeroW}/train-images-idx3-ubyte: its images are 1×28×0`)],
-      [['--method', 'none', '--model', 'vit-tiny', '--data', `fashion-mnist:${nonSquare}`], new RegExp(`ConfigError: --model vit-tiny: needs square images .* but ${nonSquare}/train-images-idx3-ubyte holds 1×28×20 images`)],
-      [['--method', 'none', '--data', `fashion-mnist:${mixed}`], new RegExp(`DatasetError: ${mixed}/t10k-images-idx3-ubyte: test images are 1×28×28 but the training images \\(${mixed}/train-images-idx3-ubyte\\) are 1×32×32`)],
+      [
+        ['--method', 'none', '--model', 'vit-tiny', '--data', `fashion-mnist:${nonSquare}`],
+        new RegExp(`ConfigError: --model vit-tiny: needs square images .* but ${nonSquare}/train-images-idx3-ubyte holds 1×28×20 images`),
+      ],
+      [
+        ['--method', 'none', '--data', `fashion-mnist:${mixed}`],
+        new RegExp(
+          `DatasetError: ${mixed}/t10k-images-idx3-ubyte: test images are 1×28×28 but the training images \\(${mixed}/train-images-idx3-ubyte\\) are 1×32×32`,
+        ),
+      ],
       [['--method', 'automix', '--data', `fashion-mnist:${odd}`], /ConfigError: --method automix: the Mix Block's mask .* cannot cover the 30×30 images/],
     ];
     for (const [args, re] of cases) {
@@ -151,7 +166,11 @@ describe('data that the model cannot take is refused by name, in every command (
     expectRefused(vis, /DatasetError: .*test images are 1×28×28 but the training images/, 'visualize mixed');
     const big = idxDir([48, 32, 32], [16, 32, 32]);
     const ev2 = automix(['eval', '--checkpoint', run, '--data', `fashion-mnist:${big}`]);
-    expectRefused(ev2, new RegExp(`ConfigError: --data: the model in ${run}/model\\.safetensors takes 1×28×28 images, but ${big}/t10k-images-idx3-ubyte holds 1×32×32 images`), 'eval 32×32');
+    expectRefused(
+      ev2,
+      new RegExp(`ConfigError: --data: the model in ${run}/model\\.safetensors takes 1×28×28 images, but ${big}/t10k-images-idx3-ubyte holds 1×32×32 images`),
+      'eval 32×32',
+    );
     const vis2 = automix(['visualize', '--checkpoint', run, '--data', `fashion-mnist:${big}`, '--out', join(tmp(), 'm.png')]);
     expectRefused(vis2, /ConfigError: --data: the model in .*model\.safetensors takes 1×28×28 images, but .* holds 1×32×32 images/, 'visualize 32×32');
   });
@@ -164,7 +183,13 @@ describe('data that the model cannot take is refused by name, in every command (
     const shape = [...t.shape].reverse();
     writeFileSync(file, encodeSafetensors({ ...d.tensors, [name]: { ...t, shape } } as never, d.metadata));
     const r = automix(['eval', '--checkpoint', file]);
-    expectRefused(r, new RegExp(`ShapeError: ${file}: parameter '${name.replace(/\./g, '\\.')}' is declared \\[${shape.join(', ')}\\] in the file, the model expects \\[${t.shape.join(', ')}\\]`), 'transposed');
+    expectRefused(
+      r,
+      new RegExp(
+        `ShapeError: ${file}: parameter '${name.replace(/\./g, '\\.')}' is declared \\[${shape.join(', ')}\\] in the file, the model expects \\[${t.shape.join(', ')}\\]`,
+      ),
+      'transposed',
+    );
   });
 });
 
@@ -182,7 +207,10 @@ describe('eval, visualize and plot check their flags and files (item 12)', () =>
       [['visualize', '--checkpoint', run, '--out', png, '--pairs', '2.5'], /--pairs: must be an integer from 1 to 256, got '2\.5'/],
       [['visualize', '--checkpoint', run, '--out', png, '--seed', 'x'], /--seed: must be a non-negative integer, got 'x'/],
       [['visualize', '--checkpoint', run, '--out', join(run, 'run.json')], /--out .*run\.json: exists and is not a PNG; refusing to replace it/],
-      [['eval', '--checkpoint', run, '--dump-logits', join(run, 'state.json')], /--dump-logits .*state\.json: is a training run's file; refusing to overwrite it/],
+      [
+        ['eval', '--checkpoint', run, '--dump-logits', join(run, 'state.json')],
+        /--dump-logits .*state\.json: is a training run's file; refusing to overwrite it/,
+      ],
     ];
     for (const [args, re] of cases) expectRefused(automix(args), re, args.join(' '));
     expect(readFileSync(join(run, 'run.json'), 'utf8')).toMatch(/"epochs"/);
@@ -230,7 +258,28 @@ describe('eval, visualize and plot check their flags and files (item 12)', () =>
 describe('Ctrl-C and adapter limits (items 13, 14)', () => {
   it('a second Ctrl-C aborts with status 130 and says what is left', async () => {
     const dir = tmp();
-    const child = spawn(process.execPath, [BIN, 'train', '--method', 'none', '--width', '0.25', '--limit-train', '1024', '--limit-test', '16', '--batch-size', '128', '--epochs', '1', '--out', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'train',
+        '--method',
+        'none',
+        '--width',
+        '0.25',
+        '--limit-train',
+        '1024',
+        '--limit-test',
+        '16',
+        '--batch-size',
+        '128',
+        '--epochs',
+        '1',
+        '--out',
+        dir,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -256,7 +305,9 @@ describe('Ctrl-C and adapter limits (items 13, 14)', () => {
     });
     const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
     expect(code, out).toBe(130);
-    expect(out).toMatch(/aborted by a second Ctrl-C; (no checkpoint had been written to .* yet: rerun to start again|the last checkpoint .* is intact: continue with --resume)/);
+    expect(out).toMatch(
+      /aborted by a second Ctrl-C; (no checkpoint had been written to .* yet: rerun to start again|the last checkpoint .* is intact: continue with --resume)/,
+    );
   });
 
   it('--batch-size too large for maxStorageBufferBindingSize: the LimitError says which batch fits', async () => {
@@ -268,8 +319,28 @@ describe('Ctrl-C and adapter limits (items 13, 14)', () => {
     const perImage = 16 * 28 * 28 * 4;
     const batch = Math.floor(limit / perImage) + 2;
     if (batch > 4096) return; // this adapter binds more than any allowed batch needs
-    const r = automix(['train', '--method', 'none', '--width', '0.25', '--limit-train', String(batch), '--limit-test', '16', '--batch-size', String(batch), '--epochs', '1', '--out', tmp()]);
-    expectRefused(r, /LimitError: .*maxStorageBufferBindingSize.*; a batch of \d+ is too large for this adapter: at most \d+ images fit this buffer, so try --batch-size \d+ or smaller/, 'huge batch');
+    const r = automix([
+      'train',
+      '--method',
+      'none',
+      '--width',
+      '0.25',
+      '--limit-train',
+      String(batch),
+      '--limit-test',
+      '16',
+      '--batch-size',
+      String(batch),
+      '--epochs',
+      '1',
+      '--out',
+      tmp(),
+    ]);
+    expectRefused(
+      r,
+      /LimitError: .*maxStorageBufferBindingSize.*; a batch of \d+ is too large for this adapter: at most \d+ images fit this buffer, so try --batch-size \d+ or smaller/,
+      'huge batch',
+    );
     const fit = Number(/try --batch-size (\d+) or smaller/.exec(r.out)![1]);
     expect(fit).toBeLessThan(batch);
     expect(fit * perImage).toBeLessThanOrEqual(limit);

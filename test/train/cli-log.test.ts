@@ -18,10 +18,22 @@ describe('automix train: plain log lines', () => {
   });
 
   it('names the adapters of an epoch only when it moved between them', () => {
-    const rec = { epoch: 7, lr: 0.035, train_loss: 0.2137, terms: { loss: 0.2137 }, test_acc: 0.9173, test_acc_heads: {}, seconds: 1589.9, images_per_s: 37.7, test_seconds: 1.1 };
+    const rec = {
+      epoch: 7,
+      lr: 0.035,
+      train_loss: 0.2137,
+      terms: { loss: 0.2137 },
+      test_acc: 0.9173,
+      test_acc_heads: {},
+      seconds: 1589.9,
+      images_per_s: 37.7,
+      test_seconds: 1.1,
+    };
     expect(fmtEpoch({ ...rec, adapters: ['nvidia-h100-80gb-hbm3'] })).toBe(
       'epoch 7: loss 0.2137 (loss 0.2137)  test acc 91.73%  1589.9 s  37.7 img/s  (test pass 1.1 s)',
     );
-    expect(fmtEpoch({ ...rec, adapters: ['llvmpipe (software)', 'nvidia-h100-80gb-hbm3'] })).toMatch(/37\.7 img\/s .*\(trained on llvmpipe \(software\) \+ nvidia-h100-80gb-hbm3\)$/);
+    expect(fmtEpoch({ ...rec, adapters: ['llvmpipe (software)', 'nvidia-h100-80gb-hbm3'] })).toMatch(
+      /37\.7 img\/s .*\(trained on llvmpipe \(software\) \+ nvidia-h100-80gb-hbm3\)$/,
+    );
   });
 });

@@ -62,7 +62,10 @@ describe('automix plot', () => {
 
   it('draws accuracy and each loss term in its own panel; one-epoch runs show as markers; AutoMix and a baseline never share a loss axis', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'automix-plot-'));
-    const am = { config: cfg('automix', 0), epochs: [{ epoch: 1, train_loss: 6.9, test_acc: 0.5, terms: { L_mix_q: 2.3, L_one_q: 2.25, L_mix_k: 2.31, L_mask: 0.004 } }] };
+    const am = {
+      config: cfg('automix', 0),
+      epochs: [{ epoch: 1, train_loss: 6.9, test_acc: 0.5, terms: { L_mix_q: 2.3, L_one_q: 2.25, L_mix_k: 2.31, L_mask: 0.004 } }],
+    };
     const none = { config: cfg('none', 0), epochs: [{ epoch: 1, train_loss: 2.2, test_acc: 0.4, terms: { loss: 2.2 } }] };
     writeFileSync(join(dir, 'am.json'), JSON.stringify(am));
     writeFileSync(join(dir, 'none.json'), JSON.stringify(none));

@@ -57,7 +57,19 @@ describe('automix train: faults and resume', () => {
     });
     await new Promise((res) => child.on('exit', res));
     expect(state(killed).step).toBeLessThan(6);
-    const resumed = automix(['train', '--method', 'automix', ...SMALL, '--checkpoint-every', '1', '--out', killed, '--resume', '--json', join(killed, 'run.json')]);
+    const resumed = automix([
+      'train',
+      '--method',
+      'automix',
+      ...SMALL,
+      '--checkpoint-every',
+      '1',
+      '--out',
+      killed,
+      '--resume',
+      '--json',
+      join(killed, 'run.json'),
+    ]);
     expect(resumed.code, resumed.out).toBe(0);
     expect(resumed.out).toMatch(/resumed from ckpt-/);
     const a = tensorsOf(join(full, state(full).checkpoint));
@@ -140,7 +152,24 @@ describe('automix train: faults and resume', () => {
 describe('automix train: gradient clipping', () => {
   it('--clip-grad bounds every step: ‖Δθ‖ ≤ steps · lr · clip', async () => {
     const dir = tmp();
-    const args = ['train', '--method', 'none', ...SMALL, '--epochs', '1', '--clip-grad', '0.001', '--momentum', '0', '--weight-decay', '0', '--lr', '0.5', '--out', dir];
+    const args = [
+      'train',
+      '--method',
+      'none',
+      ...SMALL,
+      '--epochs',
+      '1',
+      '--clip-grad',
+      '0.001',
+      '--momentum',
+      '0',
+      '--weight-decay',
+      '0',
+      '--lr',
+      '0.5',
+      '--out',
+      dir,
+    ];
     const r = automix(args);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/grad_norm/);
@@ -173,7 +202,10 @@ describe('automix: bad input', () => {
       [['train', '--model', 'resnet9'], /--model: unknown model 'resnet9'/],
       [['train', '--bogus'], /Unknown option '--bogus'/],
       [['train', '--ema-momentum', '1'], /--ema-momentum: must be auto or in \[0, 0\.999999\], got 1/],
-      [['train', '--data', 'fashion-mnist:/nonexistent/dir', '--epochs', '1'], /DatasetError: \/nonexistent\/dir: Fashion-MNIST directory does not exist.*apt-get install dataset-fashion-mnist/s],
+      [
+        ['train', '--data', 'fashion-mnist:/nonexistent/dir', '--epochs', '1'],
+        /DatasetError: \/nonexistent\/dir: Fashion-MNIST directory does not exist.*apt-get install dataset-fashion-mnist/s,
+      ],
       [['eval', '--checkpoint', '/nonexistent/model.safetensors'], /checkpoint file not found/],
     ];
     for (const [args, re] of cases) {
@@ -186,7 +218,7 @@ describe('automix: bad input', () => {
 });
 
 describe('automix train: flags', () => {
-  it('--ema-momentum sets the start of the momentum network\'s EMA schedule (default auto: scaled to the run, docs/method.md §3 at full length)', async () => {
+  it("--ema-momentum sets the start of the momentum network's EMA schedule (default auto: scaled to the run, docs/method.md §3 at full length)", async () => {
     const { parseTrainArgs } = await import('../../src/cli/main.js');
     expect(parseTrainArgs([]).emaMomentum).toBe('auto');
     expect(parseTrainArgs(['--ema-momentum', 'auto']).emaMomentum).toBe('auto');
@@ -217,7 +249,9 @@ describe('checkpoints that do not fit the model', () => {
     expect(() => net.params.load(vitVals, 'other.safetensors')).toThrow(/other\.safetensors: missing parameter 'conv1\.weight'/);
     const wrong = new Map(vals);
     wrong.set('fc.weight', new Float32Array(7));
-    expect(() => net.params.load(wrong, 'wrong.safetensors')).toThrow(/wrong\.safetensors: parameter 'fc\.weight' has 7 values, the model expects 96 \[3, 32\]/);
+    expect(() => net.params.load(wrong, 'wrong.safetensors')).toThrow(
+      /wrong\.safetensors: parameter 'fc\.weight' has 7 values, the model expects 96 \[3, 32\]/,
+    );
     net.dispose();
     vit.dispose();
     e.destroy();

@@ -20,7 +20,27 @@ it('eval scores the reported (momentum) network by default, the online one with 
   const dir = mkdtempSync(join(tmpdir(), 'automix-evalnet-'));
   const run = join(dir, 'run');
   const json = join(dir, 'run.json');
-  const train = automix(['train', '--method', 'automix', '--width', '0.0625', '--limit-train', '48', '--limit-test', '20', '--batch-size', '16', '--epochs', '1', '--seed', '5', '--out', run, '--json', json]);
+  const train = automix([
+    'train',
+    '--method',
+    'automix',
+    '--width',
+    '0.0625',
+    '--limit-train',
+    '48',
+    '--limit-test',
+    '20',
+    '--batch-size',
+    '16',
+    '--epochs',
+    '1',
+    '--seed',
+    '5',
+    '--out',
+    run,
+    '--json',
+    json,
+  ]);
   expect(train.code, train.out).toBe(0);
   const record = JSON.parse(readFileSync(json, 'utf8')) as { final: { test_acc: number; head: string }; epochs: { test_acc_heads: Record<string, number> }[] };
   expect(record.final.head).toMatch(/momentum network, head_one/);

@@ -12,7 +12,14 @@ function randomDataset(n: number, h: number, classes: number): ImageDataset {
   return {
     images: Uint8Array.from({ length: n * h * h }, () => rng.int(256)),
     labels: Uint8Array.from({ length: n }, () => rng.int(classes)),
-    n, c: 1, h, w: h, numClasses: classes, name: 'random/test', mean: [0.5], std: [0.25],
+    n,
+    c: 1,
+    h,
+    w: h,
+    numClasses: classes,
+    name: 'random/test',
+    mean: [0.5],
+    std: [0.25],
   };
 }
 

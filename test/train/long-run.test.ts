@@ -51,7 +51,23 @@ it('GPU memory in use is the same after every epoch (AutoMix)', async () => {
 it('SIGINT stops after the current step with a checkpoint, and --resume continues', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'automix-int-'));
   const bin = join(__dirname, '..', '..', 'bin', 'automix.js');
-  const args = ['train', '--method', 'none', '--width', '0.0625', '--limit-train', '64', '--limit-test', '16', '--batch-size', '16', '--epochs', '3', '--out', dir];
+  const args = [
+    'train',
+    '--method',
+    'none',
+    '--width',
+    '0.0625',
+    '--limit-train',
+    '64',
+    '--limit-test',
+    '16',
+    '--batch-size',
+    '16',
+    '--epochs',
+    '3',
+    '--out',
+    dir,
+  ];
   const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));

@@ -66,7 +66,9 @@ export function tinyForwardRef(p: Params, x: Float64Array, N: number, o: { stopA
     const Wo = Math.floor((W + 2 - 3) / s) + 1;
     h = conv2dRef(h, p.get(`s${k}.conv.weight`)!, null, { N, C: ci, H, W, O: co, KH: 3, KW: 3, sh: s, sw: s, ph: 1, pw: 1, dh: 1, dw: 1, groups: 1 });
     shape = [N, co, Ho, Wo];
-    const bn = batchNorm2dRef(h, shape, p.get(`s${k}.bn.weight`)!, p.get(`s${k}.bn.bias`)!, new Float64Array(co), new Float64Array(co).fill(1), { training: true });
+    const bn = batchNorm2dRef(h, shape, p.get(`s${k}.bn.weight`)!, p.get(`s${k}.bn.bias`)!, new Float64Array(co), new Float64Array(co).fill(1), {
+      training: true,
+    });
     h = Float64Array.from(bn.y, (v) => Math.max(v, 0));
     if (o.stopAfter === k + 1) return { out: h, shape };
   }

@@ -17,7 +17,16 @@ const doc = (ms: number): TuneCacheDoc => ({
     'a|b': {
       adapter: { vendor: 'a' },
       entries: {
-        'matmul@v1:1x1x1 b1 NN': { config: { variant: 'general', constants: {} }, ms, staticMs: ms, static: 'general', tried: 1, tuneMs: 1, timing: 'wall-clock', date: 'x' },
+        'matmul@v1:1x1x1 b1 NN': {
+          config: { variant: 'general', constants: {} },
+          ms,
+          staticMs: ms,
+          static: 'general',
+          tried: 1,
+          tuneMs: 1,
+          timing: 'wall-clock',
+          date: 'x',
+        },
       },
     },
   },

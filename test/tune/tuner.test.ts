@@ -29,11 +29,28 @@ async function engine(opts: Parameters<typeof createEngine>[0]): Promise<Engine>
 }
 
 const problem = (M: number, K: number, N: number, o: Partial<MatmulProblem> = {}): MatmulProblem => ({
-  M, N, K, batch: 1, aBatched: false, bBatched: false, transA: false, transB: false, bias: false, act: 'none', ...o,
+  M,
+  N,
+  K,
+  batch: 1,
+  aBatched: false,
+  bBatched: false,
+  transA: false,
+  transB: false,
+  bias: false,
+  act: 'none',
+  ...o,
 });
 
 const record = (cfg: TuneRecord['config']): TuneRecord => ({
-  config: cfg, ms: 1, staticMs: 2, static: 'x', tried: 2, tuneMs: 10, timing: 'timestamp-query', date: '2026-12-05',
+  config: cfg,
+  ms: 1,
+  staticMs: 2,
+  static: 'x',
+  tried: 2,
+  tuneMs: 10,
+  timing: 'timestamp-query',
+  date: '2026-12-05',
 });
 
 /** A store holding one record for `key` under this engine's adapter (or another one). */
@@ -47,8 +64,10 @@ const keyOf = (p: MatmulProblem, version = MATMUL_TUNING.version) => `matmul@v${
 /** One matmul [M×K]·[K×N]; returns the choice it ran with and checks the values. */
 async function runChecked(e: Engine, M: number, K: number, N: number) {
   return e.asyncScope(async () => {
-    const ad = randn(M * K, M + 1), bd = randn(K * N, N + 2);
-    const a = e.tensor(ad, [M, K]), b = e.tensor(bd, [K, N]);
+    const ad = randn(M * K, M + 1),
+      bd = randn(K * N, N + 2);
+    const a = e.tensor(ad, [M, K]),
+      b = e.tensor(bd, [K, N]);
     const choice = matmulChoice(a, b);
     const c = ops.matmul(a, b);
     expectAllClose(await c.read(), matmulRef(ad, bd, { M, N, K }), { atol: 2e-6 * Math.sqrt(K) + 1e-6, rtol: 1e-4 });
@@ -68,7 +87,9 @@ describe('tuner', () => {
     expect(cached.choose(MATMUL_TUNING, p)).toEqual({ config: TILED, source: 'cache' });
     // Another shape, another adapter, another family version: not this entry.
     expect(cached.choose(MATMUL_TUNING, problem(33, 17, 64)).source).toBe('static');
-    expect(new Tuner(probe, { mode: 'cached', store: storeWith(probe, keyOf(p), record(TILED), 'other|adapter') }).choose(MATMUL_TUNING, p).source).toBe('static');
+    expect(new Tuner(probe, { mode: 'cached', store: storeWith(probe, keyOf(p), record(TILED), 'other|adapter') }).choose(MATMUL_TUNING, p).source).toBe(
+      'static',
+    );
     expect(new Tuner(probe, { mode: 'cached', store: storeWith(probe, keyOf(p, 0), record(TILED)) }).choose(MATMUL_TUNING, p).source).toBe('static');
     expect(cached.pending).toBe(0); // 'cached' never measures
     expect(() => new Tuner(probe, { mode: 'fast' as 'off', store })).toThrow(/off, cached, full/);
