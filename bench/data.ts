@@ -5,17 +5,11 @@
  * same numbers and its results are transposed back before the comparison.
  */
 
-/** Deterministic uniform values in [lo, hi) (xorshift32). */
+import { uniformData } from '../src/util/random-data.js';
+
+/** Deterministic uniform values in [lo, hi): the shared helper, with the bench's seed hashing (same values as before). */
 export function rand(n: number, seed = 1, lo = -1, hi = 1): Float32Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = lo + ((s >>> 0) / 4294967296) * (hi - lo);
-  }
-  return out;
+  return uniformData(n, Math.imul(seed, 2654435761) >>> 0, lo, hi);
 }
 
 /** Integers in [0, k) (class labels). */

@@ -32,6 +32,7 @@
  * (vendor, architecture, device, description — which carries the driver
  * version — and driver when the adapter reports one) and saved to the store.
  */
+import { uniformData } from '../util/random-data.js';
 import type { Engine } from '../engine.js';
 import { packParams } from '../kernels/reflect.js';
 import { Clock, readBack, type TimedDispatch } from './clock.js';
@@ -266,7 +267,7 @@ export class Tuner {
         made.push(buf);
         buffers[name] = buf;
         if (spec.inputs.includes(name)) {
-          const data = noise(size / 4, name.length * 7919 + n);
+          const data = uniformData(size / 4, name.length * 7919 + n);
           device.queue.writeBuffer(buf, 0, data.buffer, 0, size);
         }
       }
@@ -456,19 +457,6 @@ function isDoc(d: unknown): d is TuneCacheDoc {
   return (
     !!d && typeof d === 'object' && (d as TuneCacheDoc).version === 1 && !!(d as TuneCacheDoc).adapters && typeof (d as TuneCacheDoc).adapters === 'object'
   );
-}
-
-/** Deterministic values in [-1, 1). */
-function noise(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
 }
 
 const round3 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : x);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, DisposedError, KernelError, LimitError, NoAdapterError, ops, ShapeError } from '../../src/index.js';
 import { createArena } from '../../src/tensor/arena.js';
-import { randn } from '../helpers/allclose.js';
+import { uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 
 describe('device', () => {
@@ -132,7 +132,7 @@ describe('tensors and ownership', () => {
     const before = e.memory().liveTensors;
     let kept = null as ReturnType<typeof e.empty> | null;
     const out = e.scope(() => {
-      const a = e.tensor(randn(8), [8]);
+      const a = e.tensor(uniformData(8), [8]);
       const b = ops.relu(a);
       kept = e.keep(ops.add(a, b));
       return ops.mul(a, b);
@@ -171,9 +171,9 @@ describe('tensors and ownership', () => {
 describe('memory', () => {
   it('200 forward+backward steps leave the bytes in use unchanged after the first', async () => {
     const e = await testEngine();
-    const w = e.tensor(randn(16 * 8, 3), [16, 8], { requiresGrad: true });
-    const b = e.tensor(randn(8, 4), [8], { requiresGrad: true });
-    const x = e.tensor(randn(32 * 16, 5), [32, 16]);
+    const w = e.tensor(uniformData(16 * 8, 3), [16, 8], { requiresGrad: true });
+    const b = e.tensor(uniformData(8, 4), [8], { requiresGrad: true });
+    const x = e.tensor(uniformData(32 * 16, 5), [32, 16]);
     const step = () =>
       e.scope(() => {
         const h = ops.matmul(x, w, { bias: b, activation: 'relu' });

@@ -2,7 +2,7 @@
 // plain f64 reference of the same network.
 import { expect, it } from 'vitest';
 import { ops } from '../../src/index.js';
-import { randn } from '../helpers/allclose.js';
+import { uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -21,11 +21,11 @@ it('MLP parameter gradients match finite differences', async () => {
   const e = await testEngine();
   const [N, D, H, O] = [5, 7, 9, 3];
   const inputs = [
-    { data: randn(N * D, 1), shape: [N, D], grad: false },
-    { data: randn(D * H, 2), shape: [D, H] },
-    { data: randn(H, 3), shape: [H] },
-    { data: randn(H * O, 4), shape: [H, O] },
-    { data: randn(O, 5), shape: [O] },
+    { data: uniformData(N * D, 1), shape: [N, D], grad: false },
+    { data: uniformData(D * H, 2), shape: [D, H] },
+    { data: uniformData(H, 3), shape: [H] },
+    { data: uniformData(H * O, 4), shape: [H, O] },
+    { data: uniformData(O, 5), shape: [O] },
   ];
   await gradcheck(
     e,

@@ -3,7 +3,7 @@
 // every way a step could not be replayed is refused with a CaptureError.
 import { describe, expect, it } from 'vitest';
 import { CaptureError, counterDelta, DisposedError, ops, recordingMismatch, type Engine, type Tensor } from '../../src/index.js';
-import { randn } from '../helpers/allclose.js';
+import { uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 
 /** A little training step with no per-step values in uniforms: y = relu(x·w), loss = mean(y²), w −= 0.1·∇w. */
@@ -24,8 +24,8 @@ function makeStep(e: Engine, w: Tensor, x: Tensor, loss: Tensor) {
 }
 
 async function setup(e: Engine) {
-  const w = e.tensor(randn(6 * 5, 1), [6, 5], { requiresGrad: true });
-  const x = e.tensor(randn(7 * 6, 2), [7, 6]);
+  const w = e.tensor(uniformData(6 * 5, 1), [6, 5], { requiresGrad: true });
+  const x = e.tensor(uniformData(7 * 6, 2), [7, 6]);
   const loss = e.empty([1]);
   return { w, x, loss, step: makeStep(e, w, x, loss) };
 }

@@ -34,15 +34,4 @@ export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
   expect(r, r ?? '').toBeNull();
 }
 
-/** Deterministic pseudo-random data in [-1, 1) for tests. */
-export function randn(n: number, seed = 1): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
+export { uniformData } from '../../src/util/random-data.js';

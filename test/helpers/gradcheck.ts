@@ -8,7 +8,7 @@
  */
 import type { Engine, Tensor } from '../../src/index.js';
 import { ops } from '../../src/index.js';
-import { allcloseReport, randn, type Tol } from './allclose.js';
+import { allcloseReport, uniformData, type Tol } from './allclose.js';
 import { expect } from 'vitest';
 
 export interface GradInput {
@@ -28,7 +28,7 @@ export async function gradcheck(
 ): Promise<void> {
   const x64 = inputs.map((i) => Float64Array.from(i.data));
   const outLen = ref(x64).length;
-  const w = randn(outLen, 12345);
+  const w = uniformData(outLen, 12345);
   const lossRef = (xs: Float64Array[]): number => {
     const y = ref(xs);
     let s = 0;

@@ -10,7 +10,7 @@ import { buildModel, type ModelSpec } from '../../src/models/index.js';
 import { crossEntropy } from '../../src/ops/cross-entropy.js';
 import { fusion } from '../../src/ops/elementwise.js';
 import { SGD } from '../../src/optim/index.js';
-import { randn } from '../helpers/allclose.js';
+import { uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 
 const cases: [ModelSpec['model'], number, string[]][] = [
@@ -29,7 +29,7 @@ describe('models', () => {
       const all = [...net.params.names, ...net.buffers.names];
       for (const n of names) expect(all, n).toContain(n);
       const sgd = new SGD([{ params: net.params, lr: 0.1, momentum: 0.9 }]);
-      const x = e.tensor(randn(N * 3 * 16 * 16, 4), [N, 3, 16, 16]);
+      const x = e.tensor(uniformData(N * 3 * 16 * 16, 4), [N, 3, 16, 16]);
       const y = e.tensor([0, 1, 2, 3], [N], { dtype: 'i32' });
       for (let step = 0; step < 2; step++) {
         e.scope(() => {
@@ -67,7 +67,7 @@ describe('models', () => {
       const sgd = new SGD([{ params: net.params, lr: 0.1, momentum: 0.9 }]);
       const N = 24;
       const S = spec.imageSize;
-      const x = e.tensor(randn(N * S * S, 9), [N, 1, S, S]);
+      const x = e.tensor(uniformData(N * S * S, 9), [N, 1, S, S]);
       const y = e.tensor(
         Array.from({ length: N }, (_, i) => i % 5),
         [N],

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { ops, ShapeError } from '../../src/index.js';
 import { attentionBackwardRef, attentionRef } from '../../src/reference/attention.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -19,9 +19,9 @@ describe('attention', () => {
       [2, 3, 5, 7, 3, 5],
       [1, 2, 65, 65, 48, 48],
     ] as const) {
-      const q = randn(B * H * Lq * dh, 1).map((x) => 2 * x);
-      const k = randn(B * H * Lk * dh, 2).map((x) => 2 * x);
-      const v = randn(B * H * Lk * dv, 3);
+      const q = uniformData(B * H * Lq * dh, 1).map((x) => 2 * x);
+      const k = uniformData(B * H * Lk * dh, 2).map((x) => 2 * x);
+      const v = uniformData(B * H * Lk * dv, 3);
       const y = ops.attention(e.tensor(q, [B, H, Lq, dh]), e.tensor(k, [B, H, Lk, dh]), e.tensor(v, [B, H, Lk, dv]));
       expect(y.shape).toEqual([B, H, Lq, dv]);
       expectAllClose(await y.read(), attentionRef(q, k, v, { BH: B * H, Lq, Lk, dh, dv }, 1 / Math.sqrt(dh)), { atol: 1e-5, rtol: 1e-4 });
@@ -35,9 +35,9 @@ describe('attention', () => {
     await gradcheck(
       e,
       [
-        { data: randn(B * H * Lq * dh, 4), shape: [B, H, Lq, dh] },
-        { data: randn(B * H * Lk * dh, 5), shape: [B, H, Lk, dh] },
-        { data: randn(B * H * Lk * dv, 6), shape: [B, H, Lk, dv] },
+        { data: uniformData(B * H * Lq * dh, 4), shape: [B, H, Lq, dh] },
+        { data: uniformData(B * H * Lk * dh, 5), shape: [B, H, Lk, dh] },
+        { data: uniformData(B * H * Lk * dv, 6), shape: [B, H, Lk, dv] },
       ],
       ([q, k, v]) => ops.attention(q!, k!, v!, 0.7),
       ([q, k, v]) => attentionRef(q!, k!, v!, d, 0.7),
@@ -48,7 +48,7 @@ describe('attention', () => {
     const e = await testEngine();
     const [B, H, L, dh] = [2, 3, 65, 32];
     const n = B * H * L * dh;
-    const [q, k, v, g] = [randn(n, 7), randn(n, 8), randn(n, 9), randn(n, 10)];
+    const [q, k, v, g] = [uniformData(n, 7), uniformData(n, 8), uniformData(n, 9), uniformData(n, 10)];
     const ts = [q, k, v].map((a) => e.tensor(a, [B, H, L, dh], { requiresGrad: true }));
     ops.attention(ts[0]!, ts[1]!, ts[2]!).backward(e.tensor(g, [B, H, L, dh]));
     const r = attentionBackwardRef(q, k, v, g, { BH: B * H, Lq: L, Lk: L, dh, dv: dh }, 1 / Math.sqrt(dh));
@@ -62,7 +62,7 @@ describe('attention', () => {
     const e = await testEngine();
     const t = (s: number[]) =>
       e.tensor(
-        randn(
+        uniformData(
           s.reduce((a, b) => a * b, 1),
           1,
         ),

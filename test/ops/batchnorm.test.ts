@@ -13,19 +13,19 @@ import { describe, expect, it } from 'vitest';
 import { counterDelta, ops, ShapeError, type Engine } from '../../src/index.js';
 import { fusion } from '../../src/ops/elementwise.js';
 import { batchNorm2dBackwardRef, batchNorm2dRef, batchNormReluBackwardRef } from '../../src/reference/batchnorm.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 /** Data with a non-zero mean and non-unit spread per element. */
-const data = (n: number, seed: number, scale = 2, offset = 3) => randn(n, seed).map((v) => v * scale + offset);
-const positive = (n: number, seed: number) => randn(n, seed).map((v) => 0.5 + Math.abs(v));
+const data = (n: number, seed: number, scale = 2, offset = 3) => uniformData(n, seed).map((v) => v * scale + offset);
+const positive = (n: number, seed: number) => uniformData(n, seed).map((v) => 0.5 + Math.abs(v));
 
 function params(e: Engine, C: number, affine: boolean) {
-  const w = affine ? randn(C, 11).map((v) => 1 + 0.5 * v) : null;
-  const b = affine ? randn(C, 12) : null;
-  const rm = randn(C, 13).map((v) => 0.1 * v);
+  const w = affine ? uniformData(C, 11).map((v) => 1 + 0.5 * v) : null;
+  const b = affine ? uniformData(C, 12) : null;
+  const rm = uniformData(C, 13).map((v) => 0.1 * v);
   const rv = positive(C, 14);
   return {
     w,
@@ -77,7 +77,7 @@ describe('batchNorm2d forward (training) and running statistics', () => {
     await e.asyncScope(async () => {
       const P = params(e, C, true);
       const x = data(prod(shape), 5);
-      const dy = randn(prod(shape), 6);
+      const dy = uniformData(prod(shape), 6);
       const o = { training: true, momentum: 0.2 };
       const tx = e.tensor(x, shape, { requiresGrad: true });
       const tw = e.tensor(P.w!, [C], { requiresGrad: true });
@@ -132,15 +132,15 @@ describe('batchNorm2d backward', () => {
         [2, 2, 16, 16],
       ]) {
         const C = shape[1]!;
-        const rm = randn(C, 21).map((v) => 0.1 * v);
+        const rm = uniformData(C, 21).map((v) => 0.1 * v);
         const rv = positive(C, 22);
         const f = refY(shape, training, rm, rv);
         await gradcheck(
           e,
           [
             { data: data(prod(shape), 23, 1, 0.5), shape },
-            { data: randn(C, 24).map((v) => 1 + 0.5 * v), shape: [C] },
-            { data: randn(C, 25), shape: [C] },
+            { data: uniformData(C, 24).map((v) => 1 + 0.5 * v), shape: [C] },
+            { data: uniformData(C, 25), shape: [C] },
           ],
           ([x, w, b]) => ops.batchNorm2d(x!, w!, b!, e.tensor(rm, [C]), e.tensor(rv, [C]), { training }),
           (xs) => f(xs, xs[1]!, xs[2]!),
@@ -153,10 +153,10 @@ describe('batchNorm2d backward', () => {
       const e = await testEngine();
       const shape = [2, 3, 4, 5];
       const C = 3;
-      const rm = randn(C, 31).map((v) => 0.1 * v);
+      const rm = uniformData(C, 31).map((v) => 0.1 * v);
       const rv = positive(C, 32);
-      const w = randn(C, 33).map((v) => 1 + 0.5 * v);
-      const b = randn(C, 34);
+      const w = uniformData(C, 33).map((v) => 1 + 0.5 * v);
+      const b = uniformData(C, 34);
       const f = refY(shape, training, rm, rv);
       await gradcheck(
         e,
@@ -196,7 +196,7 @@ describe('batchNorm2d backward', () => {
       await e.asyncScope(async () => {
         const P = params(e, C, true);
         const x = data(prod(shape), 41);
-        const dy = randn(prod(shape), 42);
+        const dy = uniformData(prod(shape), 42);
         const tx = e.tensor(x, shape, { requiresGrad: wantX });
         const tw = e.tensor(P.w!, [C], { requiresGrad: true });
         const tb = e.tensor(P.b!, [C], { requiresGrad: true });
@@ -230,7 +230,7 @@ const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOff
 
 /** Upstream gradients with exact zeros of both signs among them (the add's backward turns −0 into +0). */
 function upstream(n: number, seed: number): Float32Array {
-  const g = randn(n, seed);
+  const g = uniformData(n, seed);
   for (let i = 0; i < n; i += 7) g[i] = -0;
   for (let i = 3; i < n; i += 11) g[i] = 0;
   return g;
@@ -394,7 +394,7 @@ describe('batchNorm2d fused forms against the f64 reference', () => {
           const x = data(n, 71);
           const plain = batchNorm2dRef(x, shape, P.w, P.b, P.rm, P.rv, { training });
           const res = awayFromKink(plain.y, data(n, 72, 1, 0));
-          const dy = randn(n, 73);
+          const dy = uniformData(n, 73);
           const tx = e.tensor(x, shape, { requiresGrad: true });
           const tw = e.tensor(P.w!, [C], { requiresGrad: true });
           const tb = e.tensor(P.b!, [C], { requiresGrad: true });
@@ -424,11 +424,11 @@ describe('batchNorm2d fused forms against the f64 reference', () => {
       ]) {
         const C = shape[1]!;
         const n = prod(shape);
-        const rm = randn(C, 81).map((v) => 0.1 * v);
+        const rm = uniformData(C, 81).map((v) => 0.1 * v);
         const rv = positive(C, 82);
         const x = data(n, 83, 1, 0.5);
-        const w = randn(C, 84).map((v) => 1 + 0.5 * v);
-        const b = randn(C, 85);
+        const w = uniformData(C, 84).map((v) => 1 + 0.5 * v);
+        const b = uniformData(C, 85);
         const res = awayFromKink(batchNorm2dRef(x, shape, w, b, rm, rv, { training }).y, data(n, 86, 1, 0));
         await gradcheck(
           e,
@@ -470,8 +470,8 @@ describe('batchNorm2d fused forms against the f64 reference', () => {
     e.scope(() => {
       const rm = e.tensor([0, 0, 0], [3]);
       const rv = e.tensor([1, 1, 1], [3]);
-      const x = e.tensor(randn(2 * 3 * 4), [2, 3, 2, 2]);
-      const r = e.tensor(randn(3 * 4), [1, 3, 2, 2]);
+      const x = e.tensor(uniformData(2 * 3 * 4), [2, 3, 2, 2]);
+      const r = e.tensor(uniformData(3 * 4), [1, 3, 2, 2]);
       expect(() => ops.batchNorm2d(x, null, null, rm, rv, { training: true, residual: r })).toThrow(
         /batchNorm2d: residual must have the input's shape \[2, 3, 2, 2\], got \[1, 3, 2, 2\]/,
       );
@@ -485,9 +485,9 @@ describe('batchNorm2d shape checks', () => {
     e.scope(() => {
       const rm = e.tensor([0, 0, 0], [3]);
       const rv = e.tensor([1, 1, 1], [3]);
-      const x = e.tensor(randn(2 * 3 * 4), [2, 3, 4]);
+      const x = e.tensor(uniformData(2 * 3 * 4), [2, 3, 4]);
       expect(() => ops.batchNorm2d(x, null, null, rm, rv, { training: true })).toThrow(/batchNorm2d: expected NCHW input, got \[2, 3, 4\]/);
-      const x4 = e.tensor(randn(2 * 4 * 4), [2, 4, 2, 2]);
+      const x4 = e.tensor(uniformData(2 * 4 * 4), [2, 4, 2, 2]);
       expect(() => ops.batchNorm2d(x4, null, null, rm, rv, { training: true })).toThrow(ShapeError);
       const one = e.tensor([1, 2, 3], [1, 3, 1, 1]);
       expect(() => ops.batchNorm2d(one, null, null, rm, rv, { training: true })).toThrow(/more than 1 value per channel/);

@@ -14,7 +14,7 @@ import {
   type Conv2dPath,
 } from '../../src/ops/conv2d.js';
 import { conv2dBackwardRef, conv2dRef, convOutSize, type Conv2dGeom } from '../../src/reference/conv2d.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -98,9 +98,9 @@ for (const path of PATHS)
       for (const c of FORWARD) {
         it(c.name, async () => {
           const g = geom(c);
-          const xd = randn(size(c.x), 11);
-          const wd = randn(size(c.w), 12);
-          const bd = c.bias ? randn(c.w[0], 13) : null;
+          const xd = uniformData(size(c.x), 11);
+          const wd = uniformData(size(c.w), 12);
+          const bd = c.bias ? uniformData(c.w[0], 13) : null;
           const got = await engine.asyncScope(async () => {
             const x = engine.tensor(xd, c.x);
             const w = engine.tensor(wd, c.w);
@@ -119,9 +119,9 @@ for (const path of PATHS)
         it('large case N=8 C=64 32×32 → 64', async () => {
           const c: Case = { name: 'large', x: [8, 64, 32, 32], w: [64, 64, 3, 3], o: { padding: 1 }, bias: true };
           const g = geom(c);
-          const xd = randn(size(c.x), 21);
-          const wd = randn(size(c.w), 22).map((v) => v * 0.05);
-          const bd = randn(64, 23);
+          const xd = uniformData(size(c.x), 21);
+          const wd = uniformData(size(c.w), 22).map((v) => v * 0.05);
+          const bd = uniformData(64, 23);
           const got = await engine.asyncScope(async () => {
             const y = ops.conv2d(engine.tensor(xd, c.x), engine.tensor(wd, c.w), engine.tensor(bd, [64]), c.o);
             return y.read();
@@ -144,9 +144,9 @@ for (const path of PATHS)
           await gradcheck(
             engine,
             [
-              { data: randn(size(c.x), 31), shape: c.x },
-              { data: randn(size(c.w), 32), shape: c.w },
-              { data: randn(c.w[0], 33), shape: [c.w[0]] },
+              { data: uniformData(size(c.x), 31), shape: c.x },
+              { data: uniformData(size(c.w), 32), shape: c.w },
+              { data: uniformData(c.w[0], 33), shape: [c.w[0]] },
             ],
             ([x, w, b]) => ops.conv2d(x!, w!, b!, c.o),
             ([x, w, b]) => conv2dRef(x!, w!, b!, g),
@@ -168,13 +168,13 @@ for (const path of PATHS)
         it(`backward vs reference: ${c.name}`, async () => {
           const g = geom(c);
           const [Ho, Wo] = convOutSize(g);
-          const xd = randn(size(c.x), 41);
-          const wd = randn(size(c.w), 42);
-          const dyd = randn(g.N * g.O * Ho * Wo, 43);
+          const xd = uniformData(size(c.x), 41);
+          const wd = uniformData(size(c.w), 42);
+          const dyd = uniformData(g.N * g.O * Ho * Wo, 43);
           const [dx, dw, db] = await engine.asyncScope(async () => {
             const x = engine.tensor(xd, c.x, { requiresGrad: true });
             const w = engine.tensor(wd, c.w, { requiresGrad: true });
-            const b = engine.tensor(randn(c.w[0], 44), [c.w[0]], { requiresGrad: true });
+            const b = engine.tensor(uniformData(c.w[0], 44), [c.w[0]], { requiresGrad: true });
             const y = ops.conv2d(x, w, b, c.o);
             y.backward(engine.tensor(dyd, y.shape));
             const r = [await x.grad!.read(), await w.grad!.read(), await b.grad!.read()];
@@ -191,13 +191,13 @@ for (const path of PATHS)
       it('input-only backward (frozen weight) computes only the input gradient', async () => {
         const c: Case = { name: 'frozen', x: [2, 3, 6, 6], w: [4, 3, 3, 3], o: { padding: 1 } };
         const g = geom(c);
-        const xd = randn(size(c.x), 51);
-        const wd = randn(size(c.w), 52);
-        const dyd = randn(g.N * g.O * 36, 53);
+        const xd = uniformData(size(c.x), 51);
+        const wd = uniformData(size(c.w), 52);
+        const dyd = uniformData(g.N * g.O * 36, 53);
         const r = await engine.asyncScope(async () => {
           const x = engine.tensor(xd, c.x, { requiresGrad: true });
           const w = engine.tensor(wd, c.w);
-          const b = engine.tensor(randn(4, 54), [4]);
+          const b = engine.tensor(uniformData(4, 54), [4]);
           const y = ops.conv2d(x, w, b, c.o);
           engine.startProfiling();
           y.backward(engine.tensor(dyd, y.shape));
@@ -223,9 +223,9 @@ for (const path of PATHS)
         const c: Case = { name: 'raw', x: [2, 4, 7, 5], w: [6, 2, 3, 2], o: { stride: [1, 2], padding: [1, 0], groups: 2 } };
         const g = geom(c);
         const [Ho, Wo] = convOutSize(g);
-        const xd = randn(size(c.x), 61);
-        const wd = randn(size(c.w), 62);
-        const dyd = randn(g.N * g.O * Ho * Wo, 63);
+        const xd = uniformData(size(c.x), 61);
+        const wd = uniformData(size(c.w), 62);
+        const dyd = uniformData(g.N * g.O * Ho * Wo, 63);
         const r = await engine.asyncScope(async () => {
           const x = engine.tensor(xd, c.x);
           const w = engine.tensor(wd, c.w);
@@ -250,8 +250,8 @@ for (const path of PATHS)
         it(c.name, async () => {
           const g = geom(c);
           const [Ho, Wo] = convOutSize(g);
-          const xd = randn(size(c.x), 91);
-          const dyd = randn(g.N * g.O * Ho * Wo, 92);
+          const xd = uniformData(size(c.x), 91);
+          const dyd = uniformData(g.N * g.O * Ho * Wo, 92);
           const dw = await engine.asyncScope(async () => {
             const x = engine.tensor(xd, c.x);
             const dy = engine.tensor(dyd, [g.N, g.O, Ho, Wo]);
@@ -297,9 +297,9 @@ describe('conv2d path choice', () => {
   it('auto: im2col on 8-lane-subgroup adapters for groups = 1, direct otherwise; grouped convs stay direct', async () => {
     if (!engine.features.has('timestamp-query')) return;
     await engine.asyncScope(async () => {
-      const x = engine.tensor(randn(2 * 4 * 6 * 6, 71), [2, 4, 6, 6]);
-      const w1 = engine.tensor(randn(8 * 4 * 9, 72), [8, 4, 3, 3]);
-      const w2 = engine.tensor(randn(8 * 2 * 9, 73), [8, 2, 3, 3]);
+      const x = engine.tensor(uniformData(2 * 4 * 6 * 6, 71), [2, 4, 6, 6]);
+      const w1 = engine.tensor(uniformData(8 * 4 * 9, 72), [8, 4, 3, 3]);
+      const w2 = engine.tensor(uniformData(8 * 2 * 9, 73), [8, 2, 3, 3]);
       const k1 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1 }));
       expect(k1).toContain(sg8 ? 'im2col:im2col' : 'conv2d:conv2d_fwd');
       const k2 = await kernelsOf(() => conv2dForwardRaw(x, w2, null, { padding: 1, groups: 2 }, { path: 'im2col' }));
@@ -335,8 +335,8 @@ describe('conv2d path choice', () => {
   it("grad-weight kernels per path; auto keeps this adapter's choice", async () => {
     if (!engine.features.has('timestamp-query')) return;
     await engine.asyncScope(async () => {
-      const x = engine.tensor(randn(2 * 4 * 6 * 6, 74), [2, 4, 6, 6]);
-      const dy = engine.tensor(randn(2 * 8 * 36, 75), [2, 8, 6, 6]);
+      const x = engine.tensor(uniformData(2 * 4 * 6 * 6, 74), [2, 4, 6, 6]);
+      const dy = engine.tensor(uniformData(2 * 8 * 36, 75), [2, 8, 6, 6]);
       const o = { padding: 1, groups: 2 };
       const ks = await kernelsOf(() => conv2dGradWeightRaw(x, dy, [8, 2, 3, 3], o, { path: 'splitk', splitK: 3 }));
       expect(ks).toEqual(['conv2d_grad_weight:conv2d_gw_partial', 'conv2d_grad_weight:conv2d_gw_sum']);
@@ -363,8 +363,8 @@ describe('conv2d path choice', () => {
     const c: Case = { name: 'chunks', x: [3, 6, 19, 17], w: [10, 3, 3, 3], o: { padding: 1, groups: 2 } };
     const g = geom(c);
     const [Ho, Wo] = convOutSize(g);
-    const xd = randn(size(c.x), 95);
-    const dyd = randn(g.N * g.O * Ho * Wo, 96);
+    const xd = uniformData(size(c.x), 95);
+    const dyd = uniformData(g.N * g.O * Ho * Wo, 96);
     const ref = conv2dBackwardRef(xd, new Float64Array(size(c.w)), dyd, g).dw;
     await engine.asyncScope(async () => {
       const x = engine.tensor(xd, c.x);
@@ -390,15 +390,15 @@ describe('conv2d path choice', () => {
 
   it('im2col temporaries are released in the same call', async () => {
     await engine.asyncScope(async () => {
-      const x = engine.tensor(randn(2 * 3 * 7 * 7, 81), [2, 3, 7, 7]);
-      const w = engine.tensor(randn(5 * 3 * 9, 82), [5, 3, 3, 3]);
-      const b = engine.tensor(randn(5, 83), [5]);
-      const dy = engine.tensor(randn(2 * 5 * 16, 84), [2, 5, 4, 4]);
+      const x = engine.tensor(uniformData(2 * 3 * 7 * 7, 81), [2, 3, 7, 7]);
+      const w = engine.tensor(uniformData(5 * 3 * 9, 82), [5, 3, 3, 3]);
+      const b = engine.tensor(uniformData(5, 83), [5]);
+      const dy = engine.tensor(uniformData(2 * 5 * 16, 84), [2, 5, 4, 4]);
       for (const o of [{ padding: 1 }, { stride: 2, padding: 1 }]) {
         const before = engine.memory();
         const outs = [
           conv2dForwardRaw(x, w, b, o, { path: 'im2col' }),
-          conv2dGradInputRaw(o.stride ? dy : engine.tensor(randn(2 * 5 * 49, 85), [2, 5, 7, 7]), w, x.shape, o, { path: 'im2col' }),
+          conv2dGradInputRaw(o.stride ? dy : engine.tensor(uniformData(2 * 5 * 49, 85), [2, 5, 7, 7]), w, x.shape, o, { path: 'im2col' }),
         ];
         const after = engine.memory();
         expect(after.liveTensors - before.liveTensors).toBe(o.stride ? 2 : 3);

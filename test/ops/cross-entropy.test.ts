@@ -4,12 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { ops, ShapeError, type Tensor } from '../../src/index.js';
 import { crossEntropyRef, mixedCrossEntropyBackwardRef, mixedCrossEntropyRef } from '../../src/reference/cross-entropy.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
-const scaled = (n: number, seed: number, s: number): Float32Array => randn(n, seed).map((v) => v * s);
-const labelsFor = (n: number, c: number, seed: number): Int32Array => Int32Array.from(randn(n, seed), (v) => Math.min(c - 1, Math.floor(((v + 1) / 2) * c)));
+const scaled = (n: number, seed: number, s: number): Float32Array => uniformData(n, seed).map((v) => v * s);
+const labelsFor = (n: number, c: number, seed: number): Int32Array =>
+  Int32Array.from(uniformData(n, seed), (v) => Math.min(c - 1, Math.floor(((v + 1) / 2) * c)));
 const lossTol = { atol: 1e-5, rtol: 1e-5 };
 const gradTol = { atol: 1e-6, rtol: 1e-4 };
 
@@ -31,7 +32,7 @@ describe('crossEntropy / mixedCrossEntropy', async () => {
         const xd = scaled(N * C, N + C, 5);
         const ya = labelsFor(N, C, 11 + C);
         const yb = labelsFor(N, C, 23 + N);
-        const lamv = Float32Array.from(randn(N, 5), (v) => (v + 1) / 2);
+        const lamv = Float32Array.from(uniformData(N, 5), (v) => (v + 1) / 2);
         const la = e.tensor(ya, [N], { dtype: 'i32' });
         const lb = e.tensor(yb, [N], { dtype: 'i32' });
         const cases: [string, (x: Tensor) => Tensor, number, Float64Array][] = [
@@ -65,7 +66,7 @@ describe('crossEntropy / mixedCrossEntropy', async () => {
     await e.asyncScope(async () => {
       const N = 4,
         C = 50;
-      const xd = Float32Array.from(randn(N * C, 3), (v) => (v > 0 ? 80 : -80) * Math.abs(v));
+      const xd = Float32Array.from(uniformData(N * C, 3), (v) => (v > 0 ? 80 : -80) * Math.abs(v));
       xd[7] = 80;
       xd[60] = -80;
       const ya = Int32Array.of(7, 10, 49, 0);
@@ -84,7 +85,7 @@ describe('crossEntropy / mixedCrossEntropy', async () => {
     await e.asyncScope(async () => {
       for (const C of [10, 100]) {
         const N = 3;
-        const xd = randn(N * C, 4);
+        const xd = uniformData(N * C, 4);
         const x = e.tensor(xd, [N, C], { requiresGrad: true });
         const bad = e.tensor(Int32Array.of(1, C, 2), [N], { dtype: 'i32' });
         const loss = ops.crossEntropy(x, bad);
@@ -103,13 +104,13 @@ describe('crossEntropy / mixedCrossEntropy', async () => {
 
   it('rejects bad shapes and dtypes with ShapeError', async () => {
     await e.asyncScope(async () => {
-      const x = e.tensor(randn(12, 1), [3, 4]);
+      const x = e.tensor(uniformData(12, 1), [3, 4]);
       const l3 = e.tensor([0, 1, 2], [3], { dtype: 'i32' });
       expect(() => ops.crossEntropy(x, e.tensor([0, 1, 2], [3]))).toThrow(ShapeError); // f32 labels
       expect(() => ops.crossEntropy(x, e.tensor([0, 1], [2], { dtype: 'i32' }))).toThrow(ShapeError);
       expect(() => ops.crossEntropy(x, e.tensor([0, 1, 2], [3, 1], { dtype: 'i32' }))).toThrow(ShapeError);
-      expect(() => ops.crossEntropy(e.tensor(randn(12, 1), [12]), l3)).toThrow(ShapeError);
-      expect(() => ops.crossEntropy(e.tensor(randn(24, 1), [2, 3, 4]), l3)).toThrow(ShapeError);
+      expect(() => ops.crossEntropy(e.tensor(uniformData(12, 1), [12]), l3)).toThrow(ShapeError);
+      expect(() => ops.crossEntropy(e.tensor(uniformData(24, 1), [2, 3, 4]), l3)).toThrow(ShapeError);
       expect(() => ops.mixedCrossEntropy(x, l3, e.tensor([0, 1], [2], { dtype: 'i32' }), 0.5)).toThrow(ShapeError);
       expect(() => ops.mixedCrossEntropy(x, l3, l3, e.tensor([0.5, 0.5], [2]))).toThrow(ShapeError);
       expect(() => ops.mixedCrossEntropy(x, l3, l3, NaN)).toThrow(ShapeError);
@@ -124,7 +125,7 @@ describe('crossEntropy / mixedCrossEntropy', async () => {
   for (const [N, C] of gshapes) {
     const ya = labelsFor(N, C, 7);
     const yb = labelsFor(N, C, 8);
-    const lamv = Float32Array.from(randn(N, 9), (v) => (v + 1) / 2);
+    const lamv = Float32Array.from(uniformData(N, 9), (v) => (v + 1) / 2);
     it(`gradcheck crossEntropy [${N}, ${C}]`, async () => {
       await gradcheck(
         e,
@@ -157,7 +158,7 @@ describe('crossEntropy / mixedCrossEntropy', async () => {
     const ya = Int32Array.of(3, 1);
     await gradcheck(
       e,
-      [{ data: randn(N * C, 31), shape: [N, C] }],
+      [{ data: uniformData(N * C, 31), shape: [N, C] }],
       ([x]) => ops.crossEntropy(ops.logSoftmax(x!), e.tensor(ya, [N], { dtype: 'i32' })),
       ([x]) => [crossEntropyRef(x!, C, ya)],
     );

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { counterDelta, ops, type Engine } from '../../src/index.js';
 import { fusion } from '../../src/ops/elementwise.js';
 import { addRef, addReluRef, mulRef, reluRef, sumRef, sumToShapeRef } from '../../src/reference/elementwise.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -39,8 +39,8 @@ describe('add / mul with broadcasting', () => {
   for (const [sa, sb] of cases) {
     it(`${JSON.stringify(sa)} ∘ ${JSON.stringify(sb)}`, async () => {
       const e = await testEngine();
-      const a = randn(prod(sa), 1);
-      const b = randn(prod(sb), 2);
+      const a = uniformData(prod(sa), 1);
+      const b = uniformData(prod(sb), 2);
       await e.asyncScope(async () => {
         const ta = e.tensor(a, sa);
         const tb = e.tensor(b, sb);
@@ -57,8 +57,8 @@ describe('add / mul with broadcasting', () => {
   it('rejects shapes that do not broadcast, naming both', async () => {
     const e = await testEngine();
     e.scope(() => {
-      const a = e.tensor(randn(6), [2, 3]);
-      const b = e.tensor(randn(4), [4]);
+      const a = e.tensor(uniformData(6), [2, 3]);
+      const b = e.tensor(uniformData(4), [4]);
       expect(() => ops.add(a, b)).toThrow(/add: shapes \[2, 3\] and \[4\] cannot be broadcast/);
     });
   });
@@ -66,8 +66,8 @@ describe('add / mul with broadcasting', () => {
   it('gradients of broadcast add, sub and mul match finite differences', async () => {
     const e = await testEngine();
     const inputs = [
-      { data: randn(24, 3), shape: [2, 3, 4] },
-      { data: randn(4, 4), shape: [1, 4] },
+      { data: uniformData(24, 3), shape: [2, 3, 4] },
+      { data: uniformData(4, 4), shape: [1, 4] },
     ];
     await gradcheck(
       e,
@@ -100,7 +100,7 @@ describe('relu, affine', () => {
   it('forward on sizes around the workgroup size', async () => {
     const e = await testEngine();
     for (const n of [1, 255, 256, 257, 100_003]) {
-      const x = randn(n, n);
+      const x = uniformData(n, n);
       await e.asyncScope(async () => {
         const t = e.tensor(x, [n]);
         expectAllClose(await ops.relu(t).read(), reluRef(x));
@@ -115,7 +115,7 @@ describe('relu, affine', () => {
   it('relu and affine gradients match finite differences', async () => {
     const e = await testEngine();
     // Keep inputs away from relu's kink at 0 where the derivative jumps.
-    const x = randn(40, 7).map((v) => (Math.abs(v) < 0.05 ? v + 0.1 : v));
+    const x = uniformData(40, 7).map((v) => (Math.abs(v) < 0.05 ? v + 0.1 : v));
     await gradcheck(
       e,
       [{ data: x, shape: [5, 8] }],
@@ -184,8 +184,8 @@ describe('addRelu = relu(a + b) fused', () => {
   it('forward against the f64 reference on sizes around the workgroup size', async () => {
     const e = await testEngine();
     for (const n of [1, 255, 256, 257, 100_003]) {
-      const a = randn(n, n);
-      const b = randn(n, n + 1);
+      const a = uniformData(n, n);
+      const b = uniformData(n, n + 1);
       await e.asyncScope(async () => {
         expectAllClose(await ops.addRelu(e.tensor(a, [n]), e.tensor(b, [n])).read(), addReluRef(a, b));
       });
@@ -196,12 +196,12 @@ describe('addRelu = relu(a + b) fused', () => {
     const e = await testEngine();
     for (const shape of [[1], [3, 85], [2, 3, 43], [257, 129]]) {
       const n = prod(shape);
-      const a = randn(n, 5);
-      const b = randn(n, 6);
+      const a = uniformData(n, 5);
+      const b = uniformData(n, 6);
       for (let i = 0; i < n; i += 5) b[i] = -a[i]!; // a + b = 0 exactly: the ReLU's kink
       if (n > 10) a[9] = Number.NaN;
       const dys = [0, 1].map((k) => {
-        const g = randn(n, 7 + k);
+        const g = uniformData(n, 7 + k);
         for (let i = 0; i < n; i += 3) g[i] = -0;
         for (let i = 1; i < n; i += 4) g[i] = 0;
         return g;
@@ -226,9 +226,9 @@ describe('addRelu = relu(a + b) fused', () => {
     const e = await testEngine();
     for (const on of [true, false]) {
       await e.asyncScope(async () => {
-        const a = e.tensor(randn(1000, 1), [10, 100], { requiresGrad: true });
-        const b = e.tensor(randn(1000, 2), [10, 100], { requiresGrad: true });
-        const dy = e.tensor(randn(1000, 3), [10, 100]);
+        const a = e.tensor(uniformData(1000, 1), [10, 100], { requiresGrad: true });
+        const b = e.tensor(uniformData(1000, 2), [10, 100], { requiresGrad: true });
+        const dy = e.tensor(uniformData(1000, 3), [10, 100]);
         const c0 = e.counters();
         const prev = fusion.enabled;
         fusion.enabled = on;
@@ -247,8 +247,8 @@ describe('addRelu = relu(a + b) fused', () => {
   it('gradients match finite differences; broadcasting shapes take the unfused ops', async () => {
     const e = await testEngine();
     // Keep a + b away from relu's kink at 0.
-    const a = randn(40, 8);
-    const b = randn(40, 9).map((v, i) => (Math.abs(v + a[i]!) < 0.05 ? v + 0.1 : v));
+    const a = uniformData(40, 8);
+    const b = uniformData(40, 9).map((v, i) => (Math.abs(v + a[i]!) < 0.05 ? v + 0.1 : v));
     await gradcheck(
       e,
       [
@@ -258,7 +258,7 @@ describe('addRelu = relu(a + b) fused', () => {
       ([x, y]) => ops.addRelu(x!, y!),
       ([x, y]) => addReluRef(x!, y!),
     );
-    const c = randn(8, 10).map((v) => v + 3); // a + c > 0 everywhere
+    const c = uniformData(8, 10).map((v) => v + 3); // a + c > 0 everywhere
     await gradcheck(
       e,
       [
@@ -275,7 +275,7 @@ describe('sum, mean, sumToShape', () => {
   it('sum and mean of vectors of many lengths', async () => {
     const e = await testEngine();
     for (const n of [1, 3, 256, 4097, 16385, 16384 * 4 + 17, 1_000_003]) {
-      const x = randn(n, n);
+      const x = uniformData(n, n);
       await e.asyncScope(async () => {
         const t = e.tensor(x, [n]);
         const s = ops.sum(t);
@@ -296,7 +296,7 @@ describe('sum, mean, sumToShape', () => {
       [1, 1, 1, 1],
       [3, 1, 5, 1],
     ]) {
-      const x = randn(prod(shape), 9);
+      const x = uniformData(prod(shape), 9);
       await e.asyncScope(async () => {
         const r = ops.sumToShape(e.tensor(x, shape), target);
         expectAllClose(await r.read(), sumToShapeRef(x, shape, target));
@@ -306,7 +306,7 @@ describe('sum, mean, sumToShape', () => {
 
   it('gradients of sum and mean match finite differences', async () => {
     const e = await testEngine();
-    const x = randn(30, 5);
+    const x = uniformData(30, 5);
     await gradcheck(
       e,
       [{ data: x, shape: [3, 10] }],

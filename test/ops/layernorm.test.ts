@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ops } from '../../src/index.js';
 import { layerNormBackwardRef, layerNormRef } from '../../src/reference/layernorm.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -24,10 +24,10 @@ describe('layerNorm', () => {
       const e = await testEngine();
       const D = shape.at(-1)!;
       const R = prod(shape) / D;
-      const x = randn(prod(shape), 1).map((v) => 3 * v + 2);
-      const dy = randn(prod(shape), 2);
-      const w = affine ? randn(D, 3).map((v) => 1 + 0.5 * v) : null;
-      const b = affine ? randn(D, 4) : null;
+      const x = uniformData(prod(shape), 1).map((v) => 3 * v + 2);
+      const dy = uniformData(prod(shape), 2);
+      const w = affine ? uniformData(D, 3).map((v) => 1 + 0.5 * v) : null;
+      const b = affine ? uniformData(D, 4) : null;
       await e.asyncScope(async () => {
         const tx = e.tensor(x, shape, { requiresGrad: true });
         const tw = w ? e.tensor(w, [D], { requiresGrad: true }) : null;
@@ -50,9 +50,9 @@ describe('layerNorm', () => {
     const e = await testEngine();
     const shape = [3, 2, 5];
     const D = 5;
-    const x = randn(30, 7).map((v) => 2 * v);
-    const w = randn(D, 8).map((v) => 1 + 0.5 * v);
-    const b = randn(D, 9);
+    const x = uniformData(30, 7).map((v) => 2 * v);
+    const w = uniformData(D, 8).map((v) => 1 + 0.5 * v);
+    const b = uniformData(D, 9);
     await gradcheck(
       e,
       [
@@ -80,8 +80,8 @@ describe('layerNorm', () => {
   it('rejects a weight of the wrong size', async () => {
     const e = await testEngine();
     e.scope(() => {
-      const x = e.tensor(randn(12), [3, 4]);
-      const w = e.tensor(randn(3), [3]);
+      const x = e.tensor(uniformData(12), [3, 4]);
+      const w = e.tensor(uniformData(3), [3]);
       expect(() => ops.layerNorm(x, w, null)).toThrow(/layerNorm: weight must have shape \[4\] for input \[3, 4\], got \[3\]/);
     });
   });

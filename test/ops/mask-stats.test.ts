@@ -6,12 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { counterDelta, ops, type Engine, type Tensor } from '../../src/index.js';
 import { maskSpread } from '../../src/ops/mask-stats.js';
 import { maskSpreadRef, maskStdRef } from '../../src/reference/mask-stats.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 
 /** Masks in [0, 1] like the Mix Block's (a sigmoid's range), each with its own spread. */
 function masks(N: number, S: number, seed: number): Float32Array {
-  const r = randn(N * S, seed);
+  const r = uniformData(N * S, seed);
   const out = new Float32Array(N * S);
   for (let n = 0; n < N; n++) {
     const centre = 0.5 + 0.4 * Math.sin(n + seed); // mask n's mean

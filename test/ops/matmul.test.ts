@@ -13,7 +13,7 @@ import { ops, ShapeError, tunerOf, type Engine, type Tensor } from '../../src/in
 import { MATMUL_VARIANT_RTOL, matmulChoice, type MatmulOptions } from '../../src/ops/matmul.js';
 import { matmulRef } from '../../src/reference/matmul.js';
 import type { TuneConfig } from '../../src/tune/types.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -85,8 +85,8 @@ describe('matmul', async () => {
       for (const transB of [false, true]) {
         it(`[${M}×${K}]·[${K}×${N}] transA=${transA} transB=${transB}`, async () => {
           await e.asyncScope(async () => {
-            const ad = randn(M * K, M + K + (transA ? 1 : 0));
-            const bd = randn(K * N, N + 3 * K + (transB ? 1 : 0));
+            const ad = uniformData(M * K, M + K + (transA ? 1 : 0));
+            const bd = uniformData(K * N, N + 3 * K + (transB ? 1 : 0));
             const a = e.tensor(ad, transA ? [K, M] : [M, K]);
             const b = e.tensor(bd, transB ? [N, K] : [K, N]);
             const c = ops.matmul(a, b, { transA, transB });
@@ -104,11 +104,11 @@ describe('matmul', async () => {
   ] as [number, number, number][]) {
     it(`bias and ReLU epilogue, all transposes [${M}×${K}×${N}]`, async () => {
       await e.asyncScope(async () => {
-        const bias = randn(N, 77);
+        const bias = uniformData(N, 77);
         for (const transA of [false, true]) {
           for (const transB of [false, true]) {
-            const ad = randn(M * K, 5),
-              bd = randn(K * N, 6);
+            const ad = uniformData(M * K, 5),
+              bd = uniformData(K * N, 6);
             const a = e.tensor(ad, transA ? [K, M] : [M, K]);
             const b = e.tensor(bd, transB ? [N, K] : [K, N]);
             const bt = e.tensor(bias, [N]);
@@ -129,10 +129,10 @@ describe('matmul', async () => {
     it(`batched and broadcast-batch operands [3, ${M}×${K}×${N}]`, async () => {
       await e.asyncScope(async () => {
         const B = 3;
-        const ad = randn(B * M * K, 8),
-          bd = randn(B * K * N, 9);
-        const a2 = randn(M * K, 10),
-          b2 = randn(K * N, 11);
+        const ad = uniformData(B * M * K, 8),
+          bd = uniformData(B * K * N, 9);
+        const a2 = uniformData(M * K, 10),
+          b2 = uniformData(K * N, 11);
         for (const transB of [false, true]) {
           const bShape = transB ? [B, N, K] : [B, K, N];
           const b2Shape = transB ? [N, K] : [K, N];
@@ -154,8 +154,8 @@ describe('matmul', async () => {
   it('512×512×512', async () => {
     await e.asyncScope(async () => {
       const n = 512;
-      const ad = randn(n * n, 21),
-        bd = randn(n * n, 22);
+      const ad = uniformData(n * n, 21),
+        bd = uniformData(n * n, 22);
       const c = await ops.matmul(e.tensor(ad, [n, n]), e.tensor(bd, [n, n])).read();
       // full check against the reference in f64 would take ~1 s of JS: check 64 rows
       const rows = Array.from({ length: 64 }, (_, i) => (i * 37) % n);
@@ -180,14 +180,14 @@ describe('matmul', async () => {
 
   it('bad shapes throw ShapeError', async () => {
     await e.asyncScope(async () => {
-      const a = e.tensor(randn(6, 1), [2, 3]);
-      expect(() => ops.matmul(a, e.tensor(randn(8, 1), [4, 2]))).toThrow(ShapeError);
-      expect(() => ops.matmul(a, e.tensor(randn(6, 1), [2, 3]))).toThrow(ShapeError);
-      expect(() => ops.matmul(a, e.tensor(randn(6, 1), [3, 2]), { transA: true })).toThrow(ShapeError);
-      expect(() => ops.matmul(e.tensor(randn(3, 1), [3]), e.tensor(randn(6, 1), [3, 2]))).toThrow(ShapeError);
-      expect(() => ops.matmul(e.tensor(randn(24, 1), [2, 2, 3, 2]), e.tensor(randn(6, 1), [2, 3]))).toThrow(ShapeError);
-      expect(() => ops.matmul(e.tensor(randn(12, 1), [2, 2, 3]), e.tensor(randn(18, 1), [3, 3, 2]))).toThrow(ShapeError);
-      expect(() => ops.matmul(a, e.tensor(randn(6, 1), [3, 2]), { bias: e.tensor([1, 2, 3], [3]) })).toThrow(ShapeError);
+      const a = e.tensor(uniformData(6, 1), [2, 3]);
+      expect(() => ops.matmul(a, e.tensor(uniformData(8, 1), [4, 2]))).toThrow(ShapeError);
+      expect(() => ops.matmul(a, e.tensor(uniformData(6, 1), [2, 3]))).toThrow(ShapeError);
+      expect(() => ops.matmul(a, e.tensor(uniformData(6, 1), [3, 2]), { transA: true })).toThrow(ShapeError);
+      expect(() => ops.matmul(e.tensor(uniformData(3, 1), [3]), e.tensor(uniformData(6, 1), [3, 2]))).toThrow(ShapeError);
+      expect(() => ops.matmul(e.tensor(uniformData(24, 1), [2, 2, 3, 2]), e.tensor(uniformData(6, 1), [2, 3]))).toThrow(ShapeError);
+      expect(() => ops.matmul(e.tensor(uniformData(12, 1), [2, 2, 3]), e.tensor(uniformData(18, 1), [3, 3, 2]))).toThrow(ShapeError);
+      expect(() => ops.matmul(a, e.tensor(uniformData(6, 1), [3, 2]), { bias: e.tensor([1, 2, 3], [3]) })).toThrow(ShapeError);
       expect(() => ops.matmul(a, e.tensor([1, 2, 3, 4, 5, 6], [3, 2], { dtype: 'i32' }))).toThrow(ShapeError);
     });
   });
@@ -203,10 +203,10 @@ describe('matmul', async () => {
     ] as [boolean, boolean][]) {
       for (const activation of ['none', 'relu'] as const) {
         it(`gradcheck matmul+bias ${activation} [${M}×${K}×${N}] tA=${transA} tB=${transB}`, async () => {
-          const ad = randn(M * K, 41),
-            bd = randn(K * N, 42);
+          const ad = uniformData(M * K, 41),
+            bd = uniformData(K * N, 42);
           // keep pre-activations away from the ReLU kink for finite differences
-          const bias = Float32Array.from(randn(N, 43), (v) => v + (v > 0 ? 0.3 : -0.3));
+          const bias = Float32Array.from(uniformData(N, 43), (v) => v + (v > 0 ? 0.3 : -0.3));
           await gradcheck(
             e,
             [
@@ -225,8 +225,8 @@ describe('matmul', async () => {
     await gradcheck(
       e,
       [
-        { data: randn(2 * 4 * 8, 51), shape: [2, 4, 8] },
-        { data: randn(8 * 4, 52), shape: [8, 4] },
+        { data: uniformData(2 * 4 * 8, 51), shape: [2, 4, 8] },
+        { data: uniformData(8 * 4, 52), shape: [8, 4] },
       ],
       ([a, b]) => ops.matmul(a!, b!),
       ([a, b]) => matmulRef(a!, b!, { M: 4, N: 4, K: 8, batch: 2, aBatched: true, bBatched: false }),
@@ -269,9 +269,9 @@ describe('matmul', async () => {
                   const aB = batch === 3 && si % 3 !== 1;
                   const bB = batch === 3 && si % 3 !== 2;
                   const epi = (si + (transA ? 1 : 0) + (batch === 3 ? 1 : 0)) % 2 === 0;
-                  const ad = randn((aB ? batch : 1) * M * K, 100 + si * 4 + (transA ? 1 : 0));
-                  const bd = randn((bB ? batch : 1) * K * N, 200 + si * 4 + (transB ? 2 : 0));
-                  const bias = randn(N, 300 + si);
+                  const ad = uniformData((aB ? batch : 1) * M * K, 100 + si * 4 + (transA ? 1 : 0));
+                  const bd = uniformData((bB ? batch : 1) * K * N, 200 + si * 4 + (transB ? 2 : 0));
+                  const bias = uniformData(N, 300 + si);
                   const aS = transA ? [K, M] : [M, K];
                   const bS = transB ? [N, K] : [K, N];
                   const a = e.tensor(ad, aB ? [batch, ...aS] : aS);
@@ -319,9 +319,9 @@ describe('matmul', async () => {
         const [M, K, N] = vec4 ? [4, 8, 12] : [5, 7, 3];
         it(`${name}: gradcheck through the backward [${M}×${K}×${N}] tA=${transA} tB=${transB}${epi ? ' bias+ReLU' : ''}`, async () => {
           if (subgroup8 && !hasSg8) return;
-          const ad = randn(M * K, 61),
-            bd = randn(K * N, 62);
-          const bias = Float32Array.from(randn(N, 63), (v) => v + (v > 0 ? 0.3 : -0.3));
+          const ad = uniformData(M * K, 61),
+            bd = uniformData(K * N, 62);
+          const bias = Float32Array.from(uniformData(N, 63), (v) => v + (v > 0 ? 0.3 : -0.3));
           tunerOf(e).force('matmul', cfg);
           const inputs = [
             { data: ad, shape: transA ? [K, M] : [M, K] },

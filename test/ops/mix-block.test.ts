@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Engine, ops, ShapeError } from '../../src/index.js';
 import { mixBlockLogitsBackwardRef, mixBlockLogitsRef } from '../../src/reference/mix-block.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -33,11 +33,11 @@ interface Case {
 function data(c: Case, seed: number) {
   const Cp = c.C + (c.lam === undefined ? 0 : 1);
   return {
-    z: randn(c.N * c.C * c.h * c.w, seed),
-    wq: randn(c.d * Cp, seed + 1).map((x) => 0.5 * x),
-    bq: randn(c.d, seed + 2).map((x) => 0.5 * x),
-    wv: randn(Cp, seed + 3),
-    bv: randn(1, seed + 4),
+    z: uniformData(c.N * c.C * c.h * c.w, seed),
+    wq: uniformData(c.d * Cp, seed + 1).map((x) => 0.5 * x),
+    bq: uniformData(c.d, seed + 2).map((x) => 0.5 * x),
+    wv: uniformData(Cp, seed + 3),
+    bv: uniformData(1, seed + 4),
     Cp,
   };
 }
@@ -108,7 +108,7 @@ describe('mixBlockLogits backward', () => {
         const c: Case = { N: 4, C: 32, h: 8, w: 8, d: 16, perm: [2, 0, 2, 1], lam };
         const x = data(c, 5);
         const t = upload(e, c, x, true);
-        const ds = randn(c.N * c.h * c.w, 99);
+        const ds = uniformData(c.N * c.h * c.w, 99);
         const s = ops.mixBlockLogits(t.z, t.perm, t.wq, t.bq, t.wv, t.bv, { lam, impl });
         s.backward(e.tensor(ds, s.shape));
         const r = mixBlockLogitsBackwardRef(x.z, c.perm, x.wq, x.bq, x.wv, x.bv, ds, dimsOf(c), lam);
@@ -125,7 +125,7 @@ describe('mixBlockLogits backward', () => {
     const c: Case = { N: 3, C: 8, h: 3, w: 5, d: 5, perm: [1, 1, 0], lam: 0.25 };
     const x = data(c, 8);
     const t = upload(e, c, x, true);
-    const ds = randn(c.N * c.h * c.w, 98);
+    const ds = uniformData(c.N * c.h * c.w, 98);
     const s = ops.mixBlockLogits(t.z, t.perm, t.wq, t.bq, t.wv, t.bv, { lam: c.lam });
     expectAllClose(await s.read(), mixBlockLogitsRef(x.z, c.perm, x.wq, x.bq, x.wv, x.bv, dimsOf(c), c.lam), FWD);
     s.backward(e.tensor(ds, s.shape));
@@ -138,7 +138,7 @@ describe('mixBlockLogits backward', () => {
     const e = await testEngine();
     const c: Case = { N: 3, C: 24, h: 16, w: 16, d: 12, perm: [2, 0, 1] };
     const x = data(c, 31);
-    const ds = randn(c.N * c.h * c.w, 32);
+    const ds = uniformData(c.N * c.h * c.w, 32);
     const out: Float32Array[][] = [];
     for (const impl of IMPLS) {
       const t = upload(e, c, x, true);
@@ -156,7 +156,7 @@ describe('mixBlockLogits errors', () => {
     const e = await testEngine();
     const c: Case = { N: 2, C: 3, h: 2, w: 2, d: 2, perm: [1, 0] };
     const t = upload(e, c, data(c, 1));
-    const z = e.tensor(randn(2 * 3 * 4, 3), [2, 3, 2, 2], { requiresGrad: true });
+    const z = e.tensor(uniformData(2 * 3 * 4, 3), [2, 3, 2, 2], { requiresGrad: true });
     expect(() => ops.mixBlockLogits(z, t.perm, t.wq, t.bq, t.wv, t.bv)).toThrow(/no gradient/);
     // Under noGrad nothing asks for one.
     expect(e.noGrad(() => ops.mixBlockLogits(z, t.perm, t.wq, t.bq, t.wv, t.bv)).shape).toEqual([2, 1, 2, 2]);
@@ -168,7 +168,7 @@ describe('mixBlockLogits errors', () => {
     const t = upload(e, c, data(c, 1));
     const f = (s: number[]) =>
       e.tensor(
-        randn(
+        uniformData(
           s.reduce((a, b) => a * b, 1),
           2,
         ),

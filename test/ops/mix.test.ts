@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Engine, ops, ShapeError, type Tensor } from '../../src/index.js';
 import * as ref from '../../src/reference/mix.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -19,13 +19,13 @@ const FWD = { atol: 1e-6, rtol: 1e-5 };
 const BWD = { atol: 1e-5, rtol: 1e-4 };
 
 function rand01(n: number, seed: number): Float32Array {
-  return randn(n, seed).map((v) => 0.5 + 0.5 * v);
+  return uniformData(n, seed).map((v) => 0.5 + 0.5 * v);
 }
 
 describe('gatherBatch', () => {
   it('gathers rows of any rank, and a shorter perm', async () => {
     const e = await testEngine();
-    const x = randn(5 * 3 * 7, 1);
+    const x = uniformData(5 * 3 * 7, 1);
     const xt = e.tensor(x, [5, 3, 7]);
     for (const perm of [[3, 0, 4, 1, 2], [2, 2], [0]]) {
       const p = e.tensor(perm, [perm.length], { dtype: 'i32' });
@@ -38,9 +38,9 @@ describe('gatherBatch', () => {
   it('backward scatter-adds over repeated indices', async () => {
     const e = await testEngine();
     const N = 4;
-    const x = randn(N * 6, 2);
+    const x = uniformData(N * 6, 2);
     const perm = [2, 0, 2, 2]; // row 2 is taken three times, rows 1 and 3 never
-    const g = randn(N * 6, 3);
+    const g = uniformData(N * 6, 3);
     const xt = e.tensor(x, [N, 2, 3], { requiresGrad: true });
     const y = ops.gatherBatch(xt, e.tensor(perm, [N], { dtype: 'i32' }));
     y.backward(e.tensor(g, [N, 2, 3]));
@@ -60,7 +60,7 @@ describe('gatherBatch', () => {
     const p = e.tensor(perm, [5], { dtype: 'i32' });
     await gradcheck(
       e,
-      [{ data: randn(3 * 4, 4), shape: [3, 4] }],
+      [{ data: uniformData(3 * 4, 4), shape: [3, 4] }],
       ([x]) => ops.gatherBatch(x!, p),
       ([x]) => ref.gatherBatchRef(x!, perm, 3),
     );
@@ -76,7 +76,7 @@ describe('maskedBlend', () => {
       [4, 3, 7, 9, [1, 1, 3, 0]],
     ] as const) {
       const S = H * W;
-      const x = randn(N * C * S, 5);
+      const x = uniformData(N * C * S, 5);
       const m = rand01(N * S, 6);
       const y = ops.maskedBlend(e.tensor(x, [N, C, H, W]), e.tensor(m, [N, 1, H, W]), e.tensor(perm, [N], { dtype: 'i32' }));
       expectAllClose(await y.read(), ref.maskedBlendRef(x, m, perm, { N, C, S }), FWD);
@@ -91,7 +91,7 @@ describe('maskedBlend', () => {
     await gradcheck(
       e,
       [
-        { data: randn(N * C * H * W, 7), shape: [N, C, H, W] },
+        { data: uniformData(N * C * H * W, 7), shape: [N, C, H, W] },
         { data: rand01(N * H * W, 8), shape: [N, 1, H, W] },
       ],
       ([x, m]) => ops.maskedBlend(x!, m!, p),
@@ -103,8 +103,8 @@ describe('maskedBlend', () => {
     const e = await testEngine();
     const [N, C, H, W] = [4, 3, 4, 4];
     const perm = [3, 2, 1, 0];
-    const x = randn(N * C * H * W, 9);
-    const g = randn(N * C * H * W, 10);
+    const x = uniformData(N * C * H * W, 9);
+    const g = uniformData(N * C * H * W, 10);
     const m = e.tensor(rand01(N * H * W, 11), [N, 1, H, W], { requiresGrad: true });
     const xt = e.tensor(x, [N, C, H, W]);
     ops.maskedBlend(xt, m, e.tensor(perm, [N], { dtype: 'i32' })).backward(e.tensor(g, [N, C, H, W]));
@@ -118,7 +118,7 @@ describe('mixup, boxMix, maskMix', () => {
     const e = await testEngine();
     const perm = [1, 0, 0];
     const p = e.tensor(perm, [3], { dtype: 'i32' });
-    const x = randn(3 * 2 * 5, 12);
+    const x = uniformData(3 * 2 * 5, 12);
     const y = ops.mixup(e.tensor(x, [3, 2, 5]), p, 0.3);
     expectAllClose(await y.read(), ref.mixupRef(x, perm, 0.3, 3), FWD);
     await gradcheck(
@@ -134,7 +134,7 @@ describe('mixup, boxMix, maskMix', () => {
     const [N, C, H, W] = [3, 2, 5, 7];
     const perm = [2, 0, 2];
     const p = e.tensor(perm, [N], { dtype: 'i32' });
-    const x = randn(N * C * H * W, 13);
+    const x = uniformData(N * C * H * W, 13);
     for (const box of [
       { y0: 1, x0: 2, y1: 4, x1: 7 },
       { y0: 0, x0: 0, y1: 0, x1: 0 },
@@ -157,7 +157,7 @@ describe('mixup, boxMix, maskMix', () => {
     const [N, C, H, W] = [2, 3, 3, 5];
     const perm = [1, 1];
     const p = e.tensor(perm, [N], { dtype: 'i32' });
-    const x = randn(N * C * H * W, 14);
+    const x = uniformData(N * C * H * W, 14);
     const mask = rand01(H * W, 15);
     const y = ops.maskMix(e.tensor(x, [N, C, H, W]), e.tensor(mask, [H, W]), p);
     expectAllClose(await y.read(), ref.maskMixRef(x, mask, perm, { N, C, S: H * W }), FWD);
@@ -211,8 +211,8 @@ describe('mixup and boxMix with λ / the box in a tensor', () => {
   const [N, C, H, W] = [5, 3, 7, 6];
   const shape = [N, C, H, W];
   const perm = [3, 0, 3, 4, 1];
-  const x = randn(N * C * H * W, 21);
-  const g = randn(N * C * H * W, 22);
+  const x = uniformData(N * C * H * W, 21);
+  const g = uniformData(N * C * H * W, 22);
 
   it('mixup: tensor λ is bit-for-bit the number form, forward and backward (own and partner terms)', async () => {
     const e = await testEngine();
@@ -360,7 +360,7 @@ describe('mixup and boxMix with λ / the box in a tensor', () => {
 
   it('checks the tensor forms: dtype and element count (ShapeError naming the op and shape)', async () => {
     const e = await testEngine();
-    const xt = e.tensor(randn(2 * 3 * 4 * 4, 1), [2, 3, 4, 4]);
+    const xt = e.tensor(uniformData(2 * 3 * 4 * 4, 1), [2, 3, 4, 4]);
     const p2 = e.tensor([1, 0], [2], { dtype: 'i32' });
     expect(() => ops.mixup(xt, p2, e.tensor([0.5, 0.5], [2]))).toThrow(/mixup: λ tensor must be f32 \[1\]/);
     expect(() => ops.mixup(xt, p2, e.tensor([0], [1], { dtype: 'i32' }))).toThrow(ShapeError);
@@ -375,18 +375,18 @@ describe('mixup and boxMix with λ / the box in a tensor', () => {
 describe('mixing ops: bad shapes', () => {
   it('throw ShapeError', async () => {
     const e = await testEngine();
-    const x = e.tensor(randn(2 * 3 * 4 * 4, 1), [2, 3, 4, 4]);
+    const x = e.tensor(uniformData(2 * 3 * 4 * 4, 1), [2, 3, 4, 4]);
     const p2 = e.tensor([1, 0], [2], { dtype: 'i32' });
     const p3 = e.tensor([1, 0, 2], [3], { dtype: 'i32' });
     const pf = e.tensor([1, 0], [2]);
     expect(() => ops.gatherBatch(x, pf)).toThrow(ShapeError);
     expect(() => ops.mixup(x, p3, 0.5)).toThrow(ShapeError);
-    expect(() => ops.maskedBlend(x, e.tensor(randn(40, 1), [2, 1, 4, 5]), p2)).toThrow(ShapeError);
-    expect(() => ops.maskedBlend(x, e.tensor(randn(32, 1), [2, 16]), p2)).toThrow(ShapeError);
+    expect(() => ops.maskedBlend(x, e.tensor(uniformData(40, 1), [2, 1, 4, 5]), p2)).toThrow(ShapeError);
+    expect(() => ops.maskedBlend(x, e.tensor(uniformData(32, 1), [2, 16]), p2)).toThrow(ShapeError);
     expect(() => ops.boxMix(x, p2, { y0: 0, x0: 0, y1: 5, x1: 2 })).toThrow(ShapeError);
     expect(() => ops.boxMix(x, p2, { y0: 2, x0: 0, y1: 1, x1: 2 })).toThrow(ShapeError);
-    expect(() => ops.maskMix(x, e.tensor(randn(16, 1), [4, 4]), p3)).toThrow(ShapeError);
-    expect(() => ops.maskMix(x, e.tensor(randn(12, 1), [3, 4]), p2)).toThrow(ShapeError);
-    expect(() => ops.boxMix(e.tensor(randn(6, 1), [2, 3]), p2, { y0: 0, x0: 0, y1: 1, x1: 1 })).toThrow(ShapeError);
+    expect(() => ops.maskMix(x, e.tensor(uniformData(16, 1), [4, 4]), p3)).toThrow(ShapeError);
+    expect(() => ops.maskMix(x, e.tensor(uniformData(12, 1), [3, 4]), p2)).toThrow(ShapeError);
+    expect(() => ops.boxMix(e.tensor(uniformData(6, 1), [2, 3]), p2, { y0: 0, x0: 0, y1: 1, x1: 1 })).toThrow(ShapeError);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ops } from '../../src/index.js';
 import { ShapeError } from '../../src/device/errors.js';
 import { patchEmbedBackwardRef, patchEmbedRef, type PatchGeom } from '../../src/reference/patch-embed.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -20,9 +20,9 @@ const CASES: (PatchGeom & { name: string })[] = [
 describe('patchEmbed forward', () => {
   for (const g of CASES) {
     it(g.name, async () => {
-      const xd = randn(g.N * g.C * g.H * g.W, 1);
-      const wd = randn(g.D * g.C * g.P * g.P, 2);
-      const bd = randn(g.D, 3);
+      const xd = uniformData(g.N * g.C * g.H * g.W, 1);
+      const wd = uniformData(g.D * g.C * g.P * g.P, 2);
+      const bd = uniformData(g.D, 3);
       const L = (g.H / g.P) * (g.W / g.P);
       const got = await engine.asyncScope(async () => {
         const t = ops.patchEmbed(engine.tensor(xd, [g.N, g.C, g.H, g.W]), engine.tensor(wd, [g.D, g.C, g.P, g.P]), engine.tensor(bd, [g.D]), g.P);
@@ -34,8 +34,8 @@ describe('patchEmbed forward', () => {
   }
   it('without bias', async () => {
     const g: PatchGeom = { N: 2, C: 2, H: 4, W: 4, D: 5, P: 2 };
-    const xd = randn(64, 4);
-    const wd = randn(40, 5);
+    const xd = uniformData(64, 4);
+    const wd = uniformData(40, 5);
     const got = await engine.asyncScope(async () => ops.patchEmbed(engine.tensor(xd, [2, 2, 4, 4]), engine.tensor(wd, [5, 2, 2, 2]), null, 2).read());
     expectAllClose(got, patchEmbedRef(xd, wd, null, g), TOL);
   });
@@ -47,9 +47,9 @@ describe('patchEmbed gradients', () => {
     await gradcheck(
       engine,
       [
-        { data: randn(2 * 2 * 4 * 6, 11), shape: [2, 2, 4, 6] },
-        { data: randn(3 * 2 * 2 * 2, 12), shape: [3, 2, 2, 2] },
-        { data: randn(3, 13), shape: [3] },
+        { data: uniformData(2 * 2 * 4 * 6, 11), shape: [2, 2, 4, 6] },
+        { data: uniformData(3 * 2 * 2 * 2, 12), shape: [3, 2, 2, 2] },
+        { data: uniformData(3, 13), shape: [3] },
       ],
       ([x, w, b]) => ops.patchEmbed(x!, w!, b!, 2),
       ([x, w, b]) => patchEmbedRef(x!, w!, b!, g),
@@ -60,13 +60,13 @@ describe('patchEmbed gradients', () => {
   for (const g of [CASES[1]!, CASES[4]!]) {
     it(`backward vs reference: ${g.name}`, async () => {
       const L = (g.H / g.P) * (g.W / g.P);
-      const xd = randn(g.N * g.C * g.H * g.W, 21);
-      const wd = randn(g.D * g.C * g.P * g.P, 22);
-      const dtd = randn(g.N * L * g.D, 23);
+      const xd = uniformData(g.N * g.C * g.H * g.W, 21);
+      const wd = uniformData(g.D * g.C * g.P * g.P, 22);
+      const dtd = uniformData(g.N * L * g.D, 23);
       const [dx, dw, db] = await engine.asyncScope(async () => {
         const x = engine.tensor(xd, [g.N, g.C, g.H, g.W], { requiresGrad: true });
         const w = engine.tensor(wd, [g.D, g.C, g.P, g.P], { requiresGrad: true });
-        const b = engine.tensor(randn(g.D, 24), [g.D], { requiresGrad: true });
+        const b = engine.tensor(uniformData(g.D, 24), [g.D], { requiresGrad: true });
         const t = ops.patchEmbed(x, w, b, g.P);
         t.backward(engine.tensor(dtd, t.shape));
         const r = [await x.grad!.read(), await w.grad!.read(), await b.grad!.read()];
@@ -82,13 +82,13 @@ describe('patchEmbed gradients', () => {
 
   it('input-only backward leaves the frozen weight and bias without gradients', async () => {
     const g: PatchGeom = { N: 2, C: 3, H: 6, W: 6, D: 4, P: 3 };
-    const xd = randn(2 * 3 * 36, 31);
-    const wd = randn(4 * 3 * 9, 32);
-    const dtd = randn(2 * 4 * 4, 33);
+    const xd = uniformData(2 * 3 * 36, 31);
+    const wd = uniformData(4 * 3 * 9, 32);
+    const dtd = uniformData(2 * 4 * 4, 33);
     const r = await engine.asyncScope(async () => {
       const x = engine.tensor(xd, [2, 3, 6, 6], { requiresGrad: true });
       const w = engine.tensor(wd, [4, 3, 3, 3]);
-      const b = engine.tensor(randn(4, 34), [4]);
+      const b = engine.tensor(uniformData(4, 34), [4]);
       const t = ops.patchEmbed(x, w, b, 3);
       engine.startProfiling();
       t.backward(engine.tensor(dtd, t.shape));

@@ -12,14 +12,14 @@ import {
   maxPool2dBackwardRef,
   maxPool2dRef,
 } from '../../src/reference/pool.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 /** Distinct values (a shuffled ramp) so maxima are unique and stable under ±1e-3. */
 function distinct(n: number, seed: number): Float32Array {
-  const r = randn(n, seed);
+  const r = uniformData(n, seed);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => r[a]! - r[b]!);
   const out = new Float32Array(n);
   order.forEach((j, rank) => (out[j] = (rank - n / 2) * 0.01));
@@ -36,8 +36,8 @@ describe('globalAvgPool', () => {
   ]) {
     it(`${JSON.stringify(shape)}`, async () => {
       const e = await testEngine();
-      const x = randn(prod(shape), 1);
-      const g = randn(shape[0]! * shape[1]!, 2);
+      const x = uniformData(prod(shape), 1);
+      const g = uniformData(shape[0]! * shape[1]!, 2);
       await e.asyncScope(async () => {
         const tx = e.tensor(x, shape, { requiresGrad: true });
         const y = ops.globalAvgPool(tx);
@@ -53,7 +53,7 @@ describe('globalAvgPool', () => {
     const e = await testEngine();
     await gradcheck(
       e,
-      [{ data: randn(2 * 3 * 5 * 3, 3), shape: [2, 3, 5, 3] }],
+      [{ data: uniformData(2 * 3 * 5 * 3, 3), shape: [2, 3, 5, 3] }],
       ([t]) => ops.globalAvgPool(t!),
       ([r]) => globalAvgPoolRef(r!, [2, 3, 5, 3]),
       { atol: 1e-4, rtol: 1e-3 },
@@ -72,14 +72,14 @@ describe('maxPool2d', () => {
   for (const [shape, k, s, pad] of cases) {
     it(`${JSON.stringify(shape)} k=${k} s=${s} pad=${pad}`, async () => {
       const e = await testEngine();
-      const x = randn(prod(shape), 4);
+      const x = uniformData(prod(shape), 4);
       await e.asyncScope(async () => {
         const tx = e.tensor(x, shape, { requiresGrad: true });
         const y = ops.maxPool2d(tx, k, s, pad);
         const r = maxPool2dRef(x, shape, k, s, pad);
         expect(y.shape).toEqual(r.shape);
         expectAllClose(await y.read(), r.out, { atol: 0, rtol: 0 });
-        const g = randn(prod(r.shape), 5);
+        const g = uniformData(prod(r.shape), 5);
         y.backward(e.tensor(g, y.shape));
         expectAllClose(await tx.grad!.read(), maxPool2dBackwardRef(g, r.idx, shape, r.shape), { atol: 1e-6, rtol: 1e-6 });
         tx.grad!.dispose();
@@ -110,7 +110,7 @@ describe('maxPool2d', () => {
   it('rejects too much padding', async () => {
     const e = await testEngine();
     e.scope(() => {
-      const x = e.tensor(randn(16), [1, 1, 4, 4]);
+      const x = e.tensor(uniformData(16), [1, 1, 4, 4]);
       expect(() => ops.maxPool2d(x, 2, 2, 2)).toThrow(/maxPool2d: padding 2 must be at most half the kernel size 2/);
     });
   });
@@ -125,14 +125,14 @@ describe('avgPool2d', () => {
   for (const [shape, k, s] of cases) {
     it(`${JSON.stringify(shape)} k=${k} s=${s}`, async () => {
       const e = await testEngine();
-      const x = randn(prod(shape), 7);
+      const x = uniformData(prod(shape), 7);
       await e.asyncScope(async () => {
         const tx = e.tensor(x, shape, { requiresGrad: true });
         const y = ops.avgPool2d(tx, k, s);
         const r = avgPool2dRef(x, shape, k, s);
         expect(y.shape).toEqual(r.shape);
         expectAllClose(await y.read(), r.out);
-        const g = randn(prod(r.shape), 8);
+        const g = uniformData(prod(r.shape), 8);
         y.backward(e.tensor(g, y.shape));
         expectAllClose(await tx.grad!.read(), avgPool2dBackwardRef(g, shape, k, s));
         tx.grad!.dispose();
@@ -144,7 +144,7 @@ describe('avgPool2d', () => {
     const shape = [1, 2, 5, 6];
     await gradcheck(
       e,
-      [{ data: randn(prod(shape), 9), shape }],
+      [{ data: uniformData(prod(shape), 9), shape }],
       ([t]) => ops.avgPool2d(t!, 3, 1),
       ([r]) => avgPool2dRef(r!, shape, 3, 1).out,
       { atol: 1e-4, rtol: 1e-3 },

@@ -5,11 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { ops, ShapeError } from '../../src/index.js';
 import { softmaxBackwardRef, softmaxRef } from '../../src/reference/softmax.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
-const scaled = (n: number, seed: number, s: number): Float32Array => randn(n, seed).map((v) => v * s);
+const scaled = (n: number, seed: number, s: number): Float32Array => uniformData(n, seed).map((v) => v * s);
 
 // [rows, cols]; covers the thread-per-row (cols ≤ 64) and workgroup-per-row kernels.
 const shapes: [number, number][] = [
@@ -38,7 +38,7 @@ describe('softmax / logSoftmax forward and backward', async () => {
           const yref = softmaxRef(xd, cols, log);
           expectAllClose(await y.read(), yref, fwdTol);
           // backward from the GPU's own output, as the op does
-          const gd = randn(rows * cols, 99);
+          const gd = uniformData(rows * cols, 99);
           const { softmaxBackwardRaw } = await import('../../src/ops/softmax.js');
           const dx = softmaxBackwardRaw(y, e.tensor(gd, [rows, cols]), log);
           const dref = softmaxBackwardRef(await y.read(), gd, cols, log);
@@ -48,7 +48,7 @@ describe('softmax / logSoftmax forward and backward', async () => {
     }
     it(`${name} is stable for logits ±80 and a 3-D input`, async () => {
       await e.asyncScope(async () => {
-        const big = Float32Array.from({ length: 2 * 3 * 100 }, (_, i) => (i % 2 ? 80 : -80) * randn(1, i + 1)[0]! + (i % 7 === 0 ? 80 : 0));
+        const big = Float32Array.from({ length: 2 * 3 * 100 }, (_, i) => (i % 2 ? 80 : -80) * uniformData(1, i + 1)[0]! + (i % 7 === 0 ? 80 : 0));
         for (const cols of [100]) {
           const x = e.tensor(big, [2, 3, cols]);
           const y = await (log ? ops.logSoftmax(x) : ops.softmax(x)).read();
@@ -94,7 +94,7 @@ describe('softmax / logSoftmax forward and backward', async () => {
   it('gradcheck through a chain: softmax(logSoftmax(x)) [2, 6]', async () => {
     await gradcheck(
       e,
-      [{ data: randn(12, 5), shape: [2, 6] }],
+      [{ data: uniformData(12, 5), shape: [2, 6] }],
       ([x]) => ops.softmax(ops.logSoftmax(x!)),
       ([x]) => softmaxRef(softmaxRef(x!, 6, true), 6, false),
     );

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ops } from '../../src/index.js';
 import { upsampleBackwardRef, upsampleRef } from '../../src/reference/upsample.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -32,10 +32,10 @@ describe('upsample', () => {
     for (const [shape, f] of cases) {
       it(`${mode} ${JSON.stringify(shape)} ×${f}: forward and backward vs reference`, async () => {
         const e = await testEngine();
-        const x = randn(prod(shape), 1);
+        const x = uniformData(prod(shape), 1);
         const [N, C, H, W] = shape as [number, number, number, number];
         const outShape = [N, C, H * f, W * f];
-        const g = randn(prod(outShape), 2);
+        const g = uniformData(prod(outShape), 2);
         await e.asyncScope(async () => {
           const tx = e.tensor(x, shape, { requiresGrad: true });
           const y = ops.upsample(tx, f, mode);
@@ -55,7 +55,7 @@ describe('upsample', () => {
       ] as [number[], number][]) {
         await gradcheck(
           e,
-          [{ data: randn(prod(shape), 3), shape }],
+          [{ data: uniformData(prod(shape), 3), shape }],
           ([t]) => ops.upsample(t!, f, mode),
           ([r]) => upsampleRef(r!, shape, f, mode),
           { atol: 1e-4, rtol: 1e-3 },
@@ -67,7 +67,7 @@ describe('upsample', () => {
   it('rejects non-integer factors', async () => {
     const e = await testEngine();
     e.scope(() => {
-      const x = e.tensor(randn(4), [1, 1, 2, 2]);
+      const x = e.tensor(uniformData(4), [1, 1, 2, 2]);
       expect(() => ops.upsample(x, 1.5, 'nearest')).toThrow(/upsample: factor must be a positive integer, got 1.5/);
     });
   });

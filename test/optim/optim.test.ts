@@ -7,7 +7,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { ParamSet } from '../../src/nn/params.js';
 import { AdamW, copyParams, emaCoefficients, emaUpdate, SGD, type AdamWGroupOptions, type SGDGroupOptions } from '../../src/optim/index.js';
 import { adamwStepRef, emaRef, sgdStepRef, type AdamWRefOptions, type SGDRefOptions } from '../../src/reference/optim.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 
 const SHAPES = [[3], [5, 7], [1], [2, 3, 3, 3]];
@@ -19,7 +19,7 @@ function makeSet(e: Engine, seed: number, label = 'params', shapes = SHAPES): Pa
     shapes.map((shape, i) => ({
       name: `${label}.p${i}`,
       shape,
-      init: randn(
+      init: uniformData(
         shape.reduce((a, b) => a * b, 1),
         seed * 100 + i,
       ),
@@ -37,7 +37,7 @@ async function mirror(set: ParamSet): Promise<Float64Array[]> {
 /** Writes step-dependent random gradients and returns them. */
 function writeGrads(set: ParamSet, step: number, seed: number): Float32Array[] {
   return set.grads.map((g, i) => {
-    const v = randn(g.size, 7919 * (step + 1) + 31 * seed + i);
+    const v = uniformData(g.size, 7919 * (step + 1) + 31 * seed + i);
     g.write(v);
     return v;
   });
@@ -87,7 +87,7 @@ async function snapshot(set: ParamSet, opt: { stateTensors(): Record<string, Ten
 
 /** Writes the same random gradients into sets of equal layouts, multiplied in f32 by `scales[k]` (default 1) in set k. */
 function writeSameGrads(sets: ParamSet[], step: number, scales: number[] = []): void {
-  const g = sets[0]!.grads.map((t, i) => randn(t.size, 7919 * (step + 1) + i));
+  const g = sets[0]!.grads.map((t, i) => uniformData(t.size, 7919 * (step + 1) + i));
   sets.forEach((set, k) => {
     const s = Math.fround(scales[k] ?? 1);
     set.grads.forEach((t, i) => t.write(s === 1 ? g[i]! : g[i]!.map((x) => Math.fround(x * s))));

@@ -12,7 +12,7 @@ import { MixBlock } from '../../src/train/mix-block.js';
 import { automixStep, type AutoMixState } from '../../src/train/steps.js';
 import { defaultConfig } from '../../src/train/config.js';
 import { Rng } from '../../src/util/rng.js';
-import { allcloseReport, randn } from '../helpers/allclose.js';
+import { allcloseReport, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { CLASSES, type Params, tinyForwardRef, tinyNetwork } from './tiny-net.js';
 
@@ -100,7 +100,7 @@ describe('AutoMix iteration vs the f64 reference', () => {
           const t = online.params.names.includes(n) ? online.params.get(n) : mixBlock.params.get(n);
           m.set(
             n,
-            randn(t.size, s * 100 + i).map((v) => v * scale + (n.endsWith('bn.weight') ? 1 : 0)),
+            uniformData(t.size, s * 100 + i).map((v) => v * scale + (n.endsWith('bn.weight') ? 1 : 0)),
           );
         });
         set.load(m);
@@ -112,7 +112,7 @@ describe('AutoMix iteration vs the f64 reference', () => {
       momentum.params.setRequiresGrad(false);
       const state: AutoMixState = { online, momentum, mixBlock, maskStage: 3 };
 
-      const x = randn(N * H * H, seed + 7);
+      const x = uniformData(N * H * H, seed + 7);
       const y = Int32Array.from({ length: N }, (_, i) => (i * 7 + seed) % CLASSES);
       const rng = new Rng(seed);
       const r2 = rng.clone();

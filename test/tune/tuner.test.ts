@@ -13,7 +13,7 @@ import { MATMUL_TUNING, type MatmulProblem, matmulChoice } from '../../src/ops/m
 import { matmulRef } from '../../src/reference/matmul.js';
 import { adapterKey, Tuner } from '../../src/tune/tuner.js';
 import type { TuneCacheDoc, TuneConfig, TuneFamily, TuneRecord, TuneStore } from '../../src/tune/types.js';
-import { expectAllClose, randn } from '../helpers/allclose.js';
+import { expectAllClose, uniformData } from '../helpers/allclose.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'automix-tuner-'));
 const engines: Engine[] = [];
@@ -64,8 +64,8 @@ const keyOf = (p: MatmulProblem, version = MATMUL_TUNING.version) => `matmul@v${
 /** One matmul [M×K]·[K×N]; returns the choice it ran with and checks the values. */
 async function runChecked(e: Engine, M: number, K: number, N: number) {
   return e.asyncScope(async () => {
-    const ad = randn(M * K, M + 1),
-      bd = randn(K * N, N + 2);
+    const ad = uniformData(M * K, M + 1),
+      bd = uniformData(K * N, N + 2);
     const a = e.tensor(ad, [M, K]),
       b = e.tensor(bd, [K, N]);
     const choice = matmulChoice(a, b);
@@ -117,8 +117,8 @@ describe('tuner', () => {
     const t = tunerOf(e);
     t.budgetMs = 0; // the static rule and one more candidate
     const first = e.scope(() => {
-      const a = e.tensor(randn(36 * 20, 1), [36, 20]);
-      const b = e.tensor(randn(20 * 44, 2), [20, 44]);
+      const a = e.tensor(uniformData(36 * 20, 1), [36, 20]);
+      const b = e.tensor(uniformData(20 * 44, 2), [20, 44]);
       const choice = matmulChoice(a, b);
       ops.matmul(a, b).dispose();
       return choice;
@@ -146,8 +146,8 @@ describe('tuner', () => {
     const e = await engine({ tune: 'full', tuneStore: memoryTuneStore() });
     const t = tunerOf(e);
     t.budgetMs = 0;
-    const a = e.tensor(randn(40 * 12, 3), [40, 12]);
-    const b = e.tensor(randn(12 * 28, 4), [12, 28]);
+    const a = e.tensor(uniformData(40 * 12, 3), [40, 12]);
+    const b = e.tensor(uniformData(12 * 28, 4), [12, 28]);
     const inCapture = () =>
       e.capture(() => {
         const choice = matmulChoice(a, b);
@@ -225,9 +225,9 @@ describe('tuner', () => {
     expect(Object.keys(entry.entries)).toEqual(['matmul@v1:24x8x16 b1 NN bias relu']);
     const e2 = await engine({ tune: 'cached', tuneStore: fileTuneStore(path) });
     const c = e2.scope(() => {
-      const a = e2.tensor(randn(24 * 16, 5), [24, 16]);
-      const b = e2.tensor(randn(16 * 8, 6), [16, 8]);
-      return matmulChoice(a, b, { bias: e2.tensor(randn(8, 7), [8]), activation: 'relu' });
+      const a = e2.tensor(uniformData(24 * 16, 5), [24, 16]);
+      const b = e2.tensor(uniformData(16 * 8, 6), [16, 8]);
+      return matmulChoice(a, b, { bias: e2.tensor(uniformData(8, 7), [8]), activation: 'relu' });
     });
     expect(c.source).toBe('cache');
     expect(c.config).toEqual(entry.entries['matmul@v1:24x8x16 b1 NN bias relu']!.config);
