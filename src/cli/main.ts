@@ -19,7 +19,7 @@ Usage:
                 [--width W] [--method ${METHODS.join('|')}] [--epochs E] [--batch-size B] [--lr X]
                 [--min-lr X] [--alpha A] [--seed S] [--limit-train N] [--limit-test N] [--out DIR] [--resume | --force]
                 [--json FILE] [--checkpoint-every N] [--keep-checkpoints K] [--on-nonfinite stop|skip] [--clip-grad G]
-                [--ema-momentum auto|M] [--no-augment] [--replay auto|off] [--verbose]
+                [--ema-momentum auto|M] [--no-augment] [--replay auto|off] [--tune off|cached|full] [--verbose]
   automix eval --checkpoint FILE|RUN_DIR [--network momentum|online] [--data ...] [--limit-test N] [--batch-size B] [--dump-logits FILE]
   automix visualize --checkpoint RUN_DIR [--data ...] [--out masks.png] [--pairs N] [--seed S]
   automix plot --json RUN.json [--json RUN2.json ...] [--label NAME ...] [--out curve.png]
@@ -93,6 +93,7 @@ const TRAIN_FLAGS = {
   'inject-oom-at-step': { type: 'string' },
   'no-augment': { type: 'boolean' },
   replay: { type: 'string' },
+  tune: { type: 'string' },
   force: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -103,6 +104,11 @@ function num(flag: string, v: string | undefined, fallback: number): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`--${flag}: expected a number, got '${v}'`);
   return n;
+}
+
+function tuneFlag(v: string): 'off' | 'cached' | 'full' {
+  if (v === 'off' || v === 'cached' || v === 'full') return v;
+  throw new ConfigError(`--tune: expected off, cached or full, got '${v}'`);
 }
 
 function replayFlag(v: string | undefined): 'auto' | 'off' {
@@ -144,6 +150,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig {
     injectOomAtStep: num('inject-oom-at-step', v['inject-oom-at-step'], -1),
     augment: !v['no-augment'],
     replay: replayFlag(v.replay),
+    ...(v.tune !== undefined ? { tune: tuneFlag(v.tune) } : {}),
     verbose: v.verbose ?? false,
   });
 }
@@ -196,7 +203,7 @@ async function trainCommand(argv: string[]): Promise<number> {
   const cfg = parseTrainArgs(argv);
   // Output locations, an existing run in --out, the data against the model: all before the engine.
   await preflight(cfg, (m) => console.log(m));
-  const engine = await createEngine();
+  const engine = await createEngine(cfg.tune ? { tune: cfg.tune } : {});
   const info = engine.info;
   console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device || info.description}${info.isFallbackAdapter ? ' (software)' : ''}`);
   console.log(

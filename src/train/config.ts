@@ -67,6 +67,13 @@ export interface TrainConfig {
    * same bits, a fraction of the host time); 'off': every step runs eagerly (debugging).
    */
   replay?: 'auto' | 'off';
+  /**
+   * Kernel autotuning (src/tune/): 'off' (the static rule), 'cached' (the default: tuned choices
+   * from the cache file, else the static rule), 'full' (tune each new shape on first use). Unset:
+   * the AUTOMIX_TUNE environment variable, else 'cached'. Does not shape the weights beyond the
+   * tuner's stated tolerance, so --resume does not check it.
+   */
+  tune?: 'off' | 'cached' | 'full';
   verbose: boolean;
 }
 

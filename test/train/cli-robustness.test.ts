@@ -226,6 +226,16 @@ describe('automix train: flags', () => {
     expect(() => parseTrainArgs(['--ema-momentum', 'fast'])).toThrow(/--ema-momentum: expected a number, got 'fast'/);
   });
 
+  it('--replay and --tune choose how the step and the kernels run, and refuse other values', async () => {
+    const { parseTrainArgs } = await import('../../src/cli/main.js');
+    expect(parseTrainArgs([]).replay).toBe('auto');
+    expect(parseTrainArgs(['--replay', 'off']).replay).toBe('off');
+    expect(() => parseTrainArgs(['--replay', 'sometimes'])).toThrow(/--replay: expected auto or off, got 'sometimes'/);
+    expect(parseTrainArgs([]).tune).toBeUndefined(); // AUTOMIX_TUNE, else 'cached'
+    expect(parseTrainArgs(['--tune', 'full']).tune).toBe('full');
+    expect(() => parseTrainArgs(['--tune', 'fast'])).toThrow(/--tune: expected off, cached or full, got 'fast'/);
+  });
+
   it('--resume checks the EMA start only where there is a momentum network', async () => {
     const { checkResumeConfig } = await import('../../src/train/trainer.js');
     const { defaultConfig } = await import('../../src/train/config.js');
