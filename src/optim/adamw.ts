@@ -87,7 +87,7 @@ export class AdamW {
       };
     });
     // The hyper tensors hold valid values from the start (update() alone works).
-    this.prepare();
+    this.#writeHyper(1);
   }
 
   get groups(): readonly AdamWGroup[] {
@@ -117,6 +117,12 @@ export class AdamW {
    */
   prepare(): void {
     const t = this.stepCount + 1;
+    this.#writeHyper(t);
+    // The host half counts the step: a replayed update() runs no JavaScript.
+    this.stepCount = t;
+  }
+
+  #writeHyper(t: number): void {
     for (const s of this.#groups) {
       const { lr, betas, weightDecay } = s.group;
       const [b1, b2] = betas;
@@ -127,7 +133,7 @@ export class AdamW {
   /**
    * Device half of a step: one dispatch per group, reading the step's scalars
    * from the group's `hyper` tensor (as last written by `prepare()`) and
-   * `gate` ([apply, grad_scale], default [1, 1]); increments `stepCount`.
+   * `gate` ([apply, grad_scale], default [1, 1]). `prepare()` counts the step.
    * Writes no host data; the uniforms it passes are the same on every call.
    */
   update(gate?: Tensor): void {
@@ -143,7 +149,6 @@ export class AdamW {
         { beta1: b1, beta2: b2, one_minus_beta1: 1 - b1, one_minus_beta2: 1 - b2, eps },
       );
     });
-    this.stepCount++;
   }
 
   /** `<paramName>.exp_avg` and `<paramName>.exp_avg_sq` as views into the state arenas (do not dispose them). */

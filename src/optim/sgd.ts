@@ -93,7 +93,7 @@ export class SGD {
       return { group: g, buf, hyper, initialized: false };
     });
     // The hyper tensors hold valid values from the start (update() alone works).
-    this.prepare();
+    this.#writeHyper();
   }
 
   get groups(): readonly SGDGroup[] {
@@ -117,6 +117,12 @@ export class SGD {
 
   /** Host half of a step: writes each group's lr into its `hyper` tensor. */
   prepare(): void {
+    this.#writeHyper();
+    // The host half counts the step: a replayed update() runs no JavaScript.
+    this.stepCount++;
+  }
+
+  #writeHyper(): void {
     for (const s of this.#groups) s.hyper.write([s.group.lr]);
   }
 
@@ -152,7 +158,6 @@ export class SGD {
       );
       s.initialized = true;
     });
-    this.stepCount++;
   }
 
   /**

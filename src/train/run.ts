@@ -299,7 +299,6 @@ export class TrainingRun {
     if (!v) this.#variants.set(key, (v = { name: key, seen: 0, dispatches: 0 }));
     if (v.plan) {
       e.replay(v.plan);
-      if (this.optimizer instanceof AdamW) this.optimizer.stepCount++; // update() did not run on the host
       return true;
     }
     const before = e.ctx.counters.dispatches;

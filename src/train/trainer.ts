@@ -281,7 +281,8 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
           if (r.stats['mask_mean'] !== undefined) {
             tally.maskSum += 1 - r.stats['mask_mean']; // mean of m_a, the weight of x
             tally.lamSum += r.stats['lam_mb']!;
-            for (const k of ['mask_std', 'mask_std_min', 'mask_std_max']) tally.stats = { ...tally.stats, [k]: (tally.stats?.[k] ?? 0) + r.stats[k]! };
+            const st = (tally.stats ??= {});
+            for (const k of ['mask_std', 'mask_std_min', 'mask_std_max']) st[k] = (st[k] ?? 0) + r.stats[k]!;
           }
           tally.lossSum += loss;
           tally.steps++;
