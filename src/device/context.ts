@@ -218,11 +218,7 @@ export class GpuContext {
       pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
       pass.end();
     } else {
-      if (!this.#pass) {
-        this.#pass = enc.beginComputePass({ label: `batch ${this.#batchId}` });
-        this.#passPipeline = null;
-      }
-      pass = this.#pass;
+      pass = this.#openPass();
       // Consecutive dispatches of one kernel (a replayed step has many) set it once.
       if (this.#passPipeline !== d.pipeline) {
         pass.setPipeline(d.pipeline);
@@ -244,12 +240,7 @@ export class GpuContext {
       for (const d of run) this.dispatchChecked(d);
       return;
     }
-    const enc = this.encoder();
-    if (!this.#pass) {
-      this.#pass = enc.beginComputePass({ label: `batch ${this.#batchId}` });
-      this.#passPipeline = null;
-    }
-    const pass = this.#pass;
+    const pass = this.#openPass();
     let last = this.#passPipeline;
     for (let i = 0; i < run.length; i++) {
       const d = run[i]!;
@@ -263,6 +254,15 @@ export class GpuContext {
     this.#passPipeline = last;
     this.counters.dispatches += run.length;
     for (const l of labels) this.#pendingKernels.push(l);
+  }
+
+  /** The batch's open compute pass (begun, with no pipeline set, when there is none). */
+  #openPass(): GPUComputePassEncoder {
+    if (!this.#pass) {
+      this.#pass = this.encoder().beginComputePass({ label: `batch ${this.#batchId}` });
+      this.#passPipeline = null;
+    }
+    return this.#pass;
   }
 
   /** Records a buffer-to-buffer copy into the current batch. */
