@@ -17,7 +17,7 @@ export { ParamSet, type ParamSpec } from './nn/params.js';
 export { Builder, BufferSet, init, type Init } from './nn/builder.js';
 export { Layer, Conv2d, BatchNorm2d, Linear, LayerNorm } from './nn/layers.js';
 export { buildModel, MODELS, Network, type ModelSpec, type Backbone, type ForwardOptions } from './models/index.js';
-export { MixBlock } from './train/mix-block.js';
+export { MixBlock } from './nn/mix-block.js';
 export {
   automixStep,
   baselineStep,

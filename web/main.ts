@@ -11,7 +11,7 @@
 import { createEngine, type Engine } from '../src/browser.js';
 import type { ImageDataset } from '../src/data/dataset.js';
 import { BatchLoader } from '../src/data/loader.js';
-import { maskedBlend } from '../src/ops/mix.js';
+import { maskedBlend } from '../src/ops/blend.js';
 import { automixMomentum, scaledEmaStart } from '../src/optim/index.js';
 import { defaultConfig } from '../src/train/config.js';
 import { TrainingRun } from '../src/train/run.js';

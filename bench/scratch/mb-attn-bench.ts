@@ -28,7 +28,7 @@ for (const side of [8, 16]) {
     e.scope(() => step()); // warm-up: pipelines compiled, pool filled
     for (const t of [wq, bq, wv, bv]) { t.grad?.dispose(); t.grad = null; }
     await e.sync();
-    // Dispatch index → phase, from the launch order in src/ops/mix-block.ts.
+    // Dispatch index → phase, from the launch order in src/ops/mix-block-attention.ts.
     const phases = impl === 'fused'
       ? ['proj', 'proj', 'attn_fwd', 'attn_bwd', 'attn_bwd', 'param_grads', 'param_grads', 'param_grads', 'param_grads', 'param_grads', 'param_grads']
       : ['proj', 'proj', 'attn_fwd', 'attn_fwd', 'attn_fwd', 'attn_fwd', 'attn_bwd', 'attn_bwd', 'attn_bwd', 'attn_bwd', 'param_grads', 'param_grads', 'param_grads', 'param_grads', 'param_grads', 'param_grads'];

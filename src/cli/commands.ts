@@ -12,7 +12,7 @@ import { checkModelInput, datasetFile, loadData } from '../train/data.js';
 import { intFlag } from './flags.js';
 import { parseNetworkFlag, resolveModelFile } from './model-file.js';
 import { checkNotRunFile, checkPngOutput } from '../train/preflight.js';
-import { MixBlock } from '../train/mix-block.js';
+import { MixBlock } from '../nn/mix-block.js';
 import { evaluate } from '../train/trainer.js';
 import { drawMaskGrid } from '../util/plot.js';
 import { className } from '../data/class-names.js';

@@ -12,7 +12,7 @@
  * would add one q·kᵀ product to the backward to save memory that is not
  * scarce at these sizes. The Mix Block, whose L is up to 256 and whose
  * output is one scalar per query, uses a fused kernel instead
- * (src/ops/mix-block.ts, docs/kernels/attention.md).
+ * (src/ops/mix-block-attention.ts, docs/kernels/mix-block-attention.md).
  *
  * Backward (dO the output gradient):
  *   dv = Pᵀ·dO,   dP = dO·vᵀ,   dS = scale·P⊙(dP − rowsum(P⊙dP)),

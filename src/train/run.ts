@@ -30,7 +30,7 @@ import { recordingMismatch, type Recording } from '../replay/recording.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
-import { MixBlock } from './mix-block.js';
+import { MixBlock } from '../nn/mix-block.js';
 import {
   automixMethod,
   baselineMethod,

@@ -20,14 +20,14 @@ import type { Engine } from '../engine.js';
 import { crossEntropy, mixedCrossEntropy } from '../ops/cross-entropy.js';
 import { add, affine, mul, relu, sub } from '../ops/elementwise.js';
 import { maskSpread } from '../ops/mask-stats.js';
-import { boxMix, maskedBlend, maskMix, mixup } from '../ops/mix.js';
+import { boxMix, maskedBlend, maskMix, mixup } from '../ops/blend.js';
 import { mean } from '../ops/reduce.js';
 import { detach } from '../ops/shape.js';
 import type { Network } from '../models/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../util/rng.js';
-import { boxAround, boxLambda, cutmixBox, fmixMask, resizeMixHost, saliencyPeak } from '../mix/sample.js';
-import type { MixBlock } from './mix-block.js';
+import { boxAround, boxLambda, cutmixBox, fmixMask, resizeMixHost, saliencyPeak } from './baseline-sampling.js';
+import type { MixBlock } from '../nn/mix-block.js';
 import type { Method, TrainConfig } from './config.js';
 
 /** A batch on the host: images [N, C, H, W] and labels [N]. */

@@ -18,8 +18,8 @@ import * as conv2dOps from '../../src/ops/conv2d.js';
 import * as crossEntropyOps from '../../src/ops/cross-entropy.js';
 import * as elementwiseOps from '../../src/ops/elementwise.js';
 import * as matmulOps from '../../src/ops/matmul.js';
-import * as mixBlockOps from '../../src/ops/mix-block.js';
-import * as mixOps from '../../src/ops/mix.js';
+import * as mixBlockAttentionOps from '../../src/ops/mix-block-attention.js';
+import * as blendOps from '../../src/ops/blend.js';
 import * as poolOps from '../../src/ops/pool.js';
 import * as reduceOps from '../../src/ops/reduce.js';
 import * as softmaxOps from '../../src/ops/softmax.js';
@@ -30,8 +30,8 @@ import * as conv2dRef from '../../src/reference/conv2d.js';
 import * as crossEntropyRef from '../../src/reference/cross-entropy.js';
 import * as elementwiseRef from '../../src/reference/elementwise.js';
 import * as matmulRef from '../../src/reference/matmul.js';
-import * as mixBlockRef from '../../src/reference/mix-block.js';
-import * as mixRef from '../../src/reference/mix.js';
+import * as mixBlockAttentionRef from '../../src/reference/mix-block-attention.js';
+import * as blendRef from '../../src/reference/blend.js';
 import * as poolRef from '../../src/reference/pool.js';
 import * as softmaxRef from '../../src/reference/softmax.js';
 import * as upsampleRef from '../../src/reference/upsample.js';
@@ -46,8 +46,8 @@ const OPS = {
   'cross-entropy': crossEntropyOps,
   elementwise: elementwiseOps,
   matmul: matmulOps,
-  'mix-block': mixBlockOps,
-  mix: mixOps,
+  'mix-block-attention': mixBlockAttentionOps,
+  blend: blendOps,
   pool: poolOps,
   reduce: reduceOps,
   softmax: softmaxOps,
@@ -60,8 +60,8 @@ const REFS = {
   'cross-entropy': crossEntropyRef,
   elementwise: elementwiseRef,
   matmul: matmulRef,
-  'mix-block': mixBlockRef,
-  mix: mixRef,
+  'mix-block-attention': mixBlockAttentionRef,
+  blend: blendRef,
   pool: poolRef,
   softmax: softmaxRef,
   upsample: upsampleRef,
@@ -364,8 +364,8 @@ test('batch norm (training): output, running stats, backward', async ({ engine: 
 });
 
 test('mix block attention logits (with and without the λ channel)', async ({ engine: e }) => {
-  const MB = await op('mix-block');
-  const R = await ref('mix-block');
+  const MB = await op('mix-block-attention');
+  const R = await ref('mix-block-attention');
   let worst = 0;
   for (const lam of [undefined, 0.3]) {
     await scoped(e, async () => {
@@ -400,9 +400,9 @@ test('mix block attention logits (with and without the λ channel)', async ({ en
 test('AutoMix path ops: sigmoid, nearest upsample, masked blend, global average pool', async ({ engine: e }) => {
   const A = await op('activation');
   const U = await op('upsample');
-  const MX = await op('mix');
+  const MX = await op('blend');
   const P = await op('pool');
-  const [rA, rU, rM, rP] = await Promise.all([ref('activation'), ref('upsample'), ref('mix'), ref('pool')]);
+  const [rA, rU, rM, rP] = await Promise.all([ref('activation'), ref('upsample'), ref('blend'), ref('pool')]);
   return scoped(e, async () => {
     const tol = { atol: 1e-6, rtol: 1e-5 };
     const s = rand(2 * 1 * 3 * 3, 110, 4);

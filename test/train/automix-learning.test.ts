@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ops } from '../../src/index.js';
 import type { Engine } from '../../src/index.js';
 import { SGD, emaUpdate } from '../../src/optim/index.js';
-import { MixBlock } from '../../src/train/mix-block.js';
+import { MixBlock } from '../../src/nn/mix-block.js';
 import { automixStep, type AutoMixState } from '../../src/train/steps.js';
 import { defaultConfig } from '../../src/train/config.js';
 import { Rng } from '../../src/util/rng.js';

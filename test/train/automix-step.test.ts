@@ -5,10 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { ops } from '../../src/index.js';
 import { mixedCrossEntropyRef, crossEntropyRef } from '../../src/reference/cross-entropy.js';
-import { mixBlockLogitsRef } from '../../src/reference/mix-block.js';
-import { maskedBlendRef } from '../../src/reference/mix.js';
+import { mixBlockLogitsRef } from '../../src/reference/mix-block-attention.js';
+import { maskedBlendRef } from '../../src/reference/blend.js';
 import { upsampleRef } from '../../src/reference/upsample.js';
-import { MixBlock } from '../../src/train/mix-block.js';
+import { MixBlock } from '../../src/nn/mix-block.js';
 import { automixStep, type AutoMixState } from '../../src/train/steps.js';
 import { defaultConfig } from '../../src/train/config.js';
 import { Rng } from '../../src/util/rng.js';

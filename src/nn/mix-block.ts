@@ -6,10 +6,10 @@
  * Parameters are stored in PyTorch's 1×1-conv layout [out, in, 1, 1].
  */
 import type { Engine } from '../engine.js';
-import { Builder, init } from '../nn/builder.js';
-import type { ParamSet } from '../nn/params.js';
+import { Builder, init } from './builder.js';
+import type { ParamSet } from './params.js';
 import { sigmoid } from '../ops/activation.js';
-import { mixBlockLogits } from '../ops/mix-block.js';
+import { mixBlockLogits } from '../ops/mix-block-attention.js';
 import { reshape } from '../ops/shape.js';
 import { upsample } from '../ops/upsample.js';
 import type { Tensor } from '../tensor/tensor.js';

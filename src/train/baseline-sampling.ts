@@ -4,7 +4,7 @@
  * draws the same values.
  */
 import type { Rng } from '../util/rng.js';
-import type { Box } from '../ops/mix.js';
+import type { Box } from '../ops/blend.js';
 
 /** CutMix box for ratio λ: side ⌊S·√(1−λ)⌋, uniform centre, clipped (half-sides). */
 export function cutmixBox(rng: Rng, H: number, W: number, lam: number): Box {

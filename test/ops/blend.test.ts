@@ -1,5 +1,5 @@
 /**
- * Batch mixing ops vs src/reference/mix.ts. Forwards are exact up to one
+ * Batch mixing ops vs src/reference/blend.ts. Forwards are exact up to one
  * rounding (a·x + b·y in f32): atol 1e-6, rtol 1e-5. Backwards sum at most a
  * handful of terms per element: atol 1e-5, rtol 1e-4. Gradchecks use the
  * helper's default (atol 1e-4, rtol 1e-3 against f64 central differences).
@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Engine, ops, ShapeError, type Tensor } from '../../src/index.js';
-import * as ref from '../../src/reference/mix.js';
+import * as ref from '../../src/reference/blend.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
@@ -195,7 +195,7 @@ async function spyRuns(e: Engine, fn: () => Promise<void>): Promise<{ entry: str
   const calls: { entry: string; params: unknown; constants: unknown }[] = [];
   const orig = e.run;
   e.run = function (this: Engine, family, entry, spec) {
-    if (family === 'mix') calls.push({ entry, params: structuredClone(spec.params), constants: structuredClone(spec.constants) });
+    if (family === 'blend') calls.push({ entry, params: structuredClone(spec.params), constants: structuredClone(spec.constants) });
     return orig.call(this, family, entry, spec);
   };
   try {

@@ -1,5 +1,5 @@
 /**
- * Reference for the batch mixing ops (src/ops/mix.ts), in f64 over plain
+ * Reference for the batch mixing ops (src/ops/blend.ts), in f64 over plain
  * arrays. x is [N, C, S] flattened (S = H·W, or C = 1 and S = the rest of a
  * sample), π an integer array. The blend is
  *

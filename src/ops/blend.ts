@@ -1,5 +1,5 @@
 /**
- * Batch mixing ops (kernels/mix.wgsl): gatherBatch (x[π]), mixup (Mixup and
+ * Batch mixing ops (kernels/blend.wgsl): gatherBatch (x[π]), mixup (Mixup and
  * ManifoldMix), boxMix (CutMix), maskMix (FMix) and maskedBlend (the Mix
  * Block's x̃ = (1 − m_b)⊙x + m_b⊙x[π]). All five are one kernel,
  *
@@ -52,7 +52,7 @@ declare module '../autograd/payloads.js' {
   }
 }
 
-/** Coefficient modes of kernels/mix.wgsl. */
+/** Coefficient modes of kernels/blend.wgsl. */
 export const BlendMode = { Gather: 0, Mixup: 1, Box: 2, SharedMask: 3, SampleMask: 4 } as const;
 export type BlendMode = (typeof BlendMode)[keyof typeof BlendMode];
 
@@ -122,7 +122,7 @@ function blendRaw(x: Tensor, perm: Tensor, coef: Tensor | null, a: BlendAttrs, o
   const out = e.empty(outShape);
   if (out.size === 0) return out;
   const src = coefSources(e, a, coef);
-  e.run('mix', 'blend_fwd', {
+  e.run('blend', 'blend_fwd', {
     bind: { x, perm, ...src.bind, out },
     params: params(a),
     constants: src.constants,
@@ -131,11 +131,11 @@ function blendRaw(x: Tensor, perm: Tensor, coef: Tensor | null, a: BlendAttrs, o
   return out;
 }
 
-/** The inverse of π as offsets + sources (see perm_csr in mix.wgsl). */
+/** The inverse of π as offsets + sources (see perm_csr in blend.wgsl). */
 export function permCsr(perm: Tensor, nx: number): Tensor {
   const e = perm.engine;
   const csr = e.empty([nx + 1 + perm.size], 'i32');
-  e.run('mix', 'perm_csr', { bind: { perm, csr_out: csr }, params: { rows: perm.size, nx }, workgroups: 1 });
+  e.run('blend', 'perm_csr', { bind: { perm, csr_out: csr }, params: { rows: perm.size, nx }, workgroups: 1 });
   return csr;
 }
 
@@ -159,7 +159,7 @@ export function blendBackward(node: GraphNode<'blend'>, g: Tensor): (Tensor | nu
     if (dx.size) {
       const csr = permCsr(perm, a.nx);
       const src = coefSources(e, a, coef);
-      e.run('mix', 'blend_bwd_x', {
+      e.run('blend', 'blend_bwd_x', {
         bind: { g, csr, ...src.bind, out: dx },
         params: params(a),
         constants: src.constants,
@@ -173,7 +173,7 @@ export function blendBackward(node: GraphNode<'blend'>, g: Tensor): (Tensor | nu
     // t[n, s] = Σ_c (x[π[n]] − x[n])·G: ∂L/∂m_b itself (SampleMask), or −Σ_n t (SharedMask).
     const t = e.empty([a.rows, a.S]);
     if (t.size) {
-      e.run('mix', 'blend_bwd_coef', { bind: { x, perm, g, out: t }, params: params(a), workgroups: groups(t.size) });
+      e.run('blend', 'blend_bwd_coef', { bind: { x, perm, g, out: t }, params: params(a), workgroups: groups(t.size) });
     }
     if (a.mode === BlendMode.SampleMask) dcoef = e._viewOwned(t, coef.shape);
     else {

@@ -359,7 +359,7 @@ fn mb_dscores(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 
 // out = dP [N, d+1, L]: the gradient of the projection P. Sample n' gets its
 // own queries' dQ and the dK, dv of every attention whose partner it is
-// (π[m] = n', listed by csr, see mix.wgsl perm_csr). total = N·(d+1)·L.
+// (π[m] = n', listed by csr, see blend.wgsl perm_csr). total = N·(d+1)·L.
 @compute @workgroup_size(WG)
 fn mb_combine(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let t = linear(wid, nwg, lid);

@@ -1,5 +1,5 @@
 /**
- * The AutoMix Mix Block's attention (docs/method.md §2.2 steps 1–6, kernels/mix_block.wgsl):
+ * The AutoMix Mix Block's attention (docs/method.md §2.2 steps 1–6, kernels/mix_block_attention.wgsl):
  *
  *   s = softmax(Q·Kᵀ/√d)·v,  Q = W_q·z_a + b_q,  K = W_q·z_b + b_q,  v = w_v·z_b + b_v,  z_b = z[π]
  *
@@ -16,7 +16,7 @@
  *    around a row softmax, and A is stored for a matmul-based backward.
  * By default the fused form runs only for a forward without gradient at
  * L ≤ 64 (CIFAR's 8×8), where it measured faster on lavapipe; everywhere else
- * the matmul-based form was faster (docs/kernels/attention.md).
+ * the matmul-based form was faster (docs/kernels/mix-block-attention.md).
  *
  * Backward (docs/method.md §2.3 steps 4–5) to W_q, b_q, w_v, b_v only: there is no
  * gradient to z (step 6), and asking for one throws.
@@ -32,7 +32,7 @@ import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { softmaxRowsRaw } from './attention.js';
 import { assertF32, groups, sameEngine } from './launch.js';
 import { matmulRaw } from './matmul.js';
-import { permCsr } from './mix.js';
+import { permCsr } from './blend.js';
 import { sumToShape } from './reduce.js';
 
 declare module '../autograd/payloads.js' {
@@ -53,7 +53,7 @@ export interface MixBlockOptions {
   /**
    * Attention implementation. 'auto' (default): 'fused' when no gradient is
    * recorded (e.g. the detached Mask_bb pass) and L ≤ FUSED_MAX_L, else
-   * 'unfused'. Measured on lavapipe (docs/kernels/attention.md): the fused
+   * 'unfused'. Measured on lavapipe (docs/kernels/mix-block-attention.md): the fused
    * forward is faster at L = 64 and slower at L = 256; the fused backward was
    * slower than the matmul-based one in every run (1.1–8.5×).
    */
@@ -63,7 +63,7 @@ export interface MixBlockOptions {
 /** Longest L for which 'auto' picks the fused forward (see MixBlockOptions.impl). */
 export const FUSED_MAX_L = 64;
 
-/** Queries (or keys) per thread in the fused kernels: TQ in mix_block.wgsl. */
+/** Queries (or keys) per thread in the fused kernels: TQ in mix_block_attention.wgsl. */
 const TQ = 4;
 const WG_1D = 64;
 
@@ -116,13 +116,13 @@ function baseParams(a: Attrs): Record<string, number> {
   return { N: a.N, C: a.C, Cp: a.Cp, d: a.d, L: a.L, has_lam: a.hasLam ? 1 : 0, lam: a.lam, scale: a.scale };
 }
 
-/** Wcat [d+1, C] and consts [cq (d), ck (d), cv]: see mix_block.wgsl. */
+/** Wcat [d+1, C] and consts [cq (d), ck (d), cv]: see mix_block_attention.wgsl. */
 function pack(wq: Tensor, bq: Tensor, wv: Tensor, bv: Tensor, a: Attrs): [Tensor, Tensor] {
   const e = wq.engine;
   const wcat = e.empty([a.d + 1, a.C]);
   const consts = e.empty([2 * a.d + 1]);
   const total = (a.d + 1) * a.C + 2 * a.d + 1;
-  e.run('mix_block', 'mb_pack', {
+  e.run('mix_block_attention', 'mb_pack', {
     bind: { wq, bq, wv, bv, out: wcat, out2: consts },
     params: { ...baseParams(a), total },
     constants: { WG: WG_1D },
@@ -152,7 +152,7 @@ export function mixBlockLogits(z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, 
     const s = e.empty(outShape);
     const lse = e.empty([a.N, a.L]);
     const wg = fusedWg(a.L);
-    e.run('mix_block', 'mb_attn_fwd', {
+    e.run('mix_block_attention', 'mb_attn_fwd', {
       bind: { proj: P, perm, consts, out: s, out2: lse },
       params: baseParams(a),
       constants: { WG: wg },
@@ -182,7 +182,7 @@ function buildQkv(P: Tensor, perm: Tensor, consts: Tensor, a: Attrs): [Tensor, T
   const K = e.empty([a.N, a.d, a.L]);
   const v = e.empty([a.N, a.L]);
   const total = a.N * (a.d + 1) * a.L;
-  e.run('mix_block', 'mb_build_qkv', {
+  e.run('mix_block_attention', 'mb_build_qkv', {
     bind: { proj: P, perm, consts, out: Q, out2: K, out3: v },
     params: { ...baseParams(a), total },
     constants: { WG: WG_1D },
@@ -209,13 +209,13 @@ export function mixBlockLogitsBackward(node: GraphNode<'mixBlockLogits'>, g: Ten
     const wg = fusedWg(a.L);
     const common = { proj: P, perm, consts, ds: g, s_fwd: s, lse };
     const grid = [Math.ceil(a.L / (wg * TQ)), a.N] as const;
-    e.run('mix_block', 'mb_attn_bwd_q', { bind: { ...common, out: dq }, params: baseParams(a), constants: { WG: wg }, workgroups: grid });
-    e.run('mix_block', 'mb_attn_bwd_k', { bind: { ...common, out: dk, out2: dv }, params: baseParams(a), constants: { WG: wg }, workgroups: grid });
+    e.run('mix_block_attention', 'mb_attn_bwd_q', { bind: { ...common, out: dq }, params: baseParams(a), constants: { WG: wg }, workgroups: grid });
+    e.run('mix_block_attention', 'mb_attn_bwd_k', { bind: { ...common, out: dk, out2: dv }, params: baseParams(a), constants: { WG: wg }, workgroups: grid });
   } else {
     const [, , Q, K, v, A, s] = saved;
     const dU = e.empty([a.N, a.L, a.L]);
     const total = a.N * a.L * a.L;
-    e.run('mix_block', 'mb_dscores', {
+    e.run('mix_block_attention', 'mb_dscores', {
       bind: { proj: A, ds: g, s_fwd: s, gv: v, out: dU },
       params: { ...baseParams(a), total },
       constants: { WG: WG_1D },
@@ -243,7 +243,7 @@ function paramGrads(z: Tensor, perm: Tensor, dq: Tensor, dk: Tensor, dv: Tensor,
   const csr = permCsr(perm, a.N);
   const dP = e.empty([a.N, a.d + 1, a.L]);
   const total = dP.size;
-  e.run('mix_block', 'mb_combine', {
+  e.run('mix_block_attention', 'mb_combine', {
     bind: { csr, gq: dq, gk: dk, gv: dv, out: dP },
     params: { ...baseParams(a), total },
     constants: { WG: WG_1D },
@@ -262,7 +262,7 @@ function paramGrads(z: Tensor, perm: Tensor, dq: Tensor, dk: Tensor, dv: Tensor,
   const dbq = e.empty([a.d]);
   const tail = e.empty([a.Cp + 1]);
   const n = (a.d + 1) * (a.Cp + 1);
-  e.run('mix_block', 'mb_unpack', {
+  e.run('mix_block_attention', 'mb_unpack', {
     bind: { proj: dW, gq: tot, gk: sq ?? e.placeholder(), out: dwq, out2: dbq, out3: tail },
     params: { ...baseParams(a), total: n },
     constants: { WG: WG_1D },

@@ -1,5 +1,5 @@
 /**
- * Mix Block attention vs src/reference/mix-block.ts, for the fused (default)
+ * Mix Block attention vs src/reference/mix-block-attention.ts, for the fused (default)
  * and unfused implementations.
  *
  * Weights are drawn from U(−0.5, 0.5), far larger than the N(0, 0.01²) init,
@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Engine, ops, ShapeError } from '../../src/index.js';
-import { mixBlockLogitsBackwardRef, mixBlockLogitsRef } from '../../src/reference/mix-block.js';
+import { mixBlockLogitsBackwardRef, mixBlockLogitsRef } from '../../src/reference/mix-block-attention.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
