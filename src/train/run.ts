@@ -34,7 +34,6 @@ import { MixBlock } from '../nn/mix-block.js';
 import {
   automixMethod,
   baselineMethod,
-  inputShape,
   type AutoMixState,
   type HostBatch,
   type MethodStep,
@@ -207,7 +206,7 @@ export class TrainingRun {
     const draw = this.method.draw(batch, rng);
     this.#write('x', batch.x, batch.shape, 'f32');
     this.#write('y', batch.y, [batch.shape[0]], 'i32');
-    for (const [k, v] of Object.entries(draw.inputs)) this.#write(k, v, inputShape(k, v, batch.shape), v instanceof Int32Array ? 'i32' : 'f32');
+    for (const [k, v] of Object.entries(draw.inputs)) this.#write(k, v.data, v.shape, v.data instanceof Int32Array ? 'i32' : 'f32');
     if (this.#ema) this.#ema.write(emaCoefficients(emaMomentum));
     this.optimizer.prepare();
     const replayed = this.#run(draw);

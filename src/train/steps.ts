@@ -37,10 +37,16 @@ export interface HostBatch {
   shape: readonly [number, number, number, number];
 }
 
+/** One host array of a draw and the shape its tensor takes on the GPU (Int32Array → i32, else f32). */
+export interface DrawnInput {
+  data: Float32Array | Int32Array;
+  shape: readonly number[];
+}
+
 /** What the host draws for one step. */
 export interface StepDraw {
-  /** Values of the step's input tensors (besides `x` and `y`), by name. */
-  inputs: Record<string, Float32Array | Int32Array>;
+  /** Values and shapes of the step's input tensors (besides `x` and `y`), by name. */
+  inputs: Record<string, DrawnInput>;
   /** Steps of one variant have the same GPU work (one captured plan each). */
   variant: string;
   /** Numbers known on the host to report (λ). */
@@ -63,7 +69,10 @@ export interface MethodStep {
   losses(inputs: StepTensors, draw: StepDraw): StepLosses;
 }
 
-const f32 = (n: number, v: number) => new Float32Array(n).fill(v);
+/** A 1-D input. */
+const vector = (data: Float32Array | Int32Array): DrawnInput => ({ data, shape: [data.length] });
+/** A 1-D f32 input of n copies of v. */
+const filled = (n: number, v: number): DrawnInput => vector(new Float32Array(n).fill(v));
 const permuted = (y: Int32Array, perm: Int32Array) => Int32Array.from(perm, (p) => y[p]!);
 
 function need(inputs: StepTensors, name: string): Tensor {
@@ -90,16 +99,16 @@ export function baselineMethod(net: Network, cfg: Pick<TrainConfig, 'method' | '
       const [N, C, H, W] = batch.shape;
       const perm = rng.permutation(N);
       let lam = rng.beta(cfg.alpha, cfg.alpha);
-      const inputs: StepDraw['inputs'] = { perm, yb: permuted(batch.y, perm) };
+      const inputs: StepDraw['inputs'] = { perm: vector(perm), yb: vector(permuted(batch.y, perm)) };
       let variant: string = method;
       switch (method) {
         case 'mixup':
-          inputs['lam'] = f32(1, lam);
+          inputs['lam'] = filled(1, lam);
           break;
         case 'cutmix': {
           const box = cutmixBox(rng, H, W, lam);
           lam = boxLambda(box, H, W);
-          inputs['box'] = Int32Array.of(box.y0, box.x0, box.y1, box.x1);
+          inputs['box'] = vector(Int32Array.of(box.y0, box.x0, box.y1, box.x1));
           break;
         }
         case 'saliencymix': {
@@ -109,25 +118,25 @@ export function baselineMethod(net: Network, cfg: Pick<TrainConfig, 'method' | '
           const cut = Math.sqrt(1 - lam);
           const box = boxAround(peak.y, peak.x, Math.floor(H * cut), Math.floor(W * cut), H, W);
           lam = boxLambda(box, H, W);
-          inputs['box'] = Int32Array.of(box.y0, box.x0, box.y1, box.x1);
+          inputs['box'] = vector(Int32Array.of(box.y0, box.x0, box.y1, box.x1));
           break;
         }
         case 'fmix':
-          inputs['mask'] = fmixMask(rng, H, W, lam);
+          inputs['mask'] = { data: fmixMask(rng, H, W, lam), shape: [H, W] };
           break;
         case 'resizemix': {
           const r = resizeMixHost(rng, batch.x, perm, N, C, H, W, cfg.alpha);
           lam = r.lam;
-          inputs['xmix'] = r.out;
+          inputs['xmix'] = { data: r.out, shape: batch.shape };
           break;
         }
         case 'manifoldmix': {
-          inputs['lam'] = f32(1, lam);
+          inputs['lam'] = filled(1, lam);
           variant = `manifoldmix@${rng.int(3)}`; // mix the input (0) or the output of stage 1 or 2
           break;
         }
       }
-      inputs['lam_n'] = f32(N, lam);
+      inputs['lam_n'] = filled(N, lam);
       return { inputs, variant, stats: { lam } };
     },
     losses(inp, d) {
@@ -198,16 +207,16 @@ export function automixMethod(st: AutoMixState, cfg: Pick<TrainConfig, 'alpha'>)
       const margin = inLambdaMargin(lamBb);
       return {
         inputs: {
-          perm_mb: permMb,
-          perm_bb: permBb,
-          y_mb: permuted(batch.y, permMb),
-          y_bb: permuted(batch.y, permBb),
-          lam_mb: f32(1, lamMb),
-          lam_mb_n: f32(N, lamMb),
-          lam_bb_n: f32(N, lamBb),
+          perm_mb: vector(permMb),
+          perm_bb: vector(permBb),
+          y_mb: vector(permuted(batch.y, permMb)),
+          y_bb: vector(permuted(batch.y, permBb)),
+          lam_mb: filled(1, lamMb),
+          lam_mb_n: filled(N, lamMb),
+          lam_bb_n: filled(N, lamBb),
           // The backbone's mask is m·keep + fill: the Mix Block's mask, or the constant 1 − λ.
-          keep_bb: f32(1, margin ? 0 : 1),
-          fill_bb: f32(1, margin ? 1 - lamBb : 0),
+          keep_bb: filled(1, margin ? 0 : 1),
+          fill_bb: filled(1, margin ? 1 - lamBb : 0),
         },
         variant: 'automix',
         stats: { lam_mb: lamMb, lam_bb: lamBb },
@@ -278,7 +287,7 @@ export function runStepEagerly(m: MethodStep, s: StepInput): StepOutput {
   const d = m.draw({ x: s.xHost, y: s.yHost, shape }, s.rng);
   const inputs: StepTensors = { x: s.x, y: s.y };
   for (const [k, v] of Object.entries(d.inputs)) {
-    inputs[k] = s.engine.tensor(v, inputShape(k, v, shape), { dtype: v instanceof Int32Array ? 'i32' : 'f32' });
+    inputs[k] = s.engine.tensor(v.data, v.shape, { dtype: v.data instanceof Int32Array ? 'i32' : 'f32' });
   }
   const out = m.losses(inputs, d);
   return { terms: out.terms, stats: { ...out.stats, ...d.stats } };
@@ -294,11 +303,4 @@ export function baselineStep(net: Network, s: StepInput): StepOutput {
 
 export function automixStep(st: AutoMixState, s: StepInput): StepOutput {
   return runStepEagerly(automixMethod(st, s.cfg), s);
-}
-
-/** The input shapes a draw's arrays take on the GPU (all 1-D but the ResizeMix batch and the FMix mask). */
-export function inputShape(name: string, data: Float32Array | Int32Array, batchShape: readonly number[]): readonly number[] {
-  if (name === 'xmix') return batchShape;
-  if (name === 'mask') return [batchShape[2]!, batchShape[3]!];
-  return [data.length];
 }
