@@ -9,15 +9,26 @@
 import { browserGpu, browserNoAdapterHelp } from './device/gpu-browser.js';
 import { createEngineWith, type Engine, type EngineOptions } from './engine.js';
 import { browserKernelSources } from './kernels/sources-browser.js';
-import { memoryTuneStore } from './tune/store-memory.js';
+import { indexedDbTuneStore } from './tune/store-indexeddb.js';
 
 export * from './api.js';
 
 /** Acquires a WebGPU adapter and device from the browser and returns a ready engine. */
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
-  const gpu = opts.gpu ?? (await browserGpu());
-  // Tuned kernel choices are kept in memory for the page's life (src/tune/).
-  return createEngineWith(gpu, 'browser', browserKernelSources, browserNoAdapterHelp, { tuneStore: memoryTuneStore(), ...opts });
+  // Tuned kernel choices persist in IndexedDB, read once here (src/tune/store-indexeddb.ts);
+  // `tuneStore: memoryTuneStore()` keeps them for the page's life only.
+  const [gpu, tuneStore] = await Promise.all([opts.gpu ?? browserGpu(), opts.tuneStore ?? indexedDbTuneStore()]);
+  return createEngineWith(gpu, 'browser', browserKernelSources, browserNoAdapterHelp, { ...opts, tuneStore });
 }
 
-export { tunerOf, tuneStats, memoryTuneStore, type TuneMode, type TuneStore, type TuneStats } from './tune/index.js';
+export {
+  tunerOf,
+  tuneStats,
+  memoryTuneStore,
+  indexedDbTuneStore,
+  clearTuneCache,
+  type IndexedDbTuneStore,
+  type TuneMode,
+  type TuneStore,
+  type TuneStats,
+} from './tune/index.js';

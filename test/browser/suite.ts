@@ -36,6 +36,9 @@ import * as poolRef from '../../src/reference/pool.js';
 import * as softmaxRef from '../../src/reference/softmax.js';
 import * as upsampleRef from '../../src/reference/upsample.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { clearTuneCache, type IndexedDbTuneStore, indexedDbTuneStore } from '../../src/tune/store-indexeddb.js';
+import { adapterKey, Tuner } from '../../src/tune/tuner.js';
+import type { TuneCacheDoc, TuneConfig, TuneRecord } from '../../src/tune/types.js';
 
 // ---- the modules under test, by file name ------------------------------------
 
@@ -419,6 +422,144 @@ test('AutoMix path ops: sigmoid, nearest upsample, masked blend, global average 
     worst = Math.max(worst, assertClose('globalAvgPool', await P.globalAvgPool(e.tensor(x, [3, 2, 4, 5])).read(), rP.globalAvgPoolRef(x, [3, 2, 4, 5]), tol));
     return `max |Δ| ${fmtErr(worst)}`;
   });
+});
+
+// ---- the tuning cache in IndexedDB (src/tune/store-indexeddb.ts) ----------------
+
+/** A database name of its own per test, so the page's real cache is left alone. */
+const testDbName = (what: string) => `automix-webgpu-test-${what}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+
+function deleteDb(name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const r = indexedDB.deleteDatabase(name);
+    r.onsuccess = () => resolve();
+    r.onerror = () => reject(r.error ?? new Error(`deleting IndexedDB '${name}' failed`));
+  });
+}
+
+/** One cached record for a matmul shape on this engine's adapter: a valid candidate that is not the static rule. */
+function matmulRecordFor(e: Engine): { doc: TuneCacheDoc; problem: matmulOps.MatmulProblem; config: TuneConfig } {
+  const T = matmulOps.MATMUL_TUNING;
+  const problem: matmulOps.MatmulProblem = {
+    M: 33,
+    K: 17,
+    N: 65,
+    batch: 1,
+    aBatched: false,
+    bBatched: false,
+    transA: false,
+    transB: false,
+    bias: false,
+    act: 'none',
+  };
+  const staticName = T.describe(T.staticConfig(e, problem));
+  const config = T.candidates(e, problem).find((c) => T.describe(c) !== staticName);
+  if (!config) throw new Error('matmul has no candidate besides the static rule on this adapter');
+  const { key, adapter } = adapterKey(e);
+  const record: TuneRecord = {
+    config,
+    ms: 1,
+    staticMs: 2,
+    static: staticName,
+    tried: 2,
+    tuneMs: 10,
+    timing: 'wall-clock',
+    date: new Date().toISOString(),
+    timings: { [T.describe(config)]: 1, 'cut short': Number.POSITIVE_INFINITY },
+  };
+  return { doc: { version: 1, adapters: { [key]: { adapter, entries: { [`matmul@v${T.version}:${T.key(problem)}`]: record } } } }, problem, config };
+}
+
+test('tune cache: a record saved to IndexedDB is found by a new store (a reload) and by the tuner; clear removes it', async ({ engine: e }) => {
+  const def = e.tuneStore as Partial<IndexedDbTuneStore> | null;
+  if (def?.persistent !== true) {
+    throw new Error(`createEngine() did not open the IndexedDB store: tuneStore is ${def ? `'${def.where}', persistent ${def.persistent}` : 'null'}`);
+  }
+  const database = testDbName('reload');
+  const warnings: string[] = [];
+  const warn = (m: string) => warnings.push(m);
+  try {
+    const first = await indexedDbTuneStore({ database, warn });
+    if (!first.persistent || first.load() !== null) throw new Error(`a fresh database: persistent ${first.persistent}, load() ${JSON.stringify(first.load())}`);
+    const { doc, problem, config } = matmulRecordFor(e);
+    first.save(doc);
+    await first.flush();
+    // The reload: a new store reads the database afresh.
+    const second = await indexedDbTuneStore({ database, warn });
+    const got = second.load() as TuneCacheDoc | null;
+    if (JSON.stringify(got) !== JSON.stringify(doc)) throw new Error(`read back ${JSON.stringify(got)}, saved ${JSON.stringify(doc)}`);
+    const timings = Object.values(got!.adapters)[0]!.entries[Object.keys(Object.values(doc.adapters)[0]!.entries)[0]!]!.timings!;
+    if (timings['cut short'] !== Number.POSITIVE_INFINITY) throw new Error(`an Infinity timing came back as ${timings['cut short']}`);
+    const choice = new Tuner(e, { mode: 'cached', store: second }).choose(matmulOps.MATMUL_TUNING, problem);
+    if (choice.source !== 'cache' || JSON.stringify(choice.config) !== JSON.stringify(config)) {
+      throw new Error(`the tuner over the reloaded store chose ${JSON.stringify(choice)}, expected the cached ${JSON.stringify(config)}`);
+    }
+    await second.clear();
+    const third = await indexedDbTuneStore({ database, warn });
+    if (third.load() !== null) throw new Error(`after clear() a new store still reads ${JSON.stringify(third.load())}`);
+    // clearTuneCache() on a database that holds a record again.
+    third.save(doc);
+    await third.flush();
+    if (!(await clearTuneCache({ database, warn }))) throw new Error('clearTuneCache() returned false');
+    if ((await indexedDbTuneStore({ database, warn })).load() !== null) throw new Error('after clearTuneCache() a new store still reads the record');
+    if (warnings.length) throw new Error(`unexpected warnings: ${warnings.join(' | ')}`);
+    return `'${first.where}': saved, read back by a new store (Infinity kept), the tuner's choice 'cache' ${matmulOps.MATMUL_TUNING.describe(config)}; cleared by clear() and by clearTuneCache(); default engine store '${def.where}'`;
+  } finally {
+    await deleteDb(database);
+  }
+});
+
+test('tune cache: memory with one warning when IndexedDB is turned off, undefined, inaccessible, or fails to open', async ({ engine: e }) => {
+  const { doc } = matmulRecordFor(e);
+  const seen: string[] = [];
+  /** The store must work in memory, not persist, and have warned exactly once. */
+  const check = async (what: string, open: (warn: (m: string) => void) => Promise<IndexedDbTuneStore>, why: RegExp) => {
+    const warnings: string[] = [];
+    const s = await open((m) => warnings.push(m));
+    s.save(doc);
+    await s.flush();
+    if (s.persistent || s.where !== 'memory') throw new Error(`${what}: persistent ${s.persistent}, where '${s.where}'`);
+    if (JSON.stringify(s.load()) !== JSON.stringify(doc)) throw new Error(`${what}: the memory copy reads ${JSON.stringify(s.load())}`);
+    if (warnings.length !== 1 || !why.test(warnings[0]!)) throw new Error(`${what}: warnings ${JSON.stringify(warnings)}, expected one matching ${why}`);
+    seen.push(`${what}: ${warnings[0]!.replace('[tune] the tuning cache stays in memory for this page: ', '')}`);
+  };
+  await check('turned off', (warn) => indexedDbTuneStore({ indexedDB: null, warn }), /turned off/);
+
+  // `indexedDB` undefined, then a getter that throws (a sandboxed frame): shadow the global, then restore it.
+  const own = Object.getOwnPropertyDescriptor(globalThis, 'indexedDB');
+  const shadow = (get: () => unknown) => Object.defineProperty(globalThis, 'indexedDB', { configurable: true, get });
+  const restore = () => {
+    if (own) Object.defineProperty(globalThis, 'indexedDB', own);
+    else delete (globalThis as { indexedDB?: unknown }).indexedDB;
+  };
+  try {
+    shadow(() => undefined);
+    await check('undefined', (warn) => indexedDbTuneStore({ warn }), /not defined/);
+    shadow(() => {
+      throw new DOMException('access to indexedDB is denied', 'SecurityError');
+    });
+    await check('inaccessible', (warn) => indexedDbTuneStore({ warn }), /SecurityError/);
+  } finally {
+    restore();
+  }
+  if (typeof indexedDB === 'undefined') throw new Error('indexedDB was not restored');
+
+  // A real failed open: the database exists at a newer version than the store asks for (VersionError).
+  const database = testDbName('version');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const r = indexedDB.open(database, 7);
+      r.onsuccess = () => {
+        r.result.close();
+        resolve();
+      };
+      r.onerror = () => reject(r.error);
+    });
+    await check('open fails', (warn) => indexedDbTuneStore({ database, warn }), /VersionError/);
+  } finally {
+    await deleteDb(database);
+  }
+  return seen.join('; ');
 });
 
 test('AutoMix training: 5 iterations of resnet18 ×0.125 on synthetic 16×16 images, the last two replayed', async ({ engine: e }) => {
