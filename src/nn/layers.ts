@@ -5,7 +5,7 @@
  * once the model is built.
  */
 import { batchNorm2d } from '../ops/batchnorm.js';
-import { conv2d } from '../ops/conv2d.js';
+import { conv2d, type Conv2dOptions as Conv2dOpOptions } from '../ops/conv2d.js';
 import { relu } from '../ops/elementwise.js';
 import { layerNorm } from '../ops/layernorm.js';
 import { matmul } from '../ops/matmul.js';
@@ -28,11 +28,8 @@ export abstract class Layer {
   }
 }
 
-export interface Conv2dOptions {
-  stride?: number;
-  padding?: number;
-  dilation?: number;
-  groups?: number;
+/** A Conv2d layer's options: the op's geometry options, plus whether it has a bias and how its weight starts. */
+export interface Conv2dOptions extends Omit<Conv2dOpOptions, 'impl'> {
   bias?: boolean;
   weightInit?: Init;
 }

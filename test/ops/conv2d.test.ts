@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ops } from '../../src/index.js';
 import { ShapeError } from '../../src/device/errors.js';
 import {
-  _setConv2dPath,
   conv2dForwardRaw,
   conv2dGradBiasRaw,
   conv2dGradInputRaw,
   conv2dGradWeightRaw,
   conv2dShape,
-  decideConv2dPath,
   splitKPlan,
   type Conv2dOptions,
   type Conv2dPath,
@@ -60,7 +58,8 @@ const FORWARD: Case[] = [
   { name: '7×7 → 4×4, stride 2', x: [2, 8, 7, 7], w: [12, 8, 3, 3], o: { stride: 2, padding: 1 } },
 ];
 
-// Every test below runs once per implementation: 'im2col' (im2col + matmul;
+// Every test below runs once per implementation, asked for with the `impl`
+// option (which the backward rule passes on): 'im2col' (im2col + matmul;
 // grouped convs fall back to direct), 'direct' (kernels/conv2d.wgsl) and
 // 'splitk' (what GPUs without 8-lane subgroups run: direct forward and
 // grad-input, split-K grad-weight from kernels/conv2d_grad_weight.wgsl).
@@ -86,13 +85,8 @@ const engine = await testEngine();
 
 for (const path of PATHS)
   describe(`path ${path}`, () => {
-    let prev: Conv2dPath = 'auto';
-    beforeAll(() => {
-      prev = _setConv2dPath(path);
-    });
-    afterAll(() => {
-      _setConv2dPath(prev);
-    });
+    /** The case's options with this path requested. */
+    const on = (o?: Conv2dOptions): Conv2dOptions => ({ ...o, impl: { path } });
 
     describe(`conv2d forward [${path}]`, () => {
       for (const c of FORWARD) {
@@ -105,7 +99,7 @@ for (const path of PATHS)
             const x = engine.tensor(xd, c.x);
             const w = engine.tensor(wd, c.w);
             const b = bd ? engine.tensor(bd, [c.w[0]]) : null;
-            const y = ops.conv2d(x, w, b, c.o);
+            const y = ops.conv2d(x, w, b, on(c.o));
             expect(y.shape).toEqual([g.N, g.O, ...convOutSize(g)]);
             return y.read();
           });
@@ -123,7 +117,7 @@ for (const path of PATHS)
           const wd = uniformData(size(c.w), 22).map((v) => v * 0.05);
           const bd = uniformData(64, 23);
           const got = await engine.asyncScope(async () => {
-            const y = ops.conv2d(engine.tensor(xd, c.x), engine.tensor(wd, c.w), engine.tensor(bd, [64]), c.o);
+            const y = ops.conv2d(engine.tensor(xd, c.x), engine.tensor(wd, c.w), engine.tensor(bd, [64]), on(c.o));
             return y.read();
           });
           expectAllClose(got, conv2dRef(xd, wd, bd, g), { atol: 2e-4, rtol: 1e-4 });
@@ -148,7 +142,7 @@ for (const path of PATHS)
               { data: uniformData(size(c.w), 32), shape: c.w },
               { data: uniformData(c.w[0], 33), shape: [c.w[0]] },
             ],
-            ([x, w, b]) => ops.conv2d(x!, w!, b!, c.o),
+            ([x, w, b]) => ops.conv2d(x!, w!, b!, on(c.o)),
             ([x, w, b]) => conv2dRef(x!, w!, b!, g),
             { atol: 1e-3, rtol: 1e-3 },
           );
@@ -175,7 +169,7 @@ for (const path of PATHS)
             const x = engine.tensor(xd, c.x, { requiresGrad: true });
             const w = engine.tensor(wd, c.w, { requiresGrad: true });
             const b = engine.tensor(uniformData(c.w[0], 44), [c.w[0]], { requiresGrad: true });
-            const y = ops.conv2d(x, w, b, c.o);
+            const y = ops.conv2d(x, w, b, on(c.o));
             y.backward(engine.tensor(dyd, y.shape));
             const r = [await x.grad!.read(), await w.grad!.read(), await b.grad!.read()];
             for (const t of [x, w, b]) t.grad?.dispose();
@@ -198,7 +192,7 @@ for (const path of PATHS)
           const x = engine.tensor(xd, c.x, { requiresGrad: true });
           const w = engine.tensor(wd, c.w);
           const b = engine.tensor(uniformData(4, 54), [4]);
-          const y = ops.conv2d(x, w, b, c.o);
+          const y = ops.conv2d(x, w, b, on(c.o));
           engine.startProfiling();
           y.backward(engine.tensor(dyd, y.shape));
           const kernels = (await engine.stopProfiling()).map((t) => t.kernel);
@@ -231,9 +225,9 @@ for (const path of PATHS)
           const w = engine.tensor(wd, c.w);
           const dy = engine.tensor(dyd, [g.N, g.O, Ho, Wo]);
           return {
-            y: await conv2dForwardRaw(x, w, null, c.o).read(),
-            dx: await conv2dGradInputRaw(dy, w, c.x, c.o).read(),
-            dw: await conv2dGradWeightRaw(x, dy, c.w, c.o).read(),
+            y: await conv2dForwardRaw(x, w, null, on(c.o)).read(),
+            dx: await conv2dGradInputRaw(dy, w, c.x, on(c.o)).read(),
+            dw: await conv2dGradWeightRaw(x, dy, c.w, on(c.o)).read(),
             db: await conv2dGradBiasRaw(dy).read(),
           };
         });
@@ -255,7 +249,7 @@ for (const path of PATHS)
           const dw = await engine.asyncScope(async () => {
             const x = engine.tensor(xd, c.x);
             const dy = engine.tensor(dyd, [g.N, g.O, Ho, Wo]);
-            return conv2dGradWeightRaw(x, dy, c.w, c.o).read();
+            return conv2dGradWeightRaw(x, dy, c.w, on(c.o)).read();
           });
           // The large case sums 32768 products per element (values up to ~10³).
           expectAllClose(dw, conv2dBackwardRef(xd, new Float64Array(size(c.w)), dyd, g).dw, { atol: 5e-4, rtol: 2e-4 });
@@ -302,34 +296,13 @@ describe('conv2d path choice', () => {
       const w2 = engine.tensor(uniformData(8 * 2 * 9, 73), [8, 2, 3, 3]);
       const k1 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1 }));
       expect(k1).toContain(sg8 ? 'im2col:im2col' : 'conv2d:conv2d_fwd');
-      const k2 = await kernelsOf(() => conv2dForwardRaw(x, w2, null, { padding: 1, groups: 2 }, { path: 'im2col' }));
+      const k2 = await kernelsOf(() => conv2dForwardRaw(x, w2, null, { padding: 1, groups: 2, impl: { path: 'im2col' } }));
       expect(k2).toContain('conv2d:conv2d_fwd');
       expect(k2).not.toContain('im2col:im2col');
-      const k3 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1 }, { path: 'direct' }));
+      const k3 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1, impl: { path: 'direct' } }));
       expect(k3).not.toContain('im2col:im2col');
       return null;
     });
-  });
-
-  it('GPUs (no 8-lane subgroups): direct forward and grad-input, split-K grad-weight (groups too); lavapipe unchanged', () => {
-    const gpu = (fits: boolean) => ({ subgroup8: false, im2colFits: fits, splitKFits: true });
-    const sg8a = (fits: boolean) => ({ subgroup8: true, im2colFits: fits, splitKFits: true });
-    for (const fits of [true, false]) {
-      expect(decideConv2dPath('forward', 'auto', gpu(fits))).toBe('direct');
-      expect(decideConv2dPath('grad-input', 'auto', gpu(fits))).toBe('direct');
-      expect(decideConv2dPath('grad-weight', 'auto', gpu(fits))).toBe('splitk');
-      expect(decideConv2dPath('forward', 'auto', sg8a(fits))).toBe(fits ? 'im2col' : 'direct');
-      expect(decideConv2dPath('grad-input', 'auto', sg8a(fits))).toBe(fits ? 'im2col' : 'direct');
-      expect(decideConv2dPath('grad-weight', 'auto', sg8a(fits))).toBe(fits ? 'im2col' : 'direct');
-      for (const a of [gpu(fits), sg8a(fits)]) {
-        expect(decideConv2dPath('grad-weight', 'splitk', a)).toBe('splitk');
-        expect(decideConv2dPath('forward', 'splitk', a)).toBe('direct');
-        expect(decideConv2dPath('grad-input', 'splitk', a)).toBe('direct');
-        expect(decideConv2dPath('grad-weight', 'direct', a)).toBe('direct');
-        expect(decideConv2dPath('grad-weight', 'im2col', a)).toBe(fits ? 'im2col' : 'direct');
-      }
-    }
-    expect(decideConv2dPath('grad-weight', 'auto', { subgroup8: false, im2colFits: true, splitKFits: false })).toBe('direct');
   });
 
   it("grad-weight kernels per path; auto keeps this adapter's choice", async () => {
@@ -338,11 +311,11 @@ describe('conv2d path choice', () => {
       const x = engine.tensor(uniformData(2 * 4 * 6 * 6, 74), [2, 4, 6, 6]);
       const dy = engine.tensor(uniformData(2 * 8 * 36, 75), [2, 8, 6, 6]);
       const o = { padding: 1, groups: 2 };
-      const ks = await kernelsOf(() => conv2dGradWeightRaw(x, dy, [8, 2, 3, 3], o, { path: 'splitk', splitK: 3 }));
+      const ks = await kernelsOf(() => conv2dGradWeightRaw(x, dy, [8, 2, 3, 3], { ...o, impl: { path: 'splitk', splitK: 3 } }));
       expect(ks).toEqual(['conv2d_grad_weight:conv2d_gw_partial', 'conv2d_grad_weight:conv2d_gw_sum']);
-      const k1 = await kernelsOf(() => conv2dGradWeightRaw(x, dy, [8, 2, 3, 3], o, { path: 'splitk', splitK: 1 }));
+      const k1 = await kernelsOf(() => conv2dGradWeightRaw(x, dy, [8, 2, 3, 3], { ...o, impl: { path: 'splitk', splitK: 1 } }));
       expect(k1).toEqual(['conv2d_grad_weight:conv2d_gw_partial']); // one chunk writes dW directly
-      const kd = await kernelsOf(() => conv2dGradWeightRaw(x, dy, [8, 2, 3, 3], o, { path: 'direct' }));
+      const kd = await kernelsOf(() => conv2dGradWeightRaw(x, dy, [8, 2, 3, 3], { ...o, impl: { path: 'direct' } }));
       expect(kd).toContain('conv2d:conv2d_bwd_weight');
       const ka = await kernelsOf(() => conv2dGradWeightRaw(x, dy, [8, 2, 3, 3], o));
       // Grouped: lavapipe (8-lane subgroups) keeps the direct kernel, GPUs run split-K.
@@ -375,13 +348,13 @@ describe('conv2d path choice', () => {
       const wants = [2, 5, 12, 26, 40, 1000];
       expect(wants.map((want) => splitKPlan(conv2dShape(c.x, c.w, c.o), Infinity, want).S)).toEqual([2, 5, 11, 21, 31, 61]);
       for (const want of wants) {
-        const a = await conv2dGradWeightRaw(x, dy, c.w, c.o, { path: 'splitk', splitK: want }).read();
-        const b = await conv2dGradWeightRaw(x, dy, c.w, c.o, { path: 'splitk', splitK: want }).read();
+        const a = await conv2dGradWeightRaw(x, dy, c.w, { ...c.o, impl: { path: 'splitk', splitK: want } }).read();
+        const b = await conv2dGradWeightRaw(x, dy, c.w, { ...c.o, impl: { path: 'splitk', splitK: want } }).read();
         expectAllClose(a, ref, TOL);
         expect(Array.from(b)).toEqual(Array.from(a));
       }
       const before = engine.memory();
-      const dw = conv2dGradWeightRaw(x, dy, c.w, c.o, { path: 'splitk', splitK: 4 });
+      const dw = conv2dGradWeightRaw(x, dy, c.w, { ...c.o, impl: { path: 'splitk', splitK: 4 } });
       expect(engine.memory().liveTensors - before.liveTensors).toBe(1); // partials released
       dw.dispose();
       return null;
@@ -397,15 +370,15 @@ describe('conv2d path choice', () => {
       for (const o of [{ padding: 1 }, { stride: 2, padding: 1 }]) {
         const before = engine.memory();
         const outs = [
-          conv2dForwardRaw(x, w, b, o, { path: 'im2col' }),
-          conv2dGradInputRaw(o.stride ? dy : engine.tensor(uniformData(2 * 5 * 49, 85), [2, 5, 7, 7]), w, x.shape, o, { path: 'im2col' }),
+          conv2dForwardRaw(x, w, b, { ...o, impl: { path: 'im2col' } }),
+          conv2dGradInputRaw(o.stride ? dy : engine.tensor(uniformData(2 * 5 * 49, 85), [2, 5, 7, 7]), w, x.shape, { ...o, impl: { path: 'im2col' } }),
         ];
         const after = engine.memory();
         expect(after.liveTensors - before.liveTensors).toBe(o.stride ? 2 : 3);
         for (const t of outs) t.dispose();
       }
       const before = engine.memory();
-      const dw = conv2dGradWeightRaw(x, dy, w.shape, { stride: 2, padding: 1 }, { path: 'im2col' });
+      const dw = conv2dGradWeightRaw(x, dy, w.shape, { stride: 2, padding: 1, impl: { path: 'im2col' } });
       expect(engine.memory().liveTensors - before.liveTensors).toBe(1);
       dw.dispose();
       return null;

@@ -1,0 +1,65 @@
+// The conv2d path rule (src/ops/conv2d-path.ts) as a pure function: no
+// device, adapters described by their facts (8-lane subgroups, limits).
+import { describe, expect, it } from 'vitest';
+import { conv2dShape, type Conv2dOptions } from '../../src/ops/conv2d.js';
+import { chooseConv2dPath, type Conv2dAdapterFacts, type Conv2dPass } from '../../src/ops/conv2d-path.js';
+
+const LIMITS = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535 };
+const LAVAPIPE: Conv2dAdapterFacts = { subgroup8: true, limits: LIMITS };
+const GPU: Conv2dAdapterFacts = { subgroup8: false, limits: LIMITS };
+const PASSES: Conv2dPass[] = ['forward', 'grad-input', 'grad-weight'];
+
+const shape = (x: number[], w: number[], o: Conv2dOptions = {}) => conv2dShape(x, w, o);
+/** The three passes' paths for one shape, adapter and request. */
+const paths = (g: ReturnType<typeof shape>, a: Conv2dAdapterFacts, want?: Parameters<typeof chooseConv2dPath>[3]) =>
+  PASSES.map((pass) => chooseConv2dPath(g, pass, a, want));
+
+const resnet = shape([32, 16, 28, 28], [32, 16, 3, 3], { stride: 2, padding: 1 });
+const grouped = shape([2, 16, 8, 8], [16, 4, 3, 3], { stride: 2, padding: 1, groups: 4 });
+const depthwise = shape([2, 5, 7, 6], [5, 1, 3, 3], { padding: 1, groups: 5 });
+const oneByOne = shape([32, 64, 14, 14], [128, 64, 1, 1], { stride: 2 });
+// im2col would need N·CK·HW·4 = 256·576·1024·4 B ≈ 604 MB for the forward's col buffer.
+const huge = shape([256, 64, 32, 32], [64, 64, 3, 3], { padding: 1 });
+
+describe('conv2d path rule', () => {
+  it('lavapipe (8-lane subgroups): im2col for every pass when groups = 1', () => {
+    for (const g of [resnet, oneByOne, shape([1, 1, 5, 5], [1, 1, 3, 3], { padding: 1 })]) {
+      expect(paths(g, LAVAPIPE)).toEqual(['im2col', 'im2col', 'im2col']);
+    }
+  });
+
+  it('lavapipe: grouped and depthwise convs run direct (split-K is slower there)', () => {
+    expect(paths(grouped, LAVAPIPE)).toEqual(['direct', 'direct', 'direct']);
+    expect(paths(depthwise, LAVAPIPE)).toEqual(['direct', 'direct', 'direct']);
+  });
+
+  it('lavapipe: a shape whose im2col buffers exceed the binding limit runs direct', () => {
+    expect(paths(huge, LAVAPIPE)).toEqual(['direct', 'direct', 'direct']);
+    // The same shape with a larger binding limit fits.
+    expect(paths(huge, { subgroup8: true, limits: { ...LIMITS, maxStorageBufferBindingSize: 2 ** 31 } })).toEqual(['im2col', 'im2col', 'im2col']);
+    // Grids too: a column count past maxComputeWorkgroupsPerDimension.
+    expect(paths(resnet, { subgroup8: true, limits: { ...LIMITS, maxComputeWorkgroupsPerDimension: 100 } })).toEqual(['direct', 'direct', 'direct']);
+  });
+
+  it('GPUs (no 8-lane subgroups): direct forward and grad-input, split-K grad-weight, groups too', () => {
+    for (const g of [resnet, oneByOne, grouped, depthwise, huge]) expect(paths(g, GPU)).toEqual(['direct', 'direct', 'splitk']);
+  });
+
+  it("GPUs: grad-weight stays direct where split-K's grid does not fit", () => {
+    // 64 output channels per group → one 64-row tile; CK = 576 → 9 column tiles > 8.
+    const tight = { subgroup8: false, limits: { ...LIMITS, maxComputeWorkgroupsPerDimension: 8 } };
+    expect(chooseConv2dPath(huge, 'grad-weight', tight)).toBe('direct');
+  });
+
+  it("requests: 'direct' always; 'splitk' = the GPU configuration; 'im2col' where it fits, else direct", () => {
+    for (const a of [LAVAPIPE, GPU]) {
+      expect(paths(resnet, a, 'direct')).toEqual(['direct', 'direct', 'direct']);
+      expect(paths(resnet, a, 'splitk')).toEqual(['direct', 'direct', 'splitk']);
+      expect(paths(grouped, a, 'splitk')).toEqual(['direct', 'direct', 'splitk']);
+      expect(paths(resnet, a, 'im2col')).toEqual(['im2col', 'im2col', 'im2col']);
+      expect(paths(grouped, a, 'im2col')).toEqual(['direct', 'direct', 'direct']);
+      expect(paths(huge, a, 'im2col')).toEqual(['direct', 'direct', 'direct']);
+      expect(paths(resnet, a, 'auto')).toEqual(paths(resnet, a));
+    }
+  });
+});
