@@ -1,23 +1,27 @@
 /**
  * `npm run bench [-- options]`: calibrates the adapter (peak FMA throughput
- * and memory bandwidth), runs every case of bench/cases.ts, optionally
+ * and memory bandwidth), runs every case of bench/cases/, optionally
  * against TF.js on the same adapter (--vs tfjs), and prints a table
- * (--json / --md write it to files). See docs/performance.md for the method.
+ * (--json / --md write it to files), with the kernel configuration the
+ * autotuner chose for each case and the time it spent tuning. See
+ * docs/performance.md for the method.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { createEngine, type Engine, type Tensor, tuneStats } from '../src/index.js';
+import { createEngine, type Engine, type Tensor, tuneStats, tunerOf } from '../src/index.js';
+import type { ChoiceUse } from '../src/tune/tuner.js';
 import { ArgError, type BenchOptions, parseArgs, selected, USAGE } from './args.js';
 import { calibrate, type Peak } from './calibrate.js';
-import { type BenchCase, CASES, type CaseContext, type Fn, type Prepared, stepCases, type TfSide } from './cases.js';
+import { type BenchCase, CASES, type CaseContext, type Prepared, stepCases, type TfSide } from './cases/index.js';
 import { type Column, fmtDiff, fmtMs, fmtPct, fmtRate, fmtRatio, fmtSpread, renderMarkdown, renderTable } from './format.js';
 import { maxAbsDiff, repeatsFor, summarize } from './stats.js';
 import { initTf, type TfHarness } from './tfjs.js';
 import type { TfStepBench } from './tfjs-steps.js';
 import { makeTimer, type Timer, type TimingMethod } from './timing.js';
 import { HOST_CASES, runHostBench } from './host.js';
+import { describeChoices } from './variant.js';
 
-type Status = 'ok' | 'not available yet' | 'skipped' | 'error' | 'mismatch';
+type Status = 'ok' | 'skipped' | 'error' | 'mismatch';
 
 interface Spread {
   min: number;
@@ -58,39 +62,10 @@ interface Result {
   vs?: { 'tfjs-webgpu': VsResult | { error: string } };
   /** Whole steps only. */
   images_per_s?: number;
-  /** The kernel configuration the autotuner chose (matmul cases). */
+  /** The kernel configurations the autotuner chose for the timed call (cases of tuned ops; see variant.ts). */
   variant?: string;
-}
-
-// Static import() calls (not a table of paths), so that bundlers can follow them.
-const MODULES: Record<string, () => Promise<unknown>> = {
-  ops: () => import('../src/ops/index.js'),
-  optim: () => import('../src/optim/index.js'),
-  nn: () => import('../src/nn/params.js'),
-  attention: () => import('../src/ops/attention.js'),
-};
-
-async function loadModules(): Promise<{ mods: Record<string, Record<string, unknown>>; errors: Record<string, string> }> {
-  const mods: Record<string, Record<string, unknown>> = {};
-  const errors: Record<string, string> = {};
-  for (const [k, load] of Object.entries(MODULES)) {
-    try {
-      mods[k] = (await load()) as Record<string, unknown>;
-    } catch (e) {
-      errors[k] = (e as Error).message.split('\n')[0]!;
-    }
-  }
-  return { mods, errors };
-}
-
-/** Resolves 'name', 'mod:name' or 'a|b' to an export, or null. */
-function resolve(mods: Record<string, Record<string, unknown>>, ref: string): Fn | null {
-  for (const alt of ref.split('|')) {
-    const [mod, name] = alt.includes(':') ? (alt.split(':') as [string, string]) : ['ops', alt];
-    const v = mods[mod]?.[name];
-    if (typeof v === 'function') return v as Fn;
-  }
-  return null;
+  /** Time the autotuner spent measuring during this case (AUTOMIX_TUNE=full), untimed, ms. */
+  tune_ms?: number;
 }
 
 function log(msg: string): void {
@@ -107,9 +82,17 @@ interface Budget {
   max: number;
 }
 
+/** Appends to a result's note. */
+function addNote(r: Result, text: string): void {
+  r.note = r.note ? `${r.note}; ${text}` : text;
+}
+
+/** The autotuner's measuring time during a case, as the note reads it. */
+const tuneNote = (ms: number) => `kernel tuning ${(ms / 1000).toFixed(1)} s (untimed)`;
+
 async function runCase(
   c: BenchCase,
-  _ctx: CaseContext,
+  ctx: CaseContext,
   prep: Prepared,
   timer: Timer,
   tfh: TfHarness | null,
@@ -120,9 +103,15 @@ async function runCase(
   const base = { kernel: c.kernel, case: c.name, bound: c.bound };
   const r = prep.ours;
   const after = r.after ?? ((outs: Tensor[]) => outs.forEach((t) => t.dispose()));
+  const tuner = tunerOf(ctx.engine);
+  const tuneMs0 = tuner.stats.ms;
+  // The choices of the latest timed call only (not of an untimed `before`).
+  let uses: ChoiceUse[] = [];
   const oursOnce = async (read: boolean) => {
     r.before?.();
+    const mark = tuner.choiceCount;
     const t = await timer.timeDetailed(() => asList(r.run()));
+    uses = tuner.choicesSince(mark);
     const vals = read ? await Promise.all(t.value.map((x) => x.read())) : [];
     after(t.value);
     return { ms: t.ms, dispatches: t.dispatches, vals };
@@ -138,8 +127,10 @@ async function runCase(
   }
   try {
     // First call: compiles pipelines, and gives the outputs for the check.
+    // With AUTOMIX_TUNE=full it also schedules the tuning of new shapes: the
+    // timed calls wait for their winners.
     const first = await oursOnce(tf !== null);
-    await prep.settle?.();
+    await tuner.idle();
     let diff = { diff: NaN, scale: NaN };
     let mismatch = false;
     let tfFirstMs = 0;
@@ -216,7 +207,8 @@ async function runCase(
     };
     if (timer.method === 'timestamp-query') res.dispatches = dispatches;
     if (prep.note) res.note = prep.note;
-    if (prep.variant) res.variant = prep.variant();
+    const variant = describeChoices(uses);
+    if (variant) res.variant = variant;
     if (prep.flops) res.gflops = prep.flops / (s.median * 1e6);
     if (prep.bytes) res.gbps = prep.bytes / (s.median * 1e6);
     const share = c.bound === 'compute' ? (res.gflops ?? NaN) / peak.gflops : (res.gbps ?? NaN) / peak.gbps;
@@ -239,6 +231,11 @@ async function runCase(
       res.vs = { 'tfjs-webgpu': { error: tfError ?? 'no TF.js equivalent in the registry' } };
       if (tfError) res.note = `${prep.note ? `${prep.note}; ` : ''}${tfError}`;
     }
+    const tuneMs = tuner.stats.ms - tuneMs0;
+    if (tuneMs > 0) {
+      res.tune_ms = tuneMs;
+      addNote(res, tuneNote(tuneMs));
+    }
     return res;
   } finally {
     tf?.dispose();
@@ -257,11 +254,9 @@ async function runSteps(engine: Engine, o: BenchOptions, tfh: TfHarness | null, 
   const all = stepCases(engine.info.isFallbackAdapter).filter((s) => selected(o.filter, 'step', s.name));
   for (const [idx, s] of all.entries()) {
     const base = { kernel: 'training step', case: s.name };
-    if (!s.make) {
-      out.push({ ...base, status: 'not available yet' });
-      continue;
-    }
     log(`[step] ${s.name}`);
+    const tuner = tunerOf(engine);
+    const tuneMs0 = tuner.stats.ms;
     let tfs: TfStepBench | null = null;
     try {
       const sb = await s.make(engine);
@@ -285,8 +280,10 @@ async function runSteps(engine: Engine, o: BenchOptions, tfh: TfHarness | null, 
         }
       }
       // Warm-up: the first step of each side runs at initialisation (its
-      // loss is the check below) and compiles the pipelines.
+      // loss is the check below) and compiles the pipelines; the shapes it
+      // scheduled for tuning (AUTOMIX_TUNE=full) are tuned before the timed steps.
       const first = await once();
+      await tuner.idle();
       let tfFirst = { ms: 0, loss: NaN };
       let lossCheck: { ours: number; tfjs: number; ok: boolean } | null = null;
       if (tfs) {
@@ -358,6 +355,11 @@ async function runSteps(engine: Engine, o: BenchOptions, tfh: TfHarness | null, 
         r.vs = { 'tfjs-webgpu': { error: tfError ?? 'no TF.js equivalent yet' } };
         if (tfError && s.tf) r.note = tfError;
       }
+      const tuneMs = tuner.stats.ms - tuneMs0;
+      if (tuneMs > 0) {
+        r.tune_ms = tuneMs;
+        addNote(r, tuneNote(tuneMs));
+      }
       out.push(r);
     } catch (e) {
       out.push({ ...base, status: 'error', note: (e as Error).message.split('\n')[0] });
@@ -372,7 +374,7 @@ async function runSteps(engine: Engine, o: BenchOptions, tfh: TfHarness | null, 
     if (v?.median_ms) {
       const ratio = r.median_ms / v.median_ms;
       (r as Result & { automix_vs_vanilla: number }).automix_vs_vanilla = ratio;
-      r.note = `${ratio.toFixed(2)}× the vanilla step time`;
+      addNote(r, `${ratio.toFixed(2)}× the vanilla step time`);
     }
   }
   return out;
@@ -480,19 +482,7 @@ async function main(): Promise<number> {
   const peak = await calibrate(engine, timer, { quick: o.quick, software });
   console.log(`peak: ${fmtRate(peak.gflops)} GFLOP/s f32 FMA (${peak.detail.fma}), ${fmtRate(peak.gbps)} GB/s copy (${peak.detail.copy})`);
 
-  const { mods, errors } = await loadModules();
-  for (const [k, msg] of Object.entries(errors)) log(`note: module ${k} did not load: ${msg}`);
-  const ctx: CaseContext = {
-    engine,
-    software,
-    full: o.full,
-    fn(ref) {
-      const f = resolve(mods, ref);
-      if (!f) throw new Error(`${ref} is not exported`);
-      return f;
-    },
-    has: (ref) => resolve(mods, ref) !== null,
-  };
+  const ctx: CaseContext = { engine, software, full: o.full };
   const cases = CASES.filter((c) => selected(o.filter, c.kernel, c.name));
   // Repeats fill a per-case time budget; the whole run aims at TARGET_S
   // (lavapipe with --vs tfjs must stay under 10 minutes), so when slow cases
@@ -512,11 +502,6 @@ async function main(): Promise<number> {
     i++;
     left = cases.length - i + 1;
     const base = { kernel: c.kernel, case: c.name, bound: c.bound };
-    const missing = c.needs.filter((n) => !resolve(mods, n));
-    if (missing.length) {
-      results.push({ ...base, status: 'not available yet', note: `needs ${missing.join(', ')}` });
-      continue;
-    }
     const why = c.skip?.(ctx);
     if (why) {
       results.push({ ...base, status: 'skipped', note: why });
@@ -565,7 +550,7 @@ async function main(): Promise<number> {
   const load1 = loadavg()[0]!;
   const wallS = (performance.now() - started) / 1000;
   console.log(
-    `\n${results.filter((r) => r.status === 'ok').length} cases ran, ${results.filter((r) => r.status === 'not available yet').length} not available yet, ${results.filter((r) => r.status === 'skipped').length} skipped; ${wallS.toFixed(0)} s; load average ${load1.toFixed(2)} at the end`,
+    `\n${results.filter((r) => r.status === 'ok').length} cases ran, ${results.filter((r) => r.status === 'skipped').length} skipped; ${wallS.toFixed(0)} s; load average ${load1.toFixed(2)} at the end`,
   );
   console.log(
     'speed-up = TF.js time / our time (> 1: ours is faster); of peak = rate / calibrated peak (GFLOP/s for compute-bound cases, GB/s for memory-bound ones)',

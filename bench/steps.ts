@@ -9,7 +9,7 @@ import type { ModelSpec } from '../src/models/index.js';
 import { defaultConfig } from '../src/train/config.js';
 import { TrainingRun } from '../src/train/run.js';
 import { Rng } from '../src/util/rng.js';
-import type { StepBench } from './cases.js';
+import type { StepBench } from './cases/types.js';
 
 /** The fixed batch of a step bench (NCHW images, labels), the same for every implementation. */
 export function stepBatch(batch: number): { xHost: Float32Array; yHost: Int32Array } {

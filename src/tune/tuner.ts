@@ -38,6 +38,7 @@ import { packParams } from '../kernels/reflect.js';
 import { Clock, readBack, type TimedDispatch } from './clock.js';
 import {
   type Choice,
+  type ChoiceSource,
   type TuneCacheDoc,
   type TuneConfig,
   type TuneFamily,
@@ -76,6 +77,16 @@ export function adapterKey(engine: Engine): { key: string; adapter: Record<strin
   return { key: Object.values(adapter).join('|'), adapter };
 }
 
+/** One problem's choice, as a report reads it (Tuner.choicesSince). */
+export interface ChoiceUse {
+  /** The family's name ('matmul') and the problem's cache key. */
+  family: string;
+  key: string;
+  /** The configuration, as the family describes it: 'tiled_v4 64×64×16 8×8'. */
+  name: string;
+  source: ChoiceSource;
+}
+
 export class Tuner {
   readonly engine: Engine;
   mode: TuneMode;
@@ -94,6 +105,9 @@ export class Tuner {
   #forced = new Map<string, TuneConfig | string>();
   #pending = new Map<string, Promise<TuneRecord | null>>();
   #queue: Promise<unknown> = Promise.resolve();
+  /** The latest choice per key and when it was made (a running count): read by choicesSince. */
+  #uses = new Map<string, { family: TuneFamily<unknown>; choice: Choice; seq: number }>();
+  #choiceCount = 0;
   #saveWarned = false;
 
   constructor(engine: Engine, opts: TunerOptions) {
@@ -121,13 +135,36 @@ export class Tuner {
 
   /** The configuration to launch `p` with (synchronous; see the file comment). */
   choose<P>(family: TuneFamily<P>, p: P): Choice {
+    const key = this.#key(family, p);
+    const c = this.#choose(family, p, key);
+    this.#uses.set(key, { family: family as TuneFamily<unknown>, choice: c, seq: ++this.#choiceCount });
+    return c;
+  }
+
+  /** How many choices have been made so far: the mark that `choicesSince` takes. */
+  get choiceCount(): number {
+    return this.#choiceCount;
+  }
+
+  /**
+   * The problems chosen for after `mark` (a `choiceCount` read earlier), each
+   * with its latest choice, in the order of that choice: what an op call used,
+   * for reports (the bench's variant column). Read-only.
+   */
+  choicesSince(mark: number): ChoiceUse[] {
+    return [...this.#uses.entries()]
+      .filter(([, u]) => u.seq > mark)
+      .sort(([, x], [, y]) => x.seq - y.seq)
+      .map(([key, u]) => ({ family: u.family.name, key, name: u.family.describe(u.choice.config), source: u.choice.source }));
+  }
+
+  #choose<P>(family: TuneFamily<P>, p: P, key: string): Choice {
     const e = this.engine;
     const forced = this.#forced.get(family.name);
     if (forced !== undefined) {
       const cfg = typeof forced === 'string' ? family.candidates(e, p).find((c) => c.variant === forced) : forced;
       if (cfg && family.valid(e, p, cfg)) return { config: cfg, source: 'forced' };
     }
-    const key = this.#key(family, p);
     if (e.capturing) {
       const m = this.#memo.get(key);
       if (m) return m;
