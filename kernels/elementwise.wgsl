@@ -7,12 +7,16 @@
 //
 // Grid: 1-D, WG threads per workgroup, each thread handles one element.
 // The host folds more than 65535 workgroups into (x, y); the linear
-// workgroup index is wid.x + wid.y * nwg.x.
+// workgroup index is wid.x + wid.y * nwg.x. Thread k handles element
+// base + k: the host runs the same-shape entries on vec4 first
+// (elementwise_vec4.wgsl, bit-identical) and these over the 1–3 elements
+// left, from base = 4·⌊n/4⌋; base is 0 otherwise.
 
 override WG: u32 = 256;
 
 struct Params {
   n: u32,
+  base: u32,
   ndim: u32,
   alpha: f32,
   beta: f32,
@@ -32,7 +36,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> out2: array<f32>;
 
 fn index(wid: vec3u, nwg: vec3u, lid: vec3u) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid.x;
+  return p.base + (wid.x + wid.y * nwg.x) * WG + lid.x;
 }
 
 fn dim(v_lo: vec4u, v_hi: vec4u, d: u32) -> u32 {

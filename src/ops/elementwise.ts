@@ -1,15 +1,20 @@
 /**
- * Elementwise ops (kernels/elementwise.wgsl): add, sub, mul with NumPy
- * broadcasting, scale, relu, and addRelu = relu(a + b) fused. Each forward
- * is followed by its backward rule.
+ * Elementwise ops: add, sub, mul with NumPy broadcasting, scale, relu, and
+ * addRelu = relu(a + b) fused. Each forward is followed by its backward rule.
+ * Same-shape kernels run on vec4 (kernels/elementwise_vec4.wgsl) with a
+ * scalar tail (kernels/elementwise.wgsl), bit-identical to the scalar
+ * kernels; broadcasting goes through ./broadcast.ts.
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
 import type { NoAttrs } from '../autograd/payloads.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { assertF32, broadcastShapes, broadcastStrides, groups, sameEngine, sameShape, vec8 } from './launch.js';
+import type { Engine } from '../engine.js';
+import { assertF32, broadcastShapes, groups, sameEngine, sameShape } from './launch.js';
+import { launchBroadcast } from './broadcast.js';
+import { flatConstants, memoryBoundShape } from './memory-bound.js';
 import { sumToShape } from './reduce.js';
-import { LimitError, ShapeError } from '../device/errors.js';
+import { ShapeError } from '../device/errors.js';
 import { fmtShape } from '../tensor/tensor.js';
 
 declare module '../autograd/payloads.js' {
@@ -32,23 +37,38 @@ declare module '../autograd/payloads.js' {
  */
 export const fusion = { enabled: true };
 
+/**
+ * Runs the same-shape entry `entry` over n elements of the tensors in `bind`:
+ * elementwise_vec4.wgsl over the first ⌊n/4⌋ vec4s when every tensor starts
+ * on a vec4 boundary (always, for tensors that can be bound), then
+ * elementwise.wgsl's scalar entry over what is left (n mod 4 elements, or all
+ * n). Both compute the same arithmetic, so the split never shows in results.
+ */
+export function launchFlat(engine: Engine, entry: string, bind: Record<string, Tensor>, n: number, params: { alpha?: number; beta?: number } = {}): void {
+  if (n === 0) return;
+  const n4 = Math.floor(n / 4);
+  const aligned = Object.values(bind).every((t) => t.offset % 4 === 0);
+  let done = 0;
+  if (n4 > 0 && aligned) {
+    const shape = memoryBoundShape(engine);
+    engine.run('elementwise_vec4', entry, {
+      bind,
+      params: { n4, ...params },
+      constants: flatConstants(shape),
+      workgroups: groups(n4, shape.wg * shape.perThread),
+    });
+    done = 4 * n4;
+  }
+  if (done < n) engine.run('elementwise', entry, { bind, params: { n, base: done, ...params }, workgroups: groups(n - done) });
+}
+
 function binary(op: 'add' | 'mul', a: Tensor, b: Tensor, alpha = 1, beta = 1): Tensor {
   assertF32(op, a, b);
   const engine = sameEngine(op, a, b);
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = engine.empty(shape);
-  if (out.size === 0) return out;
-  const params: Record<string, number | number[]> = { n: out.size, alpha, beta };
-  let entry = `${op}_same`;
-  if (!sameShape(a.shape, shape) || !sameShape(b.shape, shape)) {
-    if (shape.length > 8) throw new LimitError(`${op}: broadcasting supports up to 8 dimensions, got ${shape.length}`, 'ndim');
-    entry = `${op}_bcast`;
-    const [slo, shi] = vec8(shape);
-    const [alo, ahi] = vec8(broadcastStrides(a.shape, shape));
-    const [blo, bhi] = vec8(broadcastStrides(b.shape, shape));
-    Object.assign(params, { ndim: shape.length, shape_lo: slo, shape_hi: shi, a_str_lo: alo, a_str_hi: ahi, b_str_lo: blo, b_str_hi: bhi });
-  }
-  engine.run('elementwise', entry, { bind: { a, b, out }, params, workgroups: groups(out.size) });
+  if (sameShape(a.shape, shape) && sameShape(b.shape, shape)) launchFlat(engine, `${op}_same`, { a, b, out }, out.size, { alpha, beta });
+  else launchBroadcast(engine, op, a, b, out, alpha, beta);
   return out;
 }
 
@@ -99,7 +119,7 @@ function reduceTo(t: Tensor, shape: readonly number[]): Tensor {
 
 function scaleRaw(a: Tensor, alpha: number, beta: number): Tensor {
   const out = a.engine.empty(a.shape);
-  if (out.size) a.engine.run('elementwise', 'affine', { bind: { a, out }, params: { n: a.size, alpha, beta }, workgroups: groups(a.size) });
+  launchFlat(a.engine, 'affine', { a, out }, a.size, { alpha, beta });
   return out;
 }
 
@@ -122,7 +142,7 @@ export function affineBackward(node: GraphNode<'affine'>, g: Tensor): (Tensor | 
 export function relu(a: Tensor): Tensor {
   assertF32('relu', a);
   const out = a.engine.empty(a.shape);
-  if (out.size) a.engine.run('elementwise', 'relu_fwd', { bind: { a, out }, params: { n: a.size }, workgroups: groups(a.size) });
+  launchFlat(a.engine, 'relu_fwd', { a, out }, a.size);
   return record(out, 'relu', [a], [out], {});
 }
 
@@ -144,7 +164,7 @@ export function addRelu(a: Tensor, b: Tensor): Tensor {
     return out;
   }
   const out = engine.empty(a.shape);
-  if (out.size) engine.run('elementwise', 'add_relu', { bind: { a, b, out }, params: { n: out.size, alpha: 1, beta: 1 }, workgroups: groups(out.size) });
+  launchFlat(engine, 'add_relu', { a, b, out }, out.size, { alpha: 1, beta: 1 });
   return record(out, 'addRelu', [a, b], [out], {});
 }
 
@@ -154,8 +174,7 @@ export function addReluBackward(node: GraphNode<'addRelu'>, g: Tensor): (Tensor 
   const e = y.engine;
   const ga = e.empty(y.shape);
   const gb = e.empty(y.shape);
-  if (y.size)
-    e.run('elementwise', 'add_relu_bwd', { bind: { a: y, b: g, out: ga, out2: gb }, params: { n: y.size, alpha: 1, beta: 0 }, workgroups: groups(y.size) });
+  launchFlat(e, 'add_relu_bwd', { a: y, b: g, out: ga, out2: gb }, y.size, { alpha: 1, beta: 0 });
   if (!a.requiresGrad) ga.dispose();
   if (!b.requiresGrad) gb.dispose();
   return [a.requiresGrad ? ga : null, b.requiresGrad ? gb : null];
@@ -164,12 +183,12 @@ export function addReluBackward(node: GraphNode<'addRelu'>, g: Tensor): (Tensor 
 /** dy ⊙ (y > 0) given the ReLU output y. */
 export function reluGrad(y: Tensor, dy: Tensor): Tensor {
   const out = y.engine.empty(y.shape);
-  if (out.size) y.engine.run('elementwise', 'relu_bwd', { bind: { a: y, b: dy, out }, params: { n: y.size }, workgroups: groups(y.size) });
+  launchFlat(y.engine, 'relu_bwd', { a: y, b: dy, out }, y.size);
   return out;
 }
 
 /** target += alpha · g in place (no graph); shapes must have equal sizes. */
 export function accumulateInto(target: Tensor, g: Tensor, alpha = 1): void {
   if (target.size !== g.size) throw new ShapeError(`accumulateInto: ${fmtShape(g.shape)} into ${fmtShape(target.shape)}`);
-  if (target.size) target.engine.run('elementwise', 'acc_add', { bind: { a: g, out: target }, params: { n: g.size, alpha }, workgroups: groups(g.size) });
+  launchFlat(target.engine, 'acc_add', { a: g, out: target }, g.size, { alpha });
 }

@@ -1,13 +1,19 @@
 /**
  * Sum reductions (kernels/reduce.wgsl): sum and mean of all elements, sums
- * along the last axis, and sumToShape (the reverse of broadcasting).
+ * along the last axis, and sumToShape (the reverse of broadcasting). Every
+ * reduction is collapsed to a pattern of kept (K) and reduced (R) axes, and
+ * the pattern picks the kernel: R, KR with long rows, RKR → sum_split (a
+ * workgroup tree per output, split over several workgroups and summed again
+ * when an output is large); RK, KRK → sum_cols (a thread per output column);
+ * KR with short rows → a thread per row; anything else → sum_to_shape.
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
 import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
-import { assertF32, broadcastStrides, groups, vec8 } from './launch.js';
-import type { Engine } from '../engine.js';
+import { assertF32, groups, vec8 } from './launch.js';
+import { launchBroadcast } from './broadcast.js';
+import { memoryBoundShape } from './memory-bound.js';
 
 declare module '../autograd/payloads.js' {
   interface OpPayloads {
@@ -16,45 +22,187 @@ declare module '../autograd/payloads.js' {
   }
 }
 
-/** Elements per partial row when summing a large tensor in two passes. */
-const CHUNK = 4096;
+/** sum_split: at least this many loads (vec4 or scalar) per thread before an output is split across workgroups. */
+const SPLIT_MIN_LOADS = 8;
+/** sum_cols: cut the rows into chunks until there are this many threads… */
+const COLS_MIN_THREADS = 2048;
+/** …keeping at least this many rows per chunk. */
+const COLS_MIN_ROWS = 16;
+/** Rows of at most this many elements are summed one thread per row. */
+const SHORT_ROW = 64;
 
-/** out[r] = alpha · Σ_c x[r, c] for x viewed as [rows, cols]. */
-export function sumRowsRaw(x: Tensor, rows: number, cols: number, alpha = 1): Tensor {
+/** One axis of a collapsed reduction: its length and whether it is summed. */
+interface Axis {
+  size: number;
+  reduced: boolean;
+}
+
+/**
+ * Drops size-1 axes and merges neighbours that are both reduced or both
+ * kept (row-major: such a run is one axis of their product length).
+ */
+function collapseAxes(shape: readonly number[], reduced: readonly boolean[]): Axis[] {
+  const axes: Axis[] = [];
+  shape.forEach((size, d) => {
+    if (size === 1) return;
+    const last = axes[axes.length - 1];
+    if (last && last.reduced === reduced[d]) last.size *= size;
+    else axes.push({ size, reduced: reduced[d]! });
+  });
+  return axes;
+}
+
+/** The reduce.wgsl launch, x bound as f32 or vec4 as the entry reads it. */
+function run(x: Tensor, out: Tensor, entry: string, vec: boolean, params: Record<string, number | number[]>, workgroups: number): void {
+  const e = x.engine;
+  const bind: Record<string, Tensor> = entry === 'sum_cols_v4' ? { x4: x, out4: out } : vec ? { x4: x, out } : { x, out };
+  e.run('reduce', entry, { bind, params, constants: { WG: memoryBoundShape(e).reduceWg }, workgroups });
+}
+
+/**
+ * out[k] = alpha·Σ_{r0, r1} x[r0, k, r1] (sum_split). An output with more
+ * than SPLIT_MIN_LOADS loads per thread is cut into tiles — along outer
+ * first, then along inner — up to the adapter's workgroup budget, and the
+ * tiles' partial sums are summed by a second pass.
+ */
+function sumSplit(x: Tensor, outer: number, mid: number, inner: number, alpha: number): Tensor {
+  const e = x.engine;
+  const { reduceWg: wg, reduceMaxWorkgroups } = memoryBoundShape(e);
+  const vec = inner % 4 === 0 && x.offset % 4 === 0;
+  const cols = vec ? inner / 4 : inner;
+  const wanted = Math.max(1, Math.min(Math.ceil((outer * cols) / (wg * SPLIT_MIN_LOADS)), Math.ceil(reduceMaxWorkgroups / mid)));
+  const chunkOuter = Math.ceil(outer / Math.min(outer, wanted));
+  const splitsOuter = Math.ceil(outer / chunkOuter);
+  const chunkInner = Math.ceil(cols / Math.max(1, Math.min(Math.ceil(wanted / splitsOuter), Math.ceil(cols / wg))));
+  const splitsInner = Math.ceil(cols / chunkInner);
+  const splits = splitsOuter * splitsInner;
+  // Tile columns: a power of 2 up to the workgroup; the remaining threads take rows.
+  const tcShift = Math.min(Math.log2(wg), Math.ceil(Math.log2(chunkInner)));
+  const out = e.empty([mid * splits]);
+  run(
+    x,
+    out,
+    vec ? 'sum_split_v4' : 'sum_split',
+    vec,
+    {
+      outer,
+      mid,
+      inner: cols,
+      splits,
+      splits_inner: splitsInner,
+      chunk_outer: chunkOuter,
+      chunk_inner: chunkInner,
+      tc_shift: tcShift,
+      alpha: splits > 1 ? 1 : alpha,
+    },
+    mid * splits,
+  );
+  if (splits === 1) return out;
+  const r = sumRows(out, mid, splits, alpha);
+  out.dispose();
+  return r;
+}
+
+/** out[s, k0, k1] over chunks of rows, then over s: out[k0, k1] = alpha·Σ_r x[k0, r, k1] (sum_cols). */
+function sumCols(x: Tensor, outer: number, mid: number, inner: number, alpha: number, allowSplit = true): Tensor {
+  const e = x.engine;
+  const vec = inner % 4 === 0 && x.offset % 4 === 0;
+  const inner1 = vec ? inner / 4 : inner;
+  const threads = outer * inner1;
+  let splits = allowSplit ? Math.max(1, Math.min(Math.ceil(COLS_MIN_THREADS / threads), Math.floor(mid / COLS_MIN_ROWS))) : 1;
+  const chunk = Math.ceil(mid / splits);
+  splits = Math.ceil(mid / chunk);
+  const out = e.empty([splits * outer * inner]);
+  run(
+    x,
+    out,
+    vec ? 'sum_cols_v4' : 'sum_cols',
+    vec,
+    { outer, mid, inner: inner1, splits, chunk, alpha: splits > 1 ? 1 : alpha },
+    groups(splits * threads, memoryBoundShape(e).reduceWg),
+  );
+  if (splits === 1) return out;
+  const r = sumCols(out, 1, splits, outer * inner, alpha, false);
+  out.dispose();
+  return r;
+}
+
+/** out[k] = alpha·Σ_r x[k, r] for x viewed as [rows, cols]: short rows one thread each, long ones a workgroup (or several) each. */
+function sumRows(x: Tensor, rows: number, cols: number, alpha: number): Tensor {
+  if (cols > SHORT_ROW) return sumSplit(x, 1, rows, cols, alpha);
+  if (cols % 4 !== 0 || x.offset % 4 !== 0) return sumCols(x, rows, cols, 1, alpha, false);
   const out = x.engine.empty([rows]);
-  if (rows === 0) return out;
-  x.engine.run('reduce', 'sum_rows', { bind: { x, out }, params: { rows, cols, alpha }, workgroups: rows });
+  run(x, out, 'sum_short_rows_v4', true, { mid: rows, inner: cols / 4, alpha }, groups(rows, memoryBoundShape(x.engine).reduceWg));
   return out;
 }
 
+/**
+ * alpha · Σ of x over the axes marked reduced, as a flat tensor of the kept
+ * elements in order: the collapsed pattern picks the kernel (reduce.wgsl).
+ */
+function reduceRaw(x: Tensor, reduced: readonly boolean[], alpha: number): Tensor {
+  if (x.size === 0) {
+    // Sums of nothing: zeros (sum_cols over mid = 0 rows), without a vec4 view of an empty tensor.
+    const kept = x.shape.reduce((acc, d, i) => (reduced[i] ? acc : acc * d), 1);
+    const out = x.engine.empty([kept]);
+    if (kept) run(x, out, 'sum_cols', false, { outer: 1, mid: 0, inner: kept, splits: 1, chunk: 0, alpha }, groups(kept, memoryBoundShape(x.engine).reduceWg));
+    return out;
+  }
+  const axes = collapseAxes(x.shape, reduced);
+  const pattern = axes.map((a) => (a.reduced ? 'R' : 'K')).join('');
+  const [s0, s1, s2] = axes.map((a) => a.size) as [number, number, number];
+  switch (pattern) {
+    case '': // one element
+      return sumCols(x, 1, 1, 1, alpha, false);
+    case 'K': // nothing to sum: a scaled copy
+      return sumCols(x, 1, 1, s0, alpha, false);
+    case 'R':
+      return sumSplit(x, 1, 1, s0, alpha);
+    case 'KR':
+      return sumRows(x, s0, s1, alpha);
+    case 'RK':
+      return sumCols(x, 1, s0, s1, alpha);
+    case 'RKR':
+      return sumSplit(x, s0, s1, s2, alpha);
+    case 'KRK':
+      return sumCols(x, s0, s1, s2, alpha);
+  }
+  return sumToShapeGeneral(x, reduced, alpha);
+}
+
+/** sum_to_shape: any reduction of rank ≤ 8, one thread per output. */
+function sumToShapeGeneral(x: Tensor, reduced: readonly boolean[], alpha: number): Tensor {
+  const outSize = x.shape.reduce((acc, d, i) => (reduced[i] ? acc : acc * d), 1);
+  const cols = x.size / outSize;
+  const out = x.engine.empty([outSize]);
+  const [slo, shi] = vec8(x.shape);
+  const [rlo, rhi] = vec8(reduced.map(Number));
+  run(
+    x,
+    out,
+    'sum_to_shape',
+    false,
+    { rows: outSize, cols, alpha, ndim: x.shape.length, shape_lo: slo, shape_hi: shi, red_lo: rlo, red_hi: rhi },
+    groups(outSize, memoryBoundShape(x.engine).reduceWg),
+  );
+  return out;
+}
+
+/** out[r] = alpha · Σ_c x[r, c] for x viewed as [rows, cols]. */
+export function sumRowsRaw(x: Tensor, rows: number, cols: number, alpha = 1): Tensor {
+  if (rows === 0) return x.engine.empty([rows]);
+  return sumRows(x, rows, cols, alpha);
+}
+
 function sumAllRaw(x: Tensor, alpha: number): Tensor {
-  const e: Engine = x.engine;
-  if (x.size <= CHUNK * 4) {
-    const r = sumRowsRaw(x, 1, x.size, alpha);
-    return e._viewOwned(r, []);
-  }
-  // Two passes: full chunks of CHUNK elements, the ragged tail as one more row.
-  const rows = Math.floor(x.size / CHUNK);
-  const partial = sumRowsRaw(x, rows, CHUNK, 1);
-  const tail = x.size - rows * CHUNK;
-  let parts = partial;
-  if (tail > 0) {
-    const withTail = e.empty([rows + 1]);
-    e.copyBuffer(partial, withTail, rows * 4);
-    const tailSum = e.empty([1]);
-    e.run('reduce', 'sum_tail', {
-      bind: { x, out: tailSum },
-      params: { rows: rows * CHUNK, cols: tail, alpha: 1 },
-      workgroups: 1,
-    });
-    e.copyBuffer(tailSum, withTail, 4, 0, rows * 4);
-    tailSum.dispose();
-    partial.dispose();
-    parts = withTail;
-  }
-  const r = sumRowsRaw(parts, 1, parts.size, alpha);
-  parts.dispose();
-  return e._viewOwned(r, []);
+  return x.engine._viewOwned(
+    reduceRaw(
+      x,
+      x.shape.map(() => true),
+      alpha,
+    ),
+    [],
+  );
 }
 
 /** Σ x over all elements, as a scalar (shape []). */
@@ -72,21 +220,13 @@ export function mean(x: Tensor): Tensor {
 
 export function sumBackward(node: GraphNode<'sum'>, g: Tensor): (Tensor | null)[] {
   const { shape, scale } = node.attrs;
-  return [broadcastScalar(g, shape, scale)];
+  return [broadcastScaled(g, shape, scale)];
 }
 
-/** scale · g broadcast to `shape` (g has one element). */
-function broadcastScalar(g: Tensor, shape: readonly number[], scale: number): Tensor {
-  const e = g.engine;
-  const out = e.empty(shape);
-  const n = out.size;
-  if (n) {
-    e.run('elementwise', 'add_bcast', {
-      bind: { a: g, b: g, out },
-      params: { n, ndim: 1, alpha: scale, beta: 0, shape_lo: [n, 0, 0, 0], a_str_lo: [0, 0, 0, 0], b_str_lo: [0, 0, 0, 0] },
-      workgroups: groups(n),
-    });
-  }
+/** scale · g broadcast to `shape` (the backward of sums: g has the kept dims, or one element). */
+function broadcastScaled(g: Tensor, shape: readonly number[], scale: number): Tensor {
+  const out = g.engine.empty(shape);
+  launchBroadcast(g.engine, 'add', g, g, out, scale, 0);
   return out;
 }
 
@@ -95,37 +235,18 @@ export function sumToShape(x: Tensor, shape: readonly number[], alpha = 1): Tens
   const nd = x.shape.length;
   if (shape.length > nd) throw new ShapeError(`sumToShape: ${fmtShape(shape)} has more dims than ${fmtShape(x.shape)}`);
   const target = [...new Array<number>(nd - shape.length).fill(1), ...shape];
-  const red = x.shape.map((d, i) => {
-    if (target[i] === d) return 0;
-    if (target[i] === 1) return 1;
+  const reduced = x.shape.map((d, i) => {
+    if (target[i] === d) return false;
+    if (target[i] === 1) return true;
     throw new ShapeError(`sumToShape: cannot reduce ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
   });
-  const out = x.engine.empty(shape);
-  const reduced = x.shape.reduce((acc, d, i) => (red[i] ? acc * d : acc), 1);
-  if (out.size === 0) return out;
-  const [slo, shi] = vec8(x.shape);
-  const [rlo, rhi] = vec8(red);
-  x.engine.run('reduce', 'sum_to_shape', {
-    bind: { x, out },
-    params: { rows: out.size, cols: reduced, alpha, ndim: nd, shape_lo: slo, shape_hi: shi, red_lo: rlo, red_hi: rhi },
-    workgroups: groups(out.size),
-  });
+  if (shape.reduce((a, b) => a * b, 1) === 0) return x.engine.empty(shape);
+  const out = x.engine._viewOwned(reduceRaw(x, reduced, alpha), shape);
   return record(out, 'sumToShape', [x], [], { inShape: x.shape, alpha });
 }
 
 /** The gradient of a sum is the upstream gradient broadcast back over the summed dims. */
 export function sumToShapeBackward(node: GraphNode<'sumToShape'>, g: Tensor): (Tensor | null)[] {
   const { inShape, alpha } = node.attrs;
-  const e = g.engine;
-  const out = e.empty(inShape);
-  if (!out.size) return [out];
-  const gShape = [...new Array<number>(inShape.length - g.ndim).fill(1), ...g.shape];
-  const [slo, shi] = vec8(inShape);
-  const [glo, ghi] = vec8(broadcastStrides(gShape, inShape));
-  e.run('elementwise', 'add_bcast', {
-    bind: { a: g, b: g, out },
-    params: { n: out.size, ndim: inShape.length, alpha, beta: 0, shape_lo: slo, shape_hi: shi, a_str_lo: glo, a_str_hi: ghi, b_str_lo: glo, b_str_hi: ghi },
-    workgroups: groups(out.size),
-  });
-  return [out];
+  return [broadcastScaled(g, inShape, alpha)];
 }

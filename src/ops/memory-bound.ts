@@ -1,0 +1,44 @@
+/**
+ * Launch shapes of the memory-bound kernels (elementwise_vec4.wgsl,
+ * broadcast.wgsl, reduce.wgsl) per kind of adapter. Chosen once per engine
+ * from what the adapter is, never per call, so two captures of a training
+ * step always pick the same pipelines.
+ *
+ * CPU adapters (lavapipe: 8-lane SIMD, every per-lane load and store a
+ * separate instruction, barriers as coroutine switches), measured by worker
+ * thread CPU time on 2 cores (docs/kernels/elementwise.md):
+ *  - elementwise: 4 consecutive vec4s per thread — one 64-byte cache line per
+ *    lane per array — took 24 % less CPU than one vec4 per thread;
+ *    8 or 16 took more.
+ *  - reductions: 64-thread workgroups, at most 64 per output set: the tree's
+ *    barriers cost more than the parallelism gains beyond that.
+ * GPUs (not measured here): the usual coalesced layout — thread t of a
+ * workgroup takes vec4s t, t + WG, … so each load instruction of a warp
+ * reads one contiguous span — one vec4 per thread, 256-thread workgroups.
+ */
+import type { Engine } from '../engine.js';
+
+export interface MemoryBoundShape {
+  /** Threads per workgroup of the elementwise and broadcast kernels. */
+  wg: number;
+  /** vec4s (or elements, in scalar broadcast entries) per thread. */
+  perThread: number;
+  /** A thread's items are consecutive (CPU) rather than WG apart (GPU). */
+  contiguous: boolean;
+  /** Threads per workgroup of the reductions (a power of 2). */
+  reduceWg: number;
+  /** At most this many reduction workgroups over all outputs before a second pass is preferred. */
+  reduceMaxWorkgroups: number;
+}
+
+const CPU: MemoryBoundShape = { wg: 256, perThread: 4, contiguous: true, reduceWg: 64, reduceMaxWorkgroups: 64 };
+const GPU: MemoryBoundShape = { wg: 256, perThread: 1, contiguous: false, reduceWg: 256, reduceMaxWorkgroups: 256 };
+
+export function memoryBoundShape(engine: Engine): MemoryBoundShape {
+  return engine.info.isFallbackAdapter ? CPU : GPU;
+}
+
+/** The override constants that select a shape in elementwise_vec4.wgsl and broadcast.wgsl. */
+export function flatConstants(shape: MemoryBoundShape): Record<string, number> {
+  return { WG: shape.wg, VPT: shape.perThread, CONTIGUOUS: shape.contiguous ? 1 : 0 };
+}
