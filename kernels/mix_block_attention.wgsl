@@ -56,6 +56,9 @@ struct Params {
   has_lam: u32,
   lam: f32,
   scale: f32,
+  // parts of dQ and of dK, dv that mb_combine sums (1 unless the tiled backward split them)
+  nq_parts: u32,
+  nk_parts: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -318,10 +321,9 @@ fn mb_attn_bwd_k(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id
 // ---- unfused path --------------------------------------------------------
 
 @group(0) @binding(13) var<storage, read_write> out3: array<f32>;
-@group(0) @binding(14) var<storage, read> csr: array<i32>;
-@group(0) @binding(15) var<storage, read> gq: array<f32>;
-@group(0) @binding(16) var<storage, read> gk: array<f32>;
-@group(0) @binding(17) var<storage, read> gv: array<f32>;
+@group(0) @binding(14) var<storage, read> gq: array<f32>;
+@group(0) @binding(15) var<storage, read> gk: array<f32>;
+@group(0) @binding(16) var<storage, read> gv: array<f32>;
 
 // out = Q [N, d, L], out2 = K [N, d, L], out3 = v [N, L]. total = N·(d+1)·L.
 @compute @workgroup_size(WG)
@@ -356,50 +358,85 @@ fn mb_dscores(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 
 // ---- parameter gradients -------------------------------------------------
 
-
-// out = dP [N, d+1, L]: the gradient of the projection P. Sample n' gets its
-// own queries' dQ and the dK, dv of every attention whose partner it is
-// (π[m] = n', listed by csr, see blend.wgsl perm_csr). total = N·(d+1)·L.
+// out = dP [N, d+1, L], the gradient of the projection P, and out2 = rows
+// [N, 2d+1], its row sums: rows[n, r] = Σ_pos dP[n, r, pos] (r ≤ d) and
+// rows[n, d+1+r] = Σ_pos dQ[n, r, pos] (r < d; the query side alone, for the
+// λ column). The attention's gradients may come in parts (the GPU-tiled
+// backward writes one per query or key block, see
+// mix_block_attention_tiled.wgsl), summed here:
+//   gq = dQ [nq_parts, N, d, L], gk = dK [nk_parts, N, d, L], gv = dv [nk_parts, N, L].
+// Sample n gets its own queries' dQ and the dK, dv of every attention m whose
+// partner it is (π[m] = n), m in increasing order: a deterministic gather, no
+// float atomics. One thread per row (n, r), r ≤ d: it walks the L positions
+// serially (L is at most a few hundred), so the row sums need no second pass.
 @compute @workgroup_size(WG)
 fn mb_combine(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let t = linear(wid, nwg, lid);
-  if (t >= p.total) { return; }
   let dp = p.d + 1u;
-  let n = t / (dp * p.L);
-  let k = (t / p.L) % dp;
-  let j = t % p.L;
-  let base = p.N + 1u;
-  let t1 = u32(csr[n + 1u]);
-  var acc = 0.0;
-  if (k < p.d) {
-    acc = gq[(n * p.d + k) * p.L + j];
-    for (var u = u32(csr[n]); u < t1; u++) { acc += gk[(u32(csr[base + u]) * p.d + k) * p.L + j]; }
-  } else {
-    for (var u = u32(csr[n]); u < t1; u++) { acc += gv[u32(csr[base + u]) * p.L + j]; }
+  if (t >= p.N * dp) { return; }
+  let n = t / dp;
+  let r = t % dp;
+  let ob = t * p.L;
+  let qstride = p.N * p.d * p.L;
+  let vstride = p.N * p.L;
+  var rsum = 0.0;
+  var qsum = 0.0;
+  for (var j = 0u; j < p.L; j++) {
+    var a = 0.0;
+    if (r < p.d) {
+      for (var u = 0u; u < p.nq_parts; u++) { a += gq[u * qstride + (n * p.d + r) * p.L + j]; }
+    }
+    out[ob + j] = a;
+    qsum += a;
   }
-  out[t] = acc;
+  rsum = qsum;
+  for (var m = 0u; m < p.N; m++) {
+    if (partner(m) != n) { continue; }
+    for (var j = 0u; j < p.L; j++) {
+      var a = 0.0;
+      if (r < p.d) {
+        for (var u = 0u; u < p.nk_parts; u++) { a += gk[u * qstride + (m * p.d + r) * p.L + j]; }
+      } else {
+        for (var u = 0u; u < p.nk_parts; u++) { a += gv[u * vstride + m * p.L + j]; }
+      }
+      out[ob + j] += a;
+      rsum += a;
+    }
+  }
+  let rb = n * (2u * p.d + 1u);
+  out2[rb + r] = rsum;
+  if (r < p.d) { out2[rb + dp + r] = qsum; }
 }
 
 // Writes out = dW_q [d, C'], out2 = db_q [d], out3 = [dw_v (C'), db_v] from
-//   proj = dWcat [d+1, C]                  (Σ_n dP[n]·z[n]ᵀ),
-//   gq   = tot [d+1] = Σ_{n, pos} dP[n, r, pos]  (query + key side),
-//   gk   = sq  [d]   = Σ_{n, pos} dQ[n, r, pos]  (query side; read only with λ).
+//   proj = dWn [N, d+1, C]   (dP[n]·z[n]ᵀ per sample: summed over n here),
+//   gq   = rows [N, 2d+1]    (mb_combine's row sums: all of dP, then dQ alone).
 // Threads over (d+1)·(C'+1): column C' is the bias, column C (with the λ
 // channel) the λ weight, which sees λ on the query side and 1−λ on the key side.
+// Each sums N values; N is a batch size.
 @compute @workgroup_size(WG)
 fn mb_unpack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let t = linear(wid, nwg, lid);
   if (t >= p.total) { return; }
   let r = t / (p.Cp + 1u);
   let c = t % (p.Cp + 1u);
+  let dp = p.d + 1u;
+  let rw = 2u * p.d + 1u;
   var val = 0.0;
   if (c < p.C) {
-    val = proj[r * p.C + c];
-  } else if (c == p.Cp) {
-    val = gq[r];
+    for (var n = 0u; n < p.N; n++) { val += proj[(n * dp + r) * p.C + c]; }
   } else {
-    let sq = select(0.0, gk[min(r, p.d - 1u)], r < p.d);
-    val = p.lam * sq + (1.0 - p.lam) * (gq[r] - sq);
+    var tot = 0.0;
+    var sq = 0.0;
+    for (var n = 0u; n < p.N; n++) {
+      tot += gq[n * rw + r];
+      if (r < p.d) { sq += gq[n * rw + dp + r]; }
+    }
+    if (c == p.Cp) {
+      val = tot;
+    } else {
+      val = p.lam * sq + (1.0 - p.lam) * (tot - sq);
+    }
   }
   if (r < p.d) {
     if (c < p.Cp) { out[r * p.Cp + c] = val; } else { out2[r] = val; }

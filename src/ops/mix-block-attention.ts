@@ -8,36 +8,42 @@
  *
  * Forward: one packing dispatch (W_q and w_v into Wcat, the biases and λ
  * channel into per-row constants), one batched matmul for the projection
- * P[n] = Wcat·z[n] of every sample, then the attention, in one of two forms:
- *  - fused: one kernel computes scores, an online softmax and ·v and never
- *    stores the [N, L, L] scores; it saves only s and the row log-sum-exp, and
- *    its backward recomputes A from them (two more fused kernels);
- *  - unfused: Q, K, v are materialised, scores and A·v are batched matmuls
- *    around a row softmax, and A is stored for a matmul-based backward.
- * By default the fused form runs only for a forward without gradient at
- * L ≤ 64 (CIFAR's 8×8), where it measured faster on lavapipe; everywhere else
- * the matmul-based form was faster (docs/kernels/mix-block-attention.md).
+ * P[n] = Wcat·z[n] of every sample, then the attention in one of three forms
+ * (src/ops/mix-block-attention-plan.ts): 'unfused' (Q, K, v materialised,
+ * scores and A·v as batched matmuls around a row softmax, A stored), 'fused'
+ * (one kernel, online softmax, saves s and the row log-sum-exp; the CPU
+ * adapters' kernels) and 'tiled' (the same with workgroup-memory tiles, for
+ * GPUs). Which one runs, with which tile, is the autotuner's choice
+ * (MIX_BLOCK_TUNING, src/ops/mix-block-attention-tuning.ts): without a
+ * measurement, 'fused' for a forward without gradient at L ≤ 64, else
+ * 'unfused' (docs/kernels/mix-block-attention.md). The forward records the
+ * configuration; its backward runs the same one.
  *
  * Backward (docs/method.md §2.3 steps 4–5) to W_q, b_q, w_v, b_v only: there is no
  * gradient to z (step 6), and asking for one throws.
  *   dU = A⊙ds_i(v_j − s_i)/√d,  dQ = dU·K,  dK = dUᵀ·Q,  dv = Aᵀ·ds;
- *   dP[n'] = dQ[n'] + Σ_{m: π[m] = n'} (dK[m]; dv[m])       (deterministic scatter)
- *   dWcat = Σ_n dP[n]·z[n]ᵀ (a batched matmul and a sum), then unpacked into
- *   dW_q, db_q, dw_v, db_v, with the λ column getting λ·ΣdQ + (1−λ)·ΣdK.
+ *   dP[n'] = dQ[n'] + Σ_{m: π[m] = n'} (dK[m]; dv[m])       (mb_combine: deterministic gather)
+ *   dWcat = Σ_n dP[n]·z[n]ᵀ (a batched matmul, summed over n by mb_unpack), then
+ *   unpacked into dW_q, db_q, dw_v, db_v, with the λ column getting λ·ΣdQ + (1−λ)·ΣdK
+ *   (mb_combine's row sums of dP and dQ).
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
 import { ShapeError } from '../device/errors.js';
+import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
-import { softmaxRowsRaw } from './attention.js';
+import { tunerOf } from '../tune/tuner.js';
+import type { ChoiceSource, TuneConfig } from '../tune/types.js';
 import { assertF32, groups, sameEngine } from './launch.js';
 import { matmulRaw } from './matmul.js';
-import { permCsr } from './blend.js';
-import { sumToShape } from './reduce.js';
+import { attentionPlan, fusedWg, type MbBuffer, type MbStep } from './mix-block-attention-plan.js';
+import { MIX_BLOCK_TUNING, type MixBlockProblem } from './mix-block-attention-tuning.js';
+
+export { FUSED_MAX_L } from './mix-block-attention-tuning.js';
 
 declare module '../autograd/payloads.js' {
   interface OpPayloads {
-    /** impl 'fused': [z, perm, P, consts, s, lse]; 'unfused': [z, perm, Q, K, v, A, s] */
+    /** 'fused' and 'tiled': [z, perm, P, consts, s, lse]; 'unfused': [z, perm, Q, K, v, A, s] */
     mixBlockLogits: {
       attrs: Attrs;
       saved:
@@ -51,20 +57,15 @@ export interface MixBlockOptions {
   /** When given, the λ channel is appended: λ on z_a, 1−λ on z_b, so C' = C+1. */
   lam?: number;
   /**
-   * Attention implementation. 'auto' (default): 'fused' when no gradient is
-   * recorded (e.g. the detached Mask_bb pass) and L ≤ FUSED_MAX_L, else
-   * 'unfused'. Measured on lavapipe (docs/kernels/mix-block-attention.md): the fused
-   * forward is faster at L = 64 and slower at L = 256; the fused backward was
-   * slower than the matmul-based one in every run (1.1–8.5×).
+   * Attention implementation. 'auto' (default): the autotuner's choice
+   * (static rule: 'fused' when no gradient is recorded, e.g. the detached
+   * Mask_bb pass, and L ≤ FUSED_MAX_L, else 'unfused'). Or a form:
+   * 'fused' (the CPU adapters' kernels at their default width), 'tiled' (the
+   * GPU kernels, the first tile that fits) or 'unfused'.
    */
-  impl?: 'auto' | 'fused' | 'unfused';
+  impl?: 'auto' | 'fused' | 'tiled' | 'unfused';
 }
 
-/** Longest L for which 'auto' picks the fused forward (see MixBlockOptions.impl). */
-export const FUSED_MAX_L = 64;
-
-/** Queries (or keys) per thread in the fused kernels: TQ in mix_block_attention.wgsl. */
-const TQ = 4;
 const WG_1D = 64;
 
 interface Attrs {
@@ -76,12 +77,39 @@ interface Attrs {
   lam: number;
   hasLam: boolean;
   scale: number;
-  impl: 'fused' | 'unfused';
+  /** The attention configuration the forward ran (its backward runs the same). */
+  config: TuneConfig;
 }
 
-/** Workgroup width of the fused kernels: WG·TQ ≈ L, at least one 8-lane vector, at most 64. */
-function fusedWg(L: number): number {
-  return Math.min(64, Math.max(8, Math.ceil(Math.ceil(L / TQ) / 8) * 8));
+/** The configuration for an explicit `impl`, or the tuner's. */
+function chooseConfig(e: Engine, p: MixBlockProblem, impl: NonNullable<MixBlockOptions['impl']>): TuneConfig {
+  switch (impl) {
+    case 'auto':
+      return tunerOf(e).choose(MIX_BLOCK_TUNING, p).config;
+    case 'unfused':
+      return { variant: 'unfused', constants: {} };
+    case 'fused':
+      return { variant: 'fused', constants: { WG: fusedWg(p.L) } };
+    case 'tiled': {
+      const cfg = MIX_BLOCK_TUNING.candidates(e, p).find((c) => c.variant === 'tiled');
+      if (!cfg) throw new ShapeError(`mixBlockLogits: no tile of the 'tiled' attention fits this adapter for N = ${p.N}, d = ${p.d}, L = ${p.L}`);
+      return cfg;
+    }
+    default:
+      throw new ShapeError(`mixBlockLogits: impl must be 'auto', 'fused', 'tiled' or 'unfused', got '${String(impl)}'`);
+  }
+}
+
+/**
+ * Which attention configuration `mixBlockLogits(z, ·, wq, …, { lam })` with
+ * `impl: 'auto'` would run now, and why (bench, tests): `training` says
+ * whether a gradient is recorded.
+ */
+export function mixBlockChoice(z: Tensor, wq: Tensor, o: { lam?: number; training: boolean }): { config: TuneConfig; source: ChoiceSource; name: string } {
+  const [N, C, h, w] = z.shape as [number, number, number, number];
+  const p: MixBlockProblem = { N, C, d: wq.shape[0]!, L: h * w, lam: o.lam !== undefined, training: o.training };
+  const c = tunerOf(z.engine).choose(MIX_BLOCK_TUNING, p);
+  return { ...c, name: MIX_BLOCK_TUNING.describe(c.config) };
 }
 
 function check(z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, wv: Tensor, bv: Tensor, o: MixBlockOptions): Attrs {
@@ -106,10 +134,10 @@ function check(z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, wv: Tensor, bv: 
   if (z.requiresGrad && z.engine.gradEnabled) {
     throw new ShapeError('mixBlockLogits: z requires grad, but the Mix Block passes no gradient to its input features (docs/method.md §2.3 step 6); detach z');
   }
-  const recording = z.engine.gradEnabled && [wq, bq, wv, bv].some((t) => t.requiresGrad);
+  const training = z.engine.gradEnabled && [wq, bq, wv, bv].some((t) => t.requiresGrad);
   const L = h * w;
-  const impl = o.impl === undefined || o.impl === 'auto' ? (!recording && L <= FUSED_MAX_L ? 'fused' : 'unfused') : o.impl;
-  return { N, C, Cp, d, L, lam: o.lam ?? 0, hasLam, scale: 1 / Math.sqrt(d), impl };
+  const config = chooseConfig(z.engine, { N, C, d, L, lam: hasLam, training }, o.impl ?? 'auto');
+  return { N, C, Cp, d, L, lam: o.lam ?? 0, hasLam, scale: 1 / Math.sqrt(d), config };
 }
 
 function baseParams(a: Attrs): Record<string, number> {
@@ -139,6 +167,33 @@ function project(z: Tensor, wcat: Tensor, a: Attrs): Tensor {
   return P;
 }
 
+/**
+ * Runs a plan's steps. `bufs` holds the buffers given (not owned here); a
+ * buffer a step binds that is not there yet is allocated, added, and
+ * returned in the list of what this call created (the caller owns them).
+ */
+function runSteps(e: Engine, steps: readonly MbStep[], bufs: Partial<Record<MbBuffer, Tensor>>, sizes: Partial<Record<MbBuffer, number>>): Tensor[] {
+  const made: Tensor[] = [];
+  for (const st of steps) {
+    const bind: Record<string, Tensor | GPUBuffer> = {};
+    for (const [name, buf] of Object.entries(st.bind)) {
+      if (buf === 'none') {
+        bind[name] = e.placeholder();
+        continue;
+      }
+      let t = bufs[buf];
+      if (!t) {
+        t = e.empty([sizes[buf]!]);
+        bufs[buf] = t;
+        made.push(t);
+      }
+      bind[name] = t;
+    }
+    e.run(st.family, st.entry, { bind, params: st.params, constants: st.constants, workgroups: st.workgroups });
+  }
+  return made;
+}
+
 /** Mask logits s [N, 1, h, w] of x's positions attending over the partner's (docs/method.md §2.2). */
 export function mixBlockLogits(z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, wv: Tensor, bv: Tensor, o: MixBlockOptions = {}): Tensor {
   const a = check(z, perm, wq, bq, wv, bv, o);
@@ -146,49 +201,19 @@ export function mixBlockLogits(z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, 
   const [wcat, consts] = pack(wq, bq, wv, bv, a);
   const P = project(z, wcat, a);
   wcat.dispose();
-  const outShape = [a.N, 1, z.shape[2]!, z.shape[3]!];
+  const s = e.empty([a.N, 1, z.shape[2]!, z.shape[3]!]);
+  const plan = attentionPlan(e, a, a.config);
+  const bufs: Partial<Record<MbBuffer, Tensor>> = { proj: P, perm, consts, s };
+  const made = runSteps(e, plan.forward, bufs, plan.sizes);
   const inputs = [z, perm, wq, bq, wv, bv];
-  if (a.impl === 'fused') {
-    const s = e.empty(outShape);
-    const lse = e.empty([a.N, a.L]);
-    const wg = fusedWg(a.L);
-    e.run('mix_block_attention', 'mb_attn_fwd', {
-      bind: { proj: P, perm, consts, out: s, out2: lse },
-      params: baseParams(a),
-      constants: { WG: wg },
-      workgroups: [Math.ceil(a.L / (wg * TQ)), a.N],
-    });
-    record(s, 'mixBlockLogits', inputs, [z, perm, P, consts, s, lse], a);
-    for (const t of [P, consts, lse]) t.dispose(); // the tape holds its own references
-    return s;
+  if (a.config.variant === 'unfused') {
+    const { Q, K, v, A } = bufs as Record<MbBuffer, Tensor>;
+    record(s, 'mixBlockLogits', inputs, [z, perm, Q, K, v, A, s], a);
+  } else {
+    record(s, 'mixBlockLogits', inputs, [z, perm, P, consts, s, bufs.lse!], a);
   }
-  const [Q, K, v] = buildQkv(P, perm, consts, a);
-  P.dispose();
-  consts.dispose();
-  const scores = matmulRaw(Q, K, { transA: true });
-  const A = softmaxRowsRaw(scores, a.N * a.L, a.L, a.scale);
-  scores.dispose();
-  const v3 = e._view(v, [a.N, a.L, 1]);
-  const s = e._viewOwned(matmulRaw(A, v3), outShape);
-  v3.dispose();
-  record(s, 'mixBlockLogits', inputs, [z, perm, Q, K, v, A, s], a);
-  for (const t of [Q, K, v, A]) t.dispose();
+  for (const t of [P, consts, ...made]) t.dispose(); // the tape holds its own references
   return s;
-}
-
-function buildQkv(P: Tensor, perm: Tensor, consts: Tensor, a: Attrs): [Tensor, Tensor, Tensor] {
-  const e = P.engine;
-  const Q = e.empty([a.N, a.d, a.L]);
-  const K = e.empty([a.N, a.d, a.L]);
-  const v = e.empty([a.N, a.L]);
-  const total = a.N * (a.d + 1) * a.L;
-  e.run('mix_block_attention', 'mb_build_qkv', {
-    bind: { proj: P, perm, consts, out: Q, out2: K, out3: v },
-    params: { ...baseParams(a), total },
-    constants: { WG: WG_1D },
-    workgroups: groups(total, WG_1D),
-  });
-  return [Q, K, v];
 }
 
 export function mixBlockLogitsBackward(node: GraphNode<'mixBlockLogits'>, g: Tensor): (Tensor | null)[] {
@@ -197,39 +222,19 @@ export function mixBlockLogitsBackward(node: GraphNode<'mixBlockLogits'>, g: Ten
   const e = g.engine;
   const saved = node.saved;
   const [z, perm] = saved;
-  let dq: Tensor;
-  let dk: Tensor;
-  let dv: Tensor;
-  // Six saved tensors exactly when a.impl is 'fused' (see mixBlockLogits).
+  const bufs: Partial<Record<MbBuffer, Tensor>> = { perm, ds: g };
+  // Six saved tensors exactly when the forward was fused or tiled (see mixBlockLogits).
   if (saved.length === 6) {
     const [, , P, consts, s, lse] = saved;
-    dq = e.empty([a.N, a.d, a.L]);
-    dk = e.empty([a.N, a.d, a.L]);
-    dv = e.empty([a.N, a.L]);
-    const wg = fusedWg(a.L);
-    const common = { proj: P, perm, consts, ds: g, s_fwd: s, lse };
-    const grid = [Math.ceil(a.L / (wg * TQ)), a.N] as const;
-    e.run('mix_block_attention', 'mb_attn_bwd_q', { bind: { ...common, out: dq }, params: baseParams(a), constants: { WG: wg }, workgroups: grid });
-    e.run('mix_block_attention', 'mb_attn_bwd_k', { bind: { ...common, out: dk, out2: dv }, params: baseParams(a), constants: { WG: wg }, workgroups: grid });
+    Object.assign(bufs, { proj: P, consts, s, lse });
   } else {
     const [, , Q, K, v, A, s] = saved;
-    const dU = e.empty([a.N, a.L, a.L]);
-    const total = a.N * a.L * a.L;
-    e.run('mix_block_attention', 'mb_dscores', {
-      bind: { proj: A, ds: g, s_fwd: s, gv: v, out: dU },
-      params: { ...baseParams(a), total },
-      constants: { WG: WG_1D },
-      workgroups: groups(total, WG_1D),
-    });
-    dq = matmulRaw(K, dU, { transB: true });
-    dk = matmulRaw(Q, dU);
-    dU.dispose();
-    const g3 = e._view(g, [a.N, a.L, 1]);
-    dv = matmulRaw(A!, g3, { transA: true });
-    g3.dispose();
+    Object.assign(bufs, { Q, K, v, A, s });
   }
-  const grads = paramGrads(z, perm, dq, dk, dv, a);
-  for (const t of [dq, dk, dv]) t.dispose();
+  const plan = attentionPlan(e, a, a.config);
+  const made = runSteps(e, plan.backward, bufs, plan.sizes);
+  const grads = paramGrads(z, bufs.dP!, bufs.rows!, a);
+  for (const t of made) t.dispose();
   const want = [wq, bq, wv, bv].map((t) => t!.requiresGrad);
   grads.forEach((t, i) => {
     if (!want[i]) t.dispose();
@@ -237,38 +242,25 @@ export function mixBlockLogitsBackward(node: GraphNode<'mixBlockLogits'>, g: Ten
   return [null, null, ...grads.map((t, i) => (want[i] ? t : null))];
 }
 
-/** dW_q, db_q, dw_v, db_v from the attention's dQ, dK [N, d, L] and dv [N, L]. */
-function paramGrads(z: Tensor, perm: Tensor, dq: Tensor, dk: Tensor, dv: Tensor, a: Attrs): Tensor[] {
+/** dW_q, db_q, dw_v, db_v from dP [N, d+1, L] and its row sums [N, 2d+1] (mb_combine). */
+function paramGrads(z: Tensor, dP: Tensor, rows: Tensor, a: Attrs): Tensor[] {
   const e = z.engine;
-  const csr = permCsr(perm, a.N);
-  const dP = e.empty([a.N, a.d + 1, a.L]);
-  const total = dP.size;
-  e.run('mix_block_attention', 'mb_combine', {
-    bind: { csr, gq: dq, gk: dk, gv: dv, out: dP },
-    params: { ...baseParams(a), total },
-    constants: { WG: WG_1D },
-    workgroups: groups(total, WG_1D),
-  });
-  csr.dispose();
   const z3 = e._view(z, [a.N, a.C, a.L]);
-  const dWn = matmulRaw(dP, z3, { transB: true });
+  const dP3 = e._view(dP, [a.N, a.d + 1, a.L]);
+  const dWn = matmulRaw(dP3, z3, { transB: true });
   z3.dispose();
-  const dW = sumToShape(dWn, [a.d + 1, a.C]);
-  dWn.dispose();
-  const tot = e._viewOwned(sumToShape(dP, [1, a.d + 1, 1]), [a.d + 1]);
-  dP.dispose();
-  const sq = a.hasLam ? sumToShape(dq, [1, a.d, 1]) : null;
+  dP3.dispose();
   const dwq = e.empty([a.d, a.Cp]);
   const dbq = e.empty([a.d]);
   const tail = e.empty([a.Cp + 1]);
   const n = (a.d + 1) * (a.Cp + 1);
   e.run('mix_block_attention', 'mb_unpack', {
-    bind: { proj: dW, gq: tot, gk: sq ?? e.placeholder(), out: dwq, out2: dbq, out3: tail },
+    bind: { proj: dWn, gq: rows, out: dwq, out2: dbq, out3: tail },
     params: { ...baseParams(a), total: n },
     constants: { WG: WG_1D },
     workgroups: groups(n, WG_1D),
   });
-  for (const t of [dW, tot, sq]) t?.dispose();
+  dWn.dispose();
   const dwv = e.empty([1, a.Cp]);
   const dbv = e.empty([1]);
   e.copyBuffer(tail, dwv, a.Cp * 4);

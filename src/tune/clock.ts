@@ -18,6 +18,8 @@ export interface TimedDispatch {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: [number, number, number];
+  /** Dispatches of the same configuration that follow this one (a multi-kernel op), timed with it. */
+  next?: TimedDispatch[];
 }
 
 const MAX_PASSES = 4;
@@ -37,6 +39,7 @@ export class Clock {
   /**
    * Runs `passes` compute passes of `n` dispatches each (`before` first, e.g.
    * a clear of the output) and returns the time per dispatch of each pass (ms).
+   * A dispatch with `next` counts as one: the chain is run n times.
    */
   async time(d: TimedDispatch, n: number, passes: number, before?: (enc: GPUCommandEncoder) => void): Promise<number[]> {
     passes = Math.min(passes, MAX_PASSES);
@@ -47,9 +50,16 @@ export class Clock {
           ? {}
           : { timestampWrites: { querySet: this.#querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } },
       );
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, d.bindGroup);
-      for (let k = 0; k < n; k++) pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+      const chain = [d, ...(d.next ?? [])];
+      for (let k = 0; k < n; k++) {
+        for (const x of chain) {
+          if (k === 0 || chain.length > 1) {
+            pass.setPipeline(x.pipeline);
+            pass.setBindGroup(0, x.bindGroup);
+          }
+          pass.dispatchWorkgroups(x.workgroups[0], x.workgroups[1], x.workgroups[2]);
+        }
+      }
       pass.end();
     };
     if (this.#querySet) {

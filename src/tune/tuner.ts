@@ -304,8 +304,9 @@ export class Tuner {
         made.push(buf);
         buffers[name] = buf;
         if (spec.inputs.includes(name)) {
-          const data = uniformData(size / 4, name.length * 7919 + n);
-          device.queue.writeBuffer(buf, 0, data.buffer, 0, size);
+          const given = spec.data?.[name];
+          if (given) device.queue.writeBuffer(buf, 0, given.buffer, given.byteOffset, Math.min(given.byteLength, size));
+          else device.queue.writeBuffer(buf, 0, uniformData(size / 4, name.length * 7919 + n).buffer, 0, size);
         }
       }
       const outBytes = spec.sizes[spec.output]! * 4;
@@ -413,38 +414,43 @@ export class Tuner {
   ): Promise<TimedDispatch | null> {
     const e = this.engine;
     const device = e.ctx.device;
-    const launch = family.launch(e, p, cfg);
-    const entry = e.kernels.entry(launch.family, launch.entry);
+    // A configuration may be several dispatches (launch.next): each is built here and timed together.
+    const first = family.launch(e, p, cfg);
+    const chain = [first, ...(first.next ?? [])];
     for (const s of VALIDATION_SCOPES) device.pushErrorScope(s);
-    let built: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup } | null = null;
+    const built: TimedDispatch[] = [];
     let thrown: unknown = null;
     try {
-      const pipeline = e.kernels.pipeline(entry, launch.constants);
-      const entries: GPUBindGroupEntry[] = [];
-      for (const b of entry.bindings) {
-        if (b.kind === 'uniform') {
-          const data = packParams(entry.label, entry.params!, params);
-          const ub = device.createBuffer({ size: Math.max(16, data.byteLength), usage: UNIFORM, label: 'tune.params' });
-          made.push(ub);
-          device.queue.writeBuffer(ub, 0, data);
-          entries.push({ binding: b.binding, resource: { buffer: ub } });
-        } else {
-          const buf = buffers[b.name];
-          if (!buf) throw new Error(`${entry.label}: no tuning buffer for binding '${b.name}'`);
-          entries.push({ binding: b.binding, resource: { buffer: buf } });
+      for (const launch of chain) {
+        const entry = e.kernels.entry(launch.family, launch.entry);
+        const pipeline = e.kernels.pipeline(entry, launch.constants);
+        const entries: GPUBindGroupEntry[] = [];
+        for (const b of entry.bindings) {
+          if (b.kind === 'uniform') {
+            const data = packParams(entry.label, entry.params!, launch.params ?? params);
+            const ub = device.createBuffer({ size: Math.max(16, data.byteLength), usage: UNIFORM, label: 'tune.params' });
+            made.push(ub);
+            device.queue.writeBuffer(ub, 0, data);
+            entries.push({ binding: b.binding, resource: { buffer: ub } });
+          } else {
+            const buf = buffers[launch.bind?.[b.name] ?? b.name];
+            if (!buf) throw new Error(`${entry.label}: no tuning buffer for binding '${b.name}'`);
+            entries.push({ binding: b.binding, resource: { buffer: buf } });
+          }
         }
+        const bindGroup = device.createBindGroup({ label: `tune ${entry.label}`, layout: entry.layout, entries });
+        built.push({ pipeline, bindGroup, workgroups: launch.workgroups });
       }
-      built = { pipeline, bindGroup: device.createBindGroup({ label: `tune ${entry.label}`, layout: entry.layout, entries }) };
     } catch (err) {
       thrown = err;
     }
     const errors = await Promise.all(VALIDATION_SCOPES.map(() => device.popErrorScope()));
     const gpuError = errors.find((x) => x !== null);
-    if (thrown || gpuError || !built) {
+    if (thrown || gpuError || built.length !== chain.length) {
       this.#emit(`[tune] ${family.describe(cfg)} skipped: ${gpuError?.message.split('\n')[0] ?? (thrown as Error)?.message ?? 'not built'}`);
       return null;
     }
-    return { ...built, workgroups: launch.workgroups };
+    return { ...built[0]!, next: built.slice(1) };
   }
 
   /** Time per dispatch (ms) of one config: a warm-up, an estimate, then the best of 3 passes of ≥ ~1 ms each. */

@@ -29,6 +29,12 @@ export interface TuneLaunch {
   /** Every override constant (tile sizes and flags). */
   constants: Record<string, number>;
   workgroups: [number, number, number];
+  /** The bench buffer bound to each WGSL binding whose buffer has another name (default: the binding's own name). */
+  bind?: Record<string, string>;
+  /** This dispatch's uniform values (default: the family's `benchBuffers().params`). */
+  params?: Record<string, number>;
+  /** Further dispatches of the same configuration (an op of several kernels): run in order after this one and timed with it. */
+  next?: TuneLaunch[];
 }
 
 /** A kernel family the tuner can measure (src/ops/matmul.ts registers 'matmul'). */
@@ -45,8 +51,17 @@ export interface TuneFamily<P> {
   /** Whether `cfg` can run `p` on this engine (a cached or forced config is checked before use). */
   valid(engine: Engine, p: P, cfg: TuneConfig): boolean;
   launch(engine: Engine, p: P, cfg: TuneConfig): TuneLaunch;
-  /** Buffers to bind when timing (WGSL variable name → f32 elements), the inputs among them, the uniform values. */
-  benchBuffers(p: P): { sizes: Record<string, number>; inputs: string[]; output: string; params: Record<string, number> };
+  /**
+   * Buffers to bind when timing (WGSL variable name → f32 elements), the inputs among them, the uniform values;
+   * `data`: an input's contents where random values in [-1, 1) would not do (indices).
+   */
+  benchBuffers(p: P): {
+    sizes: Record<string, number>;
+    inputs: string[];
+    output: string;
+    params: Record<string, number>;
+    data?: Record<string, Float32Array | Int32Array>;
+  };
   /** Allowed max |Δ| between two configs' outputs, relative to max |reference| (plus 1e-6). */
   tolerance(p: P): number;
   /** A short human-readable name: 'tiled_v4 64×64×16 8×8'. */

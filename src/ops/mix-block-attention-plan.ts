@@ -1,0 +1,283 @@
+/**
+ * The Mix Block attention's configurations and, for each, its dispatches: one
+ * description that both the op (src/ops/mix-block-attention.ts) and the
+ * autotuner (src/ops/mix-block-attention-tuning.ts) run, so the tuner times
+ * exactly what the op launches.
+ *
+ * The attention sits between the projection P = Wcat·z ([N, d+1, L]) and the
+ * parameter-gradient matmul; what differs between configurations is:
+ *  - 'unfused': Q, K, v materialised (mb_build_qkv), scores and A·v as batched
+ *    matmuls around a row softmax, A stored; backward mb_dscores + three matmuls;
+ *  - 'fused': kernels/mix_block_attention.wgsl's mb_attn_fwd / mb_attn_bwd_q /
+ *    mb_attn_bwd_k (a thread per 4 queries or keys, no workgroup memory: the
+ *    CPU-adapter kernels), WG threads per workgroup;
+ *  - 'tiled': kernels/mix_block_attention_tiled.wgsl (workgroup-memory tiles,
+ *    one score recomputation in the backward, dQ/dK written in parts), for GPUs.
+ * Every backward ends with mb_combine, which sums the parts and gathers the
+ * partners' dK, dv into dP [N, d+1, L] and its row sums.
+ *
+ * Buffers are named (MbBuffer); a step binds WGSL variables to them.
+ */
+import type { Engine } from '../engine.js';
+import { tunerOf } from '../tune/tuner.js';
+import type { TuneConfig } from '../tune/types.js';
+import { MATMUL_TUNING, type MatmulProblem } from './matmul.js';
+
+/** The attention's size: batch, query/key width, positions. */
+export interface MbShape {
+  N: number;
+  d: number;
+  L: number;
+}
+
+export type MbBuffer = 'proj' | 'perm' | 'consts' | 'ds' | 's' | 'lse' | 'Q' | 'K' | 'v' | 'scores' | 'A' | 'dU' | 'dq' | 'dk' | 'dv' | 'dP' | 'rows' | 'none';
+
+/** One dispatch: the kernel, its constants, grid and uniforms, and the buffer behind each WGSL binding. */
+export interface MbStep {
+  family: string;
+  entry: string;
+  constants: Record<string, number>;
+  workgroups: [number, number, number];
+  params: Record<string, number>;
+  bind: Record<string, MbBuffer>;
+}
+
+export interface MbPlan {
+  /** P, π and the constants → s (and what the backward needs). */
+  forward: MbStep[];
+  /** What the forward writes that the backward reads (proj, perm and consts aside). */
+  saved: MbBuffer[];
+  /** ds and the saved buffers → dq, dk, dv (in parts) → dP, rows. */
+  backward: MbStep[];
+  /** Elements (f32 or i32) of every buffer the plan uses. */
+  sizes: Partial<Record<MbBuffer, number>>;
+}
+
+const FAMILY = 'mix_block_attention';
+const TILED_FAMILY = 'mix_block_attention_tiled';
+/** Workgroup width of the 1-D kernels of mix_block_attention.wgsl. */
+const WG_1D = 64;
+/** Queries (or keys) per thread in the 'fused' kernels: TQ in mix_block_attention.wgsl. */
+const FUSED_TQ = 4;
+/** softmax_fwd's workgroup width (attention.wgsl's default WG, which softmaxRowsRaw uses). */
+const SOFTMAX_WG = 64;
+
+/** Workgroup widths the 'fused' kernels are built for. */
+export const FUSED_WGS = [8, 16, 32, 64] as const;
+
+/** The 'fused' kernels' default width: WG·TQ ≈ L, at least one 8-lane vector, at most 64 (the pre-tuner rule). */
+export function fusedWg(L: number): number {
+  return Math.min(64, Math.max(8, Math.ceil(Math.ceil(L / FUSED_TQ) / 8) * 8));
+}
+
+/** [BQ, BK, DC, TQ, TK] of the 'tiled' kernels (see mix_block_attention_tiled.wgsl). */
+export type MbTile = readonly [number, number, number, number, number];
+
+/**
+ * Tiles of the 'tiled' kernels. GPU-sized ones (64–256 invocations, 4×4 or
+ * smaller register tiles), small ones for short maps (7×7), and two with few
+ * invocations and 8×8 register tiles that suit CPU adapters.
+ */
+export const MB_TILES: readonly MbTile[] = [
+  [64, 64, 16, 4, 4],
+  [32, 64, 16, 2, 4],
+  [64, 32, 16, 4, 2],
+  [32, 32, 16, 2, 2],
+  [32, 32, 32, 4, 4],
+  [16, 64, 16, 2, 4],
+  [64, 16, 16, 4, 2],
+  [16, 16, 16, 2, 2],
+  [64, 64, 16, 8, 8],
+  [32, 32, 32, 8, 8],
+];
+
+/** Bytes the tiled backward's dQ and dK parts may take, each (the tuner allocates the largest). */
+export const MB_PARTS_BYTES = 64 << 20;
+
+export const tiledConfig = ([BQ, BK, DC, TQ, TK]: MbTile): TuneConfig => ({
+  variant: 'tiled',
+  constants: { BQ, BK, DC, TQ, TK, WG: (BQ / TQ) * (BK / TK) },
+});
+
+/** Parts of dQ (one per key block) and of dK, dv (one per query block) a configuration writes. */
+export function partsOf(s: MbShape, cfg: TuneConfig): { nq: number; nk: number } {
+  if (cfg.variant !== 'tiled') return { nq: 1, nk: 1 };
+  return { nq: Math.ceil(s.L / cfg.constants['BK']!), nk: Math.ceil(s.L / cfg.constants['BQ']!) };
+}
+
+/** Workgroup memory (f32 words) of the tiled kernels: the larger of the forward's and the backward's layout. */
+export function tiledSmem(c: Record<string, number>): number {
+  const { BQ, BK, DC, TK } = c as Record<'BQ' | 'BK' | 'DC' | 'TK', number>;
+  const TQ = c['TQ']!;
+  const stage = DC * (BQ + BK);
+  const fwd = Math.max(stage, 3 * BQ * (BK / TK));
+  const bwd = BQ * (BK + 1) + Math.max(stage, (BQ / TQ) * BK);
+  return Math.max(fwd, bwd);
+}
+
+/** Whether a tile is well-formed (the WGSL's register arrays hold at most 8 queries and 8 keys per thread). */
+export function tileWellFormed(c: Record<string, number>): boolean {
+  const { BQ, BK, DC, TQ, TK, WG } = c as Record<'BQ' | 'BK' | 'DC' | 'TQ' | 'TK' | 'WG', number>;
+  if (![BQ, BK, DC, TQ, TK, WG].every((v) => Number.isInteger(v) && v! > 0)) return false;
+  if (TQ! > 8 || TK! > 8 || BQ! % TQ! || BK! % TK!) return false;
+  return WG === (BQ! / TQ!) * (BK! / TK!) && Object.keys(c).length === 6;
+}
+
+/** The engine's grid for `n` workgroups of a 1-D kernel (folded into x·y past the per-dimension limit, as Engine.run does). */
+function fold(engine: Engine, n: number): [number, number, number] {
+  const max = engine.limits.maxComputeWorkgroupsPerDimension;
+  if (n <= max) return [n, 1, 1];
+  const y = Math.ceil(n / max);
+  return [Math.ceil(n / y), y, 1];
+}
+
+/** A batched matmul of the unfused form, launched as the matmul tuner chooses for its shape. */
+function matmulStep(engine: Engine, mp: MatmulProblem, a: MbBuffer, b: MbBuffer, c: MbBuffer): MbStep {
+  const { config } = tunerOf(engine).choose(MATMUL_TUNING, mp);
+  const l = MATMUL_TUNING.launch(engine, mp, config);
+  return {
+    family: l.family,
+    entry: l.entry,
+    constants: l.constants,
+    workgroups: l.workgroups,
+    params: MATMUL_TUNING.benchBuffers(mp).params,
+    bind: { a, b, bias: 'none', c },
+  };
+}
+
+/** [batch] op(A)·op(B) with both operands batched, no epilogue. */
+const mm = (batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean): MatmulProblem => ({
+  batch,
+  M,
+  N,
+  K,
+  aBatched: true,
+  bBatched: true,
+  transA,
+  transB,
+  bias: false,
+  act: 'none',
+});
+
+/** The dispatches of configuration `cfg` for an attention of shape `s` (scale = 1/√d). */
+export function attentionPlan(engine: Engine, s: MbShape, cfg: TuneConfig): MbPlan {
+  const { N, d, L } = s;
+  const base = { N, d, L, scale: 1 / Math.sqrt(d) };
+  const { nq, nk } = partsOf(s, cfg);
+  const combine: MbStep = {
+    family: FAMILY,
+    entry: 'mb_combine',
+    constants: { WG: WG_1D },
+    workgroups: fold(engine, Math.ceil((N * (d + 1)) / WG_1D)),
+    params: { N, d, L, nq_parts: nq, nk_parts: nk },
+    bind: { perm: 'perm', gq: 'dq', gk: 'dk', gv: 'dv', out: 'dP', out2: 'rows' },
+  };
+  const sizes: Partial<Record<MbBuffer, number>> = {
+    proj: N * (d + 1) * L,
+    perm: N,
+    consts: 2 * d + 1,
+    ds: N * L,
+    s: N * L,
+    dq: nq * N * d * L,
+    dk: nk * N * d * L,
+    dv: nk * N * L,
+    dP: N * (d + 1) * L,
+    rows: N * (2 * d + 1),
+    none: 1,
+  };
+  if (cfg.variant === 'unfused') {
+    const total = N * (d + 1) * L;
+    Object.assign(sizes, { Q: N * d * L, K: N * d * L, v: N * L, scores: N * L * L, A: N * L * L, dU: N * L * L });
+    return {
+      forward: [
+        {
+          family: FAMILY,
+          entry: 'mb_build_qkv',
+          constants: { WG: WG_1D },
+          workgroups: fold(engine, Math.ceil(total / WG_1D)),
+          params: { ...base, total },
+          bind: { proj: 'proj', perm: 'perm', consts: 'consts', out: 'Q', out2: 'K', out3: 'v' },
+        },
+        matmulStep(engine, mm(N, L, L, d, true, false), 'Q', 'K', 'scores'),
+        {
+          family: 'attention',
+          entry: 'softmax_fwd',
+          constants: {},
+          workgroups: fold(engine, Math.ceil((N * L) / SOFTMAX_WG)),
+          params: { rows: N * L, cols: L, scale: base.scale },
+          bind: { x: 'scores', out: 'A' },
+        },
+        matmulStep(engine, mm(N, L, 1, L, false, false), 'A', 'v', 's'),
+      ],
+      saved: ['Q', 'K', 'v', 'A', 's'],
+      backward: [
+        {
+          family: FAMILY,
+          entry: 'mb_dscores',
+          constants: { WG: WG_1D },
+          workgroups: fold(engine, Math.ceil((N * L * L) / WG_1D)),
+          params: { ...base, total: N * L * L },
+          bind: { proj: 'A', ds: 'ds', s_fwd: 's', gv: 'v', out: 'dU' },
+        },
+        matmulStep(engine, mm(N, d, L, L, false, true), 'K', 'dU', 'dq'),
+        matmulStep(engine, mm(N, d, L, L, false, false), 'Q', 'dU', 'dk'),
+        matmulStep(engine, mm(N, L, 1, L, true, false), 'A', 'ds', 'dv'),
+        combine,
+      ],
+      sizes,
+    };
+  }
+  sizes.lse = N * L;
+  const attnBind = { proj: 'proj', perm: 'perm', consts: 'consts' } as const;
+  const bwdBind = { ...attnBind, ds: 'ds', s_fwd: 's', lse: 'lse' } as const;
+  if (cfg.variant === 'fused') {
+    const WG = cfg.constants['WG']!;
+    const grid: [number, number, number] = [Math.ceil(L / (WG * FUSED_TQ)), N, 1];
+    const step = (entry: string, bind: Record<string, MbBuffer>): MbStep => ({
+      family: FAMILY,
+      entry,
+      constants: { WG },
+      workgroups: grid,
+      params: base,
+      bind,
+    });
+    return {
+      forward: [step('mb_attn_fwd', { ...attnBind, out: 's', out2: 'lse' })],
+      saved: ['s', 'lse'],
+      backward: [step('mb_attn_bwd_q', { ...bwdBind, out: 'dq' }), step('mb_attn_bwd_k', { ...bwdBind, out: 'dk', out2: 'dv' }), combine],
+      sizes,
+    };
+  }
+  if (cfg.variant === 'tiled') {
+    const c = cfg.constants;
+    const constants = { ...c, SMEM: tiledSmem(c) };
+    const nqb = Math.ceil(L / c['BQ']!);
+    const nkb = Math.ceil(L / c['BK']!);
+    return {
+      forward: [
+        {
+          family: TILED_FAMILY,
+          entry: 'mb_attn_fwd_tiled',
+          constants,
+          workgroups: [nqb, N, 1],
+          params: base,
+          bind: { ...attnBind, out: 's', out2: 'lse' },
+        },
+      ],
+      saved: ['s', 'lse'],
+      backward: [
+        {
+          family: TILED_FAMILY,
+          entry: 'mb_attn_bwd_tiled',
+          constants,
+          workgroups: [nqb, nkb, N],
+          params: base,
+          bind: { ...bwdBind, out: 'dq', out2: 'dk', out3: 'dv' },
+        },
+        combine,
+      ],
+      sizes,
+    };
+  }
+  throw new Error(`mixBlockLogits: unknown attention variant '${cfg.variant}'`);
+}

@@ -1,0 +1,187 @@
+/**
+ * The autotuner's family for the Mix Block attention (src/tune/): per problem
+ * (N, C, d, L, λ channel or not, forward only or training) the candidates are
+ * the unfused form and the fused configurations that fit the adapter
+ * (src/ops/mix-block-attention-plan.ts); a candidate is timed as the whole
+ * chain of dispatches between the projection and the parameter-gradient
+ * matmul — the attention forward, and for training its backward and
+ * mb_combine — and its output (s, or dP for training) is checked against the
+ * static rule's.
+ *
+ * The static rule (tune mode 'off', and before a measurement) is the rule
+ * this op had before the tuner: the 'fused' kernels for a forward without
+ * gradient at L ≤ FUSED_MAX_L, 'unfused' otherwise.
+ */
+import type { Engine } from '../engine.js';
+import type { TuneConfig, TuneFamily, TuneLaunch } from '../tune/types.js';
+import {
+  attentionPlan,
+  FUSED_WGS,
+  fusedWg,
+  MB_PARTS_BYTES,
+  MB_TILES,
+  type MbBuffer,
+  type MbShape,
+  type MbTile,
+  partsOf,
+  tiledConfig,
+  tiledSmem,
+  tileWellFormed,
+} from './mix-block-attention-plan.js';
+
+/** A Mix Block attention as the tuner sees it. */
+export interface MixBlockProblem extends MbShape {
+  /** Channels of z (the projection's K; part of the key, not of the timed chain). */
+  C: number;
+  /** With the λ channel (C' = C + 1). */
+  lam: boolean;
+  /** A gradient is recorded: the forward saves for the backward, and the backward is timed too. */
+  training: boolean;
+}
+
+/** Longest L for which the static rule picks the 'fused' forward (forward without gradient only). */
+export const FUSED_MAX_L = 64;
+
+/**
+ * Two configurations' outputs (s, or dP for training) may differ by at most
+ * this · √(d·L) · max |output| (+ 1e-6): they sum the d·L products of the
+ * scores and of the gradients in different orders. The tuner rejects a
+ * candidate beyond it; the tests hold each configuration to the f64 reference.
+ */
+export const MB_VARIANT_RTOL = 1e-5;
+
+const UNFUSED: TuneConfig = { variant: 'unfused', constants: {} };
+const fused = (WG: number): TuneConfig => ({ variant: 'fused', constants: { WG } });
+
+/** Tiles tried first on CPU adapters (few invocations, large register tiles). */
+const CPU_TILES: readonly MbTile[] = [
+  [64, 64, 16, 8, 8],
+  [32, 32, 32, 8, 8],
+  [32, 32, 32, 4, 4],
+];
+
+/** The rule without a measurement: today's, see the file comment. */
+export function mixBlockStaticConfig(_engine: Engine, p: MixBlockProblem): TuneConfig {
+  return !p.training && p.L <= FUSED_MAX_L ? fused(fusedWg(p.L)) : UNFUSED;
+}
+
+/** The largest dQ/dK part count of a tiled candidate whose parts fit MB_PARTS_BYTES (sizes the tuner's buffers). */
+function maxParts(p: MixBlockProblem): number {
+  let most = 1;
+  for (const t of MB_TILES) {
+    const { nq, nk } = partsOf(p, tiledConfig(t));
+    if (partsFit(p, nq, nk)) most = Math.max(most, nq, nk);
+  }
+  return most;
+}
+
+function partsFit(p: MixBlockProblem, nq: number, nk: number): boolean {
+  return Math.max(nq, nk) * p.N * p.d * p.L * 4 <= MB_PARTS_BYTES;
+}
+
+export function mixBlockConfigValid(engine: Engine, p: MixBlockProblem, cfg: TuneConfig): boolean {
+  const l = engine.limits;
+  const maxDim = l.maxComputeWorkgroupsPerDimension;
+  const c = cfg.constants;
+  if (p.N > maxDim) return false;
+  switch (cfg.variant) {
+    case 'unfused':
+      return Object.keys(c).length === 0 && p.N * p.L * p.L * 4 <= l.maxStorageBufferBindingSize;
+    case 'fused':
+      return Object.keys(c).length === 1 && (FUSED_WGS as readonly number[]).includes(c['WG']!) && c['WG']! <= l.maxComputeInvocationsPerWorkgroup;
+    case 'tiled': {
+      if (!tileWellFormed(c)) return false;
+      const { nq, nk } = partsOf(p, cfg);
+      if (!partsFit(p, nq, nk) || Math.max(nq, nk) * p.N * p.d * p.L * 4 > l.maxStorageBufferBindingSize) return false;
+      if (c['WG']! > l.maxComputeInvocationsPerWorkgroup || c['WG']! > l.maxComputeWorkgroupSizeX) return false;
+      return tiledSmem(c) * 4 <= l.maxComputeWorkgroupStorageSize && nq <= maxDim && nk <= maxDim;
+    }
+    default:
+      return false;
+  }
+}
+
+const pow2ceil = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+function mixBlockCandidates(engine: Engine, p: MixBlockProblem): TuneConfig[] {
+  // Blocks much longer than the map only add idle invocations.
+  const fitsMap = ([BQ, BK]: MbTile) => BQ <= Math.max(16, pow2ceil(p.L)) && BK <= Math.max(16, pow2ceil(p.L));
+  const fusedAll = [fused(fusedWg(p.L)), ...FUSED_WGS.filter((w) => w !== fusedWg(p.L) && w <= Math.max(8, pow2ceil(p.L))).map(fused)];
+  const isCpuTile = (t: MbTile) => CPU_TILES.some((c) => c.every((v, i) => v === t[i]));
+  const out: TuneConfig[] = [];
+  if (engine.info.isFallbackAdapter) {
+    out.push(...fusedAll, UNFUSED);
+    out.push(...CPU_TILES.filter(fitsMap).map(tiledConfig));
+    out.push(...MB_TILES.filter((t) => fitsMap(t) && !isCpuTile(t)).map(tiledConfig));
+  } else {
+    // GPUs: the tiles with the most work per workgroup that still give a few hundred workgroups first.
+    const wgs = ([BQ, BK]: MbTile) => Math.ceil(p.L / BQ) * (p.training ? Math.ceil(p.L / BK) : 1) * p.N;
+    const inv = ([BQ, BK, , TQ, TK]: MbTile) => (BQ / TQ) * (BK / TK);
+    const ranked = MB_TILES.filter((t) => fitsMap(t) && !isCpuTile(t)).sort(
+      (x, y) => Number(wgs(y) >= 128) - Number(wgs(x) >= 128) || inv(y) - inv(x) || y[0] * y[1] - x[0] * x[1],
+    );
+    out.push(...ranked.map(tiledConfig), UNFUSED, ...fusedAll, ...CPU_TILES.filter(fitsMap).map(tiledConfig));
+  }
+  return out.filter((cfg) => mixBlockConfigValid(engine, p, cfg));
+}
+
+/** A config's short name: 'unfused', 'fused WG16', 'tiled 64×64 DC16 4×4'. */
+export function describeMixBlockConfig(cfg: TuneConfig): string {
+  const c = cfg.constants;
+  if (cfg.variant === 'fused') return `fused WG${c['WG']}`;
+  if (cfg.variant === 'tiled') return `tiled ${c['BQ']}×${c['BK']} DC${c['DC']} ${c['TQ']}×${c['TK']}`;
+  return cfg.variant;
+}
+
+/** The tuner's view of a plan: the forward's dispatches, then (training) the backward's, as one chain. */
+function launch(engine: Engine, p: MixBlockProblem, cfg: TuneConfig): TuneLaunch {
+  const plan = attentionPlan(engine, p, cfg);
+  const steps = p.training ? [...plan.forward, ...plan.backward] : plan.forward;
+  const [first, ...rest] = steps.map(
+    (s): TuneLaunch => ({ family: s.family, entry: s.entry, constants: s.constants, workgroups: s.workgroups, params: s.params, bind: s.bind }),
+  );
+  return { ...first!, next: rest };
+}
+
+/** Every buffer any configuration of `p` binds, sized for the largest (the tiled parts at their most). */
+function benchBuffers(p: MixBlockProblem) {
+  const { N, d, L } = p;
+  const parts = maxParts(p);
+  const sizes: Record<MbBuffer, number> = {
+    proj: N * (d + 1) * L,
+    perm: N,
+    consts: 2 * d + 1,
+    ds: N * L,
+    s: N * L,
+    lse: N * L,
+    Q: N * d * L,
+    K: N * d * L,
+    v: N * L,
+    scores: N * L * L,
+    A: N * L * L,
+    dU: N * L * L,
+    dq: parts * N * d * L,
+    dk: parts * N * d * L,
+    dv: parts * N * L,
+    dP: N * (d + 1) * L,
+    rows: N * (2 * d + 1),
+    none: 1,
+  };
+  // A permutation, not random bits: the gather's cost depends on how many partners each sample has.
+  const perm = Int32Array.from({ length: N }, (_, n) => (n + Math.floor(N / 3) + 1) % N);
+  return { sizes, inputs: ['proj', 'perm', 'consts', 'ds'], output: p.training ? 'dP' : 's', params: {}, data: { perm } };
+}
+
+/** The Mix Block attention family for the autotuner. */
+export const MIX_BLOCK_TUNING: TuneFamily<MixBlockProblem> = {
+  name: 'mix_block_attention',
+  version: 1,
+  key: (p) => `N${p.N} C${p.C} d${p.d} L${p.L}${p.lam ? ' lam' : ''} ${p.training ? 'train' : 'fwd'}`,
+  staticConfig: mixBlockStaticConfig,
+  candidates: mixBlockCandidates,
+  valid: mixBlockConfigValid,
+  launch,
+  benchBuffers,
+  tolerance: (p) => MB_VARIANT_RTOL * Math.sqrt(p.d * p.L),
+  describe: describeMixBlockConfig,
+};
