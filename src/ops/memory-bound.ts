@@ -31,11 +31,25 @@ export interface MemoryBoundShape {
   reduceMaxWorkgroups: number;
 }
 
-const CPU: MemoryBoundShape = { wg: 256, perThread: 4, contiguous: true, reduceWg: 64, reduceMaxWorkgroups: 64 };
-const GPU: MemoryBoundShape = { wg: 256, perThread: 1, contiguous: false, reduceWg: 256, reduceMaxWorkgroups: 256 };
+/** What CPU adapters get. */
+export const CPU_SHAPE: Readonly<MemoryBoundShape> = { wg: 256, perThread: 4, contiguous: true, reduceWg: 64, reduceMaxWorkgroups: 64 };
+/** What GPUs get. */
+export const GPU_SHAPE: Readonly<MemoryBoundShape> = { wg: 256, perThread: 1, contiguous: false, reduceWg: 256, reduceMaxWorkgroups: 256 };
+
+const forced = new WeakMap<Engine, MemoryBoundShape>();
 
 export function memoryBoundShape(engine: Engine): MemoryBoundShape {
-  return engine.info.isFallbackAdapter ? CPU : GPU;
+  return forced.get(engine) ?? (engine.info.isFallbackAdapter ? CPU_SHAPE : GPU_SHAPE);
+}
+
+/**
+ * Makes `engine` use `shape` (null: its own again). For tests, which run the
+ * GPU layout on a CPU adapter and the other way round; never change it
+ * between two captures of a training step.
+ */
+export function forceMemoryBoundShape(engine: Engine, shape: MemoryBoundShape | null): void {
+  if (shape) forced.set(engine, shape);
+  else forced.delete(engine);
 }
 
 /** The override constants that select a shape in elementwise_vec4.wgsl and broadcast.wgsl. */

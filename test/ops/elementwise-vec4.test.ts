@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { counterDelta, ops, type Engine, type Tensor } from '../../src/index.js';
 import { accumulateInto, reluGrad } from '../../src/ops/elementwise.js';
 import { collapseBroadcast } from '../../src/ops/broadcast.js';
+import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
 import { broadcastShapes, broadcastStrides, vec8 } from '../../src/ops/launch.js';
 import { addRef, mulRef, reluRef } from '../../src/reference/elementwise.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
@@ -43,52 +44,78 @@ function scalarRun(e: Engine, entry: string, bind: Record<string, Tensor>, n: nu
 
 const LENGTHS = [1, 3, 4, 5, 1023, 1024, 4097, 100_003];
 
+/**
+ * Launch shapes to run each test under: the adapter's own, the other kind's
+ * (so a CPU adapter also checks the GPU layout), and odd ones that exercise
+ * the per-thread loops (3 items per thread, small workgroups).
+ */
+const SHAPES: [string, MemoryBoundShape | null][] = [
+  ['own launch shape', null],
+  ['CPU shape', CPU_SHAPE],
+  ['GPU shape', GPU_SHAPE],
+  ['strided, 3 per thread, WG 64', { ...GPU_SHAPE, wg: 64, perThread: 3 }],
+  ['contiguous, 3 per thread, WG 32', { ...CPU_SHAPE, wg: 32, perThread: 3 }],
+];
+
+async function withShape<T>(e: Engine, shape: MemoryBoundShape | null, fn: () => Promise<T>): Promise<T> {
+  forceMemoryBoundShape(e, shape);
+  try {
+    return await fn();
+  } finally {
+    forceMemoryBoundShape(e, null);
+  }
+}
+
 describe('same-shape kernels on vec4 with a scalar tail', () => {
-  it('add, sub, axpby, mul, relu, reluGrad, affine, addRelu (+ backward), accumulateInto equal the scalar kernels bit for bit', async () => {
-    const e = await testEngine();
-    for (const n of LENGTHS) {
-      const a = awkward(n, n);
-      const b = awkward(n, n + 1);
-      for (let i = 3; i < n; i += 11) b[i] = -a[i]!; // a + b = 0 exactly
-      await e.asyncScope(async () => {
-        const ta = e.tensor(a, [n]);
-        const tb = e.tensor(b, [n]);
-        const check = async (what: string, got: Tensor, entry: string, bind: Record<string, Tensor>, params: Record<string, number> = {}) => {
-          const want = e.empty([n]);
-          scalarRun(e, entry, { ...bind, out: want }, n, params);
-          expectSameBits(await got.read(), await want.read(), `${what} n=${n}`);
-        };
-        await check('add', ops.add(ta, tb), 'add_same', { a: ta, b: tb }, { alpha: 1, beta: 1 });
-        await check('sub', ops.sub(ta, tb), 'add_same', { a: ta, b: tb }, { alpha: 1, beta: -1 });
-        await check('axpby', ops.axpby(0.3, ta, -2.5, tb), 'add_same', { a: ta, b: tb }, { alpha: 0.3, beta: -2.5 });
-        await check('mul', ops.mul(ta, tb), 'mul_same', { a: ta, b: tb });
-        await check('relu', ops.relu(ta), 'relu_fwd', { a: ta });
-        await check('reluGrad', reluGrad(ta, tb), 'relu_bwd', { a: ta, b: tb });
-        await check('affine', ops.affine(ta, 2.5, -1), 'affine', { a: ta }, { alpha: 2.5, beta: -1 });
-        await check('addRelu', ops.addRelu(ta, tb), 'add_relu', { a: ta, b: tb }, { alpha: 1, beta: 1 });
+  for (const [shapeName, launchShape] of SHAPES) {
+    it(`${shapeName}: add, sub, axpby, mul, relu, reluGrad, affine, addRelu (+ backward), accumulateInto equal the scalar kernels bit for bit`, async () => {
+      const e = await testEngine();
+      await withShape(e, launchShape, async () => {
+        for (const n of LENGTHS) {
+          const a = awkward(n, n);
+          const b = awkward(n, n + 1);
+          for (let i = 3; i < n; i += 11) b[i] = -a[i]!; // a + b = 0 exactly
+          await e.asyncScope(async () => {
+            const ta = e.tensor(a, [n]);
+            const tb = e.tensor(b, [n]);
+            const check = async (what: string, got: Tensor, entry: string, bind: Record<string, Tensor>, params: Record<string, number> = {}) => {
+              const want = e.empty([n]);
+              scalarRun(e, entry, { ...bind, out: want }, n, params);
+              expectSameBits(await got.read(), await want.read(), `${what} n=${n}`);
+            };
+            await check('add', ops.add(ta, tb), 'add_same', { a: ta, b: tb }, { alpha: 1, beta: 1 });
+            await check('sub', ops.sub(ta, tb), 'add_same', { a: ta, b: tb }, { alpha: 1, beta: -1 });
+            await check('axpby', ops.axpby(0.3, ta, -2.5, tb), 'add_same', { a: ta, b: tb }, { alpha: 0.3, beta: -2.5 });
+            await check('mul', ops.mul(ta, tb), 'mul_same', { a: ta, b: tb });
+            await check('relu', ops.relu(ta), 'relu_fwd', { a: ta });
+            await check('reluGrad', reluGrad(ta, tb), 'relu_bwd', { a: ta, b: tb });
+            await check('affine', ops.affine(ta, 2.5, -1), 'affine', { a: ta }, { alpha: 2.5, beta: -1 });
+            await check('addRelu', ops.addRelu(ta, tb), 'add_relu', { a: ta, b: tb }, { alpha: 1, beta: 1 });
 
-        // accumulateInto: in place, onto a copy of a.
-        const acc = ops.affine(ta, 1, 0);
-        accumulateInto(acc, tb, -0.75);
-        const accWant = ops.affine(ta, 1, 0);
-        scalarRun(e, 'acc_add', { a: tb, out: accWant }, n, { alpha: -0.75 });
-        expectSameBits(await acc.read(), await accWant.read(), `accumulateInto n=${n}`);
+            // accumulateInto: in place, onto a copy of a.
+            const acc = ops.affine(ta, 1, 0);
+            accumulateInto(acc, tb, -0.75);
+            const accWant = ops.affine(ta, 1, 0);
+            scalarRun(e, 'acc_add', { a: tb, out: accWant }, n, { alpha: -0.75 });
+            expectSameBits(await acc.read(), await accWant.read(), `accumulateInto n=${n}`);
 
-        // addRelu's backward: both gradients from one kernel.
-        const x = e.tensor(a, [n], { requiresGrad: true });
-        const y = e.tensor(b, [n], { requiresGrad: true });
-        const s = ops.addRelu(x, y);
-        s.backward(tb);
-        const gWant = e.empty([n]);
-        const g2Want = e.empty([n]);
-        scalarRun(e, 'add_relu_bwd', { a: s, b: tb, out: gWant, out2: g2Want }, n, { alpha: 1, beta: 0 });
-        expectSameBits(await x.grad!.read(), await gWant.read(), `addRelu dx n=${n}`);
-        expectSameBits(await y.grad!.read(), await g2Want.read(), `addRelu dy n=${n}`);
-        x.grad!.dispose();
-        y.grad!.dispose();
+            // addRelu's backward: both gradients from one kernel.
+            const x = e.tensor(a, [n], { requiresGrad: true });
+            const y = e.tensor(b, [n], { requiresGrad: true });
+            const s = ops.addRelu(x, y);
+            s.backward(tb);
+            const gWant = e.empty([n]);
+            const g2Want = e.empty([n]);
+            scalarRun(e, 'add_relu_bwd', { a: s, b: tb, out: gWant, out2: g2Want }, n, { alpha: 1, beta: 0 });
+            expectSameBits(await x.grad!.read(), await gWant.read(), `addRelu dx n=${n}`);
+            expectSameBits(await y.grad!.read(), await g2Want.read(), `addRelu dy n=${n}`);
+            x.grad!.dispose();
+            y.grad!.dispose();
+          });
+        }
       });
-    }
-  });
+    });
+  }
 
   it('match the f64 reference on awkward lengths', async () => {
     const e = await testEngine();
@@ -200,38 +227,41 @@ describe('broadcasting add / mul (rank-3 collapsed kernels)', () => {
     ],
   ];
   for (const [sa, sb] of cases) {
-    it(`${JSON.stringify(sa)} ∘ ${JSON.stringify(sb)}: reference, and bit for bit the general broadcast kernel`, async () => {
+    it(`${JSON.stringify(sa)} ∘ ${JSON.stringify(sb)}: reference, and bit for bit the general broadcast kernel, in every launch shape`, async () => {
       const e = await testEngine();
-      const a = awkward(prod(sa), 5);
-      const b = awkward(prod(sb), 6);
-      const aRef = uniformData(prod(sa), 7);
-      const bRef = uniformData(prod(sb), 8);
-      await e.asyncScope(async () => {
-        const shape = broadcastShapes('t', sa, sb);
-        const n = prod(shape);
-        const ta = e.tensor(a, sa);
-        const tb = e.tensor(b, sb);
-        const general = (entry: string, alpha: number, beta: number) => {
-          const out = e.empty(shape);
-          const [slo, shi] = vec8(shape);
-          const [alo, ahi] = vec8(broadcastStrides(sa, shape));
-          const [blo, bhi] = vec8(broadcastStrides(sb, shape));
-          e.run('elementwise', entry, {
-            bind: { a: ta, b: tb, out },
-            params: { n, ndim: shape.length, alpha, beta, shape_lo: slo, shape_hi: shi, a_str_lo: alo, a_str_hi: ahi, b_str_lo: blo, b_str_hi: bhi },
-            workgroups: Math.ceil(n / 256),
-          });
-          return out;
-        };
-        expectSameBits(await ops.add(ta, tb).read(), await general('add_bcast', 1, 1).read(), 'add');
-        expectSameBits(await ops.axpby(-0.5, ta, 3, tb).read(), await general('add_bcast', -0.5, 3).read(), 'axpby');
-        expectSameBits(await ops.mul(ta, tb).read(), await general('mul_bcast', 0, 0).read(), 'mul');
+      for (const [shapeName, launchShape] of SHAPES)
+        await withShape(e, launchShape, async () => {
+          const a = awkward(prod(sa), 5);
+          const b = awkward(prod(sb), 6);
+          const aRef = uniformData(prod(sa), 7);
+          const bRef = uniformData(prod(sb), 8);
+          await e.asyncScope(async () => {
+            const shape = broadcastShapes('t', sa, sb);
+            const n = prod(shape);
+            const ta = e.tensor(a, sa);
+            const tb = e.tensor(b, sb);
+            const general = (entry: string, alpha: number, beta: number) => {
+              const out = e.empty(shape);
+              const [slo, shi] = vec8(shape);
+              const [alo, ahi] = vec8(broadcastStrides(sa, shape));
+              const [blo, bhi] = vec8(broadcastStrides(sb, shape));
+              e.run('elementwise', entry, {
+                bind: { a: ta, b: tb, out },
+                params: { n, ndim: shape.length, alpha, beta, shape_lo: slo, shape_hi: shi, a_str_lo: alo, a_str_hi: ahi, b_str_lo: blo, b_str_hi: bhi },
+                workgroups: Math.ceil(n / 256),
+              });
+              return out;
+            };
+            expectSameBits(await ops.add(ta, tb).read(), await general('add_bcast', 1, 1).read(), `add (${shapeName})`);
+            expectSameBits(await ops.axpby(-0.5, ta, 3, tb).read(), await general('add_bcast', -0.5, 3).read(), `axpby (${shapeName})`);
+            expectSameBits(await ops.mul(ta, tb).read(), await general('mul_bcast', 0, 0).read(), `mul (${shapeName})`);
 
-        const ra = e.tensor(aRef, sa);
-        const rb = e.tensor(bRef, sb);
-        expectAllClose(await ops.add(ra, rb).read(), addRef(aRef, sa, bRef, sb).data);
-        expectAllClose(await ops.mul(ra, rb).read(), mulRef(aRef, sa, bRef, sb).data);
-      });
+            const ra = e.tensor(aRef, sa);
+            const rb = e.tensor(bRef, sb);
+            expectAllClose(await ops.add(ra, rb).read(), addRef(aRef, sa, bRef, sb).data);
+            expectAllClose(await ops.mul(ra, rb).read(), mulRef(aRef, sa, bRef, sb).data);
+          });
+        });
     });
   }
 

@@ -7,6 +7,7 @@
 // We allow atol 2e-6·√m + rtol 1e-5, about 20× the expected error.
 import { describe, expect, it } from 'vitest';
 import { counterDelta, ops } from '../../src/index.js';
+import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
 import { sumRowsRaw } from '../../src/ops/reduce.js';
 import { sumRef, sumToShapeRef } from '../../src/reference/elementwise.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
@@ -16,18 +17,39 @@ import { gradcheck } from '../helpers/gradcheck.js';
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const tolFor = (terms: number) => ({ atol: 2e-6 * Math.sqrt(terms) + 1e-7, rtol: 1e-5 });
 
+/**
+ * Reduction shapes to run under: the adapter's own, both kinds' (so a CPU
+ * adapter also checks the GPU workgroup size and split budget), and a tiny
+ * one (8 threads, at most 4 workgroups) that splits nearly everything.
+ */
+const SHAPES: [string, MemoryBoundShape | null][] = [
+  ['own', null],
+  ['CPU', CPU_SHAPE],
+  ['GPU', GPU_SHAPE],
+  ['tiny', { ...CPU_SHAPE, reduceWg: 8, reduceMaxWorkgroups: 4 }],
+];
+
 describe('sum / mean over all elements', () => {
-  it('awkward lengths, one and several passes', async () => {
+  it('awkward lengths, one and several passes, every reduction shape', async () => {
     const e = await testEngine();
     for (const n of [1, 3, 5, 1023, 1024, 4097, 65_537, 1_000_003, 4_194_304]) {
       const x = uniformData(n, n);
-      await e.asyncScope(async () => {
-        const t = e.tensor(x, [n]);
-        const s = ops.sum(t);
-        expect(s.shape).toEqual([]);
-        expectAllClose(await s.read(), [sumRef(x)], tolFor(n));
-        expectAllClose(await ops.mean(t).read(), [sumRef(x) / n], tolFor(1));
-      });
+      for (const [shapeName, launchShape] of SHAPES) {
+        forceMemoryBoundShape(e, launchShape);
+        try {
+          await e.asyncScope(async () => {
+            const t = e.tensor(x, [n]);
+            const s = ops.sum(t);
+            expect(s.shape).toEqual([]);
+            expectAllClose(await s.read(), [sumRef(x)], tolFor(n));
+            expectAllClose(await ops.mean(t).read(), [sumRef(x) / n], tolFor(1));
+          });
+        } catch (err) {
+          throw new Error(`n = ${n}, ${shapeName} reduction shape: ${(err as Error).message}`);
+        } finally {
+          forceMemoryBoundShape(e, null);
+        }
+      }
     }
   });
 
@@ -79,16 +101,25 @@ describe('sumToShape', () => {
     ['fewer dims', [3, 4, 5, 2], [5, 2]],
   ];
   for (const [name, shape, target] of cases) {
-    it(`${name}: ${JSON.stringify(shape)} → ${JSON.stringify(target)}`, async () => {
+    it(`${name}: ${JSON.stringify(shape)} → ${JSON.stringify(target)}, every reduction shape`, async () => {
       const e = await testEngine();
       const x = uniformData(prod(shape), prod(shape) + 1);
       const terms = prod(shape) / prod(target);
-      await e.asyncScope(async () => {
-        const r = ops.sumToShape(e.tensor(x, shape), target, 0.5);
-        expect(r.shape).toEqual(target);
-        const want = Float64Array.from(sumToShapeRef(x, shape, target), (v) => 0.5 * v);
-        expectAllClose(await r.read(), want, tolFor(terms));
-      });
+      const want = Float64Array.from(sumToShapeRef(x, shape, target), (v) => 0.5 * v);
+      for (const [shapeName, launchShape] of SHAPES) {
+        forceMemoryBoundShape(e, launchShape);
+        try {
+          await e.asyncScope(async () => {
+            const r = ops.sumToShape(e.tensor(x, shape), target, 0.5);
+            expect(r.shape).toEqual(target);
+            expectAllClose(await r.read(), want, tolFor(terms));
+          });
+        } catch (err) {
+          throw new Error(`${shapeName} reduction shape: ${(err as Error).message}`);
+        } finally {
+          forceMemoryBoundShape(e, null);
+        }
+      }
     });
   }
 
