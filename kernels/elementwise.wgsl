@@ -1,8 +1,12 @@
-// Elementwise kernels over flat f32 arrays.
+// Elementwise kernels over flat f32 arrays, one element per thread: the
+// scalar forms. The host runs the same-shape entries on vec4 first
+// (elementwise_vec4.wgsl computes the same thing, bit for bit) and these
+// only over what a vec4 pass leaves; broadcasts of rank ≤ 3 after collapsing
+// go to broadcast.wgsl; `fill` is used directly by other ops.
 //
 // Layout: any; the kernels see flat arrays of `n` elements. The binary ops
-// `add`/`mul` take a fast path when both inputs have the output's shape, and
-// a broadcasting path that maps each output index to the inputs through
+// `add`/`mul` have a same-shape form (`*_same`) and the general broadcasting
+// form (`*_bcast`) that maps each output index to the inputs through
 // per-dimension strides (stride 0 on a broadcast dimension, up to 8 dims).
 //
 // Grid: 1-D, WG threads per workgroup, each thread handles one element.

@@ -141,13 +141,11 @@ function sumRows(x: Tensor, rows: number, cols: number, alpha: number): Tensor {
  * elements in order: the collapsed pattern picks the kernel (reduce.wgsl).
  */
 function reduceRaw(x: Tensor, reduced: readonly boolean[], alpha: number): Tensor {
-  if (x.size === 0) {
-    // Sums of nothing: zeros (sum_cols over mid = 0 rows), without a vec4 view of an empty tensor.
-    const kept = x.shape.reduce((acc, d, i) => (reduced[i] ? acc : acc * d), 1);
-    const out = x.engine.empty([kept]);
-    if (kept) run(x, out, 'sum_cols', false, { outer: 1, mid: 0, inner: kept, splits: 1, chunk: 0, alpha }, groups(kept, memoryBoundShape(x.engine).reduceWg));
-    return out;
-  }
+  if (x.size === 0)
+    return emptySums(
+      x,
+      x.shape.reduce((acc, d, i) => (reduced[i] ? acc : acc * d), 1),
+    );
   const axes = collapseAxes(x.shape, reduced);
   const pattern = axes.map((a) => (a.reduced ? 'R' : 'K')).join('');
   const [s0, s1, s2] = axes.map((a) => a.size) as [number, number, number];
@@ -170,6 +168,13 @@ function reduceRaw(x: Tensor, reduced: readonly boolean[], alpha: number): Tenso
   return sumToShapeGeneral(x, reduced, alpha);
 }
 
+/** `kept` sums of nothing: zeros (sum_cols over 0 rows, x bound as f32: an empty tensor has no vec4 view). */
+function emptySums(x: Tensor, kept: number): Tensor {
+  const out = x.engine.empty([kept]);
+  if (kept) run(x, out, 'sum_cols', false, { outer: 1, mid: 0, inner: kept, splits: 1, chunk: 0, alpha: 1 }, groups(kept, memoryBoundShape(x.engine).reduceWg));
+  return out;
+}
+
 /** sum_to_shape: any reduction of rank ≤ 8, one thread per output. */
 function sumToShapeGeneral(x: Tensor, reduced: readonly boolean[], alpha: number): Tensor {
   const outSize = x.shape.reduce((acc, d, i) => (reduced[i] ? acc : acc * d), 1);
@@ -190,19 +195,13 @@ function sumToShapeGeneral(x: Tensor, reduced: readonly boolean[], alpha: number
 
 /** out[r] = alpha · Σ_c x[r, c] for x viewed as [rows, cols]. */
 export function sumRowsRaw(x: Tensor, rows: number, cols: number, alpha = 1): Tensor {
-  if (rows === 0) return x.engine.empty([rows]);
+  if (rows * cols === 0) return emptySums(x, rows);
   return sumRows(x, rows, cols, alpha);
 }
 
 function sumAllRaw(x: Tensor, alpha: number): Tensor {
-  return x.engine._viewOwned(
-    reduceRaw(
-      x,
-      x.shape.map(() => true),
-      alpha,
-    ),
-    [],
-  );
+  const allAxes = x.shape.map(() => true);
+  return x.engine._viewOwned(reduceRaw(x, allAxes, alpha), []);
 }
 
 /** Σ x over all elements, as a scalar (shape []). */
