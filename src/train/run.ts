@@ -19,6 +19,7 @@
  * or more later. A non-finite step never reaches the weights — the gate
  * stops its update on the GPU — and is reported by `results()` as not applied.
  */
+import { expectedStepMs, sleepBeforeMap } from './wait-estimate.js';
 import type { Engine } from '../engine.js';
 import { buildModel, type ModelSpec, type Network } from '../models/index.js';
 import { add, mul } from '../ops/elementwise.js';
@@ -31,16 +32,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
 import { MixBlock } from '../nn/mix-block.js';
-import {
-  automixMethod,
-  baselineMethod,
-  type AutoMixState,
-  type HostBatch,
-  type MethodStep,
-  type StepDraw,
-  type StepTensors,
-  vanillaMethod,
-} from './steps.js';
+import { automixMethod, baselineMethod, type AutoMixState, type HostBatch, type MethodStep, type StepDraw, type StepTensors, vanillaMethod } from './steps.js';
 
 /** What the model is trained on: channels, image size, classes. */
 export interface DataShape {
@@ -228,6 +220,11 @@ export class TrainingRun {
     return out;
   }
 
+  /** The GPU ms a step is expected to take, from the recent ones (src/train/wait-estimate.ts); 0 until known. */
+  get expectedStepMs(): number {
+    return expectedStepMs(this.#gpuMs);
+  }
+
   /**
    * Waits for a step's scalars. Dawn's Node binding keeps the main thread
    * busy while a map is pending — on a CPU adapter that core is taken from the
@@ -236,14 +233,8 @@ export class TrainingRun {
    */
   async #wait(p: Pending): Promise<Float32Array> {
     const ctx = this.engine.ctx;
-    // The median of recent steps: one outlier (a paused process, a machine waking up) cannot make
-    // the host sleep long past the step's end.
-    const est = this.#gpuMs.length >= 3 ? [...this.#gpuMs].sort((a, b) => a - b)[this.#gpuMs.length >> 1]! : 0;
-    if (est > 4) {
-      const due = Math.max(p.submitted, this.#lastDone) + 0.9 * est;
-      const sleep = Math.min(due - performance.now(), est);
-      if (sleep > 2) await new Promise((r) => setTimeout(r, sleep));
-    }
+    const sleep = sleepBeforeMap(this.#gpuMs, p.submitted, this.#lastDone, performance.now());
+    if (sleep > 0) await new Promise((r) => setTimeout(r, sleep));
     const buf = p.staging;
     try {
       await buf.mapAsync(GPUMapMode.READ);
