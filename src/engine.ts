@@ -28,7 +28,7 @@ export interface EngineOptions extends ContextOptions {
   kernelSources?: KernelSourceLoader;
   /** Kernel autotuning (src/tune/): 'off', 'cached' (default) or 'full'. */
   tune?: TuneMode;
-  /** Where tuned choices persist (the Node entry: a file under the user's cache directory; browsers: memory). */
+  /** Where tuned choices persist (the Node entry: a file under the user's cache directory; the browser entry: IndexedDB, src/tune/store-indexeddb.ts). */
   tuneStore?: TuneStore;
 }
 
