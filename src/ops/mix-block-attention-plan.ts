@@ -105,21 +105,24 @@ export function partsOf(s: MbShape, cfg: TuneConfig): { nq: number; nk: number }
   return { nq: Math.ceil(s.L / cfg.constants['BK']!), nk: Math.ceil(s.L / cfg.constants['BQ']!) };
 }
 
-/** Workgroup memory (f32 words) of the tiled kernels: the larger of the forward's and the backward's layout. */
-export function tiledSmem(c: Record<string, number>): number {
-  const { BQ, BK, DC, TK } = c as Record<'BQ' | 'BK' | 'DC' | 'TK', number>;
-  const TQ = c['TQ']!;
-  const stage = DC * (BQ + BK);
-  const fwd = Math.max(stage, 3 * BQ * (BK / TK));
-  const bwd = BQ * (BK + 1) + Math.max(stage, (BQ / TQ) * BK);
-  return Math.max(fwd, bwd);
+/**
+ * Workgroup memory of the tiled kernels (see mix_block_attention_tiled.wgsl):
+ * TILES vec4 for the staged Q and K rows (DC/4 channels and one of padding
+ * each), SMEM words for the larger of the forward's merge area and the
+ * backward's dU block and dv partial sums; `bytes` in all.
+ */
+export function tiledSmem(c: Record<string, number>): { SMEM: number; TILES: number; bytes: number } {
+  const { BQ, BK, DC, TQ, TK } = c as Record<'BQ' | 'BK' | 'DC' | 'TQ' | 'TK', number>;
+  const TILES = (BQ + BK) * (DC / 4 + 1);
+  const SMEM = Math.max(3 * BQ * (BK / TK), BQ * (BK + 1) + (BQ / TQ) * BK);
+  return { SMEM, TILES, bytes: 16 * TILES + 4 * SMEM };
 }
 
 /** Whether a tile is well-formed (the WGSL's register arrays hold at most 8 queries and 8 keys per thread). */
 export function tileWellFormed(c: Record<string, number>): boolean {
   const { BQ, BK, DC, TQ, TK, WG } = c as Record<'BQ' | 'BK' | 'DC' | 'TQ' | 'TK' | 'WG', number>;
   if (![BQ, BK, DC, TQ, TK, WG].every((v) => Number.isInteger(v) && v! > 0)) return false;
-  if (TQ! > 8 || TK! > 8 || BQ! % TQ! || BK! % TK!) return false;
+  if (TQ! > 8 || TK! > 8 || BQ! % TQ! || BK! % TK! || DC! % 4) return false;
   return WG === (BQ! / TQ!) * (BK! / TK!) && Object.keys(c).length === 6;
 }
 
@@ -250,7 +253,8 @@ export function attentionPlan(engine: Engine, s: MbShape, cfg: TuneConfig): MbPl
   }
   if (cfg.variant === 'tiled') {
     const c = cfg.constants;
-    const constants = { ...c, SMEM: tiledSmem(c) };
+    const { SMEM, TILES } = tiledSmem(c);
+    const constants = { ...c, SMEM, TILES };
     const nqb = Math.ceil(L / c['BQ']!);
     const nkb = Math.ceil(L / c['BK']!);
     return {

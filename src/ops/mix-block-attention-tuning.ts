@@ -94,7 +94,7 @@ export function mixBlockConfigValid(engine: Engine, p: MixBlockProblem, cfg: Tun
       const { nq, nk } = partsOf(p, cfg);
       if (!partsFit(p, nq, nk) || Math.max(nq, nk) * p.N * p.d * p.L * 4 > l.maxStorageBufferBindingSize) return false;
       if (c['WG']! > l.maxComputeInvocationsPerWorkgroup || c['WG']! > l.maxComputeWorkgroupSizeX) return false;
-      return tiledSmem(c) * 4 <= l.maxComputeWorkgroupStorageSize && nq <= maxDim && nk <= maxDim;
+      return tiledSmem(c).bytes <= l.maxComputeWorkgroupStorageSize && nq <= maxDim && nk <= maxDim;
     }
     default:
       return false;
