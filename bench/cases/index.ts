@@ -36,6 +36,7 @@ import { globalAvgPoolCase, poolCase } from './pool.js';
 import { sumCase } from './reduce.js';
 import { softmaxCase } from './softmax.js';
 import type { BenchCase, StepCase } from './types.js';
+import { permuteCase } from './shape.js';
 import { upsampleCase } from './upsample.js';
 
 export type { BenchCase, CaseContext, OursRunner, Prepared, StepBench, StepCase, TfSide } from './types.js';
@@ -86,6 +87,7 @@ export const CASES: BenchCase[] = [
 
   upsampleCase(100, 1, 8, 8, 4, 'bilinear'),
   upsampleCase(32, 64, 16, 16, 2, 'nearest'),
+  permuteCase([32, 65, 3, 64], [0, 2, 1, 3]),
 
   blendCase('mixup', 100, 3, 32, 32),
   blendCase('maskedBlend', 100, 3, 32, 32),

@@ -12,7 +12,8 @@ export function broadcastShape(a: readonly number[], b: readonly number[]): numb
   return out;
 }
 
-function index(shape: readonly number[], out: readonly number[], coord: number[]): number {
+/** Flat index into an array of `shape` broadcast to `out`, at the coordinate `coord` of `out`. */
+export function broadcastIndex(shape: readonly number[], out: readonly number[], coord: number[]): number {
   const off = out.length - shape.length;
   let idx = 0;
   for (let j = 0; j < shape.length; j++) idx = idx * shape[j]! + (shape[j] === 1 ? 0 : coord[j + off]!);
@@ -37,7 +38,7 @@ export function binaryRef(
       coord[d] = r % shape[d]!;
       r = Math.floor(r / shape[d]!);
     }
-    data[i] = f(a[index(aShape, shape, coord)]!, b[index(bShape, shape, coord)]!);
+    data[i] = f(a[broadcastIndex(aShape, shape, coord)]!, b[broadcastIndex(bShape, shape, coord)]!);
   }
   return { data, shape };
 }
@@ -52,27 +53,4 @@ export function reluRef(a: ArrayLike<number>): Float64Array {
 /** relu(a + b) for same-shape inputs. */
 export function addReluRef(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   return Float64Array.from(a, (x, i) => Math.max(x + b[i]!, 0));
-}
-
-export function sumRef(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]!;
-  return s;
-}
-
-/** Sums x of `shape` down to `target` (same rank, reduced dims 1). */
-export function sumToShapeRef(x: ArrayLike<number>, shape: readonly number[], target: readonly number[]): Float64Array {
-  const full = [...new Array<number>(shape.length - target.length).fill(1), ...target];
-  const n = full.reduce((a, b) => a * b, 1);
-  const out = new Float64Array(n);
-  const coord = new Array<number>(shape.length).fill(0);
-  for (let i = 0; i < x.length; i++) {
-    let r = i;
-    for (let d = shape.length - 1; d >= 0; d--) {
-      coord[d] = r % shape[d]!;
-      r = Math.floor(r / shape[d]!);
-    }
-    out[index(full, shape, coord)]! += x[i]!;
-  }
-  return out;
 }

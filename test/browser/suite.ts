@@ -33,6 +33,7 @@ import * as matmulRef from '../../src/reference/matmul.js';
 import * as mixBlockAttentionRef from '../../src/reference/mix-block-attention.js';
 import * as blendRef from '../../src/reference/blend.js';
 import * as poolRef from '../../src/reference/pool.js';
+import * as reduceRef from '../../src/reference/reduce.js';
 import * as softmaxRef from '../../src/reference/softmax.js';
 import * as upsampleRef from '../../src/reference/upsample.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -66,6 +67,7 @@ const REFS = {
   'mix-block-attention': mixBlockAttentionRef,
   blend: blendRef,
   pool: poolRef,
+  reduce: reduceRef,
   softmax: softmaxRef,
   upsample: upsampleRef,
 } as const;
@@ -211,7 +213,7 @@ test('matmul: odd sizes, transposes, bias+ReLU, batched, 128×256×96', async ({
 
 test('reductions: sum (100003), mean, sumToShape', async ({ engine: e }) => {
   const R = await op('reduce');
-  const ref1 = await ref('elementwise');
+  const ref1 = await ref('reduce');
   return scoped(e, async () => {
     const x = rand(100_003, 5);
     const t = e.tensor(x, [100_003]);

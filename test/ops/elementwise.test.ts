@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { counterDelta, ops, type Engine } from '../../src/index.js';
 import { fusion } from '../../src/ops/elementwise.js';
-import { addRef, addReluRef, mulRef, reluRef, sumRef, sumToShapeRef } from '../../src/reference/elementwise.js';
+import { addRef, addReluRef, mulRef, reluRef } from '../../src/reference/elementwise.js';
+import { sumRef, sumToShapeRef } from '../../src/reference/reduce.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';

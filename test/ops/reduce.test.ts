@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { counterDelta, ops } from '../../src/index.js';
 import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
 import { sumRowsRaw } from '../../src/ops/reduce.js';
-import { sumRef, sumToShapeRef } from '../../src/reference/elementwise.js';
+import { sumRef, sumToShapeRef } from '../../src/reference/reduce.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
