@@ -11,8 +11,7 @@
  * without calling backward), the node frees what it saved. `backward()` frees
  * each node it passes through, as PyTorch does without `retain_graph`.
  */
-import type { Tensor } from '../tensor/tensor.js';
-import type { OpAttrs, OpName, OpSaved } from './payloads.js';
+import type { OpAttrs, OpInputs, OpName, OpSaved } from './payloads.js';
 
 export class GraphNode<K extends OpName = OpName> {
   refs = 1;
@@ -21,7 +20,7 @@ export class GraphNode<K extends OpName = OpName> {
 
   constructor(
     readonly op: K,
-    readonly inputs: readonly (Tensor | null)[],
+    readonly inputs: OpInputs<K>,
     readonly saved: OpSaved<K>,
     readonly attrs: OpAttrs<K>,
     readonly outputShape: readonly number[],

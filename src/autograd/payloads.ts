@@ -19,7 +19,9 @@
  *
  * `saved` is a (readonly) tuple of tensors; optional elements (`lb?: Tensor`)
  * or a union of tuples where the forward saves different tensors by case.
- * Ops without attributes use `NoAttrs` and record `{}`.
+ * Ops without attributes use `NoAttrs` and record `{}`. An entry may also
+ * type the op's `inputs` (a tuple, as `record()` receives them) where its rule
+ * reads them; without one they are `readonly (Tensor | null)[]`.
  */
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -33,6 +35,9 @@ export type OpAttrs<K extends OpName> = OpPayloads[K]['attrs'];
 
 /** The tensors `record()` saves for op K and its rule reads. */
 export type OpSaved<K extends OpName> = OpPayloads[K]['saved'];
+
+/** The inputs `record()` receives for op K: its declared tuple, or any list of tensors. */
+export type OpInputs<K extends OpName> = OpPayloads[K] extends { inputs: infer I extends readonly (Tensor | null)[] } ? I : readonly (Tensor | null)[];
 
 /** The attributes of an op that has none. */
 export type NoAttrs = Record<never, never>;

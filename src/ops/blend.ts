@@ -48,7 +48,7 @@ declare module '../autograd/payloads.js' {
      * only keeps their buffers alive: [perm], then x and coef when coef is
      * given, then attrs.step when set.
      */
-    blend: { attrs: BlendAttrs & { op: string }; saved: [perm: Tensor, ...alive: Tensor[]] };
+    blend: { attrs: BlendAttrs & { op: string }; saved: [perm: Tensor, ...alive: Tensor[]]; inputs: [x: Tensor, perm: Tensor, coef: Tensor | null] };
   }
 }
 
@@ -151,7 +151,7 @@ function blend(op: string, x: Tensor, perm: Tensor, coef: Tensor | null, a: Blen
 
 export function blendBackward(node: GraphNode<'blend'>, g: Tensor): (Tensor | null)[] {
   const a = node.attrs;
-  const [x, perm, coef] = node.inputs as [Tensor, Tensor, Tensor | null];
+  const [x, perm, coef] = node.inputs;
   const e = g.engine;
   let dx: Tensor | null = null;
   if (x.requiresGrad) {

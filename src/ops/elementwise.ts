@@ -20,12 +20,12 @@ import { fmtShape } from '../tensor/tensor.js';
 declare module '../autograd/payloads.js' {
   interface OpPayloads {
     /** alpha·a + beta·b */
-    add: { attrs: { alpha: number; beta: number }; saved: [] };
-    mul: { attrs: NoAttrs; saved: [a: Tensor, b: Tensor] };
+    add: { attrs: { alpha: number; beta: number }; saved: []; inputs: [a: Tensor, b: Tensor] };
+    mul: { attrs: NoAttrs; saved: [a: Tensor, b: Tensor]; inputs: [a: Tensor, b: Tensor] };
     /** alpha·a + beta (beta has no gradient) */
     affine: { attrs: { alpha: number }; saved: [] };
     relu: { attrs: NoAttrs; saved: [y: Tensor] };
-    addRelu: { attrs: NoAttrs; saved: [y: Tensor] };
+    addRelu: { attrs: NoAttrs; saved: [y: Tensor]; inputs: [a: Tensor, b: Tensor] };
   }
 }
 
@@ -89,7 +89,7 @@ export function axpby(alpha: number, a: Tensor, beta: number, b: Tensor): Tensor
 
 export function addBackward(node: GraphNode<'add'>, g: Tensor): (Tensor | null)[] {
   const { alpha, beta } = node.attrs;
-  const [a, b] = node.inputs as [Tensor, Tensor];
+  const [a, b] = node.inputs;
   return [a.requiresGrad ? scaleTo(g, alpha, a.shape) : null, b.requiresGrad ? scaleTo(g, beta, b.shape) : null];
 }
 
@@ -170,7 +170,7 @@ export function addRelu(a: Tensor, b: Tensor): Tensor {
 
 export function addReluBackward(node: GraphNode<'addRelu'>, g: Tensor): (Tensor | null)[] {
   const y = node.saved[0];
-  const [a, b] = node.inputs as [Tensor, Tensor];
+  const [a, b] = node.inputs;
   const e = y.engine;
   const ga = e.empty(y.shape);
   const gb = e.empty(y.shape);

@@ -33,6 +33,10 @@ export function recordContract(out: Tensor, a: Tensor, b: Tensor): void {
   record(out, 'conv2d', [a, b, null], [a], { opts: {}, xShape: a.shape, wShape: b.shape });
   // @ts-expect-error an op without a payload (and so without a rule) has no name
   record(out, 'notAnOp', [a], [], {});
+  // @ts-expect-error add's inputs are its two operands
+  record(out, 'add', [a], [], { alpha: 1, beta: 1 });
+  // @ts-expect-error blend's inputs are [x, perm, coef | null]
+  record(out, 'blend', [a, b], [b], { op: 'mixup' } as never);
 }
 
 /** Reading: a rule's node is typed by its op, so it reads exactly what was recorded. */
