@@ -7,10 +7,10 @@
  * Any groups, stride, padding, dilation, any adapter: the fallback of every
  * other path (docs/kernels/conv2d.md).
  */
-import type { Engine } from '../engine.js';
-import type { Tensor } from '../tensor/tensor.js';
 import type { Conv2dShape } from './conv2d.js';
+import type { Conv2dPass } from './conv2d-path.js';
 import { quadsOf, roundUpTo8 } from './conv2d-rounding.js';
+import { type Conv2dSteps, PLACEHOLDER } from './conv2d-steps.js';
 
 const WG = 64; // the WGSL's default WG override
 
@@ -30,41 +30,42 @@ interface ShiftSpec {
   off_x: number;
 }
 
-/** xs[kx][n][c][r][q] = V(r, q·sw + kx·dw), see kernels/conv2d.wgsl. */
-function shiftPad(engine: Engine, src: Tensor, s: ShiftSpec): Tensor {
+/** xs[kx][n][c][r][q] = V(r, q·sw + kx·dw) into temporary `dst`, see kernels/conv2d.wgsl. */
+function shiftPad(out: Conv2dSteps, src: string, dst: string, s: ShiftSpec): void {
   const planes = s.KW * s.N * s.Ct;
-  const xs = engine.empty([s.KW, s.N, s.Ct, s.R, s.Q8], 'f32', 'conv2d.xs');
-  if (planes * s.R * s.Q8 > 0) {
-    const y = Math.min(planes, 65535);
-    engine.run('conv2d', 'shift_pad', {
-      bind: { src, dst: xs },
-      params: { ...s, total: planes },
-      workgroups: [Math.ceil((s.R * s.Q8) / WG), y, Math.ceil(planes / y)],
-    });
-  }
-  return xs;
+  out.temps[dst] = planes * s.R * s.Q8;
+  if (planes * s.R * s.Q8 === 0) return;
+  const y = Math.min(planes, 65535);
+  out.steps.push({
+    kind: 'dispatch',
+    family: 'conv2d',
+    entry: 'shift_pad',
+    bind: { src, dst },
+    params: { ...s, total: planes },
+    workgroups: [Math.ceil((s.R * s.Q8) / WG), y, Math.ceil(planes / y)],
+  });
 }
 
-/** wt[g][c][ky][kx][o4] (outer = output channels of this pass, padded to 4). */
-function weightLayout(engine: Engine, w: Tensor, groups: number, inner: number, outer: number, KH: number, KW: number, flip: boolean): Tensor {
+/** wt[g][c][ky][kx][o4] into temporary 'wt' (outer = output channels of this pass, padded to 4). */
+function weightLayout(out: Conv2dSteps, groups: number, inner: number, outer: number, KH: number, KW: number, flip: boolean): void {
   const OQ = quadsOf(outer);
   const total = groups * inner * KH * KW * OQ * 4;
-  const wt = engine.empty([total], 'f32', 'conv2d.wt');
-  engine.run('conv2d', 'weight_layout', {
-    bind: { src: w, dst: wt },
+  out.temps['wt'] = total;
+  out.steps.push({
+    kind: 'dispatch',
+    family: 'conv2d',
+    entry: 'weight_layout',
+    bind: { src: 'w', dst: 'wt' },
     params: { groups, Cg: inner, Og: outer, OQ, KH, KW, total },
     constants: { FLIP: flip ? 1 : 0 },
     workgroups: Math.ceil(total / WG),
   });
-  return wt;
 }
 
 interface CoreSpec {
   entry: 'conv2d_fwd' | 'conv2d_bwd_input';
-  xs: Tensor;
-  wt: Tensor;
-  bias: Tensor | null;
-  out: Tensor;
+  bias: string;
+  hasBias: boolean;
   N: number;
   Ct: number;
   R: number;
@@ -81,49 +82,34 @@ interface CoreSpec {
   dh: number;
 }
 
-function convCore(engine: Engine, s: CoreSpec): void {
+/** The conv core over 'xs' and 'wt' into 'out'. */
+function convCore(out: Conv2dSteps, s: CoreSpec): void {
   const OQ = quadsOf(s.Og);
   const total = s.N * s.groups * s.Ho * (s.Q8 / 8) * OQ;
   if (total === 0) return;
-  engine.run('conv2d', s.entry, {
-    bind: { xs4: s.xs, wt: s.wt, bias: s.bias ?? engine.placeholder(), dst: s.out },
-    params: {
-      N: s.N,
-      Ct: s.Ct,
-      R: s.R,
-      Q8: s.Q8,
-      KH: s.KH,
-      KW: s.KW,
-      groups: s.groups,
-      Cg: s.Cg,
-      Og: s.Og,
-      OQ,
-      Ot: s.Ot,
-      Ho: s.Ho,
-      Wo: s.Wo,
-      sh: s.sh,
-      dh: s.dh,
-      total,
-    },
-    constants: { HAS_BIAS: s.bias ? 1 : 0 },
+  const { entry, bias, hasBias, ...geometry } = s;
+  out.steps.push({
+    kind: 'dispatch',
+    family: 'conv2d',
+    entry,
+    bind: { xs4: 'xs', wt: 'wt', bias, dst: 'out' },
+    params: { ...geometry, OQ, total },
+    constants: { HAS_BIAS: hasBias ? 1 : 0 },
     workgroups: Math.ceil(total / WG),
   });
 }
 
-/** y = conv2d(x, w) + bias into `y` [N, O, Ho, Wo] (not empty). */
-export function directForward(engine: Engine, x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dShape, y: Tensor): void {
-  const Cg = g.C / g.groups;
-  const Og = g.O / g.groups;
+/** y = conv2d(x, w) + bias: shift_pad(x), weight_layout, conv2d_fwd. */
+function forward(g: Conv2dShape, hasBias: boolean): Conv2dSteps {
+  const out: Conv2dSteps = { temps: {}, steps: [] };
   const R = (g.Ho - 1) * g.sh + (g.KH - 1) * g.dh + 1;
   const Q8 = roundUpTo8(g.Wo);
-  const xs = shiftPad(engine, x, { N: g.N, Ct: g.C, Hs: g.H, Ws: g.W, R, Q8, KW: g.KW, sw: g.sw, dw: g.dw, up_y: 1, up_x: 1, off_y: g.ph, off_x: g.pw });
-  const wt = weightLayout(engine, w, g.groups, Cg, Og, g.KH, g.KW, false);
-  convCore(engine, {
+  shiftPad(out, 'x', 'xs', { N: g.N, Ct: g.C, Hs: g.H, Ws: g.W, R, Q8, KW: g.KW, sw: g.sw, dw: g.dw, up_y: 1, up_x: 1, off_y: g.ph, off_x: g.pw });
+  weightLayout(out, g.groups, g.C / g.groups, g.O / g.groups, g.KH, g.KW, false);
+  convCore(out, {
     entry: 'conv2d_fwd',
-    xs,
-    wt,
-    bias,
-    out: y,
+    bias: hasBias ? 'bias' : PLACEHOLDER,
+    hasBias,
     N: g.N,
     Ct: g.C,
     R,
@@ -131,25 +117,25 @@ export function directForward(engine: Engine, x: Tensor, w: Tensor, bias: Tensor
     KH: g.KH,
     KW: g.KW,
     groups: g.groups,
-    Cg,
-    Og,
+    Cg: g.C / g.groups,
+    Og: g.O / g.groups,
     Ot: g.O,
     Ho: g.Ho,
     Wo: g.Wo,
     sh: g.sh,
     dh: g.dh,
   });
-  xs.dispose();
-  wt.dispose();
+  return out;
 }
 
-/** dx = conv_transpose(dy, w) into `dx` [N, C, H, W] (not empty): the same core on shift_pad(dy), stride 1, flipped weights. */
-export function directGradInput(engine: Engine, dy: Tensor, w: Tensor, g: Conv2dShape, dx: Tensor): void {
+/** dx = conv_transpose(dy, w): the same core on shift_pad(dy) (zero insertion, transposed padding), stride 1, flipped weights. */
+function gradInput(g: Conv2dShape): Conv2dSteps {
+  const out: Conv2dSteps = { temps: {}, steps: [] };
   const Cg = g.C / g.groups;
   const Og = g.O / g.groups;
   const R = g.H + g.dh * (g.KH - 1);
   const Q8 = roundUpTo8(g.W);
-  const xs = shiftPad(engine, dy, {
+  shiftPad(out, 'dy', 'xs', {
     N: g.N,
     Ct: g.O,
     Hs: g.Ho,
@@ -164,13 +150,11 @@ export function directGradInput(engine: Engine, dy: Tensor, w: Tensor, g: Conv2d
     off_y: g.dh * (g.KH - 1) - g.ph,
     off_x: g.dw * (g.KW - 1) - g.pw,
   });
-  const wt = weightLayout(engine, w, g.groups, Og, Cg, g.KH, g.KW, true);
-  convCore(engine, {
+  weightLayout(out, g.groups, Og, Cg, g.KH, g.KW, true);
+  convCore(out, {
     entry: 'conv2d_bwd_input',
-    xs,
-    wt,
-    bias: null,
-    out: dx,
+    bias: PLACEHOLDER,
+    hasBias: false,
     N: g.N,
     Ct: g.O,
     R,
@@ -186,26 +170,33 @@ export function directGradInput(engine: Engine, dy: Tensor, w: Tensor, g: Conv2d
     sh: 1,
     dh: g.dh,
   });
-  xs.dispose();
-  wt.dispose();
+  return out;
 }
 
-/** dW into `dw` (shape of w; x and dy not empty): conv2d_bwd_weight over shift_pad(x) and the column-padded dy. */
-export function directGradWeight(engine: Engine, x: Tensor, dy: Tensor, g: Conv2dShape, dw: Tensor): void {
+/** dW: conv2d_bwd_weight over shift_pad(x) and the column-padded dy. */
+function gradWeight(g: Conv2dShape): Conv2dSteps {
+  const out: Conv2dSteps = { temps: {}, steps: [] };
   const Cg = g.C / g.groups;
   const Og = g.O / g.groups;
   const R = (g.Ho - 1) * g.sh + (g.KH - 1) * g.dh + 1;
   const Q8 = roundUpTo8(g.Wo);
-  const xs = shiftPad(engine, x, { N: g.N, Ct: g.C, Hs: g.H, Ws: g.W, R, Q8, KW: g.KW, sw: g.sw, dw: g.dw, up_y: 1, up_x: 1, off_y: g.ph, off_x: g.pw });
-  const dyp = shiftPad(engine, dy, { N: g.N, Ct: g.O, Hs: g.Ho, Ws: g.Wo, R: g.Ho, Q8, KW: 1, sw: 1, dw: 0, up_y: 1, up_x: 1, off_y: 0, off_x: 0 });
+  shiftPad(out, 'x', 'xs', { N: g.N, Ct: g.C, Hs: g.H, Ws: g.W, R, Q8, KW: g.KW, sw: g.sw, dw: g.dw, up_y: 1, up_x: 1, off_y: g.ph, off_x: g.pw });
+  shiftPad(out, 'dy', 'dyp', { N: g.N, Ct: g.O, Hs: g.Ho, Ws: g.Wo, R: g.Ho, Q8, KW: 1, sw: 1, dw: 0, up_y: 1, up_x: 1, off_y: 0, off_x: 0 });
   const OQ = quadsOf(Og);
   const JQ = quadsOf(Cg * g.KH * g.KW);
   const total = g.groups * OQ * JQ;
-  engine.run('conv2d', 'conv2d_bwd_weight', {
-    bind: { dy4: dyp, xs4: xs, dst: dw },
+  out.steps.push({
+    kind: 'dispatch',
+    family: 'conv2d',
+    entry: 'conv2d_bwd_weight',
+    bind: { dy4: 'dyp', xs4: 'xs', dst: 'out' },
     params: { N: g.N, Ct: g.C, R, Q8, KH: g.KH, KW: g.KW, groups: g.groups, Cg, Og, OQ, Ot: g.O, Ho: g.Ho, sh: g.sh, dh: g.dh, JQ, total },
     workgroups: Math.ceil(total / WG),
   });
-  xs.dispose();
-  dyp.dispose();
+  return out;
+}
+
+/** The direct path's steps for one pass (the output and, for grad-weight, x and dy not empty). */
+export function directSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean): Conv2dSteps {
+  return pass === 'forward' ? forward(g, hasBias) : pass === 'grad-input' ? gradInput(g) : gradWeight(g);
 }

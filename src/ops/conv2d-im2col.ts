@@ -3,14 +3,12 @@
  * 8-lane subgroups (lavapipe), where matmul_sg makes an explicit GEMM several
  * times faster than any direct kernel: the re-layouts below write the im2col
  * matrix (and its relatives) padded to multiples of 4, and one matmul does
- * the work. groups = 1 only. Every temporary is released in the call.
+ * the work. groups = 1 only.
  */
-import type { Engine } from '../engine.js';
-import type { Tensor } from '../tensor/tensor.js';
 import type { Conv2dShape } from './conv2d.js';
 import type { Conv2dPass } from './conv2d-path.js';
 import { roundUpTo4 } from './conv2d-rounding.js';
-import { matmulRaw } from './matmul.js';
+import { type Conv2dSteps, gemm, PLACEHOLDER } from './conv2d-steps.js';
 
 /** Whether every im2col-path buffer and grid of this pass fits the adapter's limits (and groups = 1). */
 export function im2colFits(
@@ -67,75 +65,68 @@ function colParams(g: Conv2dShape) {
 }
 
 /**
- * src [A, Ri_s, cols_s] → [A, Ri_d, cols_d]: pads with zeros / crops the last
- * two dims, adding bias[b] to row b when given. `src` is not consumed.
+ * src [A, Ri_s, cols_s] → dst [A, Ri_d, cols_d]: pads with zeros / crops the
+ * last two dims, adding bias[b] to row b when `bias` names a buffer.
  */
-function repad(
-  engine: Engine,
-  src: Tensor,
-  A: number,
-  Ri_s: number,
-  cols_s: number,
-  Ri_d: number,
-  cols_d: number,
-  bias: Tensor | null,
-  shape?: readonly number[],
-): Tensor {
-  const dst = engine.empty(shape ?? [A, Ri_d, cols_d], 'f32', 'conv2d.repad');
+function repad(out: Conv2dSteps, src: string, dst: string, A: number, Ri_s: number, cols_s: number, Ri_d: number, cols_d: number, bias: string | null): void {
   const total = A * Ri_d * cols_d;
-  if (total > 0) {
-    engine.run('im2col', 'repad', {
-      bind: { src, bias: bias ?? engine.placeholder(), dst },
-      params: { total, Ri_s, Ri_d, cols_s, cols_d },
-      constants: { HAS_BIAS: bias ? 1 : 0, WG: 256 },
-      workgroups: Math.ceil(total / 256),
-    });
-  }
-  return dst;
+  if (dst !== 'out') out.temps[dst] = total;
+  if (total === 0) return;
+  out.steps.push({
+    kind: 'dispatch',
+    family: 'im2col',
+    entry: 'repad',
+    bind: { src, bias: bias ?? PLACEHOLDER, dst },
+    params: { total, Ri_s, Ri_d, cols_s, cols_d },
+    constants: { HAS_BIAS: bias ? 1 : 0, WG: 256 },
+    workgroups: Math.ceil(total / 256),
+  });
 }
 
 /** Workgroup size along a 1-D axis of `n` items: 64, or 16 for short axes (fewer idle lanes). */
 const wgFor = (n: number) => (n >= 48 ? 64 : 16);
 
 /**
- * col[z][k][q] (kernels/im2col.wgsl `im2col` + `col_zero` for the padding rows):
- * `images` = 1 gives the forward layout [N, CKp, HWp] (z = n), `images` = N
- * the batch-folded [CKp, Kp] (q = n·HW + p).
+ * Temporary 'col' (kernels/im2col.wgsl `im2col` + `col_zero` for the padding
+ * rows) of input `src`: the forward layout [N, CKp, HWp] (z = n), or with
+ * `batchFolded` the layout [CKp, Kp] (q = n·HW + p).
  */
-function im2col(engine: Engine, x: Tensor, g: Conv2dShape, P: ReturnType<typeof colParams>, batchFolded: boolean): Tensor {
+function im2col(out: Conv2dSteps, src: string, g: Conv2dShape, P: ReturnType<typeof colParams>, batchFolded: boolean): void {
   const Lp = batchFolded ? roundUpTo4(g.N * P.HW) : P.HWp;
   const Lv = batchFolded ? g.N * P.HW : P.HW;
   const Z = batchFolded ? 1 : g.N;
-  const col = engine.empty(batchFolded ? [P.CKp, Lp] : [g.N, P.CKp, Lp], 'f32', 'conv2d.col');
+  out.temps['col'] = Z * P.CKp * Lp;
   const q = Lp / 4;
   const WGx = wgFor(q);
   const params = { ...P, Lp, Lv };
-  engine.run('im2col', 'im2col', { bind: { src: x, dst4: col }, params, constants: { WG: WGx }, workgroups: [Math.ceil(q / WGx), g.C, Z] });
-  if (P.CKp > P.CK) {
-    engine.run('im2col', 'col_zero', { bind: { dst4: col }, params, constants: { WG: WGx }, workgroups: [Math.ceil(q / WGx), P.CKp - P.CK, Z] });
-  }
-  return col;
+  const step = { kind: 'dispatch' as const, family: 'im2col', params, constants: { WG: WGx } };
+  out.steps.push({ ...step, entry: 'im2col', bind: { src, dst4: 'col' }, workgroups: [Math.ceil(q / WGx), g.C, Z] });
+  if (P.CKp > P.CK) out.steps.push({ ...step, entry: 'col_zero', bind: { dst4: 'col' }, workgroups: [Math.ceil(q / WGx), P.CKp - P.CK, Z] });
 }
 
 /** y[n] = W[O, CKp] · col[n][CKp, HWp] (matmul_sg, W broadcast over the batch), then crop + bias. */
-export function im2colForward(engine: Engine, x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dShape): Tensor {
+function forward(g: Conv2dShape, hasBias: boolean): Conv2dSteps {
+  const out: Conv2dSteps = { temps: {}, steps: [] };
   const P = colParams(g);
-  const wm = P.CKp === P.CK ? engine._view(w, [g.O, P.CK]) : repad(engine, w, 1, g.O, P.CK, g.O, P.CKp, null, [g.O, P.CKp]);
-  const y = convIm2col(engine, x, wm, bias, g);
-  wm.dispose();
-  return y;
+  let wm = 'w';
+  if (P.CKp !== P.CK) {
+    wm = 'wm';
+    repad(out, 'w', wm, 1, g.O, P.CK, g.O, P.CKp, null);
+  }
+  convIm2col(out, 'x', wm, hasBias ? 'bias' : null, g);
+  return out;
 }
 
-/** The forward GEMM with a prepared weight matrix wm [O, CKp]. */
-function convIm2col(engine: Engine, x: Tensor, wm: Tensor, bias: Tensor | null, g: Conv2dShape): Tensor {
+/** The forward GEMM of input `src` with a prepared weight matrix `wm` [O, CKp], into 'out'. */
+function convIm2col(out: Conv2dSteps, src: string, wm: string, bias: string | null, g: Conv2dShape): void {
   const P = colParams(g);
-  const col = im2col(engine, x, g, P, false);
-  const ym = matmulRaw(wm, col); // [N, O, HWp]
-  col.dispose();
-  if (P.HWp === P.HW && !bias) return engine._viewOwned(ym, [g.N, g.O, g.Ho, g.Wo]);
-  const y = repad(engine, ym, g.N, g.O, P.HWp, g.O, P.HW, bias, [g.N, g.O, g.Ho, g.Wo]);
-  ym.dispose();
-  return y;
+  im2col(out, src, g, P, false);
+  // [N, O, HWp] is NCHW when HWp = HW: the GEMM writes the output directly.
+  const direct = P.HWp === P.HW && !bias;
+  const ym = direct ? 'out' : 'ym';
+  if (!direct) out.temps[ym] = g.N * g.O * P.HWp;
+  out.steps.push({ kind: 'matmul', problem: gemm(g.O, P.HWp, P.CKp, { batch: g.N, bBatched: true }), a: wm, b: 'col', c: ym });
+  if (!direct) repad(out, ym, 'out', g.N, g.O, P.HWp, g.O, P.HW, bias);
 }
 
 /**
@@ -144,7 +135,8 @@ function convIm2col(engine: Engine, x: Tensor, wm: Tensor, bias: Tensor | null, 
  * d·(K − 1) − p: one im2col of dy and one matmul with k = O·KH·KW — cheaper
  * than the Wᵀ·dy GEMM (k = O only) plus the col2im gather.
  */
-function gradInputAsConv(engine: Engine, dy: Tensor, w: Tensor, g: Conv2dShape): Tensor {
+function gradInputAsConv(g: Conv2dShape): Conv2dSteps {
+  const out: Conv2dSteps = { temps: {}, steps: [] };
   const gt: Conv2dShape = {
     N: g.N,
     C: g.O,
@@ -165,41 +157,52 @@ function gradInputAsConv(engine: Engine, dy: Tensor, w: Tensor, g: Conv2dShape):
   };
   const CK = g.O * g.KH * g.KW;
   const CKp = roundUpTo4(CK);
-  const wf = engine.empty([g.C, CKp], 'f32', 'conv2d.wflip');
-  engine.run('im2col', 'w_flip', {
-    bind: { src: w, dst: wf },
+  out.temps['wf'] = g.C * CKp;
+  out.steps.push({
+    kind: 'dispatch',
+    family: 'im2col',
+    entry: 'w_flip',
+    bind: { src: 'w', dst: 'wf' },
     params: { C: g.C, KH: g.KH, KW: g.KW, CK, CKp, total: g.C * CKp },
     constants: { WG: 64 },
     workgroups: Math.ceil((g.C * CKp) / 64),
   });
-  const dx = convIm2col(engine, dy, wf, null, gt);
-  wf.dispose();
-  return dx;
+  convIm2col(out, 'dy', 'wf', null, gt);
+  return out;
 }
 
 /** Whether gradInputAsConv applies (stride 1, non-negative transposed padding). */
 const transposedAsConv = (g: Conv2dShape) => g.sh === 1 && g.sw === 1 && g.dh * (g.KH - 1) >= g.ph && g.dw * (g.KW - 1) >= g.pw;
 
 /** dcol[n] = Wᵀ[CKp, Op] · dy[n][Op, HWp] (matmul_sg, transposed A), then the col2im gather. */
-export function im2colGradInput(engine: Engine, dy: Tensor, w: Tensor, g: Conv2dShape): Tensor {
-  if (transposedAsConv(g)) return gradInputAsConv(engine, dy, w, g);
+function gradInput(g: Conv2dShape): Conv2dSteps {
+  if (transposedAsConv(g)) return gradInputAsConv(g);
+  const out: Conv2dSteps = { temps: {}, steps: [] };
   const P = colParams(g);
   const Op = roundUpTo4(g.O);
-  const wm = P.CKp === P.CK && Op === g.O ? engine._view(w, [g.O, P.CK]) : repad(engine, w, 1, g.O, P.CK, Op, P.CKp, null, [Op, P.CKp]);
-  const dym = P.HWp === P.HW && Op === g.O ? engine._view(dy, [g.N, g.O, P.HW]) : repad(engine, dy, g.N, g.O, P.HW, Op, P.HWp, null);
-  const dcol = matmulRaw(wm, dym, { transA: true }); // [N, CKp, HWp]
-  wm.dispose();
-  dym.dispose();
-  const dx = engine.empty([g.N, g.C, g.H, g.W]);
+  let wm = 'w';
+  if (P.CKp !== P.CK || Op !== g.O) {
+    wm = 'wm';
+    repad(out, 'w', wm, 1, g.O, P.CK, Op, P.CKp, null);
+  }
+  let dym = 'dy';
+  if (P.HWp !== P.HW || Op !== g.O) {
+    dym = 'dym';
+    repad(out, 'dy', dym, g.N, g.O, P.HW, Op, P.HWp, null);
+  }
+  out.temps['dcol'] = g.N * P.CKp * P.HWp;
+  out.steps.push({ kind: 'matmul', problem: gemm(P.CKp, P.HWp, Op, { batch: g.N, bBatched: true, transA: true }), a: wm, b: dym, c: 'dcol' });
   const WGx = wgFor(g.H * g.W);
-  engine.run('im2col', 'col2im', {
-    bind: { src: dcol, dst: dx },
+  out.steps.push({
+    kind: 'dispatch',
+    family: 'im2col',
+    entry: 'col2im',
+    bind: { src: 'dcol', dst: 'out' },
     params: P,
     constants: { WG: WGx, SH: g.sh, SW: g.sw },
     workgroups: [Math.ceil((g.H * g.W) / WGx), g.C, g.N],
   });
-  dcol.dispose();
-  return dx;
+  return out;
 }
 
 /**
@@ -208,17 +211,30 @@ export function im2colGradInput(engine: Engine, dy: Tensor, w: Tensor, g: Conv2d
  * transposed colT [Kp, CKp] measured no faster: its scalar stores cost more
  * than the NT loads save; docs/kernels/conv2d.md.)
  */
-export function im2colGradWeight(engine: Engine, x: Tensor, dy: Tensor, g: Conv2dShape, wShape: readonly number[]): Tensor {
+function gradWeight(g: Conv2dShape): Conv2dSteps {
+  const out: Conv2dSteps = { temps: {}, steps: [] };
   const P = colParams(g);
   const Kp = roundUpTo4(g.N * P.HW);
-  const dyt = engine.empty([g.O, Kp], 'f32', 'conv2d.dyt');
-  engine.run('im2col', 'dy_t', { bind: { src: dy, dst4: dyt }, params: { ...P, Lp: Kp }, constants: { WG: 64 }, workgroups: [Math.ceil(Kp / 256), g.O, 1] });
-  const col = im2col(engine, x, g, P, true); // [CKp, Kp]
-  const dwm = matmulRaw(dyt, col, { transB: true }); // [O, CKp]
-  col.dispose();
-  dyt.dispose();
-  if (P.CKp === P.CK) return engine._viewOwned(dwm, [...wShape]);
-  const dw = repad(engine, dwm, 1, g.O, P.CKp, g.O, P.CK, null, [...wShape]);
-  dwm.dispose();
-  return dw;
+  out.temps['dyt'] = g.O * Kp;
+  out.steps.push({
+    kind: 'dispatch',
+    family: 'im2col',
+    entry: 'dy_t',
+    bind: { src: 'dy', dst4: 'dyt' },
+    params: { ...P, Lp: Kp },
+    constants: { WG: 64 },
+    workgroups: [Math.ceil(Kp / 256), g.O, 1],
+  });
+  im2col(out, 'x', g, P, true); // [CKp, Kp]
+  const direct = P.CKp === P.CK;
+  const dwm = direct ? 'out' : 'dwm';
+  if (!direct) out.temps[dwm] = g.O * P.CKp;
+  out.steps.push({ kind: 'matmul', problem: gemm(g.O, P.CKp, Kp, { transB: true }), a: 'dyt', b: 'col', c: dwm });
+  if (!direct) repad(out, dwm, 'out', 1, g.O, P.CKp, g.O, P.CK, null);
+  return out;
+}
+
+/** The im2col path's steps for one pass (groups = 1, `im2colFits`, nothing empty). */
+export function im2colSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean): Conv2dSteps {
+  return pass === 'forward' ? forward(g, hasBias) : pass === 'grad-input' ? gradInput(g) : gradWeight(g);
 }

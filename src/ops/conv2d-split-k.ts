@@ -6,20 +6,45 @@
  * order (`conv2d_gw_sum`): deterministic, no atomics. Any groups, stride,
  * padding, dilation.
  */
-import type { Engine } from '../engine.js';
-import type { Tensor } from '../tensor/tensor.js';
 import type { Conv2dShape } from './conv2d.js';
+import type { Conv2dSteps } from './conv2d-steps.js';
 
 /** Reduction values per tile step of conv2d_gw_partial (its TK). */
 const GW_TK = 16;
-/** Workgroups conv2d_gw_partial aims for (a few per compute unit on large GPUs, e.g. 132 SMs on an H100). */
-const GW_TARGET_WORKGROUPS = 4096;
-/** Shortest chunk: 4 tile steps (64 values), so each workgroup's loads amortise its TM·TN partial store. */
-const GW_MIN_CHUNK = 4 * GW_TK;
+/** Workgroups a split reduction aims for (a few per compute unit on large GPUs, e.g. 132 SMs on an H100). */
+export const SPLIT_TARGET_WORKGROUPS = 4096;
 /** Most chunks (bounds the loop of conv2d_gw_sum to S/8 loads per invocation, 4 in flight). */
 const GW_MAX_CHUNKS = 1024;
 /** Most floats in the partial buffer [S, O, CK] (64 MiB). */
 const GW_MAX_PARTIAL = 16 << 20;
+
+/**
+ * How a reduction of K values is cut into S chunks of `chunk` values (a
+ * multiple of `step`, the kernel's values per tile step; the last chunk may
+ * be short): enough chunks that tiles × S reaches `target` workgroups, but
+ * chunks of at least 4 steps (so each workgroup's loads amortise its partial
+ * store), at most GW_MAX_CHUNKS chunks and a partial buffer of at most
+ * GW_MAX_PARTIAL floats and the binding limit (T = floats per chunk's
+ * partial). `want` (tests) asks for a chunk count instead of the target,
+ * still clamped to [1, ⌈K/step⌉] and the buffer limits.
+ */
+export function reductionChunks(
+  K: number,
+  tiles: number,
+  T: number,
+  o: { step: number; target: number; maxBindingBytes: number; want?: number | undefined },
+): { S: number; chunk: number } {
+  let S: number;
+  if (o.want !== undefined) {
+    S = Math.min(Math.max(1, Math.floor(o.want)), Math.ceil(K / o.step));
+  } else {
+    S = Math.ceil(o.target / tiles);
+    S = Math.min(S, Math.floor(K / (4 * o.step)), GW_MAX_CHUNKS);
+  }
+  S = Math.max(1, Math.min(S, Math.floor(Math.min(GW_MAX_PARTIAL, o.maxBindingBytes / 4) / T)));
+  const chunk = Math.ceil(K / S / o.step) * o.step;
+  return { S: Math.ceil(K / chunk), chunk };
+}
 
 /** Tile edge for an axis of `n` items: 16, 32 or 64 (the TM / TN overrides). */
 const gwTile = (n: number) => (n <= 16 ? 16 : n <= 32 ? 32 : 64);
@@ -37,13 +62,7 @@ export interface SplitKPlan {
   chunk: number;
 }
 
-/**
- * Chunking of the reduction axis: enough chunks that tiles × S reaches
- * GW_TARGET_WORKGROUPS, but chunks of at least GW_MIN_CHUNK values, at most
- * GW_MAX_CHUNKS chunks and a partial buffer of at most GW_MAX_PARTIAL floats
- * (and the binding limit). `want` (tests) asks for a chunk count instead of
- * the target, still clamped to [1, ⌈K/16⌉] and the buffer limits.
- */
+/** The split-K geometry of a grad-weight (`want`, tests: a chunk count instead of the shape-derived one). */
 export function splitKPlan(g: Conv2dShape, maxBindingBytes = Infinity, want?: number): SplitKPlan {
   const Cg = g.C / g.groups;
   const Og = g.O / g.groups;
@@ -52,17 +71,8 @@ export function splitKPlan(g: Conv2dShape, maxBindingBytes = Infinity, want?: nu
   const TM = gwTile(Og);
   const TN = gwTile(CK);
   const tiles = Math.ceil(CK / TN) * g.groups * Math.ceil(Og / TM);
-  const T = g.O * CK;
-  let S: number;
-  if (want !== undefined) {
-    S = Math.min(Math.max(1, Math.floor(want)), Math.ceil(K / GW_TK));
-  } else {
-    S = Math.ceil(GW_TARGET_WORKGROUPS / tiles);
-    S = Math.min(S, Math.floor(K / GW_MIN_CHUNK), GW_MAX_CHUNKS);
-  }
-  S = Math.max(1, Math.min(S, Math.floor(Math.min(GW_MAX_PARTIAL, maxBindingBytes / 4) / T)));
-  const chunk = Math.ceil(K / S / GW_TK) * GW_TK;
-  return { TM, TN, tiles, K, S: Math.ceil(K / chunk), chunk };
+  const { S, chunk } = reductionChunks(K, tiles, g.O * CK, { step: GW_TK, target: SPLIT_TARGET_WORKGROUPS, maxBindingBytes, want });
+  return { TM, TN, tiles, K, S, chunk };
 }
 
 /** Whether the split-K grids and buffers fit the adapter's limits (y = groups·⌈Og/TM⌉, x = ⌈CK/TN⌉, z = S). */
@@ -76,48 +86,38 @@ export function splitKFits(g: Conv2dShape, limits: Pick<GPUSupportedLimits, 'max
 }
 
 /**
- * dW into `dw` by split-K: conv2d_gw_partial writes part [S, O, CK] (or dW
- * itself when S = 1), conv2d_gw_sum adds the S partials in a fixed order.
- * `want` (tests) forces a chunk count.
+ * dW by split-K: conv2d_gw_partial writes part [S, O, CK] (or dW itself when
+ * S = 1), conv2d_gw_sum adds the S partials in a fixed order. `want` (tests)
+ * forces a chunk count.
  */
-export function splitKGradWeight(engine: Engine, x: Tensor, dy: Tensor, g: Conv2dShape, dw: Tensor, want?: number): void {
-  const P = splitKPlan(g, engine.limits.maxStorageBufferBindingSize, want);
+export function splitKSteps(g: Conv2dShape, maxBindingBytes: number, want?: number): Conv2dSteps {
+  const P = splitKPlan(g, maxBindingBytes, want);
   const Cg = g.C / g.groups;
   const Og = g.O / g.groups;
   const CK = Cg * g.KH * g.KW;
   const T = g.O * CK;
-  const params = {
-    N: g.N,
-    C: g.C,
-    H: g.H,
-    W: g.W,
-    O: g.O,
-    KH: g.KH,
-    KW: g.KW,
-    sh: g.sh,
-    sw: g.sw,
-    ph: g.ph,
-    pw: g.pw,
-    dh: g.dh,
-    dw: g.dw,
-    Ho: g.Ho,
-    Wo: g.Wo,
-    Cg,
-    Og,
-    CK,
-    K: P.K,
-    chunk: P.chunk,
-    S: P.S,
-    T,
-  };
-  const part = P.S === 1 ? dw : engine.empty([P.S, T], 'f32', 'conv2d.gw_part');
-  engine.run('conv2d_grad_weight', 'conv2d_gw_partial', {
-    bind: { x, dy, dst: part },
+  const { N, C, H, W, O, KH, KW, sh, sw, ph, pw, dh, dw, Ho, Wo } = g;
+  const params = { N, C, H, W, O, KH, KW, sh, sw, ph, pw, dh, dw, Ho, Wo, Cg, Og, CK, K: P.K, chunk: P.chunk, S: P.S, T };
+  const part = P.S === 1 ? 'out' : 'part';
+  const out: Conv2dSteps = { temps: P.S === 1 ? {} : { part: P.S * T }, steps: [] };
+  out.steps.push({
+    kind: 'dispatch',
+    family: 'conv2d_grad_weight',
+    entry: 'conv2d_gw_partial',
+    bind: { x: 'x', dy: 'dy', dst: part },
     params,
     constants: { TM: P.TM, TN: P.TN },
     workgroups: [Math.ceil(CK / P.TN), g.groups * Math.ceil(Og / P.TM), P.S],
   });
-  if (P.S === 1) return;
-  engine.run('conv2d_grad_weight', 'conv2d_gw_sum', { bind: { part, dst: dw }, params, workgroups: Math.ceil(T / 32) });
-  part.dispose();
+  if (P.S > 1) {
+    out.steps.push({
+      kind: 'dispatch',
+      family: 'conv2d_grad_weight',
+      entry: 'conv2d_gw_sum',
+      bind: { part, dst: 'out' },
+      params,
+      workgroups: Math.ceil(T / 32),
+    });
+  }
+  return out;
 }

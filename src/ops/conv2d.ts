@@ -4,11 +4,14 @@
  * stride, padding, dilation and groups (depthwise included).
  *
  * This file is the op: options, shape checks, the raw launchers of each pass,
- * the autograd record and backward rule. Each pass runs one of the paths,
- * chosen per call by src/ops/conv2d-path.ts:
+ * the autograd record and backward rule. Each pass runs one of the paths:
  *  - src/ops/conv2d-im2col.ts  im2col re-layouts + matmul_sg (8-lane subgroups, groups = 1);
  *  - src/ops/conv2d-direct.ts  implicit GEMMs over re-laid operands (any case, the fallback);
- *  - src/ops/conv2d-split-k.ts split-K grad-weight (GPUs).
+ *  - src/ops/conv2d-split-k.ts split-K grad-weight (GPUs);
+ *  - src/ops/conv2d-igemm.ts   workgroup-tiled implicit GEMMs (GPUs, chosen by measurement).
+ * Which one is the autotuner's choice (src/ops/conv2d-tuning.ts), whose
+ * static rule is src/ops/conv2d-path.ts; each path is a list of dispatches
+ * (src/ops/conv2d-steps.ts) that the op runs and the tuner times.
  * The backward rule computes only the gradients whose inputs require them.
  */
 import { record } from '../autograd/record.js';
@@ -16,15 +19,16 @@ import type { GraphNode } from '../autograd/graph.js';
 import { ShapeError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
-import { directForward, directGradInput, directGradWeight } from './conv2d-direct.js';
-import { im2colForward, im2colGradInput, im2colGradWeight } from './conv2d-im2col.js';
-import { chooseConv2dPath, conv2dAdapterFacts, type Conv2dPass, type Conv2dPath, type Conv2dPathRequest } from './conv2d-path.js';
-import { splitKGradWeight } from './conv2d-split-k.js';
+import type { TuneConfig } from '../tune/types.js';
+import type { Conv2dPass, Conv2dPathRequest } from './conv2d-path.js';
+import { runConv2dSteps } from './conv2d-steps.js';
+import { conv2dChoice, conv2dSteps } from './conv2d-tuning.js';
 import { assertF32, sameEngine } from './launch.js';
 
-// Kept for the benchmarks' scripts, which import them from here.
+// Re-exported: bench/scratch/gw-plans.ts imports splitKPlan from here; tests and benchmarks the family.
 export { splitKPlan, type SplitKPlan } from './conv2d-split-k.js';
 export type { Conv2dPass, Conv2dPath, Conv2dPathRequest } from './conv2d-path.js';
+export { CONV2D_TUNING, type Conv2dProblem } from './conv2d-tuning.js';
 
 declare module '../autograd/payloads.js' {
   interface OpPayloads {
@@ -32,9 +36,12 @@ declare module '../autograd/payloads.js' {
   }
 }
 
-/** Which implementation runs (tests, benchmarks); without it, the rule of src/ops/conv2d-path.ts. */
+/** Which implementation runs (tests, benchmarks); without it, the autotuner's choice (src/ops/conv2d-tuning.ts). */
 export interface Conv2dImpl {
-  path?: Conv2dPathRequest;
+  /** A path ('igemm': its first candidate configuration for the shape). */
+  path?: Conv2dPathRequest | 'igemm';
+  /** A full configuration of the conv2d tuning family (e.g. one igemm tile); takes precedence over `path`. */
+  config?: TuneConfig;
   /** split-K grad-weight only: ask for this many chunks instead of the shape-derived count. */
   splitK?: number;
 }
@@ -114,8 +121,16 @@ function checkDy(dy: Tensor, g: Conv2dShape): void {
   }
 }
 
-function pathOf(engine: Engine, g: Conv2dShape, pass: Conv2dPass, o: Conv2dOptions): Conv2dPath {
-  return chooseConv2dPath(g, pass, conv2dAdapterFacts(engine), o.impl?.path);
+/**
+ * Runs one pass into a new tensor of `shape`: the configuration the request
+ * or the tuner picks, its steps on the operands in `io`.
+ */
+function runPass(engine: Engine, g: Conv2dShape, pass: Conv2dPass, o: Conv2dOptions, io: Record<string, Tensor | null>, shape: readonly number[]): Tensor {
+  const p = { pass, g, bias: !!io['bias'] };
+  const { config } = conv2dChoice(engine, p, o.impl);
+  const out = engine.empty([...shape]);
+  runConv2dSteps(engine, conv2dSteps(engine, p, config, o.impl?.splitK), { ...io, out });
+  return out;
 }
 
 function fill0(engine: Engine, t: Tensor): Tensor {
@@ -131,10 +146,9 @@ export function conv2dForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, o: C
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== g.O)) {
     throw new ShapeError(`conv2d: bias must have shape [${g.O}] for weight ${fmtShape(w.shape)}, got ${fmtShape(bias.shape)}`);
   }
-  if (g.N * g.O * g.Ho * g.Wo > 0 && pathOf(engine, g, 'forward', o) === 'im2col') return im2colForward(engine, x, w, bias, g);
-  const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
-  if (y.size > 0) directForward(engine, x, w, bias, g, y);
-  return y;
+  const shape = [g.N, g.O, g.Ho, g.Wo];
+  if (g.N * g.O * g.Ho * g.Wo === 0) return engine.empty(shape);
+  return runPass(engine, g, 'forward', o, { x, w, bias }, shape);
 }
 
 /** dx = ∂(Σ dy ⊙ conv2d(x, w))/∂x for an input of shape xShape (a transposed convolution). */
@@ -143,10 +157,9 @@ export function conv2dGradInputRaw(dy: Tensor, w: Tensor, xShape: readonly numbe
   const engine = sameEngine('conv2d backward (input)', dy, w);
   const g = conv2dShape(xShape, w.shape, o, 'conv2d backward (input)');
   checkDy(dy, g);
-  if (g.N * g.C * g.H * g.W > 0 && pathOf(engine, g, 'grad-input', o) === 'im2col') return im2colGradInput(engine, dy, w, g);
-  const dx = engine.empty([g.N, g.C, g.H, g.W]);
-  if (dx.size > 0) directGradInput(engine, dy, w, g, dx);
-  return dx;
+  const shape = [g.N, g.C, g.H, g.W];
+  if (g.N * g.C * g.H * g.W === 0) return engine.empty(shape);
+  return runPass(engine, g, 'grad-input', o, { dy, w }, shape);
 }
 
 /** dW = ∂(Σ dy ⊙ conv2d(x, w))/∂w for a weight of shape wShape. */
@@ -155,14 +168,9 @@ export function conv2dGradWeightRaw(x: Tensor, dy: Tensor, wShape: readonly numb
   const engine = sameEngine('conv2d backward (weight)', x, dy);
   const g = conv2dShape(x.shape, wShape, o, 'conv2d backward (weight)');
   checkDy(dy, g);
-  const path = dy.size > 0 && x.size > 0 && g.O > 0 ? pathOf(engine, g, 'grad-weight', o) : 'direct';
-  if (path === 'im2col') return im2colGradWeight(engine, x, dy, g, wShape);
-  const dw = engine.empty([...wShape]);
-  if (dw.size === 0) return dw;
-  if (dy.size === 0 || x.size === 0) return fill0(engine, dw);
-  if (path === 'splitk') splitKGradWeight(engine, x, dy, g, dw, o.impl?.splitK);
-  else directGradWeight(engine, x, dy, g, dw);
-  return dw;
+  if (wShape.some((d) => d === 0)) return engine.empty([...wShape]);
+  if (dy.size === 0 || x.size === 0) return fill0(engine, engine.empty([...wShape]));
+  return runPass(engine, g, 'grad-weight', o, { x, dy }, wShape);
 }
 
 /** dbias[o] = Σ_{n, y, x} dy[n, o, y, x]. */
