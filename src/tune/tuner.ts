@@ -35,7 +35,7 @@
 import { uniformData } from '../util/random-data.js';
 import type { Engine } from '../engine.js';
 import { packParams } from '../kernels/reflect.js';
-import { Clock, readBack, type TimedDispatch } from './clock.js';
+import { Clock, readBack, type TimedDispatch, usableMs } from './clock.js';
 import {
   type Choice,
   type ChoiceSource,
@@ -329,8 +329,7 @@ export class Tuner {
           continue;
         }
         tried++;
-        let ms = await this.#timeRun(clock, run, clear, best?.ms ?? Infinity);
-        if (!(ms >= 0)) ms = Infinity;
+        const ms = usableMs(await this.#timeRun(clock, run, clear, best?.ms ?? Infinity), i === 0);
         timings[family.describe(cfg)] = round3(ms);
         if (i === 0) {
           staticMs = ms;
@@ -338,6 +337,8 @@ export class Tuner {
           for (let k = 0; k < ref.length; k++) refScale = Math.max(refScale, Math.abs(ref[k]!));
           best = { cfg, ms };
           accepted.push({ cfg, ms, run });
+          // Too small for the clock to see: nothing to gain, keep the static rule.
+          if (ms === 0) break;
           continue;
         }
         if (!Number.isFinite(ms)) continue;
@@ -366,7 +367,7 @@ export class Tuner {
       if (finalists.length > 1) {
         for (const f of finalists) {
           const again = await this.#timeRun(clock, f.run, clear, Infinity);
-          if (again >= 0) f.ms = Math.min(f.ms, again);
+          if (again > 0) f.ms = Math.min(f.ms, again);
           timings[family.describe(f.cfg)] = round3(f.ms);
         }
         staticMs = staticEntry.ms;
