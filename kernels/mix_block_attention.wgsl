@@ -17,25 +17,36 @@
 //
 // consts = [cq (d values), ck (d values), cv].
 //
-// Fused attention (mb_attn_fwd / mb_attn_bwd_q / mb_attn_bwd_k): the [L, L]
-// score matrix is never stored. Forward: one thread owns TQ = 4 queries
-// (i = tile·WG·TQ + r·WG + lid, so the per-lane loads P[n, k, i] are
-// contiguous across lanes) and walks the partner's keys in blocks of TK = 4
-// with an online softmax (running max m, sum l, accumulator); the keys' loads
-// P[π[n], k, j] are uniform across the workgroup (broadcasts). Per k step:
-// 4 lane-contiguous loads + 4 broadcasts for 16 FMAs. It writes s and
-// lse = m + log l, which the backward uses to recompute A = exp(score − lse).
+// Three forms of the attention run on this layout; which one (and with which
+// constants) is the autotuner's choice, src/ops/mix-block-attention-tuning.ts.
+//
+// Fused, for CPU adapters (mb_attn_fwd / mb_attn_bwd_q / mb_attn_bwd_k): the
+// [L, L] score matrix is never stored, and no workgroup memory is used
+// (llvmpipe runs barriers as coroutine switches). Forward: one thread owns
+// TQ = 4 queries (i = tile·WG·TQ + r·WG + lid, so the per-lane loads
+// P[n, k, i] are contiguous across lanes) and walks the partner's keys in
+// blocks of TK = 4 with an online softmax (running max m, sum l,
+// accumulator); the keys' loads P[π[n], k, j] are uniform across the
+// workgroup (broadcasts). Per k step: 4 lane-contiguous loads + 4 broadcasts
+// for 16 FMAs. It writes s and lse = m + log l, which the backward uses to
+// recompute A = exp(score − lse).
 // Backward, with dU_ij = ∂L/∂score_ij (scaled) = scale·A_ij·ds_i·(v_j − s_i):
 //   mb_attn_bwd_q: threads own queries:  dQ[:, i] = Σ_j dU_ij K[:, j]
 //   mb_attn_bwd_k: threads own keys:     dK[:, j] = Σ_i dU_ij Q[:, i],  dv_j = Σ_i A_ij ds_i
 // Each recomputes the scores; the d-long accumulators live in the output
 // buffers (each thread owns its columns), not in registers, so any d works.
 // dK and dv are indexed by the attention's batch n (keys of sample π[n]);
-// mb_combine scatters them onto the partner's rows of dP.
+// mb_combine gathers them onto the partner's rows of dP.
 //
-// Unfused path (for comparison and very long L): mb_build_qkv materialises
-// Q, K, v; scores and A·v are batched matmuls, softmax is attention.wgsl;
-// mb_dscores forms dU from the stored A.
+// Fused, for GPUs: mix_block_attention_tiled.wgsl (workgroup-memory tiles,
+// one score recomputation, dQ/dK/dv written in parts that mb_combine sums).
+//
+// Unfused: mb_build_qkv materialises Q, K, v; scores and A·v are batched
+// matmuls, softmax is attention.wgsl; mb_dscores forms dU from the stored A.
+//
+// Parameter gradients (every form): mb_combine forms dP [N, d+1, L] and its
+// row sums; a batched matmul dP[n]·z[n]ᵀ; mb_unpack sums it over n and
+// writes dW_q, db_q, dw_v, db_v.
 //
 // Grids: fused kernels (⌈L / (WG·TQ)⌉, N); the rest 1-D over their outputs.
 

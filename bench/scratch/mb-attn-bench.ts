@@ -17,7 +17,7 @@
  *
  * Run: npx tsx bench/scratch/mb-attn-bench.ts [reps=3] [filter: e.g. "C=64"]
  */
-import { createEngine, tunerOf } from '../../src/index.js';
+import { createEngine, memoryTuneStore, tunerOf } from '../../src/index.js';
 import { MIX_BLOCK_TUNING, type MixBlockProblem } from '../../src/ops/mix-block-attention-tuning.js';
 import { mixBlockCase } from '../cases/mix-block-attention.js';
 import { initTf } from '../tfjs.js';
@@ -37,7 +37,7 @@ const SHAPES: [N: number, C: number, S: number][] = [
   [100, 256, 16],
 ];
 
-const e = await createEngine({ tune: 'off' });
+const e = await createEngine({ tune: 'off', tuneStore: memoryTuneStore() }); // nothing written to the user's tuning cache
 const harness = await initTf(e.info, false);
 const t = tunerOf(e);
 t.budgetMs = 60_000;
