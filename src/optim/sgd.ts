@@ -57,6 +57,8 @@ interface GroupState {
   buf: Arena | null;
   /** The per-step scalars the kernel reads: [lr] (written by `prepare()`). */
   hyper: Tensor;
+  /** The lr `hyper` holds (written only when the group's lr changes: once per epoch under a schedule). */
+  writtenLr: number | null;
   /** True once the buffers hold a value (after the first step or a load). */
   initialized: boolean;
 }
@@ -90,7 +92,7 @@ export class SGD {
       }
       const buf = g.momentum !== 0 ? stateArena(g.params, `${g.params.label}.momentum_buffer`) : null;
       const hyper = hyperTensor(g.params.engine, 1, `${g.params.label}.sgd_hyper`);
-      return { group: g, buf, hyper, initialized: false };
+      return { group: g, buf, hyper, writtenLr: null, initialized: false };
     });
     // The hyper tensors hold valid values from the start (update() alone works).
     this.#writeHyper();
@@ -115,7 +117,7 @@ export class SGD {
     this.update(gate);
   }
 
-  /** Host half of a step: writes each group's lr into its `hyper` tensor. */
+  /** Host half of a step: writes each group's lr into its `hyper` tensor if it changed. */
   prepare(): void {
     this.#writeHyper();
     // The host half counts the step: a replayed update() runs no JavaScript.
@@ -123,7 +125,11 @@ export class SGD {
   }
 
   #writeHyper(): void {
-    for (const s of this.#groups) s.hyper.write([s.group.lr]);
+    for (const s of this.#groups) {
+      if (s.writtenLr === s.group.lr) continue;
+      s.hyper.write([s.group.lr]);
+      s.writtenLr = s.group.lr;
+    }
   }
 
   /**
