@@ -1,8 +1,10 @@
 # Issue 16: the kernel benchmark against TF.js on the same adapter with kernel autotuning from a
-# cold cache (AUTOMIX_TUNE=full, an empty XDG_CACHE_HOME: every matmul shape the bench and its
-# training steps use is measured on its first use, src/tune/), then the same bench again reading
-# the cache the first run wrote (AUTOMIX_TUNE=cached: the second run starts tuned). The bench
-# prints each matmul case's chosen variant and a "kernel tuning" line (shapes, configs timed,
+# cold cache (AUTOMIX_TUNE=full, an empty XDG_CACHE_HOME: every matmul, conv2d and Mix Block
+# attention shape the bench and its training steps use is measured on its first use, src/tune/:
+# the GPU variants — tiled matmul, implicit-GEMM conv, tiled fused attention — compete with the
+# static rules there), then the same bench again reading the cache the first run wrote
+# (AUTOMIX_TUNE=cached: the second run starts tuned). The bench prints each case's chosen
+# variant (every tuned family) and a "kernel tuning" line (shapes, configs timed,
 # seconds); the [tune] lines (winner, static rule, times) are in the logs, the cache itself in
 # tune.json. Record the figures, device and date in docs/performance.md and docs/kernels/matmul.md.
 #   scripts/device/pack.sh
