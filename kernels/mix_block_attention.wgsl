@@ -193,6 +193,14 @@ fn mb_attn_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) 
   }
 }
 
+// Zeroes the d channels of `out` (at `ob`, [d, L]) at this thread's positions
+// col[r] that exist: the backward kernels accumulate into them.
+fn zero_channels(ob: u32, col: array<u32, TQ>, ok: array<bool, TQ>) {
+  for (var k = 0u; k < p.d; k++) {
+    for (var r = 0u; r < TQ; r++) { if (ok[r]) { out[ob + k * p.L + col[r]] = 0.0; } }
+  }
+}
+
 // out = dQ [N, d, L]. Grid (⌈L/(WG·TQ)⌉, N).
 @compute @workgroup_size(WG)
 fn mb_attn_bwd_q(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -216,9 +224,7 @@ fn mb_attn_bwd_q(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id
     sr[r] = s_fwd[n * p.L + qi[r]];
     lr[r] = lse[n * p.L + qi[r]];
   }
-  for (var k = 0u; k < p.d; k++) {
-    for (var r = 0u; r < TQ; r++) { if (ok[r]) { out[ob + k * p.L + qi[r]] = 0.0; } }
-  }
+  zero_channels(ob, qi, ok);
   for (var j0 = 0u; j0 < p.L; j0 += TK) {
     var kj: array<u32, TK>;
     var vt: array<f32, TK>;
@@ -272,9 +278,7 @@ fn mb_attn_bwd_k(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id
     kj[r] = min(j0 + r * WG, p.L - 1u);
     vr[r] = proj[kb + p.d * p.L + kj[r]] + cv;
   }
-  for (var k = 0u; k < p.d; k++) {
-    for (var r = 0u; r < TQ; r++) { if (ok[r]) { out[ob + k * p.L + kj[r]] = 0.0; } }
-  }
+  zero_channels(ob, kj, ok);
   for (var i0 = 0u; i0 < p.L; i0 += TK) {
     var it: array<u32, TK>;
     var dst: array<f32, TK>;

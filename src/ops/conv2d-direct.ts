@@ -10,7 +10,8 @@
 import type { Conv2dShape } from './conv2d.js';
 import type { Conv2dPass } from './conv2d-path.js';
 import { quadsOf, roundUpTo8 } from './conv2d-rounding.js';
-import { type Conv2dSteps, PLACEHOLDER } from './conv2d-steps.js';
+import type { Conv2dBuffer, Conv2dSteps } from './conv2d-steps.js';
+import { PLACEHOLDER } from './dispatch-list.js';
 
 const WG = 64; // the WGSL's default WG override
 
@@ -31,7 +32,7 @@ interface ShiftSpec {
 }
 
 /** xs[kx][n][c][r][q] = V(r, q·sw + kx·dw) into temporary `dst`, see kernels/conv2d.wgsl. */
-function shiftPad(out: Conv2dSteps, src: string, dst: string, s: ShiftSpec): void {
+function shiftPad(out: Conv2dSteps, src: Conv2dBuffer, dst: Conv2dBuffer, s: ShiftSpec): void {
   const planes = s.KW * s.N * s.Ct;
   out.temps[dst] = planes * s.R * s.Q8;
   if (planes * s.R * s.Q8 === 0) return;
@@ -64,7 +65,7 @@ function weightLayout(out: Conv2dSteps, groups: number, inner: number, outer: nu
 
 interface CoreSpec {
   entry: 'conv2d_fwd' | 'conv2d_bwd_input';
-  bias: string;
+  bias: Conv2dBuffer | typeof PLACEHOLDER;
   hasBias: boolean;
   N: number;
   Ct: number;

@@ -16,7 +16,8 @@
 import type { Conv2dShape } from './conv2d.js';
 import type { Conv2dPass } from './conv2d-path.js';
 import { reductionChunks, SPLIT_TARGET_WORKGROUPS } from './conv2d-split-k.js';
-import { type Conv2dSteps, PLACEHOLDER } from './conv2d-steps.js';
+import type { Conv2dSteps } from './conv2d-steps.js';
+import { PLACEHOLDER } from './dispatch-list.js';
 
 /** [BM, BN, BK, TM, TN]. */
 export type IgemmTile = readonly [number, number, number, number, number];
@@ -153,7 +154,7 @@ export function igemmSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, c
   const workgroups = grid(g, pass, c, maxBindingBytes);
   const vec4 = vec4A(g, pass) ? 1 : 0;
   if (pass === 'forward') {
-    const bind = { x: 'x', w: 'w', w4: vec4 ? 'w' : PLACEHOLDER, bias: hasBias ? 'bias' : PLACEHOLDER, dst: 'out' };
+    const bind = { x: 'x', w: 'w', w4: vec4 ? 'w' : PLACEHOLDER, bias: hasBias ? 'bias' : PLACEHOLDER, dst: 'out' } as const;
     const constants = { ...tile, HAS_BIAS: hasBias ? 1 : 0, VEC4_A: vec4 };
     return { temps: {}, steps: [{ kind: 'dispatch', family: 'conv2d_igemm', entry: 'conv2d_igemm_fwd', bind, params, constants, workgroups }] };
   }

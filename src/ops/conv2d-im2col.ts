@@ -8,7 +8,8 @@
 import type { Conv2dShape } from './conv2d.js';
 import type { Conv2dPass } from './conv2d-path.js';
 import { roundUpTo4 } from './conv2d-rounding.js';
-import { type Conv2dSteps, gemm, PLACEHOLDER } from './conv2d-steps.js';
+import type { Conv2dBuffer, Conv2dSteps } from './conv2d-steps.js';
+import { gemm, type KernelDispatch, PLACEHOLDER } from './dispatch-list.js';
 
 /** Whether every im2col-path buffer and grid of this pass fits the adapter's limits (and groups = 1). */
 export function im2colFits(
@@ -35,6 +36,11 @@ export function im2colFits(
     dims = [CKp, CKt, g.N, g.C, g.O, Math.ceil(HWp / 64), Math.ceil(HWx / 64), Math.ceil((g.H * g.W) / 16)];
   }
   return bytes.every((b) => b * 4 <= maxBind) && dims.every((d) => d <= maxDim);
+}
+
+/** Appends one dispatch of kernels/im2col.wgsl (a re-layout, or col2im's gather). */
+function relayout(out: Conv2dSteps, d: Omit<KernelDispatch<Conv2dBuffer>, 'kind' | 'family'>): void {
+  out.steps.push({ kind: 'dispatch', family: 'im2col', ...d });
 }
 
 /** The geometry fields of kernels/im2col.wgsl's Params. */
@@ -68,13 +74,21 @@ function colParams(g: Conv2dShape) {
  * src [A, Ri_s, cols_s] → dst [A, Ri_d, cols_d]: pads with zeros / crops the
  * last two dims, adding bias[b] to row b when `bias` names a buffer.
  */
-function repad(out: Conv2dSteps, src: string, dst: string, A: number, Ri_s: number, cols_s: number, Ri_d: number, cols_d: number, bias: string | null): void {
+function repad(
+  out: Conv2dSteps,
+  src: Conv2dBuffer,
+  dst: Conv2dBuffer,
+  A: number,
+  Ri_s: number,
+  cols_s: number,
+  Ri_d: number,
+  cols_d: number,
+  bias: Conv2dBuffer | null,
+): void {
   const total = A * Ri_d * cols_d;
   if (dst !== 'out') out.temps[dst] = total;
   if (total === 0) return;
-  out.steps.push({
-    kind: 'dispatch',
-    family: 'im2col',
+  relayout(out, {
     entry: 'repad',
     bind: { src, bias: bias ?? PLACEHOLDER, dst },
     params: { total, Ri_s, Ri_d, cols_s, cols_d },
@@ -91,7 +105,7 @@ const wgFor = (n: number) => (n >= 48 ? 64 : 16);
  * rows) of input `src`: the forward layout [N, CKp, HWp] (z = n), or with
  * `batchFolded` the layout [CKp, Kp] (q = n·HW + p).
  */
-function im2col(out: Conv2dSteps, src: string, g: Conv2dShape, P: ReturnType<typeof colParams>, batchFolded: boolean): void {
+function im2col(out: Conv2dSteps, src: Conv2dBuffer, g: Conv2dShape, P: ReturnType<typeof colParams>, batchFolded: boolean): void {
   const Lp = batchFolded ? roundUpTo4(g.N * P.HW) : P.HWp;
   const Lv = batchFolded ? g.N * P.HW : P.HW;
   const Z = batchFolded ? 1 : g.N;
@@ -99,16 +113,16 @@ function im2col(out: Conv2dSteps, src: string, g: Conv2dShape, P: ReturnType<typ
   const q = Lp / 4;
   const WGx = wgFor(q);
   const params = { ...P, Lp, Lv };
-  const step = { kind: 'dispatch' as const, family: 'im2col', params, constants: { WG: WGx } };
-  out.steps.push({ ...step, entry: 'im2col', bind: { src, dst4: 'col' }, workgroups: [Math.ceil(q / WGx), g.C, Z] });
-  if (P.CKp > P.CK) out.steps.push({ ...step, entry: 'col_zero', bind: { dst4: 'col' }, workgroups: [Math.ceil(q / WGx), P.CKp - P.CK, Z] });
+  const constants = { WG: WGx };
+  relayout(out, { entry: 'im2col', bind: { src, dst4: 'col' }, params, constants, workgroups: [Math.ceil(q / WGx), g.C, Z] });
+  if (P.CKp > P.CK) relayout(out, { entry: 'col_zero', bind: { dst4: 'col' }, params, constants, workgroups: [Math.ceil(q / WGx), P.CKp - P.CK, Z] });
 }
 
 /** y[n] = W[O, CKp] · col[n][CKp, HWp] (matmul_sg, W broadcast over the batch), then crop + bias. */
 function forward(g: Conv2dShape, hasBias: boolean): Conv2dSteps {
   const out: Conv2dSteps = { temps: {}, steps: [] };
   const P = colParams(g);
-  let wm = 'w';
+  let wm: Conv2dBuffer = 'w';
   if (P.CKp !== P.CK) {
     wm = 'wm';
     repad(out, 'w', wm, 1, g.O, P.CK, g.O, P.CKp, null);
@@ -118,7 +132,7 @@ function forward(g: Conv2dShape, hasBias: boolean): Conv2dSteps {
 }
 
 /** The forward GEMM of input `src` with a prepared weight matrix `wm` [O, CKp], into 'out'. */
-function convIm2col(out: Conv2dSteps, src: string, wm: string, bias: string | null, g: Conv2dShape): void {
+function convIm2col(out: Conv2dSteps, src: Conv2dBuffer, wm: Conv2dBuffer, bias: Conv2dBuffer | null, g: Conv2dShape): void {
   const P = colParams(g);
   im2col(out, src, g, P, false);
   // [N, O, HWp] is NCHW when HWp = HW: the GEMM writes the output directly.
@@ -158,9 +172,7 @@ function gradInputAsConv(g: Conv2dShape): Conv2dSteps {
   const CK = g.O * g.KH * g.KW;
   const CKp = roundUpTo4(CK);
   out.temps['wf'] = g.C * CKp;
-  out.steps.push({
-    kind: 'dispatch',
-    family: 'im2col',
+  relayout(out, {
     entry: 'w_flip',
     bind: { src: 'w', dst: 'wf' },
     params: { C: g.C, KH: g.KH, KW: g.KW, CK, CKp, total: g.C * CKp },
@@ -180,12 +192,12 @@ function gradInput(g: Conv2dShape): Conv2dSteps {
   const out: Conv2dSteps = { temps: {}, steps: [] };
   const P = colParams(g);
   const Op = roundUpTo4(g.O);
-  let wm = 'w';
+  let wm: Conv2dBuffer = 'w';
   if (P.CKp !== P.CK || Op !== g.O) {
     wm = 'wm';
     repad(out, 'w', wm, 1, g.O, P.CK, Op, P.CKp, null);
   }
-  let dym = 'dy';
+  let dym: Conv2dBuffer = 'dy';
   if (P.HWp !== P.HW || Op !== g.O) {
     dym = 'dym';
     repad(out, 'dy', dym, g.N, g.O, P.HW, Op, P.HWp, null);
@@ -193,9 +205,7 @@ function gradInput(g: Conv2dShape): Conv2dSteps {
   out.temps['dcol'] = g.N * P.CKp * P.HWp;
   out.steps.push({ kind: 'matmul', problem: gemm(P.CKp, P.HWp, Op, { batch: g.N, bBatched: true, transA: true }), a: wm, b: dym, c: 'dcol' });
   const WGx = wgFor(g.H * g.W);
-  out.steps.push({
-    kind: 'dispatch',
-    family: 'im2col',
+  relayout(out, {
     entry: 'col2im',
     bind: { src: 'dcol', dst: 'out' },
     params: P,
@@ -216,9 +226,7 @@ function gradWeight(g: Conv2dShape): Conv2dSteps {
   const P = colParams(g);
   const Kp = roundUpTo4(g.N * P.HW);
   out.temps['dyt'] = g.O * Kp;
-  out.steps.push({
-    kind: 'dispatch',
-    family: 'im2col',
+  relayout(out, {
     entry: 'dy_t',
     bind: { src: 'dy', dst4: 'dyt' },
     params: { ...P, Lp: Kp },

@@ -5,7 +5,8 @@
  * cached entry) the static rule is the path rule of src/ops/conv2d-path.ts,
  * so untuned runs do exactly what they did before the family existed. A
  * candidate is timed as all the dispatches of its path (re-layouts, GEMM,
- * partial sums), built from the same steps the op runs (src/ops/conv2d-steps.ts).
+ * partial sums), built from the same dispatch list the op runs (src/ops/conv2d-steps.ts,
+ * src/ops/dispatch-list.ts).
  */
 import type { Engine } from '../engine.js';
 import { tunerOf } from '../tune/tuner.js';
@@ -16,7 +17,8 @@ import { describeIgemm, igemmCandidates, igemmFits, igemmSteps } from './conv2d-
 import { im2colFits, im2colSteps } from './conv2d-im2col.js';
 import { chooseConv2dPath, conv2dAdapterFacts, type Conv2dPass } from './conv2d-path.js';
 import { splitKFits, splitKSteps } from './conv2d-split-k.js';
-import { type Conv2dSteps, conv2dStepLaunches } from './conv2d-steps.js';
+import type { Conv2dSteps } from './conv2d-steps.js';
+import { dispatchListLaunch, PLACEHOLDER } from './dispatch-list.js';
 import { MATMUL_VARIANT_RTOL } from './matmul.js';
 
 /** One pass of one convolution, as the tuner sees it. */
@@ -74,9 +76,7 @@ export function conv2dSteps(engine: Engine, p: Conv2dProblem, cfg: TuneConfig, s
 }
 
 function launch(engine: Engine, p: Conv2dProblem, cfg: TuneConfig): TuneLaunch {
-  const [first, ...next] = conv2dStepLaunches(engine, conv2dSteps(engine, p, cfg));
-  if (!first) throw new Error(`conv2d: ${describeConv2dConfig(cfg)} has no dispatch for this problem`);
-  return { ...first, next };
+  return dispatchListLaunch(engine, conv2dSteps(engine, p, cfg).steps, `conv2d: ${describeConv2dConfig(cfg)}`);
 }
 
 /** Element counts of a problem's operands and output. */
@@ -95,14 +95,14 @@ function operandSizes(g: Conv2dShape, pass: Conv2dPass): Record<string, number> 
  * so the sizes are upper bounds).
  */
 function benchBuffers(p: Conv2dProblem) {
-  const sizes: Record<string, number> = { ...operandSizes(p.g, p.pass), placeholder: 64 };
+  const sizes: Record<string, number> = { ...operandSizes(p.g, p.pass), [PLACEHOLDER]: 64 };
   const all: Conv2dSteps[] = [directSteps(p.g, p.pass, p.bias)];
   if (p.g.groups === 1) all.push(im2colSteps(p.g, p.pass, p.bias));
   if (p.pass === 'grad-weight') {
     all.push(splitKSteps(p.g, Infinity));
     for (const cpu of [false, true]) for (const c of igemmCandidates(p.g, p.pass, cpu)) all.push(igemmSteps(p.g, p.pass, p.bias, c, Infinity));
   }
-  for (const s of all) for (const [name, n] of Object.entries(s.temps)) sizes[name] = Math.max(sizes[name] ?? 0, n);
+  for (const s of all) for (const [name, n] of Object.entries(s.temps)) sizes[name] = Math.max(sizes[name] ?? 0, n ?? 0);
   const inputs = Object.keys(operandSizes(p.g, p.pass)).filter((n) => n !== 'out');
   return { sizes, inputs, output: 'out', params: {} };
 }

@@ -11,7 +11,8 @@
  *  - src/ops/conv2d-igemm.ts   workgroup-tiled implicit GEMMs (GPUs, chosen by measurement).
  * Which one is the autotuner's choice (src/ops/conv2d-tuning.ts), whose
  * static rule is src/ops/conv2d-path.ts; each path is a list of dispatches
- * (src/ops/conv2d-steps.ts) that the op runs and the tuner times.
+ * (src/ops/conv2d-steps.ts, src/ops/dispatch-list.ts) that the op runs and
+ * the tuner times.
  * The backward rule computes only the gradients whose inputs require them.
  */
 import { record } from '../autograd/record.js';
@@ -21,8 +22,9 @@ import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import type { TuneConfig } from '../tune/types.js';
 import type { Conv2dPass, Conv2dPathRequest } from './conv2d-path.js';
-import { runConv2dSteps } from './conv2d-steps.js';
+import type { Conv2dBuffer } from './conv2d-steps.js';
 import { conv2dChoice, conv2dSteps } from './conv2d-tuning.js';
+import { runDispatchList } from './dispatch-list.js';
 import { assertF32, sameEngine } from './launch.js';
 
 // Re-exported: bench/scratch/gw-plans.ts imports splitKPlan from here; tests and benchmarks the family.
@@ -123,13 +125,22 @@ function checkDy(dy: Tensor, g: Conv2dShape): void {
 
 /**
  * Runs one pass into a new tensor of `shape`: the configuration the request
- * or the tuner picks, its steps on the operands in `io`.
+ * or the tuner picks, its steps on the operands in `io` (its temporaries
+ * released after the last step).
  */
-function runPass(engine: Engine, g: Conv2dShape, pass: Conv2dPass, o: Conv2dOptions, io: Record<string, Tensor | null>, shape: readonly number[]): Tensor {
-  const p = { pass, g, bias: !!io['bias'] };
+function runPass(
+  engine: Engine,
+  g: Conv2dShape,
+  pass: Conv2dPass,
+  o: Conv2dOptions,
+  io: Partial<Record<Conv2dBuffer, Tensor>>,
+  shape: readonly number[],
+): Tensor {
+  const p = { pass, g, bias: !!io.bias };
   const { config } = conv2dChoice(engine, p, o.impl);
   const out = engine.empty([...shape]);
-  runConv2dSteps(engine, conv2dSteps(engine, p, config, o.impl?.splitK), { ...io, out });
+  const { steps, temps } = conv2dSteps(engine, p, config, o.impl?.splitK);
+  for (const t of runDispatchList(engine, steps, { ...io, out }, temps, 'conv2d')) t.dispose();
   return out;
 }
 
@@ -148,7 +159,7 @@ export function conv2dForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, o: C
   }
   const shape = [g.N, g.O, g.Ho, g.Wo];
   if (g.N * g.O * g.Ho * g.Wo === 0) return engine.empty(shape);
-  return runPass(engine, g, 'forward', o, { x, w, bias }, shape);
+  return runPass(engine, g, 'forward', o, bias ? { x, w, bias } : { x, w }, shape);
 }
 
 /** dx = ∂(Σ dy ⊙ conv2d(x, w))/∂x for an input of shape xShape (a transposed convolution). */

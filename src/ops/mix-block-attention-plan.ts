@@ -16,12 +16,11 @@
  * Every backward ends with mb_combine, which sums the parts and gathers the
  * partners' dK, dv into dP [N, d+1, L] and its row sums.
  *
- * Buffers are named (MbBuffer); a step binds WGSL variables to them.
+ * A plan is a dispatch list (src/ops/dispatch-list.ts) over named buffers
+ * (MbBuffer): the op runs it, the tuner times it.
  */
-import type { Engine } from '../engine.js';
-import { tunerOf } from '../tune/tuner.js';
 import type { TuneConfig } from '../tune/types.js';
-import { MATMUL_TUNING, type MatmulProblem } from './matmul.js';
+import { type DispatchStep, gemm } from './dispatch-list.js';
 
 /** The attention's size: batch, query/key width, positions. */
 export interface MbShape {
@@ -30,17 +29,10 @@ export interface MbShape {
   L: number;
 }
 
-export type MbBuffer = 'proj' | 'perm' | 'consts' | 'ds' | 's' | 'lse' | 'Q' | 'K' | 'v' | 'scores' | 'A' | 'dU' | 'dq' | 'dk' | 'dv' | 'dP' | 'rows' | 'none';
+export type MbBuffer = 'proj' | 'perm' | 'consts' | 'ds' | 's' | 'lse' | 'Q' | 'K' | 'v' | 'scores' | 'A' | 'dU' | 'dq' | 'dk' | 'dv' | 'dP' | 'rows';
 
-/** One dispatch: the kernel, its constants, grid and uniforms, and the buffer behind each WGSL binding. */
-export interface MbStep {
-  family: string;
-  entry: string;
-  constants: Record<string, number>;
-  workgroups: [number, number, number];
-  params: Record<string, number>;
-  bind: Record<string, MbBuffer>;
-}
+/** One step: a dispatch, or (the unfused form) a GEMM as the matmul family chooses it. */
+export type MbStep = DispatchStep<MbBuffer>;
 
 export interface MbPlan {
   /** P, π and the constants → s (and what the backward needs). */
@@ -49,8 +41,8 @@ export interface MbPlan {
   saved: MbBuffer[];
   /** ds and the saved buffers → dq, dk, dv (in parts) → dP, rows. */
   backward: MbStep[];
-  /** Elements (f32 or i32) of every buffer the plan uses. */
-  sizes: Partial<Record<MbBuffer, number>>;
+  /** Elements (f32 or i32) of every buffer; the runner allocates those a step binds and is not given. */
+  sizes: Record<MbBuffer, number>;
 }
 
 const FAMILY = 'mix_block_attention';
@@ -126,117 +118,106 @@ export function tileWellFormed(c: Record<string, number>): boolean {
   return WG === (BQ! / TQ!) * (BK! / TK!) && Object.keys(c).length === 6;
 }
 
-/** The engine's grid for `n` workgroups of a 1-D kernel (folded into x·y past the per-dimension limit, as Engine.run does). */
-function fold(engine: Engine, n: number): [number, number, number] {
-  const max = engine.limits.maxComputeWorkgroupsPerDimension;
-  if (n <= max) return [n, 1, 1];
-  const y = Math.ceil(n / max);
-  return [Math.ceil(n / y), y, 1];
-}
-
-/** A batched matmul of the unfused form, launched as the matmul tuner chooses for its shape. */
-function matmulStep(engine: Engine, mp: MatmulProblem, a: MbBuffer, b: MbBuffer, c: MbBuffer): MbStep {
-  const { config } = tunerOf(engine).choose(MATMUL_TUNING, mp);
-  const l = MATMUL_TUNING.launch(engine, mp, config);
+/**
+ * Elements (f32 or i32) of every buffer any configuration binds, for dQ parts
+ * `nq` and dK, dv parts `nk` (a configuration allocates only what it binds).
+ */
+export function mbBufferSizes({ N, d, L }: MbShape, { nq, nk }: { nq: number; nk: number }): Record<MbBuffer, number> {
   return {
-    family: l.family,
-    entry: l.entry,
-    constants: l.constants,
-    workgroups: l.workgroups,
-    params: MATMUL_TUNING.benchBuffers(mp).params,
-    bind: { a, b, bias: 'none', c },
-  };
-}
-
-/** [batch] op(A)·op(B) with both operands batched, no epilogue. */
-const mm = (batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean): MatmulProblem => ({
-  batch,
-  M,
-  N,
-  K,
-  aBatched: true,
-  bBatched: true,
-  transA,
-  transB,
-  bias: false,
-  act: 'none',
-});
-
-/** The dispatches of configuration `cfg` for an attention of shape `s` (scale = 1/√d). */
-export function attentionPlan(engine: Engine, s: MbShape, cfg: TuneConfig): MbPlan {
-  const { N, d, L } = s;
-  const base = { N, d, L, scale: 1 / Math.sqrt(d) };
-  const { nq, nk } = partsOf(s, cfg);
-  const combine: MbStep = {
-    family: FAMILY,
-    entry: 'mb_combine',
-    constants: { WG: WG_1D },
-    workgroups: fold(engine, Math.ceil((N * (d + 1)) / WG_1D)),
-    params: { N, d, L, nq_parts: nq, nk_parts: nk },
-    bind: { perm: 'perm', gq: 'dq', gk: 'dk', gv: 'dv', out: 'dP', out2: 'rows' },
-  };
-  const sizes: Partial<Record<MbBuffer, number>> = {
     proj: N * (d + 1) * L,
     perm: N,
     consts: 2 * d + 1,
     ds: N * L,
     s: N * L,
+    lse: N * L,
+    Q: N * d * L,
+    K: N * d * L,
+    v: N * L,
+    scores: N * L * L,
+    A: N * L * L,
+    dU: N * L * L,
     dq: nq * N * d * L,
     dk: nk * N * d * L,
     dv: nk * N * L,
     dP: N * (d + 1) * L,
     rows: N * (2 * d + 1),
-    none: 1,
+  };
+}
+
+/** The dispatches of configuration `cfg` for an attention of shape `s` (scale = 1/√d). */
+export function attentionPlan(s: MbShape, cfg: TuneConfig): MbPlan {
+  const { N, d, L } = s;
+  const base = { N, d, L, scale: 1 / Math.sqrt(d) };
+  const parts = partsOf(s, cfg);
+  const sizes = mbBufferSizes(s, parts);
+  const combine: MbStep = {
+    kind: 'dispatch',
+    family: FAMILY,
+    entry: 'mb_combine',
+    constants: { WG: WG_1D },
+    workgroups: Math.ceil((N * (d + 1)) / WG_1D),
+    params: { N, d, L, nq_parts: parts.nq, nk_parts: parts.nk },
+    bind: { perm: 'perm', gq: 'dq', gk: 'dk', gv: 'dv', out: 'dP', out2: 'rows' },
   };
   if (cfg.variant === 'unfused') {
     const total = N * (d + 1) * L;
-    Object.assign(sizes, { Q: N * d * L, K: N * d * L, v: N * L, scores: N * L * L, A: N * L * L, dU: N * L * L });
+    // [N] op(a)·op(b), both operands batched.
+    const mm = (M: number, Nc: number, K: number, t: { transA?: boolean; transB?: boolean }, a: MbBuffer, b: MbBuffer, c: MbBuffer): MbStep => ({
+      kind: 'matmul',
+      problem: gemm(M, Nc, K, { batch: N, aBatched: true, bBatched: true, ...t }),
+      a,
+      b,
+      c,
+    });
     return {
       forward: [
         {
+          kind: 'dispatch',
           family: FAMILY,
           entry: 'mb_build_qkv',
           constants: { WG: WG_1D },
-          workgroups: fold(engine, Math.ceil(total / WG_1D)),
+          workgroups: Math.ceil(total / WG_1D),
           params: { ...base, total },
           bind: { proj: 'proj', perm: 'perm', consts: 'consts', out: 'Q', out2: 'K', out3: 'v' },
         },
-        matmulStep(engine, mm(N, L, L, d, true, false), 'Q', 'K', 'scores'),
+        mm(L, L, d, { transA: true }, 'Q', 'K', 'scores'),
         {
+          kind: 'dispatch',
           family: 'attention',
           entry: 'softmax_fwd',
           constants: {},
-          workgroups: fold(engine, Math.ceil((N * L) / SOFTMAX_WG)),
+          workgroups: Math.ceil((N * L) / SOFTMAX_WG),
           params: { rows: N * L, cols: L, scale: base.scale },
           bind: { x: 'scores', out: 'A' },
         },
-        matmulStep(engine, mm(N, L, 1, L, false, false), 'A', 'v', 's'),
+        mm(L, 1, L, {}, 'A', 'v', 's'),
       ],
       saved: ['Q', 'K', 'v', 'A', 's'],
       backward: [
         {
+          kind: 'dispatch',
           family: FAMILY,
           entry: 'mb_dscores',
           constants: { WG: WG_1D },
-          workgroups: fold(engine, Math.ceil((N * L * L) / WG_1D)),
+          workgroups: Math.ceil((N * L * L) / WG_1D),
           params: { ...base, total: N * L * L },
           bind: { proj: 'A', ds: 'ds', s_fwd: 's', gv: 'v', out: 'dU' },
         },
-        matmulStep(engine, mm(N, d, L, L, false, true), 'K', 'dU', 'dq'),
-        matmulStep(engine, mm(N, d, L, L, false, false), 'Q', 'dU', 'dk'),
-        matmulStep(engine, mm(N, L, 1, L, true, false), 'A', 'ds', 'dv'),
+        mm(d, L, L, { transB: true }, 'K', 'dU', 'dq'),
+        mm(d, L, L, {}, 'Q', 'dU', 'dk'),
+        mm(L, 1, L, { transA: true }, 'A', 'ds', 'dv'),
         combine,
       ],
       sizes,
     };
   }
-  sizes.lse = N * L;
   const attnBind = { proj: 'proj', perm: 'perm', consts: 'consts' } as const;
   const bwdBind = { ...attnBind, ds: 'ds', s_fwd: 's', lse: 'lse' } as const;
   if (cfg.variant === 'fused') {
     const WG = cfg.constants['WG']!;
     const grid: [number, number, number] = [Math.ceil(L / (WG * FUSED_TQ)), N, 1];
     const step = (entry: string, bind: Record<string, MbBuffer>): MbStep => ({
+      kind: 'dispatch',
       family: FAMILY,
       entry,
       constants: { WG },
@@ -260,6 +241,7 @@ export function attentionPlan(engine: Engine, s: MbShape, cfg: TuneConfig): MbPl
     return {
       forward: [
         {
+          kind: 'dispatch',
           family: TILED_FAMILY,
           entry: 'mb_attn_fwd_tiled',
           constants,
@@ -271,6 +253,7 @@ export function attentionPlan(engine: Engine, s: MbShape, cfg: TuneConfig): MbPl
       saved: ['s', 'lse'],
       backward: [
         {
+          kind: 'dispatch',
           family: TILED_FAMILY,
           entry: 'mb_attn_bwd_tiled',
           constants,

@@ -21,6 +21,7 @@ import {
   MB_PARTS_BYTES,
   MB_TILES,
   type MbBuffer,
+  mbBufferSizes,
   type MbShape,
   type MbTile,
   partsOf,
@@ -28,6 +29,7 @@ import {
   tiledSmem,
   tileWellFormed,
 } from './mix-block-attention-plan.js';
+import { dispatchListLaunch, PLACEHOLDER } from './dispatch-list.js';
 
 /** A Mix Block attention as the tuner sees it. */
 export interface MixBlockProblem extends MbShape {
@@ -135,40 +137,16 @@ export function describeMixBlockConfig(cfg: TuneConfig): string {
 
 /** The tuner's view of a plan: the forward's dispatches, then (training) the backward's, as one chain. */
 function launch(engine: Engine, p: MixBlockProblem, cfg: TuneConfig): TuneLaunch {
-  const plan = attentionPlan(engine, p, cfg);
-  const steps = p.training ? [...plan.forward, ...plan.backward] : plan.forward;
-  const [first, ...rest] = steps.map(
-    (s): TuneLaunch => ({ family: s.family, entry: s.entry, constants: s.constants, workgroups: s.workgroups, params: s.params, bind: s.bind }),
-  );
-  return { ...first!, next: rest };
+  const plan = attentionPlan(p, cfg);
+  return dispatchListLaunch(engine, p.training ? [...plan.forward, ...plan.backward] : plan.forward, `mixBlockLogits: ${describeMixBlockConfig(cfg)}`);
 }
 
 /** Every buffer any configuration of `p` binds, sized for the largest (the tiled parts at their most). */
 function benchBuffers(p: MixBlockProblem) {
-  const { N, d, L } = p;
   const parts = maxParts(p);
-  const sizes: Record<MbBuffer, number> = {
-    proj: N * (d + 1) * L,
-    perm: N,
-    consts: 2 * d + 1,
-    ds: N * L,
-    s: N * L,
-    lse: N * L,
-    Q: N * d * L,
-    K: N * d * L,
-    v: N * L,
-    scores: N * L * L,
-    A: N * L * L,
-    dU: N * L * L,
-    dq: parts * N * d * L,
-    dk: parts * N * d * L,
-    dv: parts * N * L,
-    dP: N * (d + 1) * L,
-    rows: N * (2 * d + 1),
-    none: 1,
-  };
+  const sizes: Record<MbBuffer | typeof PLACEHOLDER, number> = { ...mbBufferSizes(p, { nq: parts, nk: parts }), [PLACEHOLDER]: 1 };
   // A permutation, not random bits: the gather's cost depends on how many partners each sample has.
-  const perm = Int32Array.from({ length: N }, (_, n) => (n + Math.floor(N / 3) + 1) % N);
+  const perm = Int32Array.from({ length: p.N }, (_, n) => (n + Math.floor(p.N / 3) + 1) % p.N);
   return { sizes, inputs: ['proj', 'perm', 'consts', 'ds'], output: p.training ? 'dP' : 's', params: {}, data: { perm } };
 }
 

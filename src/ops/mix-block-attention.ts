@@ -34,9 +34,10 @@ import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { tunerOf } from '../tune/tuner.js';
 import type { ChoiceSource, TuneConfig } from '../tune/types.js';
+import { runDispatchList } from './dispatch-list.js';
 import { assertF32, groups, sameEngine } from './launch.js';
 import { matmulRaw } from './matmul.js';
-import { attentionPlan, fusedWg, type MbBuffer, type MbStep } from './mix-block-attention-plan.js';
+import { attentionPlan, fusedWg, type MbBuffer } from './mix-block-attention-plan.js';
 import { MIX_BLOCK_TUNING, type MixBlockProblem } from './mix-block-attention-tuning.js';
 
 export { FUSED_MAX_L } from './mix-block-attention-tuning.js';
@@ -167,33 +168,6 @@ function project(z: Tensor, wcat: Tensor, a: Attrs): Tensor {
   return P;
 }
 
-/**
- * Runs a plan's steps. `bufs` holds the buffers given (not owned here); a
- * buffer a step binds that is not there yet is allocated, added, and
- * returned in the list of what this call created (the caller owns them).
- */
-function runSteps(e: Engine, steps: readonly MbStep[], bufs: Partial<Record<MbBuffer, Tensor>>, sizes: Partial<Record<MbBuffer, number>>): Tensor[] {
-  const made: Tensor[] = [];
-  for (const st of steps) {
-    const bind: Record<string, Tensor | GPUBuffer> = {};
-    for (const [name, buf] of Object.entries(st.bind)) {
-      if (buf === 'none') {
-        bind[name] = e.placeholder();
-        continue;
-      }
-      let t = bufs[buf];
-      if (!t) {
-        t = e.empty([sizes[buf]!]);
-        bufs[buf] = t;
-        made.push(t);
-      }
-      bind[name] = t;
-    }
-    e.run(st.family, st.entry, { bind, params: st.params, constants: st.constants, workgroups: st.workgroups });
-  }
-  return made;
-}
-
 /** Mask logits s [N, 1, h, w] of x's positions attending over the partner's (docs/method.md §2.2). */
 export function mixBlockLogits(z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, wv: Tensor, bv: Tensor, o: MixBlockOptions = {}): Tensor {
   const a = check(z, perm, wq, bq, wv, bv, o);
@@ -202,9 +176,9 @@ export function mixBlockLogits(z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, 
   const P = project(z, wcat, a);
   wcat.dispose();
   const s = e.empty([a.N, 1, z.shape[2]!, z.shape[3]!]);
-  const plan = attentionPlan(e, a, a.config);
+  const plan = attentionPlan(a, a.config);
   const bufs: Partial<Record<MbBuffer, Tensor>> = { proj: P, perm, consts, s };
-  const made = runSteps(e, plan.forward, bufs, plan.sizes);
+  const made = runDispatchList(e, plan.forward, bufs, plan.sizes, 'mixBlockLogits');
   const inputs = [z, perm, wq, bq, wv, bv];
   if (a.config.variant === 'unfused') {
     const { Q, K, v, A } = bufs as Record<MbBuffer, Tensor>;
@@ -231,8 +205,8 @@ export function mixBlockLogitsBackward(node: GraphNode<'mixBlockLogits'>, g: Ten
     const [, , Q, K, v, A, s] = saved;
     Object.assign(bufs, { Q, K, v, A, s });
   }
-  const plan = attentionPlan(e, a, a.config);
-  const made = runSteps(e, plan.backward, bufs, plan.sizes);
+  const plan = attentionPlan(a, a.config);
+  const made = runDispatchList(e, plan.backward, bufs, plan.sizes, 'mixBlockLogits');
   const grads = paramGrads(z, bufs.dP!, bufs.rows!, a);
   for (const t of made) t.dispose();
   const want = [wq, bq, wv, bv].map((t) => t!.requiresGrad);
