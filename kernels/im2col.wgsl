@@ -142,6 +142,71 @@ fn im2col(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
   }
 }
 
+// im2col for stride sw = 1 with W and Wo multiples of 4 (every row and
+// every quad of q starts at a multiple of 4 floats): one invocation = a run
+// of RQ quads (4·RQ consecutive columns) of one output row, all KH·KW taps.
+// Per tap row ky it loads the input row segment the run's windows cover
+// once, as NV aligned vec4s (a vec4 lies wholly inside or outside the row,
+// so padding is one select per vec4), and builds every kx tap's vec4 from
+// those registers: KW, DW, PW, RQ and NV are override constants, so all the
+// segment indices below are compile-time constants once the loops are
+// unrolled. Load instructions per output: (NV / (4·RQ)) / KW instead of 1.
+// Grid (x: runs over the slab's rows — Ho rows of image z in the forward
+// layout, N·Ho rows in the batch-folded one —, y: c, z). A run past the
+// row's last quad (Wo/4 not a multiple of RQ) stores nothing there.
+override KW: u32 = 3u;
+override DW: u32 = 1u;
+override PW: u32 = 1u;
+override RQ: u32 = 1u;
+override NV: u32 = 3u;
+const SEG_MAX: u32 = 8u;
+
+@group(0) @binding(5) var<storage, read> src4: array<vec4f>;
+
+@compute @workgroup_size(WG)
+fn im2col_rows(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let c = wid.y;
+  let z = wid.z;
+  let Q = p.Wo / 4u;                 // quads per output row
+  let runs = (Q + RQ - 1u) / RQ;     // runs per output row
+  let t = wid.x * WG + lid.x;
+  let r = t / runs;                  // row of the slab
+  if (r >= p.Lv / p.Wo) { return; }
+  let run = t - r * runs;
+  let nn = r / p.Ho;
+  let oy = r - nn * p.Ho;
+  let n = z + nn;
+  let qa = run * RQ;                 // first quad of the run within its row
+  let a0 = (PW + 3u) / 4u;           // segment starts a0 vec4s left of the run
+  let W4 = p.W / 4u;
+  let plane4 = (n * p.C + c) * (p.H * W4);
+  let L4 = p.Lp / 4u;
+  let o0 = (z * p.CKp + c * p.KH * KW) * L4 + r * Q + qa;
+  // Element e of the segment (e = 0 at column 4·(qa − a0) of the input row).
+  let shift = 4u * a0 - PW;
+  var seg: array<vec4f, SEG_MAX>;
+  for (var ky = 0u; ky < p.KH; ky++) {
+    let iy = i32(oy * p.sh + ky * p.dh) - i32(p.ph);
+    let rowOk = iy >= 0 && iy < i32(p.H);
+    let rbase = plane4 + u32(clamp(iy, 0, i32(p.H) - 1)) * W4;
+    for (var j = 0u; j < NV; j++) {
+      let ax = i32(qa + j) - i32(a0);
+      let ok = rowOk && ax >= 0 && ax < i32(W4);
+      seg[j] = select(vec4f(0.0), src4[rbase + u32(clamp(ax, 0, i32(W4) - 1))], ok);
+    }
+    var o = o0 + ky * KW * L4;
+    for (var kx = 0u; kx < KW; kx++) {
+      for (var v = 0u; v < RQ; v++) {
+        let e = shift + 4u * v + kx * DW;
+        if (qa + v < Q) {
+          dst4[o + v] = vec4f(seg[e / 4u][e % 4u], seg[(e + 1u) / 4u][(e + 1u) % 4u], seg[(e + 2u) / 4u][(e + 2u) % 4u], seg[(e + 3u) / 4u][(e + 3u) % 4u]);
+        }
+      }
+      o += L4;
+    }
+  }
+}
+
 // Zero rows CK .. CKp − 1 of every z block of col (grid x: quads, y: row, z).
 @compute @workgroup_size(WG)
 fn col_zero(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -174,6 +239,25 @@ fn dy_t(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   next(&n, &pp);
   let v3 = dyv(o, n, pp);
   dst4[o * Kp4 + q4] = vec4f(v0, v1, v2, v3);
+}
+
+// dy_t for HW a multiple of 4 (no quad of q straddles two images, no
+// padding columns): each quad is one vec4 of dy. One invocation = RQ
+// consecutive quads of row o, stepping (n, p) along instead of dividing.
+@compute @workgroup_size(WG)
+fn dy_t4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let o = wid.y;
+  let Kp4 = p.Lp / 4u;
+  let HW4 = p.HW / 4u;
+  let q4 = (wid.x * WG + lid.x) * RQ;
+  if (q4 >= Kp4) { return; }
+  var n = q4 / HW4;
+  var p4 = q4 - n * HW4;
+  for (var v = 0u; v < RQ; v++) {
+    if (q4 + v < Kp4) { dst4[o * Kp4 + q4 + v] = src4[(n * p.O + o) * HW4 + p4]; }
+    p4 += 1u;
+    if (p4 == HW4) { p4 = 0u; n += 1u; }
+  }
 }
 
 // Stride as override constants so that the exactness test and the division

@@ -100,12 +100,37 @@ function repad(
 /** Workgroup size along a 1-D axis of `n` items: 64, or 16 for short axes (fewer idle lanes). */
 const wgFor = (n: number) => (n >= 48 ? 64 : 16);
 
+/** Most quads of one output row an `im2col_rows` invocation takes (CPU adapters: 4 = one 64-byte line per tap per lane; GPUs: 1, consecutive lanes on consecutive quads). */
+export const CPU_RUN_QUADS = 4;
+export const GPU_RUN_QUADS = 1;
+/** The segment registers of `im2col_rows` (SEG_MAX in kernels/im2col.wgsl). */
+const SEG_MAX = 8;
+
+/**
+ * `im2col_rows`'s launch for a slab of `rows` output rows, or null where it
+ * does not apply (`maxQuads` 0, stride sw ≠ 1, W or Wo not a multiple of 4,
+ * a segment longer than SEG_MAX vec4s). RQ: quads per run, at most
+ * `maxQuads`, with as few runs per row as that allows (Q = 7: RQ = 4, the
+ * second run stores 3); NV: the row segment's vec4s.
+ */
+function rowsLaunch(g: Conv2dShape, rows: number, maxQuads: number): { RQ: number; NV: number; runs: number } | null {
+  if (maxQuads === 0 || g.sw !== 1 || g.W % 4 !== 0 || g.Wo % 4 !== 0) return null;
+  const Q = g.Wo / 4;
+  const perRow = Math.ceil(Q / maxQuads);
+  const RQ = Math.ceil(Q / perRow);
+  const a0 = Math.ceil(g.pw / 4);
+  const last = 4 * a0 - g.pw + 4 * RQ - 1 + (g.KW - 1) * g.dw;
+  const NV = Math.floor(last / 4) + 1;
+  if (NV > SEG_MAX) return null;
+  return { RQ, NV, runs: rows * Math.ceil(Q / RQ) };
+}
+
 /**
  * Temporary 'col' (kernels/im2col.wgsl `im2col` + `col_zero` for the padding
  * rows) of input `src`: the forward layout [N, CKp, HWp] (z = n), or with
  * `batchFolded` the layout [CKp, Kp] (q = n·HW + p).
  */
-function im2col(out: Conv2dSteps, src: Conv2dBuffer, g: Conv2dShape, P: ReturnType<typeof colParams>, batchFolded: boolean): void {
+function im2col(out: Conv2dSteps, src: Conv2dBuffer, g: Conv2dShape, P: ReturnType<typeof colParams>, batchFolded: boolean, runQuads: number): void {
   const Lp = batchFolded ? roundUpTo4(g.N * P.HW) : P.HWp;
   const Lv = batchFolded ? g.N * P.HW : P.HW;
   const Z = batchFolded ? 1 : g.N;
@@ -114,12 +139,18 @@ function im2col(out: Conv2dSteps, src: Conv2dBuffer, g: Conv2dShape, P: ReturnTy
   const WGx = wgFor(q);
   const params = { ...P, Lp, Lv };
   const constants = { WG: WGx };
-  relayout(out, { entry: 'im2col', bind: { src, dst4: 'col' }, params, constants, workgroups: [Math.ceil(q / WGx), g.C, Z] });
+  const rows = rowsLaunch(g, batchFolded ? g.N * g.Ho : g.Ho, runQuads);
+  if (rows) {
+    const { RQ, NV, runs } = rows;
+    const WGr = wgFor(runs);
+    const c = { WG: WGr, KW: g.KW, DW: g.dw, PW: g.pw, RQ, NV };
+    relayout(out, { entry: 'im2col_rows', bind: { src4: src, dst4: 'col' }, params, constants: c, workgroups: [Math.ceil(runs / WGr), g.C, Z] });
+  } else relayout(out, { entry: 'im2col', bind: { src, dst4: 'col' }, params, constants, workgroups: [Math.ceil(q / WGx), g.C, Z] });
   if (P.CKp > P.CK) relayout(out, { entry: 'col_zero', bind: { dst4: 'col' }, params, constants, workgroups: [Math.ceil(q / WGx), P.CKp - P.CK, Z] });
 }
 
 /** y[n] = W[O, CKp] · col[n][CKp, HWp] (matmul_sg, W broadcast over the batch), then crop + bias. */
-function forward(g: Conv2dShape, hasBias: boolean): Conv2dSteps {
+function forward(g: Conv2dShape, hasBias: boolean, runQuads: number): Conv2dSteps {
   const out: Conv2dSteps = { temps: {}, steps: [] };
   const P = colParams(g);
   let wm: Conv2dBuffer = 'w';
@@ -127,14 +158,14 @@ function forward(g: Conv2dShape, hasBias: boolean): Conv2dSteps {
     wm = 'wm';
     repad(out, 'w', wm, 1, g.O, P.CK, g.O, P.CKp, null);
   }
-  convIm2col(out, 'x', wm, hasBias ? 'bias' : null, g);
+  convIm2col(out, 'x', wm, hasBias ? 'bias' : null, g, runQuads);
   return out;
 }
 
 /** The forward GEMM of input `src` with a prepared weight matrix `wm` [O, CKp], into 'out'. */
-function convIm2col(out: Conv2dSteps, src: Conv2dBuffer, wm: Conv2dBuffer, bias: Conv2dBuffer | null, g: Conv2dShape): void {
+function convIm2col(out: Conv2dSteps, src: Conv2dBuffer, wm: Conv2dBuffer, bias: Conv2dBuffer | null, g: Conv2dShape, runQuads: number): void {
   const P = colParams(g);
-  im2col(out, src, g, P, false);
+  im2col(out, src, g, P, false, runQuads);
   // [N, O, HWp] is NCHW when HWp = HW: the GEMM writes the output directly.
   const direct = P.HWp === P.HW && !bias;
   const ym = direct ? 'out' : 'ym';
@@ -149,7 +180,7 @@ function convIm2col(out: Conv2dSteps, src: Conv2dBuffer, wm: Conv2dBuffer, bias:
  * d·(K − 1) − p: one im2col of dy and one matmul with k = O·KH·KW — cheaper
  * than the Wᵀ·dy GEMM (k = O only) plus the col2im gather.
  */
-function gradInputAsConv(g: Conv2dShape): Conv2dSteps {
+function gradInputAsConv(g: Conv2dShape, runQuads: number): Conv2dSteps {
   const out: Conv2dSteps = { temps: {}, steps: [] };
   const gt: Conv2dShape = {
     N: g.N,
@@ -179,7 +210,7 @@ function gradInputAsConv(g: Conv2dShape): Conv2dSteps {
     constants: { WG: 64 },
     workgroups: Math.ceil((g.C * CKp) / 64),
   });
-  convIm2col(out, 'dy', 'wf', null, gt);
+  convIm2col(out, 'dy', 'wf', null, gt, runQuads);
   return out;
 }
 
@@ -187,8 +218,8 @@ function gradInputAsConv(g: Conv2dShape): Conv2dSteps {
 const transposedAsConv = (g: Conv2dShape) => g.sh === 1 && g.sw === 1 && g.dh * (g.KH - 1) >= g.ph && g.dw * (g.KW - 1) >= g.pw;
 
 /** dcol[n] = Wᵀ[CKp, Op] · dy[n][Op, HWp] (matmul_sg, transposed A), then the col2im gather. */
-function gradInput(g: Conv2dShape): Conv2dSteps {
-  if (transposedAsConv(g)) return gradInputAsConv(g);
+function gradInput(g: Conv2dShape, runQuads: number): Conv2dSteps {
+  if (transposedAsConv(g)) return gradInputAsConv(g, runQuads);
   const out: Conv2dSteps = { temps: {}, steps: [] };
   const P = colParams(g);
   const Op = roundUpTo4(g.O);
@@ -221,19 +252,31 @@ function gradInput(g: Conv2dShape): Conv2dSteps {
  * transposed colT [Kp, CKp] measured no faster: its scalar stores cost more
  * than the NT loads save; docs/kernels/conv2d.md.)
  */
-function gradWeight(g: Conv2dShape): Conv2dSteps {
+function gradWeight(g: Conv2dShape, runQuads: number): Conv2dSteps {
   const out: Conv2dSteps = { temps: {}, steps: [] };
   const P = colParams(g);
   const Kp = roundUpTo4(g.N * P.HW);
   out.temps['dyt'] = g.O * Kp;
-  relayout(out, {
-    entry: 'dy_t',
-    bind: { src: 'dy', dst4: 'dyt' },
-    params: { ...P, Lp: Kp },
-    constants: { WG: 64 },
-    workgroups: [Math.ceil(Kp / 256), g.O, 1],
-  });
-  im2col(out, 'x', g, P, true); // [CKp, Kp]
+  if (runQuads > 0 && P.HW % 4 === 0) {
+    const threads = Math.ceil(Kp / 4 / runQuads);
+    const WG = wgFor(threads);
+    relayout(out, {
+      entry: 'dy_t4',
+      bind: { src4: 'dy', dst4: 'dyt' },
+      params: { ...P, Lp: Kp },
+      constants: { WG, RQ: runQuads },
+      workgroups: [Math.ceil(threads / WG), g.O, 1],
+    });
+  } else {
+    relayout(out, {
+      entry: 'dy_t',
+      bind: { src: 'dy', dst4: 'dyt' },
+      params: { ...P, Lp: Kp },
+      constants: { WG: 64 },
+      workgroups: [Math.ceil(Kp / 256), g.O, 1],
+    });
+  }
+  im2col(out, 'x', g, P, true, runQuads); // [CKp, Kp]
   const direct = P.CKp === P.CK;
   const dwm = direct ? 'out' : 'dwm';
   if (!direct) out.temps[dwm] = g.O * P.CKp;
@@ -242,7 +285,13 @@ function gradWeight(g: Conv2dShape): Conv2dSteps {
   return out;
 }
 
-/** The im2col path's steps for one pass (groups = 1, `im2colFits`, nothing empty). */
-export function im2colSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean): Conv2dSteps {
-  return pass === 'forward' ? forward(g, hasBias) : pass === 'grad-input' ? gradInput(g) : gradWeight(g);
+/**
+ * The im2col path's steps for one pass (groups = 1, `im2colFits`, nothing
+ * empty). `runQuads`: the most output quads an `im2col_rows` invocation
+ * takes (CPU_RUN_QUADS, the default: the im2col path is the default only on
+ * 8-lane-subgroup adapters, i.e. lavapipe; GPU_RUN_QUADS for GPUs; 0 runs
+ * the general `im2col` everywhere — tests compare the two).
+ */
+export function im2colSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, runQuads = CPU_RUN_QUADS): Conv2dSteps {
+  return pass === 'forward' ? forward(g, hasBias, runQuads) : pass === 'grad-input' ? gradInput(g, runQuads) : gradWeight(g, runQuads);
 }
