@@ -1,13 +1,20 @@
 /**
  * Pooling over NCHW (kernels/pool.wgsl): global average pooling, max pooling
  * (saves the argmax indices; backward routes each gradient to its argmax) and
- * average pooling, with their backward rules.
+ * average pooling, with their backward rules. 2×2 stride-2 max and average
+ * pooling without padding over rows of a multiple of 8 run the vec4 *_k2v4
+ * entries (4 outputs per item, work per thread as memory-bound.ts chooses for
+ * the adapter); every other window, stride, padding or width runs the general
+ * one-element-per-thread entries. Both compute the same arithmetic in the
+ * same order, so which ran never shows in the results.
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
 import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
+import type { Engine } from '../engine.js';
 import { assertF32, groups } from './launch.js';
+import { flatConstants, memoryBoundShape } from './memory-bound.js';
 import { sumRowsRaw } from './reduce.js';
 
 declare module '../autograd/payloads.js' {
@@ -52,6 +59,31 @@ export function globalAvgPoolBackward(node: GraphNode<'globalAvgPool'>, g: Tenso
   return [dx];
 }
 
+/**
+ * Switch for the vec4 2×2 entries. Off, every call runs the general entries,
+ * which they equal bit for bit: the tests compare the two.
+ */
+export const poolFastPath = { enabled: true };
+
+/** Whether a k×k, stride-s, padding-pad pooling over rows of W takes the *_k2v4 entries. */
+function k2v4(k: number, s: number, pad: number, W: number, ...ts: Tensor[]): boolean {
+  return poolFastPath.enabled && k === 2 && s === 2 && pad === 0 && W % 8 === 0 && ts.every((t) => t.offset % 4 === 0);
+}
+
+/**
+ * Runs a *_k2v4 entry over the items (4 outputs each) of an [N, C, OH, OW]
+ * output of a 2×2 stride-2 pooling over [N, C, H, W] (OW = W/2).
+ */
+function runK2v4(e: Engine, entry: string, bind: Record<string, Tensor>, items: number, dims: { H: number; W: number; OH: number; OW: number }): void {
+  const shape = memoryBoundShape(e);
+  e.run('pool', entry, {
+    bind,
+    params: { n: items, ...dims, k: 2, s: 2, pad: 0, inv: 0.25 },
+    constants: flatConstants(shape),
+    workgroups: groups(items, shape.wg * shape.perThread),
+  });
+}
+
 function outSize(op: string, x: Tensor, n: number, k: number, s: number, pad: number): number {
   const o = Math.floor((n + 2 * pad - k) / s) + 1;
   if (o < 1) throw new ShapeError(`${op}: kernel ${k} (padding ${pad}) is larger than the input ${fmtShape(x.shape)}`);
@@ -74,7 +106,9 @@ export function maxPool2d(x: Tensor, kernel: number, stride = kernel, padding = 
   const e = x.engine;
   const out = e.empty([N, C, OH, OW]);
   const idx = e.empty([N, C, OH, OW], 'i32');
-  if (out.size) {
+  if (out.size && k2v4(kernel, stride, padding, W, x)) {
+    runK2v4(e, 'maxpool_fwd_k2v4', { x4: x, out4: out, idx4: idx }, out.size / 4, { H, W, OH, OW });
+  } else if (out.size) {
     e.run('pool', 'maxpool_fwd', {
       bind: { x, out, idx },
       params: { n: out.size, H, W, OH, OW, k: kernel, s: stride, pad: padding },
@@ -91,7 +125,9 @@ export function maxPool2dBackward(node: GraphNode<'maxPool2d'>, g: Tensor): (Ten
   const [, , H, W] = shape as [number, number, number, number];
   const [, , OH, OW] = g.shape as [number, number, number, number];
   const dx = g.engine.empty(shape);
-  if (dx.size) {
+  if (dx.size && k2v4(k, s, pad, W, g, node.saved[0])) {
+    runK2v4(g.engine, 'maxpool_bwd_k2v4', { g4: g, idx_in4: node.saved[0], out4: dx }, g.size / 4, { H, W, OH, OW });
+  } else if (dx.size) {
     g.engine.run('pool', 'maxpool_bwd', {
       bind: { g, idx_in: node.saved[0], out: dx },
       params: { n: dx.size, H, W, OH, OW, k, s, pad },
@@ -109,7 +145,9 @@ export function avgPool2d(x: Tensor, kernel: number, stride = kernel): Tensor {
   const OW = outSize('avgPool2d', x, W, kernel, stride, 0);
   const e = x.engine;
   const out = e.empty([N, C, OH, OW]);
-  if (out.size) {
+  if (out.size && k2v4(kernel, stride, 0, W, x)) {
+    runK2v4(e, 'avgpool_fwd_k2v4', { x4: x, out4: out }, out.size / 4, { H, W, OH, OW });
+  } else if (out.size) {
     e.run('pool', 'avgpool_fwd', {
       bind: { x, out },
       params: { n: out.size, H, W, OH, OW, k: kernel, s: stride, inv: 1 / (kernel * kernel) },
@@ -124,7 +162,9 @@ export function avgPool2dBackward(node: GraphNode<'avgPool2d'>, g: Tensor): (Ten
   const [, , H, W] = shape as [number, number, number, number];
   const [, , OH, OW] = g.shape as [number, number, number, number];
   const dx = g.engine.empty(shape);
-  if (dx.size) {
+  if (dx.size && k2v4(k, s, 0, W, g)) {
+    runK2v4(g.engine, 'avgpool_bwd_k2v4', { g4: g, out4: dx }, g.size / 4, { H, W, OH, OW });
+  } else if (dx.size) {
     g.engine.run('pool', 'avgpool_bwd', {
       bind: { g, out: dx },
       params: { n: dx.size, H, W, OH, OW, k, s, inv: 1 / (k * k) },

@@ -1,9 +1,13 @@
 // Pooling against the f64 reference. Tolerances: atol 1e-5 / rtol 1e-4
 // (max pooling is exact: atol 0 on values, indices equal); gradcheck
 // atol 1e-4 / rtol 1e-3 (max-pool inputs are spaced apart so that finite
-// differences never swap the maximum).
+// differences never swap the maximum). The vec4 2×2 stride-2 entries are
+// also compared bit for bit with the general entries they replace (same
+// arithmetic, same order), under several launch shapes.
 import { describe, expect, it } from 'vitest';
-import { ops } from '../../src/index.js';
+import { ops, type Engine, type Tensor } from '../../src/index.js';
+import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
+import { poolFastPath } from '../../src/ops/pool.js';
 import {
   avgPool2dBackwardRef,
   avgPool2dRef,
@@ -147,6 +151,135 @@ describe('avgPool2d', () => {
       [{ data: uniformData(prod(shape), 9), shape }],
       ([t]) => ops.avgPool2d(t!, 3, 1),
       ([r]) => avgPool2dRef(r!, shape, 3, 1).out,
+      { atol: 1e-4, rtol: 1e-3 },
+    );
+  });
+});
+
+const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+/** Bit-for-bit equality, except that any NaN equals any NaN (payloads of operations on NaNs are unspecified). */
+function expectSameBits(got: Float32Array, want: Float32Array, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  const g = bits(got);
+  const w = bits(want);
+  const i = g.findIndex((v, j) => v !== w[j] && !(Number.isNaN(got[j]) && Number.isNaN(want[j])));
+  expect(i, `${what}: first differing element ${i} (got ${got[i]} = 0x${g[i]?.toString(16)}, want ${want[i]} = 0x${w[i]?.toString(16)})`).toBe(-1);
+}
+
+/** Values with ±0, NaN, ±Inf and ties (repeated values) mixed in. */
+function awkward(n: number, seed: number): Float32Array {
+  const x = uniformData(n, seed);
+  const special = [0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-40, 0.5, 0.5];
+  for (let i = 0; i < n; i += 5) x[i] = special[(i / 5) % special.length]!;
+  for (let i = 3; i < n; i += 13) x[i] = x[i - 1]!; // a tie with its left neighbour
+  return x;
+}
+
+/** The adapter's own launch shape, the other kind's, and odd ones (3 items per thread, small workgroups). */
+const LAUNCH_SHAPES: [string, MemoryBoundShape | null][] = [
+  ['own launch shape', null],
+  ['CPU shape', CPU_SHAPE],
+  ['GPU shape', GPU_SHAPE],
+  ['strided, 3 per thread, WG 64', { ...GPU_SHAPE, wg: 64, perThread: 3 }],
+  ['contiguous, 3 per thread, WG 32', { ...CPU_SHAPE, wg: 32, perThread: 3 }],
+];
+
+/** Shapes the 2×2 stride-2 vec4 entries take: W % 8 = 0; odd H, batch 1, one channel, item counts off the grid. */
+const K2_SHAPES = [
+  [1, 1, 2, 8],
+  [1, 1, 3, 8],
+  [1, 1, 7, 16],
+  [2, 3, 5, 24],
+  [3, 5, 9, 8],
+  [2, 4, 17, 40],
+  [8, 16, 32, 32],
+];
+
+interface PoolRun {
+  out: Float32Array;
+  idx: Int32Array | null;
+  dx: Float32Array;
+}
+
+async function runPool(e: Engine, kind: 'max' | 'avg', x: Float32Array, g: Float32Array, shape: number[], fast: boolean): Promise<PoolRun> {
+  poolFastPath.enabled = fast;
+  try {
+    return await e.asyncScope(async () => {
+      const tx = e.tensor(x, shape, { requiresGrad: true });
+      const y: Tensor = kind === 'max' ? ops.maxPool2d(tx, 2) : ops.avgPool2d(tx, 2);
+      const out = await y.read();
+      const idx = kind === 'max' ? await y.node!.saved[0]!.readInt() : null;
+      y.backward(e.tensor(g, y.shape));
+      const dx = await tx.grad!.read();
+      tx.grad!.dispose();
+      return { out, idx, dx };
+    });
+  } finally {
+    poolFastPath.enabled = true;
+  }
+}
+
+describe('2×2 stride-2 pooling on vec4 (W % 8 = 0)', () => {
+  for (const [shapeName, launchShape] of LAUNCH_SHAPES) {
+    it(`${shapeName}: maxPool2d and avgPool2d, forward and backward, equal the general entries bit for bit`, async () => {
+      const e = await testEngine();
+      forceMemoryBoundShape(e, launchShape);
+      try {
+        for (const shape of K2_SHAPES) {
+          const n = prod(shape);
+          const x = awkward(n, n);
+          const m = (n / shape[2]! / shape[3]!) * Math.floor(shape[2]! / 2) * (shape[3]! / 2);
+          const g = awkward(m, m + 1);
+          for (const kind of ['max', 'avg'] as const) {
+            const what = `${kind} ${JSON.stringify(shape)}`;
+            const fast = await runPool(e, kind, x, g, shape, true);
+            const general = await runPool(e, kind, x, g, shape, false);
+            expectSameBits(fast.out, general.out, `${what} forward`);
+            if (kind === 'max') expect(Array.from(fast.idx!), `${what} argmax`).toEqual(Array.from(general.idx!));
+            expectSameBits(fast.dx, general.dx, `${what} backward`);
+          }
+        }
+      } finally {
+        forceMemoryBoundShape(e, null);
+      }
+    });
+  }
+  for (const shape of [
+    [1, 1, 3, 8],
+    [2, 3, 5, 24],
+  ]) {
+    it(`${JSON.stringify(shape)} against the reference`, async () => {
+      const e = await testEngine();
+      const n = prod(shape);
+      const x = distinct(n, 10);
+      const r = maxPool2dRef(x, shape, 2, 2, 0);
+      const a = avgPool2dRef(x, shape, 2, 2);
+      const g = uniformData(prod(r.shape), 11);
+      const max = await runPool(e, 'max', x, g, shape, true);
+      expectAllClose(max.out, r.out, { atol: 0, rtol: 0 });
+      expect(Array.from(max.idx!)).toEqual(Array.from(r.idx));
+      expectAllClose(max.dx, maxPool2dBackwardRef(g, r.idx, shape, r.shape), { atol: 0, rtol: 0 });
+      const avg = await runPool(e, 'avg', x, g, shape, true);
+      expectAllClose(avg.out, a.out);
+      expectAllClose(avg.dx, avgPool2dBackwardRef(g, shape, 2, 2));
+    });
+  }
+  it('gradcheck (max and avg, odd H)', async () => {
+    const e = await testEngine();
+    const shape = [2, 1, 5, 8];
+    await gradcheck(
+      e,
+      [{ data: distinct(prod(shape), 12), shape }],
+      ([t]) => ops.maxPool2d(t!, 2),
+      ([r]) => maxPool2dRef(r!, shape, 2, 2, 0).out,
+      { atol: 1e-4, rtol: 1e-3 },
+    );
+    await gradcheck(
+      e,
+      [{ data: uniformData(prod(shape), 13), shape }],
+      ([t]) => ops.avgPool2d(t!, 2),
+      ([r]) => avgPool2dRef(r!, shape, 2, 2).out,
       { atol: 1e-4, rtol: 1e-3 },
     );
   });
