@@ -12,9 +12,11 @@
 //            q = n·HW + p, Kp = ⌈N·HW⌉₄): dW = dyt·colᵀ. One invocation = 4
 //            consecutive q of one channel, all KH·KW taps (9 vec4 stores for
 //            one (n, oy, ox) decomposition). Grid (x: quads of q, y: c, z).
+// im2col_rows  the same col for sw = 1 with W, Wo multiples of 4: runs of
+//            quads of one output row, row segments loaded once as vec4s.
 // col_zero   zero rows CK .. CKp − 1 of col.
 // dy_t       dyt[o][q] = dy[n, o, p], [O, Kp] (columns past N·HW are 0).
-//            Grid (x: quads of q, y: o).
+//            Grid (x: quads of q, y: o). dy_t4: HW a multiple of 4, vec4 copies.
 // col2im     dx[n, c, y, x] = Σ_{ky, kx} dcol[n][k][p] over the taps whose
 //            output position (oy, ox) = ((y + ph − ky·dh)/sh, (x + pw − kx·dw)/sw)
 //            is exact and in range — a gather, so no atomics and a fixed
