@@ -8,6 +8,7 @@
  * partial sums), built from the same dispatch list the op runs (src/ops/conv2d-steps.ts,
  * src/ops/dispatch-list.ts).
  */
+import { memoryBoundShape } from './memory-bound.js';
 import type { Engine } from '../engine.js';
 import { tunerOf } from '../tune/tuner.js';
 import type { ChoiceSource, TuneConfig, TuneFamily, TuneLaunch } from '../tune/types.js';
@@ -65,7 +66,8 @@ export function conv2dSteps(engine: Engine, p: Conv2dProblem, cfg: TuneConfig, s
   const maxBinding = engine.limits.maxStorageBufferBindingSize;
   switch (cfg.variant) {
     case 'im2col':
-      return im2colSteps(p.g, p.pass, p.bias);
+      // Column groups per thread in the row-wise im2col: the adapter's memory-bound shape (4 on CPU adapters, 1 on GPUs).
+      return im2colSteps(p.g, p.pass, p.bias, memoryBoundShape(engine).perThread);
     case 'splitk':
       return splitKSteps(p.g, maxBinding, splitK);
     case 'igemm':
