@@ -45,16 +45,21 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
 }
 
 function permuteRaw(x: Tensor, axes: readonly number[]): Tensor {
-  const st = strides(x.shape);
   const outShape = axes.map((a) => x.shape[a]!);
   const out = x.engine.empty(outShape);
   if (!out.size) return out;
-  const [olo, ohi] = vec8(outShape);
+  // The innermost axis stays and is a multiple of 4: move vec4s (the same gather in units of 4).
+  const last = x.ndim - 1;
+  const vec4 = axes[last] === last && x.shape[last]! % 4 === 0 && x.offset % 4 === 0 && out.offset % 4 === 0;
+  const inShape = vec4 ? x.shape.map((d, i) => (i === last ? d / 4 : d)) : x.shape;
+  const st = strides(inShape);
+  const n = vec4 ? out.size / 4 : out.size;
+  const [olo, ohi] = vec8(axes.map((a) => inShape[a]!));
   const [ilo, ihi] = vec8(axes.map((a) => st[a]!));
-  x.engine.run('layout', 'permute', {
-    bind: { x, out },
-    params: { n: out.size, ndim: x.ndim, out_shape_lo: olo, out_shape_hi: ohi, in_str_lo: ilo, in_str_hi: ihi },
-    workgroups: groups(out.size),
+  x.engine.run('layout', vec4 ? 'permute_v4' : 'permute', {
+    bind: vec4 ? { x4: x, out4: out } : { x, out },
+    params: { n, ndim: x.ndim, out_shape_lo: olo, out_shape_hi: ohi, in_str_lo: ilo, in_str_hi: ihi },
+    workgroups: groups(n),
   });
   return out;
 }

@@ -25,7 +25,19 @@ describe('permute', () => {
     [
       [2, 3, 5, 7],
       [0, 2, 1, 3],
-    ], // the ViT's [B, L, H, dh] → [B, H, L, dh]
+    ], // the ViT's [B, L, H, dh] → [B, H, L, dh]; dh not a multiple of 4: one element per thread
+    [
+      [2, 3, 5, 8],
+      [0, 2, 1, 3],
+    ], // dh a multiple of 4: the vec4 kernel (permute_v4), forward and backward
+    [
+      [3, 1, 4],
+      [1, 0, 2],
+    ],
+    [
+      [5, 12],
+      [0, 1],
+    ],
     [
       [2, 3, 5, 7],
       [3, 2, 1, 0],
