@@ -50,6 +50,7 @@ declare module '../autograd/payloads.js' {
       saved:
         | [z: Tensor, perm: Tensor, P: Tensor, consts: Tensor, s: Tensor, lse: Tensor]
         | [z: Tensor, perm: Tensor, Q: Tensor, K: Tensor, v: Tensor, A: Tensor, s: Tensor];
+      inputs: [z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, wv: Tensor, bv: Tensor];
     };
   }
 }
@@ -179,7 +180,7 @@ export function mixBlockLogits(z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, 
   const plan = attentionPlan(a, a.config);
   const bufs: Partial<Record<MbBuffer, Tensor>> = { proj: P, perm, consts, s };
   const made = runDispatchList(e, plan.forward, bufs, plan.sizes, 'mixBlockLogits');
-  const inputs = [z, perm, wq, bq, wv, bv];
+  const inputs: [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor] = [z, perm, wq, bq, wv, bv];
   if (a.config.variant === 'unfused') {
     const { Q, K, v, A } = bufs as Record<MbBuffer, Tensor>;
     record(s, 'mixBlockLogits', inputs, [z, perm, Q, K, v, A, s], a);
@@ -192,7 +193,7 @@ export function mixBlockLogits(z: Tensor, perm: Tensor, wq: Tensor, bq: Tensor, 
 
 export function mixBlockLogitsBackward(node: GraphNode<'mixBlockLogits'>, g: Tensor): (Tensor | null)[] {
   const a = node.attrs;
-  const [, , wq, bq, wv, bv] = node.inputs as Tensor[];
+  const [, , wq, bq, wv, bv] = node.inputs;
   const e = g.engine;
   const saved = node.saved;
   const [z, perm] = saved;
