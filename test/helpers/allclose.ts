@@ -34,4 +34,21 @@ export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
   expect(r, r ?? '').toBeNull();
 }
 
+/** The IEEE 754 bit patterns of `a` (a view, no copy). */
+export const f32Bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+/**
+ * Bit-for-bit equality — for a faster kernel that must equal the one it
+ * replaces — except that any NaN equals any NaN: which operand's payload an
+ * operation on two NaNs returns is not specified (IEEE 754, WGSL) and differs
+ * between scalar and vector instructions on x86. +0 and −0 differ.
+ */
+export function expectSameBits(got: Float32Array, want: Float32Array, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  const g = f32Bits(got);
+  const w = f32Bits(want);
+  const i = g.findIndex((v, j) => v !== w[j] && !(Number.isNaN(got[j]) && Number.isNaN(want[j])));
+  expect(i, `${what}: first differing element ${i} (got ${got[i]} = 0x${g[i]?.toString(16)}, want ${want[i]} = 0x${w[i]?.toString(16)})`).toBe(-1);
+}
+
 export { uniformData } from '../../src/util/random-data.js';

@@ -3,20 +3,12 @@
 // bit, since both call the same WGSL function (NaNs compare equal: which
 // NaN payload comes out is unspecified). Accuracy against the f64 reference
 // is in activation.test.ts.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { ops, type Engine, type Tensor } from '../../src/index.js';
 import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
 import { geluBackwardRef, geluRef, sigmoidBackwardRef, sigmoidRef } from '../../src/reference/activation.js';
-import { expectAllClose, uniformData } from '../helpers/allclose.js';
+import { expectAllClose, expectSameBits, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
-
-function expectSameBits(got: Float32Array, want: Float32Array, what: string): void {
-  expect(got.length, what).toBe(want.length);
-  const g = new Uint32Array(got.buffer, got.byteOffset, got.length);
-  const w = new Uint32Array(want.buffer, want.byteOffset, want.length);
-  const i = g.findIndex((v, j) => v !== w[j] && !(Number.isNaN(got[j]) && Number.isNaN(want[j])));
-  expect(i, `${what}: first differing element ${i} (got ${got[i]}, want ${want[i]})`).toBe(-1);
-}
 
 /** activation.wgsl's scalar entry over all n elements. */
 async function scalarAll(e: Engine, entry: string, a: Tensor, b: Tensor | null): Promise<Float32Array> {

@@ -9,25 +9,11 @@ import { collapseBroadcast } from '../../src/ops/broadcast.js';
 import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
 import { broadcastShapes, broadcastStrides, vec8 } from '../../src/ops/launch.js';
 import { addRef, mulRef, reluRef } from '../../src/reference/elementwise.js';
-import { expectAllClose, uniformData } from '../helpers/allclose.js';
+import { expectAllClose, expectSameBits, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
-
-/**
- * Bit-for-bit equality, except that any NaN equals any NaN: which operand's
- * payload an operation on two NaNs returns is not specified (IEEE 754, WGSL)
- * and differs between scalar and vector instructions on x86.
- */
-function expectSameBits(got: Float32Array, want: Float32Array, what: string): void {
-  expect(got.length, what).toBe(want.length);
-  const g = bits(got);
-  const w = bits(want);
-  const i = g.findIndex((v, j) => v !== w[j] && !(Number.isNaN(got[j]) && Number.isNaN(want[j])));
-  expect(i, `${what}: first differing element ${i} (got ${got[i]}, want ${want[i]})`).toBe(-1);
-}
 
 /** Values with the awkward cases mixed in: ±0, NaN, ±Inf, subnormals, exact zero sums with `partner`. */
 function awkward(n: number, seed: number): Float32Array {

@@ -16,7 +16,7 @@ import {
   maxPool2dBackwardRef,
   maxPool2dRef,
 } from '../../src/reference/pool.js';
-import { expectAllClose, uniformData } from '../helpers/allclose.js';
+import { expectAllClose, expectSameBits, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -155,17 +155,6 @@ describe('avgPool2d', () => {
     );
   });
 });
-
-const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
-
-/** Bit-for-bit equality, except that any NaN equals any NaN (payloads of operations on NaNs are unspecified). */
-function expectSameBits(got: Float32Array, want: Float32Array, what: string): void {
-  expect(got.length, what).toBe(want.length);
-  const g = bits(got);
-  const w = bits(want);
-  const i = g.findIndex((v, j) => v !== w[j] && !(Number.isNaN(got[j]) && Number.isNaN(want[j])));
-  expect(i, `${what}: first differing element ${i} (got ${got[i]} = 0x${g[i]?.toString(16)}, want ${want[i]} = 0x${w[i]?.toString(16)})`).toBe(-1);
-}
 
 /** Values with ±0, NaN, ±Inf and ties (repeated values) mixed in. */
 function awkward(n: number, seed: number): Float32Array {
