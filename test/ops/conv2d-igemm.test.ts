@@ -17,20 +17,15 @@ import {
 import { IGEMM_SPLITS, IGEMM_TILES, type IgemmConstants, igemmCandidates, igemmConstants, igemmFits } from '../../src/ops/conv2d-igemm.js';
 import { chooseConv2dPath, conv2dAdapterFacts, type Conv2dPass } from '../../src/ops/conv2d-path.js';
 import { conv2dChoice, describeConv2dConfig } from '../../src/ops/conv2d-tuning.js';
-import { conv2dBackwardRef, conv2dRef, type Conv2dGeom } from '../../src/reference/conv2d.js';
+import { conv2dBackwardRef, conv2dRef } from '../../src/reference/conv2d.js';
 import type { Engine } from '../../src/engine.js';
 import type { TuneConfig } from '../../src/tune/types.js';
 import { allcloseReport, expectAllClose, uniformData } from '../helpers/allclose.js';
+import { type Conv2dCase, conv2dCaseGeom } from '../helpers/conv2d-case.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
-interface Case {
-  name: string;
-  x: [number, number, number, number];
-  w: [number, number, number, number];
-  o?: Conv2dOptions;
-  bias?: boolean;
-}
+type Case = Conv2dCase;
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const PASSES: Conv2dPass[] = ['forward', 'grad-input', 'grad-weight'];
@@ -53,10 +48,7 @@ const CASES: Case[] = [
   { name: 'long reduction: N·Ho·Wo = 2048', x: [8, 4, 16, 16], w: [12, 4, 3, 3], o: { padding: 1 } },
 ];
 
-function geom(c: Case): Conv2dGeom {
-  const g = conv2dShape(c.x, c.w, c.o);
-  return { N: g.N, C: g.C, H: g.H, W: g.W, O: g.O, KH: g.KH, KW: g.KW, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, dh: g.dh, dw: g.dw, groups: g.groups };
-}
+const geom = conv2dCaseGeom;
 
 const engine = await testEngine();
 

@@ -7,23 +7,18 @@
 // output must match the f64 reference. (groups > 1 never takes the im2col
 // path: conv2d.test.ts checks its fallback.)
 import { describe, expect, it } from 'vitest';
-import { type Conv2dOptions, conv2dShape } from '../../src/ops/conv2d.js';
+import { conv2dShape } from '../../src/ops/conv2d.js';
 import { CPU_RUN_QUADS, GPU_RUN_QUADS, im2colSteps } from '../../src/ops/conv2d-im2col.js';
 import type { Conv2dPass } from '../../src/ops/conv2d-path.js';
 import type { Conv2dBuffer } from '../../src/ops/conv2d-steps.js';
 import { runDispatchList } from '../../src/ops/dispatch-list.js';
-import { conv2dBackwardRef, conv2dRef, type Conv2dGeom } from '../../src/reference/conv2d.js';
+import { conv2dBackwardRef, conv2dRef } from '../../src/reference/conv2d.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
+import { type Conv2dCase, conv2dCaseGeom } from '../helpers/conv2d-case.js';
 import { testEngine } from '../helpers/engine.js';
 
-interface Case {
-  name: string;
-  x: [number, number, number, number];
-  w: [number, number, number, number];
-  o?: Conv2dOptions;
-  bias?: boolean;
-}
+type Case = Conv2dCase;
 
 // Most take im2col_rows in at least one pass; the last ones take it in none
 // (odd W, stride 2 along W) and check that the fallback stays in place.
@@ -48,13 +43,7 @@ const PASSES: Conv2dPass[] = ['forward', 'grad-input', 'grad-weight'];
 const GENERAL: Record<string, string> = { im2col_rows: 'im2col', dy_t4: 'dy_t' };
 const RUNS = [...new Set([GPU_RUN_QUADS, 2, 3, CPU_RUN_QUADS])];
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-const pair = (v: number | [number, number] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
-const geom = (c: Case): Conv2dGeom => {
-  const [sh, sw] = pair(c.o?.stride, 1);
-  const [ph, pw] = pair(c.o?.padding, 0);
-  const [dh, dw] = pair(c.o?.dilation, 1);
-  return { N: c.x[0], C: c.x[1], H: c.x[2], W: c.x[3], O: c.w[0], KH: c.w[2], KW: c.w[3], sh, sw, ph, pw, dh, dw, groups: 1 };
-};
+const geom = conv2dCaseGeom;
 
 const engine = await testEngine();
 

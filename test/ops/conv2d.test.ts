@@ -11,27 +11,15 @@ import {
   type Conv2dOptions,
   type Conv2dPath,
 } from '../../src/ops/conv2d.js';
-import { conv2dBackwardRef, conv2dRef, convOutSize, type Conv2dGeom } from '../../src/reference/conv2d.js';
+import { conv2dBackwardRef, conv2dRef, convOutSize } from '../../src/reference/conv2d.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
+import { type Conv2dCase, conv2dCaseGeom } from '../helpers/conv2d-case.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
-interface Case {
-  name: string;
-  x: [number, number, number, number];
-  w: [number, number, number, number];
-  o?: Conv2dOptions;
-  bias?: boolean;
-}
+type Case = Conv2dCase;
 
-const pair = (v: number | [number, number] | undefined, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
-
-function geom(c: Case): Conv2dGeom {
-  const [sh, sw] = pair(c.o?.stride, 1);
-  const [ph, pw] = pair(c.o?.padding, 0);
-  const [dh, dw] = pair(c.o?.dilation, 1);
-  return { N: c.x[0], C: c.x[1], H: c.x[2], W: c.x[3], O: c.w[0], KH: c.w[2], KW: c.w[3], sh, sw, ph, pw, dh, dw, groups: c.o?.groups ?? 1 };
-}
+const geom = conv2dCaseGeom;
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
