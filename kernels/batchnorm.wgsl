@@ -67,6 +67,9 @@ override WRITE_DS: bool = false;
 // Parameter gradients: 0 none, 1 write, 2 accumulate.
 override W_GRAD: u32 = 0u;
 override B_GRAD: u32 = 0u;
+// vec4 entries: vec4s per thread per round, consecutive (CPU adapters) or WG apart (GPUs); src/ops/memory-bound.ts.
+override VPT: u32 = 1u;
+override CONTIGUOUS: bool = false;
 
 struct Params {
   C: u32,
@@ -89,6 +92,15 @@ struct Params {
   // The residual add's backward, alpha·g + beta (1 and 0; uniforms, so nothing folds them).
   g_alpha: f32,
   g_beta: f32,
+  // vec4 entries (*_v4): HW / 4 and CHW / 4, and the walker's two steps in
+  // vec4s — between a thread's vec4s in a round (1 or WG) and between rounds
+  // (WG·VPT) — each as (step / HW4, step % HW4).
+  HW4: u32,
+  CHW4: u32,
+  in_n4: u32,
+  in_hw4: u32,
+  st_n4: u32,
+  st_hw4: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -107,6 +119,12 @@ struct Params {
 @group(0) @binding(13) var<storage, read_write> ds: array<f32>;
 @group(0) @binding(14) var<storage, read_write> wgrad: array<f32>;
 @group(0) @binding(15) var<storage, read_write> bgrad: array<f32>;
+// vec4 views of x, dy, res, y and out for the *_v4 entries (the same buffers).
+@group(0) @binding(16) var<storage, read> x4: array<vec4f>;
+@group(0) @binding(17) var<storage, read> dy4: array<vec4f>;
+@group(0) @binding(18) var<storage, read> res4: array<vec4f>;
+@group(0) @binding(19) var<storage, read> y4: array<vec4f>;
+@group(0) @binding(20) var<storage, read_write> out4: array<vec4f>;
 
 var<workgroup> red_a: array<f32, WG>;
 var<workgroup> red_b: array<f32, WG>;
@@ -528,4 +546,126 @@ fn bn_grad_input_eval(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocati
       w = walk_next(w);
     }
   }
+}
+
+// ---- vec4 forms of the fused per-element passes (bn_apply_merge_v4, bn_grad_input_merge_v4) ----
+//
+// Used when HW % 4 = 0 and every tensor starts on a vec4 boundary: vec4 i of
+// a plane is elements 4i…4i+3 of one image of one channel, so the channel's
+// L elements are L / 4 vec4s at (n·C + c)·HW4 + hw4, and a chunk (4096
+// elements or whole images: a multiple of 4 either way) is a range of them.
+// Thread t of a workgroup takes VPT vec4s per round — consecutive (CONTIGUOUS)
+// from the t·VPT-th of the chunk, or WG apart from the t-th — and rounds are
+// WG·VPT vec4s apart. Its walker steps (address, hw4) by (in_n4, in_hw4)
+// within a round and by (st_n4, st_hw4) between rounds, one compare each: one
+// division per thread. The arithmetic per component is that of the scalar
+// entries (apply_at, g_at, dx_train_at), so the results are the same bits.
+
+fn walk4_start(j4: u32, c: u32) -> vec2u {
+  let n = j4 / p.HW4;
+  let hw = j4 - n * p.HW4;
+  return vec2u((n * p.C + c) * p.HW4 + hw, hw);
+}
+
+fn walk4_step(w: vec2u, sn: u32, shw: u32) -> vec2u {
+  let hw = w.y + shw;
+  let wrap = hw >= p.HW4;
+  let addr = w.x + sn * p.CHW4 + shw + select(0u, p.CHW4 - p.HW4, wrap);
+  return vec2u(addr, select(hw, hw - p.HW4, wrap));
+}
+
+// [first, end) vec4s of chunk k within its channel.
+fn chunk_vec4s(k: u32) -> vec2u {
+  let r = chunk_units(k);
+  return vec2u(r.x * p.unit / 4u, r.y * p.unit / 4u);
+}
+
+fn thread_first4(v0: u32, t: u32) -> u32 {
+  if (CONTIGUOUS) { return v0 + t * VPT; }
+  return v0 + t;
+}
+
+fn inner_d4() -> u32 {
+  if (CONTIGUOUS) { return 1u; }
+  return WG;
+}
+
+fn apply4_at(a: u32, scale: f32, shift: f32) {
+  var v = fma(x4[a], vec4f(scale), vec4f(shift));
+  if (RESIDUAL) { v = v + res4[a]; }
+  if (RELU) { v = select(v, vec4f(0.0), v < vec4f(0.0)); }
+  out4[a] = v;
+}
+
+fn apply_chunk4(k: u32, c: u32, t: u32, scale: f32, shift: f32) {
+  let r = chunk_vec4s(k);
+  let d = inner_d4();
+  let first = thread_first4(r.x, t);
+  var wr = walk4_start(first, c);
+  for (var j0 = first; j0 < r.y; j0 += WG * VPT) {
+    var w = wr;
+    var j = j0;
+    for (var i = 0u; i < VPT; i++) {
+      if (j >= r.y) { break; }
+      apply4_at(w.x, scale, shift);
+      w = walk4_step(w, p.in_n4, p.in_hw4);
+      j += d;
+    }
+    wr = walk4_step(wr, p.st_n4, p.st_hw4);
+  }
+}
+
+// bn_apply_merge on vec4s.
+@compute @workgroup_size(WG)
+fn bn_apply_merge_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let k = wid.x;
+  let c = wid.y;
+  if (lid.x == 0u) {
+    let m = merged_moments(c);
+    let st = finish_stats(c, m.x, m.y, k == 0u);
+    coef = vec4f(apply_coefs(c, st.x, st.y), 0.0, 0.0);
+  }
+  workgroupBarrier();
+  let q = coef;
+  apply_chunk4(k, c, lid.x, q.x, q.y);
+}
+
+fn g4_at(a: u32) -> vec4f {
+  var g = dy4[a];
+  if (RELU) { g = select(vec4f(0.0), g, y4[a] > vec4f(0.0)); }
+  if (RESIDUAL) { g = p.g_alpha * g + p.g_beta; }
+  return g;
+}
+
+fn dx4_train_at(a: u32, kc: f32, mdy: f32, mean: f32, cx: f32) {
+  out4[a] = kc * (g4_at(a) - mdy - (x4[a] - mean) * cx);
+}
+
+fn dx_train_chunk4(k: u32, c: u32, t: u32, q: vec3f, mean: f32) {
+  let r = chunk_vec4s(k);
+  let d = inner_d4();
+  let first = thread_first4(r.x, t);
+  var wr = walk4_start(first, c);
+  for (var j0 = first; j0 < r.y; j0 += WG * VPT) {
+    var w = wr;
+    var j = j0;
+    for (var i = 0u; i < VPT; i++) {
+      if (j >= r.y) { break; }
+      dx4_train_at(w.x, q.x, q.y, mean, q.z);
+      w = walk4_step(w, p.in_n4, p.in_hw4);
+      j += d;
+    }
+    wr = walk4_step(wr, p.st_n4, p.st_hw4);
+  }
+}
+
+// bn_grad_input_merge on vec4s.
+@compute @workgroup_size(WG)
+fn bn_grad_input_merge_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let k = wid.x;
+  let c = wid.y;
+  let s = merged_grad_sums(c);
+  if (k == 0u && lid.x == 0u) { emit_param_grads(c, s); }
+  let q = dx_coefs(stats[2u * p.C + c], stats[p.C + c], s);
+  dx_train_chunk4(k, c, lid.x, q, stats[c]);
 }

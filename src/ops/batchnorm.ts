@@ -26,6 +26,7 @@ import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { add, fusion, relu as reluOp } from './elementwise.js';
 import { assertF32, sameEngine, sameShape } from './launch.js';
+import { memoryBoundShape } from './memory-bound.js';
 
 declare module '../autograd/payloads.js' {
   interface OpPayloads {
@@ -129,6 +130,38 @@ function check(
 const flag = (b: boolean) => (b ? 1 : 0);
 
 /**
+ * Whether the fused per-element passes (bn_apply_merge, bn_grad_input_merge)
+ * may run their vec4 forms; they do when H·W % 4 = 0 and every tensor they
+ * touch starts on a vec4 boundary. Off only in tests, which compare the two
+ * (same arithmetic, same bits).
+ */
+export const batchNormVec4 = { enabled: true };
+
+/**
+ * The vec4 entry's launch when `tensors` allow it (H·W % 4 = 0, vec4-aligned
+ * starts), else null: the params of its walker and the override constants of
+ * memory-bound.ts's shape for this adapter.
+ */
+function vec4Launch(e: Engine, g: Geo, tensors: (Tensor | null)[]): { params: Record<string, number>; constants: Record<string, number> } | null {
+  if (!batchNormVec4.enabled || g.HW % 4 !== 0 || !tensors.every((t) => !t || t.offset % 4 === 0)) return null;
+  const shape = memoryBoundShape(e);
+  const HW4 = g.HW / 4;
+  const inner = shape.contiguous ? 1 : shape.wg;
+  const round = shape.wg * shape.perThread;
+  return {
+    params: {
+      HW4,
+      CHW4: g.C * HW4,
+      in_n4: Math.floor(inner / HW4),
+      in_hw4: inner % HW4,
+      st_n4: Math.floor(round / HW4),
+      st_hw4: round % HW4,
+    },
+    constants: { WG: shape.wg, VPT: shape.perThread, CONTIGUOUS: flag(shape.contiguous) },
+  };
+}
+
+/**
  * The statistics buffer: a [3, C] header (mean, 1/sqrt(var + eps), weight;
  * eval mode: the first two rows) and, in training mode with several chunks,
  * the forward's chunk partials. Saved for the backward.
@@ -212,7 +245,18 @@ function forwardFused(
   const train = { bind: { ...bind, running_mean: runningMean, running_var: runningVar }, params, constants: { ...constants, UPDATE_RUNNING: 1 } };
   if (partials) {
     e.run('batchnorm', 'bn_stats_partial', { bind: { x, part: stats }, params, constants: { WG, ROW_MODE: flag(g.rowMode) }, workgroups: [g.chunks, g.C] });
-    e.run('batchnorm', 'bn_apply_merge', { ...train, workgroups: [g.chunks, g.C] });
+    const v4 = vec4Launch(e, g, [x, residual, out]);
+    if (v4) {
+      const { x: x4, res, out: out4, ...rest } = train.bind;
+      e.run('batchnorm', 'bn_apply_merge_v4', {
+        bind: { ...rest, x4, res4: res, out4 },
+        params: { ...params, ...v4.params },
+        constants: { ...train.constants, ...v4.constants },
+        workgroups: [g.chunks, g.C],
+      });
+    } else {
+      e.run('batchnorm', 'bn_apply_merge', { ...train, workgroups: [g.chunks, g.C] });
+    }
   } else {
     e.run('batchnorm', 'bn_forward_single', { ...train, workgroups: [1, g.C] });
   }
@@ -388,12 +432,22 @@ function backwardFused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training, h
         constants: { ...epi, WRITE_DS: flag(wantS) },
         workgroups: [g.chunks, C],
       });
-      e.run('batchnorm', 'bn_grad_input_merge', {
-        bind: { x, dy, stats, part, y: yb, out: dx, wgrad, bgrad },
-        params,
-        constants: { ...epi, ...pgrads },
-        workgroups: [g.chunks, C],
-      });
+      const v4 = vec4Launch(e, g, [x, dy, y, dx]);
+      if (v4) {
+        e.run('batchnorm', 'bn_grad_input_merge_v4', {
+          bind: { x4: x, dy4: dy, stats, part, y4: yb, out4: dx, wgrad, bgrad },
+          params: { ...params, ...v4.params },
+          constants: { ...epi, ...pgrads, ...v4.constants },
+          workgroups: [g.chunks, C],
+        });
+      } else {
+        e.run('batchnorm', 'bn_grad_input_merge', {
+          bind: { x, dy, stats, part, y: yb, out: dx, wgrad, bgrad },
+          params,
+          constants: { ...epi, ...pgrads },
+          workgroups: [g.chunks, C],
+        });
+      }
     }
   } else {
     // Eval mode, or x frozen: the sums only for dweight/dbias (and a pass for ds).
