@@ -9,9 +9,11 @@
 // im2col     col[z][k][q] = x[n, c, oy·sh + ky·dh − ph, ox·sw + kx·dw − pw]
 //            (0 outside the input). Forward layout [N, CKp, HWp] (z = n,
 //            q = p): y[n] = W·col[n]. Batch-folded layout [CKp, Kp] (z = 0,
-//            q = n·HW + p, Kp = ⌈N·HW⌉₄): dW = dyt·colᵀ. One invocation = 4
-//            consecutive q of one channel, all KH·KW taps (9 vec4 stores for
-//            one (n, oy, ox) decomposition). Grid (x: quads of q, y: c, z).
+//            q = n·HW + p, Kp = ⌈N·HW⌉₄): dW = dyt·colᵀ. One invocation = a
+//            run of RQ quads of q of one channel, all KH·KW taps (one
+//            (n, oy, ox) decomposition per run, stepped along). Grid (x: runs
+//            of quads of q, y: c, z). im2col_quads: the same with one quad per
+//            invocation and a decomposition per column (the tests' reference).
 // im2col_rows  the same col for sw = 1 with W, Wo multiples of 4: runs of
 //            quads of one output row, row segments loaded once as vec4s.
 // col_zero   zero rows CK .. CKp − 1 of col.
@@ -117,7 +119,7 @@ fn tap(q: Pos, ty: i32, tx: i32) -> f32 {
 // per row). Grad-weight layout (z = 0): columns q = n·HW + p over the whole
 // batch, Lp = Kp, Lv = N·HW. Rows k ≥ CK (padding) are written by col_zero.
 @compute @workgroup_size(WG)
-fn im2col(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+fn im2col_quads(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let q4 = wid.x * WG + lid.x;
   let c = wid.y;
   let z = wid.z;
@@ -140,6 +142,69 @@ fn im2col(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
       let tx = i32(kx * p.dw);
       dst4[o] = vec4f(tap(a, ty, tx), tap(b, ty, tx), tap(d, ty, tx), tap(e, ty, tx));
       o += L4;
+    }
+  }
+}
+
+// im2col_quads' col (the same values), for the shapes im2col_rows does not
+// take (Wo not a multiple of 4, stride along W): one invocation = a run of
+// RQ consecutive quads (4·RQ columns q) of one channel, all KH·KW taps. The
+// column → (n, oy, ox) decomposition is done once per run (3 divisions
+// instead of 6 per quad) and stepped along with selects; per tap row ky the
+// row offset and row test of the 4 positions are computed once for the KW
+// taps (KW is an override constant: the kx loop unrolls). Loads go through
+// clamped addresses + select, as in im2col_quads. Grid (x: runs, y: c, z).
+@compute @workgroup_size(WG)
+fn im2col(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let c = wid.y;
+  let z = wid.z;
+  let L4 = p.Lp / 4u;
+  let q4 = (wid.x * WG + lid.x) * RQ;
+  if (q4 >= L4) { return; }
+  let q0 = q4 * 4u;
+  var n = z + q0 / p.HW;
+  let pp = q0 % p.HW;
+  var oy = pp / p.Wo;
+  var ox = pp - oy * p.Wo;
+  let plane = p.H * p.W;
+  let H1 = i32(p.H) - 1;
+  let W1 = i32(p.W) - 1;
+  let kk = p.KH * KW;
+  let obase = (z * p.CKp + c * kk) * L4;
+  for (var v = 0u; v < RQ; v++) {
+    let qv = q4 + v;
+    if (qv >= L4) { break; }
+    // The 4 positions of quad qv: plane base, window corner, column valid.
+    var base: vec4u;
+    var iy0: vec4i;
+    var ix0: vec4i;
+    var ok: vec4<bool>;
+    for (var j = 0u; j < 4u; j++) {
+      base[j] = (min(n, p.N - 1u) * p.C + c) * plane;
+      iy0[j] = i32(oy * p.sh) - i32(p.ph);
+      ix0[j] = i32(ox * p.sw) - i32(p.pw);
+      ok[j] = qv * 4u + j < p.Lv;
+      ox += 1u;
+      let wx = ox == p.Wo;
+      ox = select(ox, 0u, wx);
+      oy += select(0u, 1u, wx);
+      let wy = oy == p.Ho;
+      oy = select(oy, 0u, wy);
+      n += select(0u, 1u, wy);
+    }
+    var o = obase + qv;
+    for (var ky = 0u; ky < p.KH; ky++) {
+      let iy = iy0 + vec4i(i32(ky * p.dh));
+      let rok = ok & (iy >= vec4i(0)) & (iy <= vec4i(H1));
+      let rb = base + vec4u(clamp(iy, vec4i(0), vec4i(H1))) * p.W;
+      for (var kx = 0u; kx < KW; kx++) {
+        let ix = ix0 + vec4i(i32(kx * p.dw));
+        let inside = rok & (ix >= vec4i(0)) & (ix <= vec4i(W1));
+        let a = rb + vec4u(clamp(ix, vec4i(0), vec4i(W1)));
+        let val = vec4f(src[a.x], src[a.y], src[a.z], src[a.w]);
+        dst4[o] = select(vec4f(0.0), val, inside);
+        o += L4;
+      }
     }
   }
 }

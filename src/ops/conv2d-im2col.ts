@@ -100,7 +100,7 @@ function repad(
 /** Workgroup size along a 1-D axis of `n` items: 64, or 16 for short axes (fewer idle lanes). */
 const wgFor = (n: number) => (n >= 48 ? 64 : 16);
 
-/** Most quads of one output row an `im2col_rows` invocation takes (CPU adapters: 4 = one 64-byte line per tap per lane; GPUs: 1, consecutive lanes on consecutive quads). */
+/** Most quads of one output row an `im2col_rows` invocation takes, and the quads of one `im2col` / `dy_t4` run (CPU adapters: 4 = one 64-byte line per tap per lane; GPUs: 1, consecutive lanes on consecutive quads). */
 export const CPU_RUN_QUADS = 4;
 export const GPU_RUN_QUADS = 1;
 /** The segment registers of `im2col_rows` (SEG_MAX in kernels/im2col.wgsl). */
@@ -128,7 +128,9 @@ function rowsLaunch(g: Conv2dShape, rows: number, maxQuads: number): { RQ: numbe
 /**
  * Temporary 'col' (kernels/im2col.wgsl `im2col` + `col_zero` for the padding
  * rows) of input `src`: the forward layout [N, CKp, HWp] (z = n), or with
- * `batchFolded` the layout [CKp, Kp] (q = n·HW + p).
+ * `batchFolded` the layout [CKp, Kp] (q = n·HW + p). With `runQuads` > 0
+ * `im2col_rows` where it applies, else `im2col` (runs of `runQuads`
+ * quads); 0: `im2col_quads` (one quad per invocation, the tests' reference).
  */
 function im2col(out: Conv2dSteps, src: Conv2dBuffer, g: Conv2dShape, P: ReturnType<typeof colParams>, batchFolded: boolean, runQuads: number): void {
   const Lp = batchFolded ? roundUpTo4(g.N * P.HW) : P.HWp;
@@ -145,7 +147,12 @@ function im2col(out: Conv2dSteps, src: Conv2dBuffer, g: Conv2dShape, P: ReturnTy
     const WGr = wgFor(runs);
     const c = { WG: WGr, KW: g.KW, DW: g.dw, PW: g.pw, RQ, NV };
     relayout(out, { entry: 'im2col_rows', bind: { src4: src, dst4: 'col' }, params, constants: c, workgroups: [Math.ceil(runs / WGr), g.C, Z] });
-  } else relayout(out, { entry: 'im2col', bind: { src, dst4: 'col' }, params, constants, workgroups: [Math.ceil(q / WGx), g.C, Z] });
+  } else if (runQuads > 0) {
+    const threads = Math.ceil(q / runQuads);
+    const WGr = wgFor(threads);
+    const c = { WG: WGr, KW: g.KW, RQ: runQuads };
+    relayout(out, { entry: 'im2col', bind: { src, dst4: 'col' }, params, constants: c, workgroups: [Math.ceil(threads / WGr), g.C, Z] });
+  } else relayout(out, { entry: 'im2col_quads', bind: { src, dst4: 'col' }, params, constants, workgroups: [Math.ceil(q / WGx), g.C, Z] });
   if (P.CKp > P.CK) relayout(out, { entry: 'col_zero', bind: { dst4: 'col' }, params, constants, workgroups: [Math.ceil(q / WGx), P.CKp - P.CK, Z] });
 }
 
@@ -288,9 +295,10 @@ function gradWeight(g: Conv2dShape, runQuads: number): Conv2dSteps {
 /**
  * The im2col path's steps for one pass (groups = 1, `im2colFits`, nothing
  * empty). `runQuads`: the most output quads an `im2col_rows` invocation
- * takes (CPU_RUN_QUADS, the default: the im2col path is the default only on
+ * takes, and the run length of `im2col` / `dy_t4` elsewhere
+ * (CPU_RUN_QUADS, the default: the im2col path is the default only on
  * 8-lane-subgroup adapters, i.e. lavapipe; GPU_RUN_QUADS for GPUs; 0 runs
- * the general `im2col` everywhere — tests compare the two).
+ * the reference kernels `im2col_quads` / `dy_t` everywhere — tests compare them).
  */
 export function im2colSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, runQuads = CPU_RUN_QUADS): Conv2dSteps {
   return pass === 'forward' ? forward(g, hasBias, runQuads) : pass === 'grad-input' ? gradInput(g, runQuads) : gradWeight(g, runQuads);
