@@ -132,8 +132,8 @@ export async function readBack(device: GPUDevice, buf: GPUBuffer, bytes: number)
  * A measured time as the tuner uses it: a failed or cut-short measurement
  * (NaN, negative, Infinity) is Infinity; 0 ms is below the clock's resolution
  * (lavapipe's timestamps on a tiny problem) — for the static rule it stays 0,
- * which ends the tuning of that shape (nothing to gain), for any other
- * candidate it is Infinity, never a win.
+ * so no candidate can beat it (nothing to gain on a problem that small), for
+ * any other candidate it is Infinity, never a win.
  */
 export function usableMs(ms: number, isStatic: boolean): number {
   if (ms > 0 && Number.isFinite(ms)) return ms;

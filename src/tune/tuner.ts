@@ -337,8 +337,6 @@ export class Tuner {
           for (let k = 0; k < ref.length; k++) refScale = Math.max(refScale, Math.abs(ref[k]!));
           best = { cfg, ms };
           accepted.push({ cfg, ms, run });
-          // Too small for the clock to see: nothing to gain, keep the static rule.
-          if (ms === 0) break;
           continue;
         }
         if (!Number.isFinite(ms)) continue;

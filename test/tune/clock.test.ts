@@ -15,7 +15,7 @@ describe('usableMs', () => {
     }
   });
 
-  it('0 ms (below the clock’s resolution) is no win for a candidate; for the static rule it ends the tuning', () => {
+  it('0 ms (below the clock’s resolution) is no win for a candidate; the static rule keeps it, so nothing beats it', () => {
     expect(usableMs(0, false)).toBe(Infinity);
     expect(usableMs(0, true)).toBe(0);
   });

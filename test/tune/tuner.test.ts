@@ -116,9 +116,10 @@ describe('tuner', () => {
     const e = await engine({ tune: 'full', tuneStore: store });
     const t = tunerOf(e);
     t.budgetMs = 0; // the static rule and one more candidate
+    // Big enough (2 MFLOP) that the times are above the clock's resolution (src/tune/clock.ts, usableMs).
     const first = e.scope(() => {
-      const a = e.tensor(uniformData(36 * 20, 1), [36, 20]);
-      const b = e.tensor(uniformData(20 * 44, 2), [20, 44]);
+      const a = e.tensor(uniformData(128 * 96, 1), [128, 96]);
+      const b = e.tensor(uniformData(96 * 160, 2), [96, 160]);
       const choice = matmulChoice(a, b);
       ops.matmul(a, b).dispose();
       return choice;
@@ -127,7 +128,7 @@ describe('tuner', () => {
     expect(t.pending).toBe(1);
     await t.idle();
     expect(t.pending).toBe(0);
-    const p = problem(36, 20, 44);
+    const p = problem(128, 96, 160);
     const rec = store.doc!.adapters[adapterKey(e).key]!.entries[keyOf(p)]!;
     expect(rec.tried).toBe(2);
     expect(Object.keys(rec.timings!)).toHaveLength(2);
@@ -135,8 +136,8 @@ describe('tuner', () => {
     expect(rec.timing).toBe('timestamp-query');
     expect(t.stats).toMatchObject({ mode: 'full', tuned: 1, configs: 2, errors: 0 });
     expect(t.stats.ms).toBeGreaterThan(0);
-    expect(t.stats.log.join('\n')).toMatch(/matmul@v1:36x44x20 b1 NN: .* 2 of \d+ configs in [\d.]+ s \(timestamp-query\)/);
-    const after = await runChecked(e, 36, 20, 44);
+    expect(t.stats.log.join('\n')).toMatch(/matmul@v1:128x160x96 b1 NN: .* 2 of \d+ configs in [\d.]+ s \(timestamp-query\)/);
+    const after = await runChecked(e, 128, 96, 160);
     expect(after.source).toBe('tuned');
     expect(after.config).toEqual(rec.config);
     expect(t.pending).toBe(0); // nothing re-tuned
