@@ -24,7 +24,7 @@ import { mixBlockLogitsBackwardRef, mixBlockLogitsRef } from '../../src/referenc
 import type { TuneConfig } from '../../src/tune/types.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
-import { gradcheck } from '../helpers/gradcheck.js';
+import { gradcheckMixBlock, type MixBlockCase, mixBlockData, mixBlockDims } from '../helpers/mix-block-case.js';
 
 const FWD = { atol: 2e-5, rtol: 2e-4 };
 const BWD = { atol: 1e-4, rtol: 2e-3 };
@@ -36,15 +36,7 @@ const ALL_CONFIGS: TuneConfig[] = [
   ...MB_TILES.map(tiledConfig),
 ];
 
-interface Case {
-  N: number;
-  C: number;
-  h: number;
-  w: number;
-  d: number;
-  perm: number[];
-  lam?: number;
-}
+type Case = MixBlockCase;
 
 const CASES: Case[] = [
   { N: 1, C: 2, h: 1, w: 1, d: 3, perm: [0] }, // L = 1, self-pair
@@ -53,19 +45,9 @@ const CASES: Case[] = [
   { N: 2, C: 4, h: 7, w: 7, d: 6, perm: [1, 0], lam: 0.8 }, // 7×7, the Fashion-MNIST map
 ];
 
-function data(c: Case, seed: number) {
-  const Cp = c.C + (c.lam === undefined ? 0 : 1);
-  return {
-    z: uniformData(c.N * c.C * c.h * c.w, seed),
-    wq: uniformData(c.d * Cp, seed + 1).map((x) => 0.5 * x),
-    bq: uniformData(c.d, seed + 2).map((x) => 0.5 * x),
-    wv: uniformData(Cp, seed + 3),
-    bv: uniformData(1, seed + 4),
-    Cp,
-  };
-}
+const data = mixBlockData;
 
-const dimsOf = (c: Case) => ({ N: c.N, C: c.C, L: c.h * c.w, d: c.d });
+const dimsOf = mixBlockDims;
 const problemOf = (c: Case, training: boolean): MixBlockProblem => ({ N: c.N, C: c.C, d: c.d, L: c.h * c.w, lam: c.lam !== undefined, training });
 
 let forcedOn: Engine | null = null;
@@ -131,21 +113,7 @@ describe('mixBlockLogits: finite-difference gradcheck per variant', () => {
         const e = await testEngine();
         force(e, cfg);
         const c: Case = { N: 3, C: 4, h: 4, w: 5, d: 5, perm: [2, 2, 0], lam };
-        const x = data(c, 77);
-        const perm = e.tensor(c.perm, [c.N], { dtype: 'i32' });
-        await gradcheck(
-          e,
-          [
-            { data: x.z, shape: [c.N, c.C, c.h, c.w], grad: false },
-            { data: x.wq, shape: [c.d, x.Cp] },
-            { data: x.bq, shape: [c.d] },
-            { data: x.wv, shape: [1, x.Cp] },
-            { data: x.bv, shape: [1] },
-          ],
-          ([z, wq, bq, wv, bv]) => ops.mixBlockLogits(z!, perm, wq!, bq!, wv!, bv!, { lam }),
-          ([z, wq, bq, wv, bv]) => mixBlockLogitsRef(z!, c.perm, wq!, bq!, wv!, bv!, dimsOf(c), lam),
-        );
-        perm.dispose();
+        await gradcheckMixBlock(e, c, 77);
       });
     }
   }

@@ -16,33 +16,15 @@ import { type Engine, ops, ShapeError } from '../../src/index.js';
 import { mixBlockLogitsBackwardRef, mixBlockLogitsRef } from '../../src/reference/mix-block-attention.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
-import { gradcheck } from '../helpers/gradcheck.js';
+import { gradcheckMixBlock, type MixBlockCase, mixBlockData, mixBlockDims } from '../helpers/mix-block-case.js';
 
 const IMPLS = ['fused', 'tiled', 'unfused'] as const;
 const FWD = { atol: 2e-5, rtol: 2e-4 };
 const BWD = { atol: 1e-4, rtol: 2e-3 };
 
-interface Case {
-  N: number;
-  C: number;
-  h: number;
-  w: number;
-  d: number;
-  perm: number[];
-  lam?: number;
-}
+type Case = MixBlockCase;
 
-function data(c: Case, seed: number) {
-  const Cp = c.C + (c.lam === undefined ? 0 : 1);
-  return {
-    z: uniformData(c.N * c.C * c.h * c.w, seed),
-    wq: uniformData(c.d * Cp, seed + 1).map((x) => 0.5 * x),
-    bq: uniformData(c.d, seed + 2).map((x) => 0.5 * x),
-    wv: uniformData(Cp, seed + 3),
-    bv: uniformData(1, seed + 4),
-    Cp,
-  };
-}
+const data = mixBlockData;
 
 function upload(e: Engine, c: Case, x: ReturnType<typeof data>, requiresGrad = false) {
   return {
@@ -55,7 +37,7 @@ function upload(e: Engine, c: Case, x: ReturnType<typeof data>, requiresGrad = f
   };
 }
 
-const dimsOf = (c: Case) => ({ N: c.N, C: c.C, L: c.h * c.w, d: c.d });
+const dimsOf = mixBlockDims;
 
 describe('mixBlockLogits forward', () => {
   const cases: Case[] = [
@@ -87,20 +69,7 @@ describe('mixBlockLogits backward', () => {
       it(`${impl}${lam === undefined ? '' : ', λ channel'}: gradcheck w.r.t. wq, bq, wv, bv (N = 2, C = 6, 3×3, d = 3)`, async () => {
         const e = await testEngine();
         const c: Case = { N: 2, C: 6, h: 3, w: 3, d: 3, perm: [1, 0], lam };
-        const x = data(c, 77);
-        const perm = e.tensor(c.perm, [c.N], { dtype: 'i32' });
-        await gradcheck(
-          e,
-          [
-            { data: x.z, shape: [c.N, c.C, c.h, c.w], grad: false },
-            { data: x.wq, shape: [c.d, x.Cp] },
-            { data: x.bq, shape: [c.d] },
-            { data: x.wv, shape: [1, x.Cp] },
-            { data: x.bv, shape: [1] },
-          ],
-          ([z, wq, bq, wv, bv]) => ops.mixBlockLogits(z!, perm, wq!, bq!, wv!, bv!, { lam, impl }),
-          ([z, wq, bq, wv, bv]) => mixBlockLogitsRef(z!, c.perm, wq!, bq!, wv!, bv!, dimsOf(c), lam),
-        );
+        await gradcheckMixBlock(e, c, 77, { impl });
       });
     }
 
