@@ -26,7 +26,7 @@ import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { add, fusion, relu as reluOp } from './elementwise.js';
 import { assertF32, sameEngine, sameShape } from './launch.js';
-import { memoryBoundShape } from './memory-bound.js';
+import { memoryBoundShape, vec4Entries } from './memory-bound.js';
 
 declare module '../autograd/payloads.js' {
   interface OpPayloads {
@@ -130,20 +130,12 @@ function check(
 const flag = (b: boolean) => (b ? 1 : 0);
 
 /**
- * Whether the fused per-element passes (bn_apply_merge, bn_grad_input_merge)
- * may run their vec4 forms; they do when H·W % 4 = 0 and every tensor they
- * touch starts on a vec4 boundary. Off only in tests, which compare the two
- * (same arithmetic, same bits).
- */
-export const batchNormVec4 = { enabled: true };
-
-/**
  * The vec4 entry's launch when `tensors` allow it (H·W % 4 = 0, vec4-aligned
  * starts), else null: the params of its walker and the override constants of
  * memory-bound.ts's shape for this adapter.
  */
 function vec4Launch(e: Engine, g: Geo, tensors: (Tensor | null)[]): { params: Record<string, number>; constants: Record<string, number> } | null {
-  if (!batchNormVec4.enabled || g.HW % 4 !== 0 || !tensors.every((t) => !t || t.offset % 4 === 0)) return null;
+  if (!vec4Entries.enabled || g.HW % 4 !== 0 || !tensors.every((t) => !t || t.offset % 4 === 0)) return null;
   const shape = memoryBoundShape(e);
   const HW4 = g.HW / 4;
   const inner = shape.contiguous ? 1 : shape.wg;

@@ -6,8 +6,7 @@
 // arithmetic, same order), under several launch shapes.
 import { describe, expect, it } from 'vitest';
 import { ops, type Engine, type Tensor } from '../../src/index.js';
-import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
-import { poolFastPath } from '../../src/ops/pool.js';
+import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape, vec4Entries } from '../../src/ops/memory-bound.js';
 import {
   avgPool2dBackwardRef,
   avgPool2dRef,
@@ -192,7 +191,7 @@ interface PoolRun {
 }
 
 async function runPool(e: Engine, kind: 'max' | 'avg', x: Float32Array, g: Float32Array, shape: number[], fast: boolean): Promise<PoolRun> {
-  poolFastPath.enabled = fast;
+  vec4Entries.enabled = fast;
   try {
     return await e.asyncScope(async () => {
       const tx = e.tensor(x, shape, { requiresGrad: true });
@@ -205,7 +204,7 @@ async function runPool(e: Engine, kind: 'max' | 'avg', x: Float32Array, g: Float
       return { out, idx, dx };
     });
   } finally {
-    poolFastPath.enabled = true;
+    vec4Entries.enabled = true;
   }
 }
 
