@@ -11,6 +11,9 @@ import { roundUpTo4 } from './conv2d-rounding.js';
 import type { Conv2dBuffer, Conv2dSteps } from './conv2d-steps.js';
 import { gemm, type KernelDispatch, PLACEHOLDER } from './dispatch-list.js';
 
+/** Whether gradInputAsConv applies (stride 1, non-negative transposed padding). */
+export const transposedAsConv = (g: Conv2dShape) => g.sh === 1 && g.sw === 1 && g.dh * (g.KH - 1) >= g.ph && g.dw * (g.KW - 1) >= g.pw;
+
 /** Whether every im2col-path buffer and grid of this pass fits the adapter's limits (and groups = 1). */
 export function im2colFits(
   g: Conv2dShape,
@@ -29,11 +32,16 @@ export function im2colFits(
     const Kp = roundUpTo4(g.N * g.Ho * g.Wo);
     bytes = [Kp * CKp, g.O * Kp, g.O * CKp];
     dims = [Math.ceil(Kp / 64), g.C, CKp, g.O, Math.ceil(Kp / 256)];
-  } else {
-    const CKt = roundUpTo4(g.O * g.KH * g.KW); // grad-input as a conv of dy
+  } else if (pass === 'grad-input' && transposedAsConv(g)) {
+    // im2col of dy (O channels, Ho×Wo) with k = O·KH·KW into an H×W output.
+    const CKt = roundUpTo4(g.O * g.KH * g.KW);
     const HWx = roundUpTo4(g.H * g.W);
-    bytes = [g.N * CKp * HWp, g.N * Op * HWp, Op * CKp, g.N * CKt * HWx, g.C * CKt, g.N * g.C * HWx];
-    dims = [CKp, CKt, g.N, g.C, g.O, Math.ceil(HWp / 64), Math.ceil(HWx / 64), Math.ceil((g.H * g.W) / 16)];
+    bytes = [g.N * CKt * HWx, g.C * CKt, g.N * g.C * HWx];
+    dims = [CKt, g.N, g.O, g.C, Math.ceil(HWx / 64)];
+  } else {
+    // The forward's col and output, or grad-input's dcol, padded dy and weight, and col2im's grid.
+    bytes = [g.N * CKp * HWp, g.N * Op * HWp, Op * CKp];
+    dims = [CKp, g.N, g.C, g.O, Math.ceil(HWp / 64), Math.ceil((g.H * g.W) / 16)];
   }
   return bytes.every((b) => b * 4 <= maxBind) && dims.every((d) => d <= maxDim);
 }
@@ -220,9 +228,6 @@ function gradInputAsConv(g: Conv2dShape, runQuads: number): Conv2dSteps {
   convIm2col(out, 'dy', 'wf', null, gt, runQuads);
   return out;
 }
-
-/** Whether gradInputAsConv applies (stride 1, non-negative transposed padding). */
-const transposedAsConv = (g: Conv2dShape) => g.sh === 1 && g.sw === 1 && g.dh * (g.KH - 1) >= g.ph && g.dw * (g.KW - 1) >= g.pw;
 
 /** dcol[n] = Wᵀ[CKp, Op] · dy[n][Op, HWp] (matmul_sg, transposed A), then the col2im gather. */
 function gradInput(g: Conv2dShape, runQuads: number): Conv2dSteps {

@@ -17,6 +17,7 @@ import { directSteps } from './conv2d-direct.js';
 import { describeIgemm, igemmCandidates, igemmFits, igemmSteps } from './conv2d-igemm.js';
 import { im2colFits, im2colSteps } from './conv2d-im2col.js';
 import { chooseConv2dPath, conv2dAdapterFacts, type Conv2dPass } from './conv2d-path.js';
+import { sgFits, sgSteps } from './conv2d-sg.js';
 import { splitKFits, splitKSteps } from './conv2d-split-k.js';
 import type { Conv2dSteps } from './conv2d-steps.js';
 import { dispatchListLaunch, PLACEHOLDER } from './dispatch-list.js';
@@ -30,7 +31,7 @@ export interface Conv2dProblem {
   bias: boolean;
 }
 
-const NAMED_PATHS = ['direct', 'im2col', 'splitk'] as const;
+const NAMED_PATHS = ['direct', 'im2col', 'splitk', 'sg'] as const;
 
 function validConfig(engine: Engine, p: Conv2dProblem, cfg: TuneConfig): boolean {
   const named = Object.keys(cfg.constants).length === 0;
@@ -41,6 +42,8 @@ function validConfig(engine: Engine, p: Conv2dProblem, cfg: TuneConfig): boolean
       return named && im2colFits(p.g, p.pass, engine.limits);
     case 'splitk':
       return named && p.pass === 'grad-weight' && splitKFits(p.g, engine.limits);
+    case 'sg':
+      return named && conv2dAdapterFacts(engine).subgroup8 && sgFits(p.g, p.pass, engine.limits);
     case 'igemm':
       return igemmFits(p.g, p.pass, cfg.constants, engine.limits);
     default:
@@ -70,6 +73,8 @@ export function conv2dSteps(engine: Engine, p: Conv2dProblem, cfg: TuneConfig, s
       return im2colSteps(p.g, p.pass, p.bias, memoryBoundShape(engine).perThread);
     case 'splitk':
       return splitKSteps(p.g, maxBinding, splitK);
+    case 'sg':
+      return sgSteps(p.g, p.pass, p.bias);
     case 'igemm':
       return igemmSteps(p.g, p.pass, p.bias, cfg.constants, maxBinding);
     default:
@@ -100,6 +105,7 @@ function benchBuffers(p: Conv2dProblem) {
   const sizes: Record<string, number> = { ...operandSizes(p.g, p.pass), [PLACEHOLDER]: 64 };
   const all: Conv2dSteps[] = [directSteps(p.g, p.pass, p.bias)];
   if (p.g.groups === 1) all.push(im2colSteps(p.g, p.pass, p.bias));
+  if (sgFits(p.g, p.pass, { maxStorageBufferBindingSize: Infinity, maxComputeWorkgroupsPerDimension: Infinity })) all.push(sgSteps(p.g, p.pass, p.bias));
   if (p.pass === 'grad-weight') {
     all.push(splitKSteps(p.g, Infinity));
     for (const cpu of [false, true]) for (const c of igemmCandidates(p.g, p.pass, cpu)) all.push(igemmSteps(p.g, p.pass, p.bias, c, Infinity));

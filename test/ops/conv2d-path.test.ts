@@ -18,11 +18,27 @@ const resnet = shape([32, 16, 28, 28], [32, 16, 3, 3], { stride: 2, padding: 1 }
 const grouped = shape([2, 16, 8, 8], [16, 4, 3, 3], { stride: 2, padding: 1, groups: 4 });
 const depthwise = shape([2, 5, 7, 6], [5, 1, 3, 3], { padding: 1, groups: 5 });
 const oneByOne = shape([32, 64, 14, 14], [128, 64, 1, 1], { stride: 2 });
+// Shapes the subgroup implicit GEMM 'sg' takes (W and Wo multiples of 4, KW ≤ 4): stride 1 (every
+// pass), stride 2 (forward and grad-input; the strided grad-input is im2col's col2im route).
+const cifar = shape([32, 16, 32, 32], [16, 16, 3, 3], { padding: 1 });
+const cifarDown = shape([32, 16, 32, 32], [32, 16, 3, 3], { stride: 2, padding: 1 });
 // im2col would need N·CK·HW·4 = 256·576·1024·4 B ≈ 604 MB for the forward's col buffer.
 const huge = shape([256, 64, 32, 32], [64, 64, 3, 3], { padding: 1 });
 
 describe('conv2d path rule', () => {
-  it('lavapipe (8-lane subgroups): im2col for every pass when groups = 1', () => {
+  it("lavapipe (8-lane subgroups): 'sg' where it applies, for each pass", () => {
+    expect(paths(cifar, LAVAPIPE)).toEqual(['sg', 'sg', 'sg']);
+    expect(paths(cifarDown, LAVAPIPE)).toEqual(['sg', 'im2col', 'sg']);
+    // KW > 4, groups > 1: not 'sg'.
+    expect(paths(shape([2, 4, 8, 8], [4, 4, 5, 5], { padding: 2 }), LAVAPIPE)).toEqual(['im2col', 'im2col', 'im2col']);
+    expect(paths(shape([2, 4, 8, 8], [4, 2, 3, 3], { padding: 1, groups: 2 }), LAVAPIPE)).toEqual(['direct', 'direct', 'direct']);
+    // A stride-2 forward whose grad-input im2col buffers (a stride-1 route would need) are irrelevant: its own fit.
+    const down = shape([32, 64, 32, 32], [128, 64, 3, 3], { stride: 2, padding: 1 });
+    expect(paths(down, LAVAPIPE)).toEqual(['sg', 'im2col', 'sg']);
+    expect(paths(down, LAVAPIPE, 'im2col')).toEqual(['im2col', 'im2col', 'im2col']);
+  });
+
+  it('lavapipe (8-lane subgroups): im2col for every pass when groups = 1 and sg does not apply', () => {
     for (const g of [resnet, oneByOne, shape([1, 1, 5, 5], [1, 1, 3, 3], { padding: 1 })]) {
       expect(paths(g, LAVAPIPE)).toEqual(['im2col', 'im2col', 'im2col']);
     }
@@ -33,16 +49,22 @@ describe('conv2d path rule', () => {
     expect(paths(depthwise, LAVAPIPE)).toEqual(['direct', 'direct', 'direct']);
   });
 
-  it('lavapipe: a shape whose im2col buffers exceed the binding limit runs direct', () => {
-    expect(paths(huge, LAVAPIPE)).toEqual(['direct', 'direct', 'direct']);
-    // The same shape with a larger binding limit fits.
-    expect(paths(huge, { subgroup8: true, limits: { ...LIMITS, maxStorageBufferBindingSize: 2 ** 31 } })).toEqual(['im2col', 'im2col', 'im2col']);
+  it('lavapipe: a shape whose im2col buffers exceed the binding limit runs sg (it has none), or direct', () => {
+    // x and y of `huge` are 256·64·32·32·4 B = 64 MiB each: within the limit; im2col's col is not.
+    expect(paths(huge, LAVAPIPE)).toEqual(['sg', 'sg', 'sg']);
+    expect(paths(huge, LAVAPIPE, 'im2col')).toEqual(['direct', 'direct', 'direct']);
+    // Neither fits under a 32 MiB binding limit.
+    expect(paths(huge, { subgroup8: true, limits: { ...LIMITS, maxStorageBufferBindingSize: 2 ** 25 } })).toEqual(['direct', 'direct', 'direct']);
+    // The same shape with a larger binding limit fits im2col.
+    expect(paths(huge, { subgroup8: true, limits: { ...LIMITS, maxStorageBufferBindingSize: 2 ** 31 } }, 'im2col')).toEqual(['im2col', 'im2col', 'im2col']);
     // Grids too: a column count past maxComputeWorkgroupsPerDimension.
     expect(paths(resnet, { subgroup8: true, limits: { ...LIMITS, maxComputeWorkgroupsPerDimension: 100 } })).toEqual(['direct', 'direct', 'direct']);
+    // sg's forward grid has 32·32·32/4/8 = 1024 columns; its grad-weight grid only ⌈16·3/8⌉ = 6.
+    expect(paths(cifar, { subgroup8: true, limits: { ...LIMITS, maxComputeWorkgroupsPerDimension: 100 } })).toEqual(['direct', 'direct', 'sg']);
   });
 
   it('GPUs (no 8-lane subgroups): direct forward and grad-input, split-K grad-weight, groups too', () => {
-    for (const g of [resnet, oneByOne, grouped, depthwise, huge]) expect(paths(g, GPU)).toEqual(['direct', 'direct', 'splitk']);
+    for (const g of [resnet, oneByOne, grouped, depthwise, huge, cifar]) expect(paths(g, GPU)).toEqual(['direct', 'direct', 'splitk']);
   });
 
   it("GPUs: grad-weight stays direct where split-K's grid does not fit", () => {
@@ -51,7 +73,7 @@ describe('conv2d path rule', () => {
     expect(chooseConv2dPath(huge, 'grad-weight', tight)).toBe('direct');
   });
 
-  it("requests: 'direct' always; 'splitk' = the GPU configuration; 'im2col' where it fits, else direct", () => {
+  it("requests: 'direct' always; 'splitk' = the GPU configuration; 'im2col' where it fits, else direct; 'sg' where it applies, else im2col's rule", () => {
     for (const a of [LAVAPIPE, GPU]) {
       expect(paths(resnet, a, 'direct')).toEqual(['direct', 'direct', 'direct']);
       expect(paths(resnet, a, 'splitk')).toEqual(['direct', 'direct', 'splitk']);
@@ -60,6 +82,11 @@ describe('conv2d path rule', () => {
       expect(paths(grouped, a, 'im2col')).toEqual(['direct', 'direct', 'direct']);
       expect(paths(huge, a, 'im2col')).toEqual(['direct', 'direct', 'direct']);
       expect(paths(resnet, a, 'auto')).toEqual(paths(resnet, a));
+      // 'sg' where it applies on 8-lane-subgroup adapters, else what 'im2col' gives.
+      expect(paths(resnet, a, 'sg')).toEqual(['im2col', 'im2col', 'im2col']);
+      expect(paths(grouped, a, 'sg')).toEqual(['direct', 'direct', 'direct']);
     }
+    expect(paths(cifarDown, LAVAPIPE, 'sg')).toEqual(['sg', 'im2col', 'sg']);
+    expect(paths(cifarDown, GPU, 'sg')).toEqual(['im2col', 'im2col', 'im2col']);
   });
 });

@@ -50,8 +50,11 @@ const FORWARD: Case[] = [
 // option (which the backward rule passes on): 'im2col' (im2col + matmul;
 // grouped convs fall back to direct), 'direct' (kernels/conv2d.wgsl) and
 // 'splitk' (what GPUs without 8-lane subgroups run: direct forward and
-// grad-input, split-K grad-weight from kernels/conv2d_grad_weight.wgsl).
-const PATHS: Conv2dPath[] = ['im2col', 'direct', 'splitk'];
+// grad-input, split-K grad-weight from kernels/conv2d_grad_weight.wgsl) and
+// 'sg' (kernels/conv2d_sg.wgsl where it applies — W and Wo multiples of 4,
+// KW ≤ 4, 8-lane subgroups —, else im2col's rule; its own shapes and
+// bit-identity with im2col are in conv2d-sg.test.ts).
+const PATHS: Conv2dPath[] = ['im2col', 'direct', 'splitk', 'sg'];
 
 // Grad-weight cases (raw launcher vs the f64 reference), run on every path.
 const GRAD_WEIGHT: Case[] = [
@@ -191,7 +194,8 @@ for (const path of PATHS)
         expect(r.wGrad).toBeNull();
         expect(r.bGrad).toBeNull();
         if (engine.features.has('timestamp-query')) {
-          if (path === 'im2col') expect(r.kernels).toContain('im2col:w_flip');
+          // 6 wide: 'sg' does not apply and runs im2col's route.
+          if (path === 'im2col' || path === 'sg') expect(r.kernels).toContain('im2col:w_flip');
           else expect(r.kernels).toContain('conv2d:conv2d_bwd_input');
           expect(r.kernels).not.toContain('conv2d:conv2d_bwd_weight');
           expect(r.kernels).not.toContain('conv2d_grad_weight:conv2d_gw_partial');

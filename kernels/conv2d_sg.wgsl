@@ -1,0 +1,309 @@
+// conv2d (groups = 1) as an implicit GEMM for adapters with 8-wide subgroups
+// (lavapipe/llvmpipe at 256 bits): matmul_sg.wgsl's scheme with the im2col
+// matrix gathered from the input in registers instead of written to memory.
+//
+//   y[n, o, oy, ox] = Σ_{c, ky, kx} w[o, c, ky, kx] · x[n, c, oy·sh + ky·dh − ph, ox·SW + kx·DW − PW]  (+ bias[o])
+//
+// (0 outside the input). As a GEMM: rows = output channels o, columns =
+// output pixels q = (n·Ho + oy)·Wo + ox over the whole batch, k = (c, ky, kx).
+// Layout: x NCHW [N, C, H, W], y NCHW [N, O, Ho, Wo], bias [O]; the weight
+// packed by `w_pack` as wp [O, C·KH, 4]: one vec4 per (o, c, ky) holding the
+// KW ≤ 4 taps kx (zeros past KW). For stride 1 the weight gradient's partner,
+// dx = conv(dy, w flipped, channels swapped, padding d·(K − 1) − p), is the
+// same kernel on dy with `w_pack`'s FLIP (no col2im, no im2col buffer).
+//
+// Conditions (host: src/ops/conv2d-sg.ts): W and Wo multiples of 4 (every
+// input row and every output quad starts on a vec4; a quad's windows start
+// at input column 4·SW·qx − PW), KW ≤ 4, the row segment within SEG_MAX
+// vec4s. Any stride, padding and dilation otherwise.
+//
+// Tiling: a workgroup is one 8-lane subgroup and computes TM output channels
+// × 8 quads of output pixels (32 columns). Lane l owns one quad (4
+// consecutive pixels of one output row; rows of all images in sequence) and
+// one vec4 accumulator per channel row. Per (c, ky) each lane
+//   * loads the input row segment its quad's windows cover as NV aligned
+//     vec4s (a vec4 is wholly inside or outside the row, so padding is one
+//     select per vec4) and builds the KW tap vec4s from those registers
+//     (KW, DW, PW, NV are override constants: constant register indices);
+//   * loads ONE vec4 of packed weights per 8 rows (row 8·b + l's KW taps) —
+//     the 8 rows reach every lane through subgroupBroadcast (a register
+//     shuffle on llvmpipe, where every non-constant-address load is
+//     scalarised lane by lane);
+//   * does TM·KW vec4 FMAs.
+// That is NV + TM/8 load instructions for 4·KW·TM FMAs per lane (3×3, pad 1,
+// TM 32: 7 loads for 384 FMAs; matmul_sg8 over an im2col buffer: 8 for 512,
+// plus the im2col pass that writes KH·KW× the input and reads it back).
+// Summation order: k ascending, one fma per product — the order of
+// im2col + matmul_sg8, so the results are bit-identical to that path.
+// TM (8, 16, 24 or 32 channel rows) is an override constant; no workgroup
+// memory, no barriers.
+
+enable subgroups;
+
+override TM: u32 = 32u;
+override KW: u32 = 3u;
+override DW: u32 = 1u;
+override SW: u32 = 1u;   // stride along W (any: a quad's input columns start at 4·SW·qx, on a vec4)
+override PW: u32 = 1u;
+override NV: u32 = 3u;
+override HAS_BIAS: bool = false;
+// w_pack: 1 = flip the taps and swap the channel roles (dx of a stride-1 conv).
+override FLIP: bool = false;
+const SEG_MAX: u32 = 8u;
+
+struct Params {
+  N: u32,
+  C: u32,    // input channels of this conv (O of the forward for dx)
+  H: u32,
+  W: u32,
+  O: u32,    // output channels of this conv
+  KH: u32,
+  Ho: u32,
+  Wo: u32,
+  sh: u32,
+  ph: u32,
+  dh: u32,
+  total: u32, // w_pack: vec4s of wp; conv2d_sg: quads of output pixels N·Ho·Wo/4
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x4: array<vec4f>;
+@group(0) @binding(2) var<storage, read> wp: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y4: array<vec4f>;
+
+// acc[i] += Σ_kx taps_i[kx] · b[kx] for the 8 rows of one block (taps of row
+// 8·b + i arrive from lane i), kx ascending, one fma each.
+fn tapsum(acc: vec4f, v: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
+  var a = fma(vec4f(v.x), b0, acc);
+  if (KW > 1u) { a = fma(vec4f(v.y), b1, a); }
+  if (KW > 2u) { a = fma(vec4f(v.z), b2, a); }
+  if (KW > 3u) { a = fma(vec4f(v.w), b3, a); }
+  return a;
+}
+
+fn rows8(acc: ptr<function, array<vec4f, 8>>, al: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) {
+  (*acc)[0] = tapsum((*acc)[0], subgroupBroadcast(al, 0u), b0, b1, b2, b3);
+  (*acc)[1] = tapsum((*acc)[1], subgroupBroadcast(al, 1u), b0, b1, b2, b3);
+  (*acc)[2] = tapsum((*acc)[2], subgroupBroadcast(al, 2u), b0, b1, b2, b3);
+  (*acc)[3] = tapsum((*acc)[3], subgroupBroadcast(al, 3u), b0, b1, b2, b3);
+  (*acc)[4] = tapsum((*acc)[4], subgroupBroadcast(al, 4u), b0, b1, b2, b3);
+  (*acc)[5] = tapsum((*acc)[5], subgroupBroadcast(al, 5u), b0, b1, b2, b3);
+  (*acc)[6] = tapsum((*acc)[6], subgroupBroadcast(al, 6u), b0, b1, b2, b3);
+  (*acc)[7] = tapsum((*acc)[7], subgroupBroadcast(al, 7u), b0, b1, b2, b3);
+}
+
+// This lane's packed weight vec4 for row o0 + r + l (clamped; rows past O are never stored).
+fn wload(o0: u32, r: u32, l: u32, kr: u32, CKH: u32) -> vec4f {
+  return wp[min(o0 + r + l, p.O - 1u) * CKH + kr];
+}
+
+fn store8(acc: ptr<function, array<vec4f, 8>>, ybase: u32, o: u32, plane4: u32) {
+  for (var i = 0u; i < 8u; i++) {
+    if (o + i >= p.O) { break; }
+    var v = (*acc)[i];
+    if (HAS_BIAS) { v += vec4f(bias[o + i]); }
+    y4[ybase + (o + i) * plane4] = v;
+  }
+}
+
+@compute @workgroup_size(8, 1, 1)
+fn conv2d_sg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let l = lid.x;
+  let o0 = wid.y * TM;
+  let t = wid.x * 8u + l;
+  // Lanes past the last quad compute a valid one; their results are not stored.
+  let tc = min(t, p.total - 1u);
+  let Q = p.Wo / 4u;
+  let r = tc / Q;                 // output row over the batch: n·Ho + oy
+  let qx = tc - r * Q;
+  let n = r / p.Ho;
+  let oy = r - n * p.Ho;
+  let W4 = p.W / 4u;
+  let a0 = (PW + 3u) / 4u;        // the segment starts a0 vec4s left of the quad
+  let shift = 4u * a0 - PW;       // element 0 of the quad's first window in the segment
+  let CKH = p.C * p.KH;
+  var acc0: array<vec4f, 8>;
+  var acc1: array<vec4f, 8>;
+  var acc2: array<vec4f, 8>;
+  var acc3: array<vec4f, 8>;
+  var seg: array<vec4f, SEG_MAX>;
+  var plane = n * p.C * p.H;
+  var kr = 0u;
+  for (var c = 0u; c < p.C; c++) {
+    for (var ky = 0u; ky < p.KH; ky++) {
+      let iy = i32(oy * p.sh + ky * p.dh) - i32(p.ph);
+      let rowOk = iy >= 0 && iy < i32(p.H);
+      let rbase = (plane + u32(clamp(iy, 0, i32(p.H) - 1))) * W4;
+      for (var j = 0u; j < NV; j++) {
+        let ax = i32(SW * qx + j) - i32(a0);
+        let ok = rowOk && ax >= 0 && ax < i32(W4);
+        seg[j] = select(vec4f(0.0), x4[rbase + u32(clamp(ax, 0, i32(W4) - 1))], ok);
+      }
+      var b: array<vec4f, 4>;
+      for (var kx = 0u; kx < KW; kx++) {
+        let e = shift + kx * DW;
+        b[kx] = vec4f(seg[e / 4u][e % 4u], seg[(e + SW) / 4u][(e + SW) % 4u], seg[(e + 2u * SW) / 4u][(e + 2u * SW) % 4u], seg[(e + 3u * SW) / 4u][(e + 3u * SW) % 4u]);
+      }
+      rows8(&acc0, wload(o0, 0u, l, kr, CKH), b[0], b[1], b[2], b[3]);
+      if (TM > 8u) { rows8(&acc1, wload(o0, 8u, l, kr, CKH), b[0], b[1], b[2], b[3]); }
+      if (TM > 16u) { rows8(&acc2, wload(o0, 16u, l, kr, CKH), b[0], b[1], b[2], b[3]); }
+      if (TM > 24u) { rows8(&acc3, wload(o0, 24u, l, kr, CKH), b[0], b[1], b[2], b[3]); }
+      kr++;
+    }
+    plane += p.H;
+  }
+  if (t >= p.total) { return; }
+  let plane4 = p.Ho * Q;
+  let ybase = n * p.O * plane4 + oy * Q + qx;
+  store8(&acc0, ybase, o0, plane4);
+  if (TM > 8u) { store8(&acc1, ybase, o0 + 8u, plane4); }
+  if (TM > 16u) { store8(&acc2, ybase, o0 + 16u, plane4); }
+  if (TM > 24u) { store8(&acc3, ybase, o0 + 24u, plane4); }
+}
+
+// The weight gradient, same gather, the reduction over output pixels:
+//
+//   dW[o, c, ky, kx] = Σ_{n, oy, ox} dy[n, o, oy, ox] · x[n, c, oy·sh + ky·dh − ph, ox·SW + kx·DW − PW]
+//
+// As a GEMM: rows = o, columns j = c·KH + ky with the KW ≤ 4 taps kx in one
+// vec4 accumulator, k = output pixel q over the batch. A workgroup (one
+// 8-lane subgroup) computes TM rows × 8 columns; lane l owns column
+// wid.x·8 + l. Per quad of output pixels (4 consecutive ox of one row; all
+// lanes step through the same quads, the (n, oy, ox) position is stepped,
+// not divided) each lane loads the input row segment of its (c, ky) (NV
+// aligned vec4s, as above) and ONE vec4 of dy per 8 rows — row 8·b + l's
+// quad, vec4-aligned since Wo % 4 = 0, shared by subgroupBroadcast — and
+// does 4·TM vec4 FMAs (kx lanes past KW are computed and dropped). q
+// ascending, one fma per product: the order of dy_t + im2col + matmul_sg8
+// (NT, batch folded into k), so the results are bit-identical to that path.
+// dW [O, C, KH, KW] is stored as scalars. Grid (⌈C·KH/8⌉, ⌈O/TM⌉).
+fn gwtap(seg: ptr<function, array<vec4f, SEG_MAX>>, e: u32, kx: u32) -> f32 {
+  if (kx >= KW) { return 0.0; }
+  let f = e + kx * DW;
+  return (*seg)[f / 4u][f % 4u];
+}
+
+fn gwpix(seg: ptr<function, array<vec4f, SEG_MAX>>, e: u32) -> vec4f {
+  return vec4f(gwtap(seg, e, 0u), gwtap(seg, e, 1u), gwtap(seg, e, 2u), gwtap(seg, e, 3u));
+}
+
+fn gwrows8(acc: ptr<function, array<vec4f, 8>>, dl: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) {
+  (*acc)[0] = tapsum4((*acc)[0], subgroupBroadcast(dl, 0u), b0, b1, b2, b3);
+  (*acc)[1] = tapsum4((*acc)[1], subgroupBroadcast(dl, 1u), b0, b1, b2, b3);
+  (*acc)[2] = tapsum4((*acc)[2], subgroupBroadcast(dl, 2u), b0, b1, b2, b3);
+  (*acc)[3] = tapsum4((*acc)[3], subgroupBroadcast(dl, 3u), b0, b1, b2, b3);
+  (*acc)[4] = tapsum4((*acc)[4], subgroupBroadcast(dl, 4u), b0, b1, b2, b3);
+  (*acc)[5] = tapsum4((*acc)[5], subgroupBroadcast(dl, 5u), b0, b1, b2, b3);
+  (*acc)[6] = tapsum4((*acc)[6], subgroupBroadcast(dl, 6u), b0, b1, b2, b3);
+  (*acc)[7] = tapsum4((*acc)[7], subgroupBroadcast(dl, 7u), b0, b1, b2, b3);
+}
+
+fn tapsum4(acc: vec4f, v: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> vec4f {
+  return fma(vec4f(v.w), b3, fma(vec4f(v.z), b2, fma(vec4f(v.y), b1, fma(vec4f(v.x), b0, acc))));
+}
+
+// dy's vec4 for row o0 + r + l (clamped; rows past O are never stored) at quad index dq of dy.
+fn dyload(o0: u32, r: u32, l: u32, n: u32, pq: u32, plane4: u32) -> vec4f {
+  return x4dy[(n * p.O + min(o0 + r + l, p.O - 1u)) * plane4 + pq];
+}
+
+fn gwstore8(acc: ptr<function, array<vec4f, 8>>, o: u32, j: u32, CKH: u32) {
+  for (var i = 0u; i < 8u; i++) {
+    if (o + i >= p.O) { break; }
+    let v = (*acc)[i];
+    let base = ((o + i) * CKH + j) * KW;
+    dw[base] = v.x;
+    if (KW > 1u) { dw[base + 1u] = v.y; }
+    if (KW > 2u) { dw[base + 2u] = v.z; }
+    if (KW > 3u) { dw[base + 3u] = v.w; }
+  }
+}
+
+@group(0) @binding(7) var<storage, read> x4dy: array<vec4f>;
+@group(0) @binding(8) var<storage, read_write> dw: array<f32>;
+
+@compute @workgroup_size(8, 1, 1)
+fn conv2d_sg_gw(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let l = lid.x;
+  let o0 = wid.y * TM;
+  let CKH = p.C * p.KH;
+  let j = wid.x * 8u + l;
+  // Columns past the last compute a valid one; their results are not stored.
+  let jc = min(j, CKH - 1u);
+  let c = jc / p.KH;
+  let ky = jc - c * p.KH;
+  let Q = p.Wo / 4u;
+  let W4 = p.W / 4u;
+  let plane4 = p.Ho * Q;
+  let a0 = (PW + 3u) / 4u;
+  let shift = 4u * a0 - PW;
+  var acc0: array<vec4f, 8>;
+  var acc1: array<vec4f, 8>;
+  var acc2: array<vec4f, 8>;
+  var acc3: array<vec4f, 8>;
+  var seg: array<vec4f, SEG_MAX>;
+  var n = 0u;
+  var oy = 0u;
+  var qx = 0u;
+  for (var t = 0u; t < p.total; t++) {
+    let iy = i32(oy * p.sh + ky * p.dh) - i32(p.ph);
+    let rowOk = iy >= 0 && iy < i32(p.H);
+    let rbase = ((n * p.C + c) * p.H + u32(clamp(iy, 0, i32(p.H) - 1))) * W4;
+    for (var v = 0u; v < NV; v++) {
+      let ax = i32(SW * qx + v) - i32(a0);
+      let ok = rowOk && ax >= 0 && ax < i32(W4);
+      seg[v] = select(vec4f(0.0), x4[rbase + u32(clamp(ax, 0, i32(W4) - 1))], ok);
+    }
+    let b0 = gwpix(&seg, shift);
+    let b1 = gwpix(&seg, shift + SW);
+    let b2 = gwpix(&seg, shift + 2u * SW);
+    let b3 = gwpix(&seg, shift + 3u * SW);
+    let pq = oy * Q + qx;
+    gwrows8(&acc0, dyload(o0, 0u, l, n, pq, plane4), b0, b1, b2, b3);
+    if (TM > 8u) { gwrows8(&acc1, dyload(o0, 8u, l, n, pq, plane4), b0, b1, b2, b3); }
+    if (TM > 16u) { gwrows8(&acc2, dyload(o0, 16u, l, n, pq, plane4), b0, b1, b2, b3); }
+    if (TM > 24u) { gwrows8(&acc3, dyload(o0, 24u, l, n, pq, plane4), b0, b1, b2, b3); }
+    // Step (n, oy, qx) to the next quad.
+    qx++;
+    let wrap = qx == Q;
+    qx = select(qx, 0u, wrap);
+    oy = select(oy, oy + 1u, wrap);
+    let wrapy = oy == p.Ho;
+    oy = select(oy, 0u, wrapy);
+    n = select(n, n + 1u, wrapy);
+  }
+  if (j >= CKH) { return; }
+  gwstore8(&acc0, o0, j, CKH);
+  if (TM > 8u) { gwstore8(&acc1, o0 + 8u, j, CKH); }
+  if (TM > 16u) { gwstore8(&acc2, o0 + 16u, j, CKH); }
+  if (TM > 24u) { gwstore8(&acc3, o0 + 24u, j, CKH); }
+}
+
+// wp[o][c·KH + ky] = (w[o, c, ky, kx] for kx < KW, then zeros) — or with FLIP
+// (the weight of dx = conv(dy, ·) for stride 1; here O = the forward's C, C =
+// the forward's O) w[c, o, KH − 1 − ky, KW − 1 − kx]. One invocation per vec4
+// of wp (p.total = O·C·KH), 1-D, folded grid.
+@group(0) @binding(5) var<storage, read> wsrc: array<f32>;
+@group(0) @binding(6) var<storage, read_write> wdst: array<vec4f>;
+
+@compute @workgroup_size(64)
+fn w_pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let i = (wid.x + wid.y * nwg.x) * 64u + lid.x;
+  if (i >= p.total) { return; }
+  let o = i / (p.C * p.KH);
+  let rem = i - o * p.C * p.KH;
+  let c = rem / p.KH;
+  let ky = rem - c * p.KH;
+  var v = vec4f(0.0);
+  for (var kx = 0u; kx < KW; kx++) {
+    var src: u32;
+    if (FLIP) {
+      src = ((c * p.O + o) * p.KH + (p.KH - 1u - ky)) * KW + (KW - 1u - kx);
+    } else {
+      src = ((o * p.C + c) * p.KH + ky) * KW + kx;
+    }
+    v[kx] = wsrc[src];
+  }
+  wdst[i] = v;
+}

@@ -1,0 +1,118 @@
+/**
+ * The subgroup implicit-GEMM conv2d path (kernels/conv2d_sg.wgsl), for
+ * adapters with 8-lane subgroups (lavapipe): matmul_sg8's scheme with the
+ * im2col matrix gathered from the input in registers — no im2col pass, no
+ * col buffer. Forward and weight gradient (any stride) and the stride-1
+ * input gradient (a transposed conv as a plain conv of dy with the flipped
+ * weight). Conditions: groups = 1,
+ * W and Wo multiples of 4, KW ≤ 4 (see `sgFits`). Same summation order as
+ * im2col + matmul_sg8, so the outputs are bit-identical to that path.
+ */
+import type { Conv2dShape } from './conv2d.js';
+import { transposedAsConv } from './conv2d-im2col.js';
+import type { Conv2dPass } from './conv2d-path.js';
+import type { Conv2dSteps } from './conv2d-steps.js';
+import { PLACEHOLDER } from './dispatch-list.js';
+
+/** The segment registers of `conv2d_sg` (SEG_MAX in kernels/conv2d_sg.wgsl). */
+const SEG_MAX = 8;
+
+/** The convolution the kernel computes for a pass (grad-input: the transposed conv as a conv of dy), or null where the path does not apply. */
+function convOf(g: Conv2dShape, pass: Conv2dPass): Conv2dShape | null {
+  if (g.groups !== 1) return null;
+  if (pass !== 'grad-input') return g;
+  if (!transposedAsConv(g)) return null;
+  return {
+    N: g.N,
+    C: g.O,
+    H: g.Ho,
+    W: g.Wo,
+    O: g.C,
+    KH: g.KH,
+    KW: g.KW,
+    sh: 1,
+    sw: 1,
+    ph: g.dh * (g.KH - 1) - g.ph,
+    pw: g.dw * (g.KW - 1) - g.pw,
+    dh: g.dh,
+    dw: g.dw,
+    groups: 1,
+    Ho: g.H,
+    Wo: g.W,
+  };
+}
+
+/** Vec4s of the input row segment one quad's windows cover (NV), with the segment starting ⌈PW/4⌉ vec4s left of the quad. */
+function segmentVec4s(c: Conv2dShape): number {
+  const a0 = Math.ceil(c.pw / 4);
+  const last = 4 * a0 - c.pw + 3 * c.sw + (c.KW - 1) * c.dw;
+  return Math.floor(last / 4) + 1;
+}
+
+/** Output-channel rows per workgroup: the smallest of 8, 16, 24, 32 that holds O (32 above). */
+export const sgRows = (O: number): number => Math.min(32, Math.ceil(O / 8) * 8);
+
+/** Whether the path applies to this pass and shape and its buffers and grid fit the adapter's limits. */
+export function sgFits(
+  g: Conv2dShape,
+  pass: Conv2dPass,
+  limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxComputeWorkgroupsPerDimension'>,
+): boolean {
+  const c = convOf(g, pass);
+  if (!c) return false;
+  if (c.W % 4 !== 0 || c.Wo % 4 !== 0 || c.KW > 4 || segmentVec4s(c) > SEG_MAX) return false;
+  const quads = (c.N * c.Ho * c.Wo) / 4;
+  const maxDim = limits.maxComputeWorkgroupsPerDimension;
+  const grid = [pass === 'grad-weight' ? Math.ceil((c.C * c.KH) / 8) : Math.ceil(quads / 8), Math.ceil(c.O / sgRows(c.O)), Math.ceil((c.O * c.C * c.KH) / 64)];
+  const bytes = [c.N * c.C * c.H * c.W, c.N * c.O * c.Ho * c.Wo, c.O * c.C * c.KH * 4].map((n) => n * 4);
+  return quads > 0 && grid.every((d) => d <= maxDim) && bytes.every((b) => b <= limits.maxStorageBufferBindingSize);
+}
+
+/**
+ * The path's steps for one pass (`sgFits` must hold): forward and
+ * grad-input `w_pack` → 'wp' [O, C·KH, 4] (flipped for grad-input), then one
+ * `conv2d_sg` into 'out'; grad-weight one `conv2d_sg_gw` of x and dy.
+ */
+export function sgSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean): Conv2dSteps {
+  const c = convOf(g, pass);
+  if (!c) throw new Error(`conv2d sg: pass ${pass} does not apply to this shape`);
+  const out: Conv2dSteps = { temps: {}, steps: [] };
+  const params = { N: c.N, C: c.C, H: c.H, W: c.W, O: c.O, KH: c.KH, Ho: c.Ho, Wo: c.Wo, sh: c.sh, ph: c.ph, dh: c.dh };
+  const quads = (c.N * c.Ho * c.Wo) / 4;
+  const TM = sgRows(c.O);
+  const geometry = { TM, KW: c.KW, DW: c.dw, SW: c.sw, PW: c.pw, NV: segmentVec4s(c) };
+  if (pass === 'grad-weight') {
+    out.steps.push({
+      kind: 'dispatch',
+      family: 'conv2d_sg',
+      entry: 'conv2d_sg_gw',
+      bind: { x4: 'x', x4dy: 'dy', dw: 'out' },
+      params: { ...params, total: quads },
+      constants: geometry,
+      workgroups: [Math.ceil((c.C * c.KH) / 8), Math.ceil(c.O / TM), 1],
+    });
+    return out;
+  }
+  const rows = c.O * c.C * c.KH;
+  out.temps['wp'] = rows * 4;
+  out.steps.push({
+    kind: 'dispatch',
+    family: 'conv2d_sg',
+    entry: 'w_pack',
+    bind: { wsrc: 'w', wdst: 'wp' },
+    params: { ...params, total: rows },
+    constants: { KW: c.KW, FLIP: pass === 'grad-input' ? 1 : 0 },
+    workgroups: Math.ceil(rows / 64),
+  });
+  const bias = pass === 'forward' && hasBias;
+  out.steps.push({
+    kind: 'dispatch',
+    family: 'conv2d_sg',
+    entry: 'conv2d_sg',
+    bind: { x4: pass === 'forward' ? 'x' : 'dy', wp: 'wp', bias: bias ? 'bias' : PLACEHOLDER, y4: 'out' },
+    params: { ...params, total: quads },
+    constants: { ...geometry, HAS_BIAS: bias ? 1 : 0 },
+    workgroups: [Math.ceil(quads / 8), Math.ceil(c.O / TM), 1],
+  });
+  return out;
+}
