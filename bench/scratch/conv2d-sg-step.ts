@@ -5,17 +5,18 @@
 // Run: npx tsx bench/scratch/conv2d-sg-step.ts [batch] [rounds]
 import { createEngine } from '../../src/index.js';
 import { tunerOf } from '../../src/tune/tuner.js';
+import type { TuneConfig } from '../../src/tune/types.js';
 import { makeStep } from '../steps.js';
 const B = Number(process.argv[2] ?? 32);
 const ROUNDS = Number(process.argv[3] ?? 5);
 const e = await createEngine();
 const bench = await makeStep('resnet18', 0.25, 'none', B, 'off')(e);
 const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
-const sides = { old: { force: { variant: 'im2col', constants: {} } }, new: { force: null } } as const;
+const sides: Record<'old' | 'new', { force: TuneConfig | null }> = { old: { force: { variant: 'im2col', constants: {} } }, new: { force: null } };
 const res: Record<string, { wall: number[]; gpu: number[]; conv: number[]; cpu: number[] }> = {};
-for (const name of Object.keys(sides)) { tunerOf(e).force('conv2d', sides[name as 'old'].force); await bench.step(); await bench.step(); }
+for (const name of ['old', 'new'] as const) { tunerOf(e).force('conv2d', sides[name].force); await bench.step(); await bench.step(); }
 for (let r = 0; r < ROUNDS; r++) {
-  for (const name of Object.keys(sides) as ('old' | 'new')[]) {
+  for (const name of ['old', 'new'] as const) {
     tunerOf(e).force('conv2d', sides[name].force);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -36,5 +37,5 @@ for (const [name, s] of Object.entries(res)) {
   console.log(`${name.padEnd(4)} wall ${med(s.wall).toFixed(0)} ms (${(B / med(s.wall) * 1e3).toFixed(1)} img/s)  gpu ${med(s.gpu).toFixed(0)}  conv+matmul ${med(s.conv).toFixed(0)}  cpu ${med(s.cpu).toFixed(0)} ms   walls ${s.wall.map((v) => v.toFixed(0)).join(' ')}`);
 }
 tunerOf(e).force('conv2d', null);
-bench.dispose();
+bench.dispose?.();
 e.destroy();
