@@ -168,9 +168,38 @@ function validConfig(engine: Engine, p: MatmulProblem, cfg: TuneConfig): boolean
   }
 }
 
+/**
+ * sg8's time per row of a tile, relative to TM 32, by TM (lavapipe, 2026-12-06,
+ * process CPU time, interleaved: bench/scratch/matmul-configs.ts): TM 24 is
+ * 13–20 % faster per row than TM 32 at 256³…1024³ in NN, NT and TN and on the
+ * conv GEMMs (fewer accumulators to spill); TM 16 ≈ TM 32; TM 8 ≈ 15 % slower.
+ */
+const SG8_ROW_COST: Record<number, number> = { 32: 1, 24: 0.85, 16: 1, 8: 1.15 };
+
+/**
+ * The static TM of sg8: the one with the least padded rows × row cost
+ * (⌈M/TM⌉·TM·SG8_ROW_COST), ties to the larger TM: 8 for M ≤ 8, 16 for
+ * M ≤ 16, 24 for 17–24, 32 for 25–32, then 24 (M = 64: 72 rows at 0.85 beat
+ * 64 at 1) except where 32 pads much less. TM never changes the summation
+ * order of an output (k ascending, 4 at a time), so every TM gives the same
+ * bits.
+ */
+export function sg8StaticTM(M: number): number {
+  let best = 32;
+  let cost = Number.POSITIVE_INFINITY;
+  for (const TM of SG8_TM) {
+    const c = Math.ceil(M / TM) * TM * SG8_ROW_COST[TM]!;
+    if (c < cost - 1e-9) {
+      best = TM;
+      cost = c;
+    }
+  }
+  return best;
+}
+
 /** The rule used without a measurement (and in tune mode 'off'): 8-lane subgroups when they apply, else general. */
 function staticConfig(engine: Engine, p: MatmulProblem): TuneConfig {
-  if (sg8Applies(engine, p)) return { variant: 'sg8', constants: { TM: p.M <= 8 ? 8 : 32 } };
+  if (sg8Applies(engine, p)) return { variant: 'sg8', constants: { TM: sg8StaticTM(p.M) } };
   return { variant: 'general', constants: {} };
 }
 

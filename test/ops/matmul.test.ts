@@ -10,10 +10,10 @@
 // (MATMUL_VARIANT_RTOL, the tuner's acceptance test); gradcheck atol 1e-4 / rtol 1e-3.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ops, ShapeError, tunerOf, type Engine, type Tensor } from '../../src/index.js';
-import { MATMUL_VARIANT_RTOL, matmulChoice, type MatmulOptions } from '../../src/ops/matmul.js';
+import { MATMUL_TUNING, MATMUL_VARIANT_RTOL, matmulChoice, sg8StaticTM, type MatmulOptions, type MatmulProblem } from '../../src/ops/matmul.js';
 import { matmulRef } from '../../src/reference/matmul.js';
 import type { TuneConfig } from '../../src/tune/types.js';
-import { expectAllClose, uniformData } from '../helpers/allclose.js';
+import { expectAllClose, expectSameBits, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -341,5 +341,53 @@ describe('matmul', async () => {
         });
       }
     }
+
+    // The static rule's TM (sg8StaticTM) is a speed choice only: TM never changes an
+    // output's summation order, so the static choice equals the old static TM 32 bit for bit.
+    it('sg8 static TM: least padded rows × row cost; bit-identical to TM 32', async () => {
+      expect([1, 8, 9, 16, 17, 24, 25, 32, 33, 64, 128, 144, 1024].map(sg8StaticTM)).toEqual([8, 8, 16, 16, 24, 24, 32, 32, 24, 24, 24, 24, 24]);
+      if (!hasSg8) return;
+      const problem = (M: number, N: number, K: number, transA: boolean, transB: boolean, batch: number): MatmulProblem => ({
+        M,
+        N,
+        K,
+        batch,
+        aBatched: false,
+        bBatched: batch > 1,
+        transA,
+        transB,
+        bias: true,
+        act: 'relu',
+      });
+      await e.asyncScope(async () => {
+        // [M, K, N]: TM 16, 24 and 24 with a ragged last tile (M = 100), N not a multiple of 32
+        for (const [M, K, N] of [
+          [12, 20, 36],
+          [20, 36, 68],
+          [100, 68, 132],
+        ] as [number, number, number][]) {
+          for (const [transA, transB] of [
+            [false, false],
+            [false, true],
+            [true, false],
+            [true, true],
+          ] as [boolean, boolean][]) {
+            const batch = transA === transB ? 1 : 3; // B batched, A shared
+            const want = sg8StaticTM(M);
+            expect(MATMUL_TUNING.staticConfig(e, problem(M, N, K, transA, transB, batch))).toEqual({ variant: 'sg8', constants: { TM: want } });
+            const ad = uniformData(M * K, 400 + M);
+            const bd = uniformData(batch * K * N, 500 + N);
+            const a = e.tensor(ad, transA ? [K, M] : [M, K]);
+            const bS = transB ? [N, K] : [K, N];
+            const b = e.tensor(bd, batch > 1 ? [batch, ...bS] : bS);
+            const o: MatmulOptions = { transA, transB, bias: e.tensor(uniformData(N, 600), [N]), activation: 'relu' };
+            const chosen = run(e, { variant: 'sg8', constants: { TM: want } }, a, b, o);
+            const tm32 = run(e, { variant: 'sg8', constants: { TM: 32 } }, a, b, o);
+            expect(chosen.forced && tm32.forced).toBe(true);
+            expectSameBits(await chosen.c.read(), await tm32.c.read(), `TM ${want} vs TM 32 on [${M}×${K}×${N}] tA=${transA} tB=${transB}`);
+          }
+        }
+      });
+    });
   });
 });
