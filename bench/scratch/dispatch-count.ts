@@ -1,11 +1,11 @@
 // Dispatches of one training step by kernel label — ResNet-18 ×0.25 on 1×28×28, batch 100 — for
 // AutoMix and vanilla, with the fused kernels (ops/batchnorm.ts, addRelu) and without (the
-// unfused kernel sequence they equal bit for bit, `fusion.enabled = false`). The step is the
+// unfused kernel sequence they equal bit for bit, `setKernelForms(e, { fused: false })`). The step is the
 // second eager one (replay off; a replayed step issues the same dispatches). With `--time`, also
 // the wall and CPU time of replayed steps in each mode, the two runs stepped alternately.
-// Run: npx tsx bench/scratch/dispatch-count.ts [batch=100] [top=20] [--time]
-import { createEngine, defaultConfig, Rng, type Engine } from '../../src/index.js';
-import { fusion } from '../../src/ops/elementwise.js';
+// Run: npx tsx bench/scratch/dispatch-count.ts [batch=100] [top=20] [--time] [--no-subgroups] [--igemm]
+import { createEngine, defaultConfig, Rng, tunerOf, type Engine } from '../../src/index.js';
+import { setKernelForms } from '../../src/ops/kernel-forms.js';
 import { TrainingRun } from '../../src/train/run.js';
 import type { HostBatch } from '../../src/train/steps.js';
 
@@ -22,7 +22,11 @@ function batch(i: number): HostBatch {
   return { x, y, shape: [B, 1, 28, 28] };
 }
 
-const e: Engine = await createEngine();
+// --no-subgroups: the paths a GPU adapter's static rules take (no 8-lane subgroups: no sg8 matmul,
+// no im2col conv), counted here on lavapipe.
+const e: Engine = await createEngine(process.argv.includes('--no-subgroups') ? { disableFeatures: ['subgroups'] } : {});
+// --igemm: every convolution on the implicit-GEMM kernel (one dispatch per pass; a GPU's likely pick)
+if (process.argv.includes('--igemm')) tunerOf(e).force('conv2d', 'igemm');
 const counts = new Map<string, number>();
 let counting = false;
 const orig = e.ctx.dispatchChecked.bind(e.ctx);
@@ -50,12 +54,12 @@ async function count(method: 'automix' | 'none'): Promise<Map<string, number>> {
  */
 async function time(method: 'automix' | 'none', steps = 6) {
   const runs = [false, true].map((on) => {
-    fusion.enabled = on;
+    setKernelForms(e, { fused: on });
     return { on, run: new TrainingRun(e, { ...defaultConfig(method), width: 0.25 }, DATA), wall: [] as number[], cpu: [] as number[] };
   });
   for (let i = 0; i < 4 + steps; i++) {
     for (const r of i % 2 ? [...runs].reverse() : runs) {
-      fusion.enabled = r.on;
+      setKernelForms(e, { fused: r.on });
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       r.run.step(batch(i), i);
@@ -69,7 +73,7 @@ async function time(method: 'automix' | 'none', steps = 6) {
       }
     }
   }
-  fusion.enabled = true;
+  setKernelForms(e, null);
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!.toFixed(0);
   for (const r of runs) r.run.dispose();
   return runs.map((r) => `${r.on ? 'fused' : 'unfused'} ${med(r.wall)} ms wall, ${med(r.cpu)} ms CPU`).join('; ');
@@ -80,10 +84,10 @@ for (const method of ['automix', 'none'] as const) {
   const name = method === 'none' ? 'vanilla' : method;
   const res: Record<string, Map<string, number>> = {};
   for (const on of [false, true]) {
-    fusion.enabled = on;
+    setKernelForms(e, { fused: on });
     res[on ? 'fused' : 'unfused'] = await count(method);
   }
-  fusion.enabled = true;
+  setKernelForms(e, null);
   const [u, f] = [res['unfused']!, res['fused']!];
   console.log(`\n${name}, batch ${B}: ${total(u)} dispatches per step unfused, ${total(f)} fused`);
   const labels = [...new Set([...u.keys(), ...f.keys()])].sort((a, b) => Math.max(u.get(b) ?? 0, f.get(b) ?? 0) - Math.max(u.get(a) ?? 0, f.get(a) ?? 0));

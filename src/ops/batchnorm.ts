@@ -9,7 +9,7 @@
  * per-channel sums Σdy and Σdy·x̂ whatever the parameters want (they are the
  * mean/variance terms), in eval mode an input-only backward is one pass.
  *
- * Fused forms (`fusion.enabled`, the default): `relu` and `residual` run in
+ * Fused forms (`kernelForms(engine).fused`, src/ops/kernel-forms.ts, the default): `relu` and `residual` run in
  * the same pass as the normalisation — relu(bn(x) + residual), a ResNet
  * block's end — and backward; the per-channel merges run inside the
  * per-element passes, a channel of one chunk is one dispatch, and
@@ -24,9 +24,10 @@ import type { GraphNode } from '../autograd/graph.js';
 import { LimitError, ShapeError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
-import { add, fusion, relu as reluOp } from './elementwise.js';
+import { add, relu as reluOp } from './elementwise.js';
+import { kernelForms } from './kernel-forms.js';
 import { assertF32, sameEngine, sameShape } from './launch.js';
-import { memoryBoundShape, vec4Entries } from './memory-bound.js';
+import { memoryBoundShape } from './memory-bound.js';
 
 declare module '../autograd/payloads.js' {
   interface OpPayloads {
@@ -135,7 +136,7 @@ const flag = (b: boolean) => (b ? 1 : 0);
  * memory-bound.ts's shape for this adapter.
  */
 function vec4Launch(e: Engine, g: Geo, tensors: (Tensor | null)[]): { params: Record<string, number>; constants: Record<string, number> } | null {
-  if (!vec4Entries.enabled || g.HW % 4 !== 0 || !tensors.every((t) => !t || t.offset % 4 === 0)) return null;
+  if (!kernelForms(e).vec4 || g.HW % 4 !== 0 || !tensors.every((t) => !t || t.offset % 4 === 0)) return null;
   const shape = memoryBoundShape(e);
   const HW4 = g.HW / 4;
   const inner = shape.contiguous ? 1 : shape.wg;
@@ -275,7 +276,7 @@ export function batchNorm2d(x: Tensor, weight: Tensor | null, bias: Tensor | nul
   const eps = o.eps ?? 1e-5;
   const relu = o.relu ?? false;
   if (x.size === 0) return engine.empty(x.shape);
-  if (!fusion.enabled) {
+  if (!kernelForms(engine).fused) {
     const { out, stats } = forwardUnfused(x, weight, bias, runningMean, runningVar, o.training, momentum, eps);
     const attrs: BnAttrs = { training: o.training, hasWeight: weight !== null, fused: false, relu: false, residual: false };
     record(out, 'batchNorm2d', [x, weight, bias], [x, stats, ...(weight ? [weight] : [])], attrs);

@@ -12,6 +12,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Engine } from '../engine.js';
 import { assertF32, broadcastShapes, groups, sameEngine, sameShape } from './launch.js';
 import { launchBroadcast } from './broadcast.js';
+import { kernelForms } from './kernel-forms.js';
 import { flatConstants, memoryBoundShape } from './memory-bound.js';
 import { sumToShape } from './reduce.js';
 import { ShapeError } from '../device/errors.js';
@@ -28,14 +29,6 @@ declare module '../autograd/payloads.js' {
     addRelu: { attrs: NoAttrs; saved: [y: Tensor]; inputs: [a: Tensor, b: Tensor] };
   }
 }
-
-/**
- * Switch for the fused kernels (addRelu here; batchNorm2d's merged passes,
- * ReLU/residual epilogues and in-kernel gradient accumulation). Off, every
- * fused op runs the unfused sequence of kernels and graph nodes it replaces,
- * which it equals bit for bit: tests and benchmarks compare the two.
- */
-export const fusion = { enabled: true };
 
 /**
  * Runs the same-shape entry `entry` over n elements of the tensors in `bind`:
@@ -157,7 +150,7 @@ export function reluBackward(node: GraphNode<'relu'>, g: Tensor): (Tensor | null
 export function addRelu(a: Tensor, b: Tensor): Tensor {
   assertF32('addRelu', a, b);
   const engine = sameEngine('addRelu', a, b);
-  if (!fusion.enabled || !sameShape(a.shape, b.shape)) {
+  if (!kernelForms(engine).fused || !sameShape(a.shape, b.shape)) {
     const s = add(a, b);
     const out = relu(s);
     s.dispose();

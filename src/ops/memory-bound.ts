@@ -18,13 +18,6 @@
  */
 import type { Engine } from '../engine.js';
 
-/**
- * Whether the vec4 forms of per-element kernels that also have a scalar form
- * for the same arithmetic (batch norm's fused passes, 2×2 pooling) may run.
- * Off only in tests, which compare the two bit for bit.
- */
-export const vec4Entries = { enabled: true };
-
 export interface MemoryBoundShape {
   /** Threads per workgroup of the elementwise and broadcast kernels. */
   wg: number;

@@ -14,7 +14,8 @@ import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import type { Engine } from '../engine.js';
 import { assertF32, groups } from './launch.js';
-import { flatConstants, memoryBoundShape, vec4Entries } from './memory-bound.js';
+import { kernelForms } from './kernel-forms.js';
+import { flatConstants, memoryBoundShape } from './memory-bound.js';
 import { sumRowsRaw } from './reduce.js';
 
 declare module '../autograd/payloads.js' {
@@ -61,7 +62,7 @@ export function globalAvgPoolBackward(node: GraphNode<'globalAvgPool'>, g: Tenso
 
 /** Whether a k×k, stride-s, padding-pad pooling over rows of W takes the *_k2v4 entries. */
 function k2v4(k: number, s: number, pad: number, W: number, ...ts: Tensor[]): boolean {
-  return vec4Entries.enabled && k === 2 && s === 2 && pad === 0 && W % 8 === 0 && ts.every((t) => t.offset % 4 === 0);
+  return kernelForms(ts[0]!.engine).vec4 && k === 2 && s === 2 && pad === 0 && W % 8 === 0 && ts.every((t) => t.offset % 4 === 0);
 }
 
 /**

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { counterDelta, type Engine } from '../../src/index.js';
 import { buildModel, type ModelSpec } from '../../src/models/index.js';
 import { crossEntropy } from '../../src/ops/cross-entropy.js';
-import { fusion } from '../../src/ops/elementwise.js';
+import { setKernelForms } from '../../src/ops/kernel-forms.js';
 import { SGD } from '../../src/optim/index.js';
 import { uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
@@ -60,8 +60,7 @@ describe('models', () => {
 
   /** Three SGD steps (train mode), then an eval-mode forward: every output, gradient, parameter and buffer as bits, and the dispatches of the steps. */
   async function trace(e: Engine, spec: ModelSpec, fused: boolean) {
-    const prev = fusion.enabled;
-    fusion.enabled = fused;
+    const prev = setKernelForms(e, { fused });
     try {
       const net = buildModel(e, spec, 5);
       const sgd = new SGD([{ params: net.params, lr: 0.1, momentum: 0.9 }]);
@@ -99,7 +98,7 @@ describe('models', () => {
       net.dispose();
       return { out, dispatches };
     } finally {
-      fusion.enabled = prev;
+      setKernelForms(e, prev);
     }
   }
 

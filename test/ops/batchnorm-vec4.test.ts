@@ -7,7 +7,8 @@
 // last chunks, H·W = 4 (one vec4 per plane), N = 1, C = 1.
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Engine, ops } from '../../src/index.js';
-import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape, vec4Entries } from '../../src/ops/memory-bound.js';
+import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
+import { setKernelForms } from '../../src/ops/kernel-forms.js';
 import { expectSameBits, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 
@@ -24,7 +25,7 @@ interface Result {
 }
 
 async function step(e: Engine, shape: number[], relu: boolean, residual: boolean, vec4: boolean): Promise<{ r: Result; kernels: string[] }> {
-  vec4Entries.enabled = vec4;
+  setKernelForms(e, { vec4 });
   try {
     return await e.asyncScope(async () => {
       const C = shape[1]!;
@@ -66,7 +67,7 @@ async function step(e: Engine, shape: number[], relu: boolean, residual: boolean
       return { r, kernels };
     });
   } finally {
-    vec4Entries.enabled = true;
+    setKernelForms(e, null);
   }
 }
 

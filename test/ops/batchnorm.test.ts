@@ -11,7 +11,7 @@
 // and with the f64 reference like the plain op.
 import { describe, expect, it } from 'vitest';
 import { counterDelta, ops, ShapeError, type Engine } from '../../src/index.js';
-import { fusion } from '../../src/ops/elementwise.js';
+import { setKernelForms } from '../../src/ops/kernel-forms.js';
 import { batchNorm2dBackwardRef, batchNorm2dRef, batchNormReluBackwardRef } from '../../src/reference/batchnorm.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
@@ -216,13 +216,12 @@ describe('batchNorm2d backward', () => {
 });
 
 /** Runs `fn` (a forward; its backward follows the graph it built) with the fused kernels on or off. */
-function withFusion<T>(on: boolean, fn: () => T): T {
-  const prev = fusion.enabled;
-  fusion.enabled = on;
+function withFusion<T>(e: Engine, on: boolean, fn: () => T): T {
+  const prev = setKernelForms(e, { fused: on });
   try {
     return fn();
   } finally {
-    fusion.enabled = prev;
+    setKernelForms(e, prev);
   }
 }
 
@@ -268,7 +267,7 @@ async function fuseRun(e: Engine, c: FuseCase, on: boolean): Promise<Record<stri
     const res = c.residual === 'none' ? null : e.tensor(data(n, 52, 1, 0), c.shape, { requiresGrad: c.residual === 'grad' });
     const out: Record<string, number[]> = {};
     for (let it = 0; it < 2; it++) {
-      const y = withFusion(on, () => ops.batchNorm2d(x, tw, tb, P.trm, P.trv, { training: c.training, relu: c.relu, residual: res }));
+      const y = withFusion(e, on, () => ops.batchNorm2d(x, tw, tb, P.trm, P.trv, { training: c.training, relu: c.relu, residual: res }));
       out[`y${it}`] = bits(await y.read());
       if (y.requiresGrad) y.backward(e.tensor(upstream(n, 60 + it), c.shape));
     }
@@ -352,7 +351,7 @@ describe('batchNorm2d fused forms equal the unfused kernels and ops bit for bit'
           for (let it = 0; it < 2; it++) {
             const dy = e.tensor(upstream(n, 61), [...shape]);
             const c0 = e.counters();
-            const y = withFusion(on, () => ops.batchNorm2d(x, tw, tb, P.trm, P.trv, { training: true, relu: true, residual: res }));
+            const y = withFusion(e, on, () => ops.batchNorm2d(x, tw, tb, P.trm, P.trv, { training: true, relu: true, residual: res }));
             const c1 = e.counters();
             y.backward(dy);
             const c2 = e.counters();

@@ -2,7 +2,7 @@
 // against finite differences. Tolerance: atol 1e-5, rtol 1e-4 unless stated.
 import { describe, expect, it } from 'vitest';
 import { counterDelta, ops, type Engine } from '../../src/index.js';
-import { fusion } from '../../src/ops/elementwise.js';
+import { setKernelForms } from '../../src/ops/kernel-forms.js';
 import { addRef, addReluRef, mulRef, reluRef } from '../../src/reference/elementwise.js';
 import { sumRef, sumToShapeRef } from '../../src/reference/reduce.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
@@ -167,10 +167,9 @@ describe('addRelu = relu(a + b) fused', () => {
       const tb = e.tensor(b, shape, { requiresGrad: grads[1] });
       const out: Record<string, number[]> = {};
       for (let it = 0; it < dys.length; it++) {
-        const prev = fusion.enabled;
-        fusion.enabled = on;
+        const prev = setKernelForms(e, { fused: on });
         const y = ops.addRelu(ta, tb);
-        fusion.enabled = prev;
+        setKernelForms(e, prev);
         out[`y${it}`] = bits(await y.read());
         if (y.requiresGrad) y.backward(e.tensor(dys[it]!, shape));
       }
@@ -231,10 +230,9 @@ describe('addRelu = relu(a + b) fused', () => {
         const b = e.tensor(uniformData(1000, 2), [10, 100], { requiresGrad: true });
         const dy = e.tensor(uniformData(1000, 3), [10, 100]);
         const c0 = e.counters();
-        const prev = fusion.enabled;
-        fusion.enabled = on;
+        const prev = setKernelForms(e, { fused: on });
         const y = ops.addRelu(a, b);
-        fusion.enabled = prev;
+        setKernelForms(e, prev);
         const c1 = e.counters();
         y.backward(dy);
         const c2 = e.counters();

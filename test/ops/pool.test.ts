@@ -6,7 +6,8 @@
 // arithmetic, same order), under several launch shapes.
 import { describe, expect, it } from 'vitest';
 import { ops, type Engine, type Tensor } from '../../src/index.js';
-import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape, vec4Entries } from '../../src/ops/memory-bound.js';
+import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
+import { setKernelForms } from '../../src/ops/kernel-forms.js';
 import {
   avgPool2dBackwardRef,
   avgPool2dRef,
@@ -191,7 +192,7 @@ interface PoolRun {
 }
 
 async function runPool(e: Engine, kind: 'max' | 'avg', x: Float32Array, g: Float32Array, shape: number[], fast: boolean): Promise<PoolRun> {
-  vec4Entries.enabled = fast;
+  setKernelForms(e, { vec4: fast });
   try {
     return await e.asyncScope(async () => {
       const tx = e.tensor(x, shape, { requiresGrad: true });
@@ -204,7 +205,7 @@ async function runPool(e: Engine, kind: 'max' | 'avg', x: Float32Array, g: Float
       return { out, idx, dx };
     });
   } finally {
-    vec4Entries.enabled = true;
+    setKernelForms(e, null);
   }
 }
 
