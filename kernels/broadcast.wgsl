@@ -1,7 +1,7 @@
 // Broadcasting add and mul over an output collapsed to rank 3.
 //
-//   add_bc, add_bc_v4: out = alpha·a' + beta·b'
-//   mul_bc, mul_bc_v4: out = a'·b'
+//   binary_bc, binary_bc_v4: out = alpha·a' + beta·b'  (override MUL false: add, axpby)
+//                            out = a'·b'                (MUL true)
 // where a', b' are a and b broadcast to the output's shape. The arithmetic is
 // that of elementwise.wgsl's add_bcast / mul_bcast, so the results are
 // bit-identical to theirs; only the indexing differs.
@@ -25,7 +25,7 @@
 // per dimension per element and reads the shape through a dynamically
 // indexed vector.
 //
-// add_bc_v4 / mul_bc_v4 (d2 % 4 == 0): each item is 4 neighbouring outputs
+// binary_bc_v4 (d2 % 4 == 0): each item is 4 neighbouring outputs
 // along the innermost axis, written as one vec4. An input that spans that
 // axis (override A_VEC / B_VEC true: stride 1) is read as one vec4 through
 // its vec4 view (a4 / b4; its row offsets are multiples of d2, hence of 4);
@@ -35,7 +35,7 @@
 // gets a placeholder.
 //
 // Grid: 1-D, WG threads per workgroup, VPT items per thread (outputs in
-// add_bc / mul_bc, vec4s of outputs in the _v4 entries), numbered from the
+// binary_bc, vec4s of outputs in binary_bc_v4), numbered from the
 // workgroup's first item w·WG·VPT (w = wid.x + wid.y·nwg.x: the host folds
 // more than 65535 workgroups into (x, y)). Thread t takes items t·VPT + k
 // (CONTIGUOUS, CPU adapters) or t + k·WG (GPUs: coalesced), as in
@@ -46,6 +46,7 @@ override VPT: u32 = 1;
 override CONTIGUOUS: bool = false;
 override A_VEC: bool = true;
 override B_VEC: bool = true;
+override MUL: bool = false;
 
 struct Params {
   // Items (outputs, or output vec4s in the _v4 entries), and the output's
@@ -113,8 +114,19 @@ fn load_b4(off: u32) -> vec4f {
   return vec4f(b[off]);
 }
 
+// The one line in which add and mul differ (a compile-time branch).
+fn combine(x: f32, y: f32) -> f32 {
+  if (MUL) { return x * y; }
+  return p.alpha * x + p.beta * y;
+}
+
+fn combine4(x: vec4f, y: vec4f) -> vec4f {
+  if (MUL) { return x * y; }
+  return p.alpha * x + p.beta * y;
+}
+
 @compute @workgroup_size(WG)
-fn add_bc(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+fn binary_bc(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var o = item(wid, nwg, lid, 0u);
   var c = coords(o);
   for (var k = 0u; k < VPT; k++) {
@@ -124,29 +136,13 @@ fn add_bc(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     }
     if (o < p.n) {
       let off = offsets(c, 1u);
-      out[o] = p.alpha * a[off.x] + p.beta * b[off.y];
+      out[o] = combine(a[off.x], b[off.y]);
     }
   }
 }
 
 @compute @workgroup_size(WG)
-fn mul_bc(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var o = item(wid, nwg, lid, 0u);
-  var c = coords(o);
-  for (var k = 0u; k < VPT; k++) {
-    if (k > 0u) {
-      o = item(wid, nwg, lid, k);
-      c = advance(c, o);
-    }
-    if (o < p.n) {
-      let off = offsets(c, 1u);
-      out[o] = a[off.x] * b[off.y];
-    }
-  }
-}
-
-@compute @workgroup_size(WG)
-fn add_bc_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+fn binary_bc_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   var o = item(wid, nwg, lid, 0u);
   var c = coords(o);
   for (var k = 0u; k < VPT; k++) {
@@ -156,23 +152,7 @@ fn add_bc_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
     }
     if (o < p.n) {
       let off = offsets(c, 4u);
-      out4[o] = p.alpha * load_a4(off.x) + p.beta * load_b4(off.y);
-    }
-  }
-}
-
-@compute @workgroup_size(WG)
-fn mul_bc_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var o = item(wid, nwg, lid, 0u);
-  var c = coords(o);
-  for (var k = 0u; k < VPT; k++) {
-    if (k > 0u) {
-      o = item(wid, nwg, lid, k);
-      c = advance(c, o);
-    }
-    if (o < p.n) {
-      let off = offsets(c, 4u);
-      out4[o] = load_a4(off.x) * load_b4(off.y);
+      out4[o] = combine4(load_a4(off.x), load_b4(off.y));
     }
   }
 }

@@ -82,18 +82,18 @@ export function launchBroadcast(engine: Engine, op: 'add' | 'mul', a: Tensor, b:
     // A spanned innermost axis has stride 1 (row-major), a broadcast one 0.
     const aVec = aStr[2] === 1;
     const bVec = bStr[2] === 1;
-    engine.run('broadcast', `${op}_bc_v4`, {
+    engine.run('broadcast', 'binary_bc_v4', {
       bind: { a, b, a4: aVec ? a : engine.placeholder(), b4: bVec ? b : engine.placeholder(), out4: out },
       params: { n: n / 4, d1, d2: d2 / 4, alpha, beta, a_str: aStr, b_str: bStr },
-      constants: { ...flatConstants(launch), A_VEC: aVec ? 1 : 0, B_VEC: bVec ? 1 : 0 },
+      constants: { ...flatConstants(launch), A_VEC: aVec ? 1 : 0, B_VEC: bVec ? 1 : 0, MUL: op === 'mul' ? 1 : 0 },
       workgroups: groups(n / 4, perWorkgroup),
     });
     return;
   }
-  engine.run('broadcast', `${op}_bc`, {
+  engine.run('broadcast', 'binary_bc', {
     bind: { a, b, out },
     params: { n, d1, d2, alpha, beta, a_str: aStr, b_str: bStr },
-    constants: flatConstants(launch),
+    constants: { ...flatConstants(launch), MUL: op === 'mul' ? 1 : 0 },
     workgroups: groups(n, perWorkgroup),
   });
 }
