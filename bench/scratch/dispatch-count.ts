@@ -3,7 +3,7 @@
 // unfused kernel sequence they equal bit for bit, `setKernelForms(e, { fused: false })`). The step is the
 // second eager one (replay off; a replayed step issues the same dispatches). With `--time`, also
 // the wall and CPU time of replayed steps in each mode, the two runs stepped alternately.
-// Run: npx tsx bench/scratch/dispatch-count.ts [batch=100] [top=20] [--time] [--no-subgroups] [--igemm]
+// Run: npx tsx bench/scratch/dispatch-count.ts [batch=100] [top=20] [--time] [--no-subgroups] [--igemm] [--vit]
 import { createEngine, defaultConfig, Rng, tunerOf, type Engine } from '../../src/index.js';
 import { setKernelForms } from '../../src/ops/kernel-forms.js';
 import { TrainingRun } from '../../src/train/run.js';
@@ -13,13 +13,16 @@ const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const B = Number(args[0] ?? 100);
 const TOP = Number(args[1] ?? 20);
 const TIME = process.argv.includes('--time');
-const DATA = { c: 1, h: 28, w: 28, numClasses: 10 };
+const VIT = process.argv.includes('--vit');
+// --vit: ViT-tiny on 3×32×32 (CIFAR's shape) instead of ResNet-18 ×0.25 on 1×28×28
+const DATA = VIT ? { c: 3, h: 32, w: 32, numClasses: 10 } : { c: 1, h: 28, w: 28, numClasses: 10 };
+const MODEL = VIT ? ({ model: 'vit-tiny' } as const) : ({ width: 0.25 } as const);
 
 function batch(i: number): HostBatch {
   const rng = new Rng(1000 + i);
-  const x = Float32Array.from({ length: B * 28 * 28 }, () => rng.normal());
+  const x = Float32Array.from({ length: B * DATA.c * DATA.h * DATA.w }, () => rng.normal());
   const y = Int32Array.from({ length: B }, () => rng.int(DATA.numClasses));
-  return { x, y, shape: [B, 1, 28, 28] };
+  return { x, y, shape: [B, DATA.c, DATA.h, DATA.w] };
 }
 
 // --no-subgroups: the paths a GPU adapter's static rules take (no 8-lane subgroups: no sg8 matmul,
@@ -36,7 +39,7 @@ e.ctx.dispatchChecked = (d) => {
 };
 
 async function count(method: 'automix' | 'none'): Promise<Map<string, number>> {
-  const run = new TrainingRun(e, { ...defaultConfig(method), width: 0.25 }, DATA, { replay: 'off' });
+  const run = new TrainingRun(e, { ...defaultConfig(method), ...MODEL }, DATA, { replay: 'off' });
   run.step(batch(0), 0); // lazy state
   await run.results();
   counts.clear();
@@ -55,7 +58,7 @@ async function count(method: 'automix' | 'none'): Promise<Map<string, number>> {
 async function time(method: 'automix' | 'none', steps = 6) {
   const runs = [false, true].map((on) => {
     setKernelForms(e, { fused: on });
-    return { on, run: new TrainingRun(e, { ...defaultConfig(method), width: 0.25 }, DATA), wall: [] as number[], cpu: [] as number[] };
+    return { on, run: new TrainingRun(e, { ...defaultConfig(method), ...MODEL }, DATA), wall: [] as number[], cpu: [] as number[] };
   });
   for (let i = 0; i < 4 + steps; i++) {
     for (const r of i % 2 ? [...runs].reverse() : runs) {
