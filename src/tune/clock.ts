@@ -128,14 +128,24 @@ export async function readBack(device: GPUDevice, buf: GPUBuffer, bytes: number)
   }
 }
 
+/** What the tuner makes of one measured time. */
+export interface Reading {
+  /** The run completed, so its output can be checked against the static rule's. */
+  ran: boolean;
+  /** The time to rank by (ms); Infinity never wins. */
+  ms: number;
+}
+
 /**
- * A measured time as the tuner uses it: a failed or cut-short measurement
- * (NaN, negative, Infinity) is Infinity; 0 ms is below the clock's resolution
- * (lavapipe's timestamps on a tiny problem) — for the static rule it stays 0,
- * so no candidate can beat it (nothing to gain on a problem that small), for
- * any other candidate it is Infinity, never a win.
+ * Reads a measured time: a failed or cut-short measurement (NaN, negative,
+ * Infinity) did not run to the end — nothing to check, never a win. 0 ms is
+ * below the clock's resolution (lavapipe's timestamps on a tiny problem): the
+ * run completed, but its time says nothing — for the static rule it stays 0,
+ * so no candidate can beat it (nothing to gain on a problem that small); for
+ * any other candidate it is Infinity, checked but never chosen.
  */
-export function usableMs(ms: number, isStatic: boolean): number {
-  if (ms > 0 && Number.isFinite(ms)) return ms;
-  return ms === 0 && isStatic ? 0 : Infinity;
+export function readTime(ms: number, isStatic: boolean): Reading {
+  if (ms > 0 && Number.isFinite(ms)) return { ran: true, ms };
+  if (ms === 0) return { ran: true, ms: isStatic ? 0 : Infinity };
+  return { ran: false, ms: Infinity };
 }

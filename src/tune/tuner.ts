@@ -35,7 +35,7 @@
 import { uniformData } from '../util/random-data.js';
 import type { Engine } from '../engine.js';
 import { packParams } from '../kernels/reflect.js';
-import { Clock, readBack, type TimedDispatch, usableMs } from './clock.js';
+import { Clock, readBack, readTime, type TimedDispatch } from './clock.js';
 import {
   type Choice,
   type ChoiceSource,
@@ -330,7 +330,7 @@ export class Tuner {
         }
         tried++;
         const raw = await this.#timeRun(clock, run, clear, best?.ms ?? Infinity);
-        const ms = usableMs(raw, i === 0);
+        const { ran, ms } = readTime(raw, i === 0);
         timings[family.describe(cfg)] = round3(ms);
         if (i === 0) {
           staticMs = ms;
@@ -340,8 +340,7 @@ export class Tuner {
           accepted.push({ cfg, ms, run });
           continue;
         }
-        // A failed or cut-short run has no output to check; one below the clock's resolution (0 ms) has.
-        if (!Number.isFinite(ms) && raw !== 0) continue;
+        if (!ran) continue;
         // Every candidate timed is checked: its output must match the static rule's.
         const out = await readBack(device, buffers[spec.output]!, outBytes);
         let diff = 0;

@@ -1,22 +1,22 @@
-/** How the tuner reads a measured time (src/tune/clock.ts `usableMs`). */
+/** How the tuner reads a measured time (src/tune/clock.ts `readTime`). */
 import { describe, expect, it } from 'vitest';
-import { usableMs } from '../../src/tune/clock.js';
+import { readTime } from '../../src/tune/clock.js';
 
-describe('usableMs', () => {
+describe('readTime', () => {
   it('keeps a positive, finite time', () => {
-    expect(usableMs(1.25, true)).toBe(1.25);
-    expect(usableMs(0.004, false)).toBe(0.004);
+    expect(readTime(1.25, true)).toEqual({ ran: true, ms: 1.25 });
+    expect(readTime(0.004, false)).toEqual({ ran: true, ms: 0.004 });
   });
 
-  it('a failed or cut-short measurement never wins', () => {
+  it('a failed or cut-short measurement has no output to check and never wins', () => {
     for (const ms of [Number.NaN, -1, Infinity]) {
-      expect(usableMs(ms, false)).toBe(Infinity);
-      expect(usableMs(ms, true)).toBe(Infinity);
+      expect(readTime(ms, false)).toEqual({ ran: false, ms: Infinity });
+      expect(readTime(ms, true)).toEqual({ ran: false, ms: Infinity });
     }
   });
 
-  it('0 ms (below the clock’s resolution) is no win for a candidate; the static rule keeps it, so nothing beats it', () => {
-    expect(usableMs(0, false)).toBe(Infinity);
-    expect(usableMs(0, true)).toBe(0);
+  it('0 ms (below the clock’s resolution) ran, so its output is checked; a candidate never wins with it, the static rule keeps it, so nothing beats it', () => {
+    expect(readTime(0, false)).toEqual({ ran: true, ms: Infinity });
+    expect(readTime(0, true)).toEqual({ ran: true, ms: 0 });
   });
 });

@@ -116,7 +116,7 @@ describe('tuner', () => {
     const e = await engine({ tune: 'full', tuneStore: store });
     const t = tunerOf(e);
     t.budgetMs = 0; // the static rule and one more candidate
-    // Big enough (2 MFLOP) that the times are above the clock's resolution (src/tune/clock.ts, usableMs).
+    // Big enough (2 MFLOP) that the times are above the clock's resolution (src/tune/clock.ts, readTime).
     const first = e.scope(() => {
       const a = e.tensor(uniformData(128 * 96, 1), [128, 96]);
       const b = e.tensor(uniformData(96 * 160, 2), [96, 160]);
