@@ -47,6 +47,17 @@ override SW: u32 = 1u;   // stride along W (any: a quad's input columns start at
 override PW: u32 = 1u;
 override NV: u32 = 3u;
 override HAS_BIAS: bool = false;
+// Segment vec4s of which the windows use one element only (bit j of
+// ONE_MASK; the element's index in bits 2j..2j+1 of ONE_IDX): loaded as that
+// one scalar (a scalar load costs about half a vec4 load on llvmpipe).
+override ONE_MASK: u32 = 0u;
+override ONE_IDX: u32 = 0u;
+// conv2d_sg: the kernel height as a constant (the ky loop unrolls), 0 = p.KH at run time.
+override KHC: u32 = 0u;
+// conv2d_sg: quads of one output row per lane, 1 or 2 (the weight loads and
+// the segment's overlap are shared by both quads; a row with an odd number
+// of quads ends with a short run whose second quad is computed, not stored).
+override RQ: u32 = 1u;
 // w_pack: 1 = flip the taps and swap the channel roles (dx of a stride-1 conv).
 override FLIP: bool = false;
 const SEG_MAX: u32 = 8u;
@@ -71,6 +82,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> wp: array<vec4f>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y4: array<vec4f>;
+// x4's buffer as scalars (the ONE_MASK loads).
+@group(0) @binding(9) var<storage, read> x1: array<f32>;
 
 // acc[i] += Σ_kx taps_i[kx] · b[kx] for the 8 rows of one block (taps of row
 // 8·b + i arrive from lane i), kx ascending, one fma each.
@@ -93,6 +106,18 @@ fn rows8(acc: ptr<function, array<vec4f, 8>>, al: vec4f, b0: vec4f, b1: vec4f, b
   (*acc)[7] = tapsum((*acc)[7], subgroupBroadcast(al, 7u), b0, b1, b2, b3);
 }
 
+// Segment vec4 j at vec4 index `at` of x4 (0 when !ok): one vec4 load, or
+// the one scalar the windows use (ONE_MASK), the other elements 0.
+fn segload(at: u32, ok: bool, j: u32) -> vec4f {
+  if (((ONE_MASK >> j) & 1u) != 0u) {
+    let k = (ONE_IDX >> (2u * j)) & 3u;
+    var v = vec4f(0.0);
+    v[k] = select(0.0, x1[4u * at + k], ok);
+    return v;
+  }
+  return select(vec4f(0.0), x4[at], ok);
+}
+
 // This lane's packed weight vec4 for row o0 + r + l (clamped; rows past O are never stored).
 fn wload(o0: u32, r: u32, l: u32, kr: u32, CKH: u32) -> vec4f {
   return wp[min(o0 + r + l, p.O - 1u) * CKH + kr];
@@ -107,16 +132,21 @@ fn store8(acc: ptr<function, array<vec4f, 8>>, ybase: u32, o: u32, plane4: u32) 
   }
 }
 
+fn bquad(seg: ptr<function, array<vec4f, SEG_MAX>>, e: u32) -> vec4f {
+  return vec4f((*seg)[e / 4u][e % 4u], (*seg)[(e + SW) / 4u][(e + SW) % 4u], (*seg)[(e + 2u * SW) / 4u][(e + 2u * SW) % 4u], (*seg)[(e + 3u * SW) / 4u][(e + 3u * SW) % 4u]);
+}
+
 @compute @workgroup_size(8, 1, 1)
 fn conv2d_sg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let l = lid.x;
   let o0 = wid.y * TM;
   let t = wid.x * 8u + l;
-  // Lanes past the last quad compute a valid one; their results are not stored.
+  // Lanes past the last run compute a valid one; their results are not stored.
   let tc = min(t, p.total - 1u);
   let Q = p.Wo / 4u;
-  let r = tc / Q;                 // output row over the batch: n·Ho + oy
-  let qx = tc - r * Q;
+  let QR = (Q + RQ - 1u) / RQ;    // runs of RQ quads per output row (the last may be short)
+  let r = tc / QR;                // output row over the batch: n·Ho + oy
+  let qx = (tc - r * QR) * RQ;    // the run's first quad
   let n = r / p.Ho;
   let oy = r - n * p.Ho;
   let W4 = p.W / 4u;
@@ -127,28 +157,49 @@ fn conv2d_sg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
   var acc1: array<vec4f, 8>;
   var acc2: array<vec4f, 8>;
   var acc3: array<vec4f, 8>;
+  // The second quad's rows (RQ = 2).
+  var acc4: array<vec4f, 8>;
+  var acc5: array<vec4f, 8>;
+  var acc6: array<vec4f, 8>;
+  var acc7: array<vec4f, 8>;
   var seg: array<vec4f, SEG_MAX>;
   var plane = n * p.C * p.H;
   var kr = 0u;
   for (var c = 0u; c < p.C; c++) {
-    for (var ky = 0u; ky < p.KH; ky++) {
+    for (var ky = 0u; ky < select(p.KH, KHC, KHC > 0u); ky++) {
       let iy = i32(oy * p.sh + ky * p.dh) - i32(p.ph);
       let rowOk = iy >= 0 && iy < i32(p.H);
       let rbase = (plane + u32(clamp(iy, 0, i32(p.H) - 1))) * W4;
       for (var j = 0u; j < NV; j++) {
         let ax = i32(SW * qx + j) - i32(a0);
         let ok = rowOk && ax >= 0 && ax < i32(W4);
-        seg[j] = select(vec4f(0.0), x4[rbase + u32(clamp(ax, 0, i32(W4) - 1))], ok);
+        let at = rbase + u32(clamp(ax, 0, i32(W4) - 1));
+        seg[j] = segload(at, ok, j);
       }
       var b: array<vec4f, 4>;
+      var d: array<vec4f, 4>;
       for (var kx = 0u; kx < KW; kx++) {
-        let e = shift + kx * DW;
-        b[kx] = vec4f(seg[e / 4u][e % 4u], seg[(e + SW) / 4u][(e + SW) % 4u], seg[(e + 2u * SW) / 4u][(e + 2u * SW) % 4u], seg[(e + 3u * SW) / 4u][(e + 3u * SW) % 4u]);
+        b[kx] = bquad(&seg, shift + kx * DW);
+        if (RQ > 1u) { d[kx] = bquad(&seg, shift + 4u * SW + kx * DW); }
       }
-      rows8(&acc0, wload(o0, 0u, l, kr, CKH), b[0], b[1], b[2], b[3]);
-      if (TM > 8u) { rows8(&acc1, wload(o0, 8u, l, kr, CKH), b[0], b[1], b[2], b[3]); }
-      if (TM > 16u) { rows8(&acc2, wload(o0, 16u, l, kr, CKH), b[0], b[1], b[2], b[3]); }
-      if (TM > 24u) { rows8(&acc3, wload(o0, 24u, l, kr, CKH), b[0], b[1], b[2], b[3]); }
+      let w0 = wload(o0, 0u, l, kr, CKH);
+      rows8(&acc0, w0, b[0], b[1], b[2], b[3]);
+      if (RQ > 1u) { rows8(&acc4, w0, d[0], d[1], d[2], d[3]); }
+      if (TM > 8u) {
+        let w1 = wload(o0, 8u, l, kr, CKH);
+        rows8(&acc1, w1, b[0], b[1], b[2], b[3]);
+        if (RQ > 1u) { rows8(&acc5, w1, d[0], d[1], d[2], d[3]); }
+      }
+      if (TM > 16u) {
+        let w2 = wload(o0, 16u, l, kr, CKH);
+        rows8(&acc2, w2, b[0], b[1], b[2], b[3]);
+        if (RQ > 1u) { rows8(&acc6, w2, d[0], d[1], d[2], d[3]); }
+      }
+      if (TM > 24u) {
+        let w3 = wload(o0, 24u, l, kr, CKH);
+        rows8(&acc3, w3, b[0], b[1], b[2], b[3]);
+        if (RQ > 1u) { rows8(&acc7, w3, d[0], d[1], d[2], d[3]); }
+      }
       kr++;
     }
     plane += p.H;
@@ -160,6 +211,12 @@ fn conv2d_sg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
   if (TM > 8u) { store8(&acc1, ybase, o0 + 8u, plane4); }
   if (TM > 16u) { store8(&acc2, ybase, o0 + 16u, plane4); }
   if (TM > 24u) { store8(&acc3, ybase, o0 + 24u, plane4); }
+  if (RQ > 1u && qx + 1u < Q) {
+    store8(&acc4, ybase + 1u, o0, plane4);
+    if (TM > 8u) { store8(&acc5, ybase + 1u, o0 + 8u, plane4); }
+    if (TM > 16u) { store8(&acc6, ybase + 1u, o0 + 16u, plane4); }
+    if (TM > 24u) { store8(&acc7, ybase + 1u, o0 + 24u, plane4); }
+  }
 }
 
 // The weight gradient, same gather, the reduction over output pixels:
@@ -253,7 +310,7 @@ fn conv2d_sg_gw(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
     for (var v = 0u; v < NV; v++) {
       let ax = i32(SW * qx + v) - i32(a0);
       let ok = rowOk && ax >= 0 && ax < i32(W4);
-      seg[v] = select(vec4f(0.0), x4[rbase + u32(clamp(ax, 0, i32(W4) - 1))], ok);
+      seg[v] = segload(rbase + u32(clamp(ax, 0, i32(W4) - 1)), ok, v);
     }
     let b0 = gwpix(&seg, shift);
     let b1 = gwpix(&seg, shift + SW);

@@ -43,14 +43,53 @@ function convOf(g: Conv2dShape, pass: Conv2dPass): Conv2dShape | null {
 }
 
 /** Vec4s of the input row segment one quad's windows cover (NV), with the segment starting ⌈PW/4⌉ vec4s left of the quad. */
-function segmentVec4s(c: Conv2dShape): number {
+function segmentVec4s(c: Conv2dShape, RQ = 1): number {
   const a0 = Math.ceil(c.pw / 4);
-  const last = 4 * a0 - c.pw + 3 * c.sw + (c.KW - 1) * c.dw;
+  const last = 4 * a0 - c.pw + (4 * RQ - 1) * c.sw + (c.KW - 1) * c.dw;
   return Math.floor(last / 4) + 1;
 }
 
-/** Output-channel rows per workgroup: the smallest of 8, 16, 24, 32 that holds O (32 above). */
+/**
+ * The segment vec4s of which a quad's windows use a single element (bit j),
+ * and that element's index (2 bits per vec4): `conv2d_sg` loads those as one
+ * scalar. `pixels` = the pixel offsets within the quad (j·SW), `taps` the tap
+ * offsets (kx·DW) — for grad-weight every kx < 4 is formed (kx ≥ KW read as
+ * 0), so only the KW real taps count.
+ */
+function singleElementVec4s(c: Conv2dShape, RQ = 1): { ONE_MASK: number; ONE_IDX: number } {
+  const shift = 4 * Math.ceil(c.pw / 4) - c.pw;
+  const used = new Map<number, Set<number>>();
+  for (let j = 0; j < 4 * RQ; j++)
+    for (let kx = 0; kx < c.KW; kx++) {
+      const e = shift + j * c.sw + kx * c.dw;
+      const v = Math.floor(e / 4);
+      if (!used.has(v)) used.set(v, new Set());
+      used.get(v)!.add(e % 4);
+    }
+  let ONE_MASK = 0;
+  let ONE_IDX = 0;
+  for (const [v, els] of used)
+    if (els.size === 1) {
+      ONE_MASK |= 1 << v;
+      ONE_IDX |= [...els][0]! << (2 * v);
+    }
+  return { ONE_MASK, ONE_IDX };
+}
+
+/** Output-channel rows per workgroup: the smallest of 8, 16, 24, 32 that holds O (32 above); the forward kernel takes at most 16 (below). */
 export const sgRows = (O: number): number => Math.min(32, Math.ceil(O / 8) * 8);
+
+/**
+ * Quads per `conv2d_sg` lane: 2 where a row has two or more (the two share
+ * every weight load and most of the input segment), else 1. With RQ = 2 the
+ * forward takes TM ≤ 16 rows, so a lane keeps 32 accumulators as with
+ * TM = 32, RQ = 1 — measured 1.7× faster (lavapipe, 64→64 32×32, N = 8:
+ * 26 vs 45 ms; docs/kernels/conv2d.md).
+ */
+export const sgRunQuads = (c: Conv2dShape): number => (c.Wo >= 8 && segmentVec4s(c, 2) <= SEG_MAX ? 2 : 1);
+
+/** The rows (TM) of a pass's tile: grad-weight `sgRows`, the forward kernel at most 16. */
+const tileRows = (c: Conv2dShape, pass: Conv2dPass): number => (pass === 'grad-weight' ? sgRows(c.O) : Math.min(16, sgRows(c.O)));
 
 /** Whether the path applies to this pass and shape and its buffers and grid fit the adapter's limits. */
 export function sgFits(
@@ -63,7 +102,11 @@ export function sgFits(
   if (c.W % 4 !== 0 || c.Wo % 4 !== 0 || c.KW > 4 || segmentVec4s(c) > SEG_MAX) return false;
   const quads = (c.N * c.Ho * c.Wo) / 4;
   const maxDim = limits.maxComputeWorkgroupsPerDimension;
-  const grid = [pass === 'grad-weight' ? Math.ceil((c.C * c.KH) / 8) : Math.ceil(quads / 8), Math.ceil(c.O / sgRows(c.O)), Math.ceil((c.O * c.C * c.KH) / 64)];
+  const grid = [
+    pass === 'grad-weight' ? Math.ceil((c.C * c.KH) / 8) : Math.ceil(quads / 8),
+    Math.ceil(c.O / tileRows(c, pass)),
+    Math.ceil((c.O * c.C * c.KH) / 64),
+  ];
   const bytes = [c.N * c.C * c.H * c.W, c.N * c.O * c.Ho * c.Wo, c.O * c.C * c.KH * 4].map((n) => n * 4);
   return quads > 0 && grid.every((d) => d <= maxDim) && bytes.every((b) => b <= limits.maxStorageBufferBindingSize);
 }
@@ -73,20 +116,20 @@ export function sgFits(
  * grad-input `w_pack` → 'wp' [O, C·KH, 4] (flipped for grad-input), then one
  * `conv2d_sg` into 'out'; grad-weight one `conv2d_sg_gw` of x and dy.
  */
-export function sgSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean): Conv2dSteps {
+export function sgSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, o: { runQuads?: number; rows?: number } = {}): Conv2dSteps {
   const c = convOf(g, pass);
   if (!c) throw new Error(`conv2d sg: pass ${pass} does not apply to this shape`);
   const out: Conv2dSteps = { temps: {}, steps: [] };
   const params = { N: c.N, C: c.C, H: c.H, W: c.W, O: c.O, KH: c.KH, Ho: c.Ho, Wo: c.Wo, sh: c.sh, ph: c.ph, dh: c.dh };
   const quads = (c.N * c.Ho * c.Wo) / 4;
-  const TM = sgRows(c.O);
-  const geometry = { TM, KW: c.KW, DW: c.dw, SW: c.sw, PW: c.pw, NV: segmentVec4s(c) };
+  const TM = o.rows ?? tileRows(c, pass);
+  const geometry = { TM, KW: c.KW, DW: c.dw, SW: c.sw, PW: c.pw, NV: segmentVec4s(c), ...singleElementVec4s(c) };
   if (pass === 'grad-weight') {
     out.steps.push({
       kind: 'dispatch',
       family: 'conv2d_sg',
       entry: 'conv2d_sg_gw',
-      bind: { x4: 'x', x4dy: 'dy', dw: 'out' },
+      bind: { x4: 'x', x1: 'x', x4dy: 'dy', dw: 'out' },
       params: { ...params, total: quads },
       constants: geometry,
       workgroups: [Math.ceil((c.C * c.KH) / 8), Math.ceil(c.O / TM), 1],
@@ -105,14 +148,17 @@ export function sgSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean): Con
     workgroups: Math.ceil(rows / 64),
   });
   const bias = pass === 'forward' && hasBias;
+  const src = pass === 'forward' ? 'x' : 'dy';
+  const RQ = o.runQuads ?? sgRunQuads(c);
+  const runs = c.N * c.Ho * Math.ceil(c.Wo / 4 / RQ);
   out.steps.push({
     kind: 'dispatch',
     family: 'conv2d_sg',
     entry: 'conv2d_sg',
-    bind: { x4: pass === 'forward' ? 'x' : 'dy', wp: 'wp', bias: bias ? 'bias' : PLACEHOLDER, y4: 'out' },
-    params: { ...params, total: quads },
-    constants: { ...geometry, HAS_BIAS: bias ? 1 : 0 },
-    workgroups: [Math.ceil(quads / 8), Math.ceil(c.O / TM), 1],
+    bind: { x4: src, x1: src, wp: 'wp', bias: bias ? 'bias' : PLACEHOLDER, y4: 'out' },
+    params: { ...params, total: runs },
+    constants: { ...geometry, NV: segmentVec4s(c, RQ), ...singleElementVec4s(c, RQ), RQ, KHC: c.KH, HAS_BIAS: bias ? 1 : 0 },
+    workgroups: [Math.ceil(runs / 8), Math.ceil(c.O / TM), 1],
   });
   return out;
 }

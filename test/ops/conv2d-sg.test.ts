@@ -8,8 +8,12 @@
 // adapters never run 'sg', so there only the values are checked).
 import { describe, expect, it } from 'vitest';
 import { ops } from '../../src/index.js';
-import { conv2dForwardRaw, conv2dGradInputRaw, conv2dGradWeightRaw, type Conv2dOptions } from '../../src/ops/conv2d.js';
+import { conv2dForwardRaw, conv2dGradInputRaw, conv2dGradWeightRaw, conv2dShape, type Conv2dOptions } from '../../src/ops/conv2d.js';
 import type { Conv2dPass } from '../../src/ops/conv2d-path.js';
+import { sgSteps } from '../../src/ops/conv2d-sg.js';
+import type { Conv2dBuffer } from '../../src/ops/conv2d-steps.js';
+import { runDispatchList } from '../../src/ops/dispatch-list.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
 import { conv2dBackwardRef, conv2dRef, convOutSize } from '../../src/reference/conv2d.js';
 import { expectAllClose, expectSameBits, uniformData } from '../helpers/allclose.js';
 import { type Conv2dCase, conv2dCaseGeom } from '../helpers/conv2d-case.js';
@@ -112,6 +116,36 @@ describe('conv2d sg path: every pass bit-identical to im2col and equal to the re
           const r = conv2dBackwardRef(xd, wd, dyd, g);
           expectAllClose(sg.out, pass === 'grad-input' ? r.dx : r.dw, { atol: 5e-4, rtol: 1e-4 });
         }
+      });
+    }
+  }
+});
+
+// The tile shapes the static choice does not pick for these shapes (rows TM
+// 8–32, one or two quads per lane, short runs): each must give the same bits
+// as the default (the summation order does not depend on the tiling).
+describe('conv2d sg path: every tile shape gives the same bits', () => {
+  const TILES: Case[] = [CASES[4]!, CASES[5]!, CASES[9]!, CASES[13]!];
+  for (const c of TILES) {
+    for (const pass of PASSES.filter((p, i) => c.sg[i] && p !== 'grad-weight')) {
+      it(`${pass}: ${c.name}`, async () => {
+        if (!sg8) return;
+        const g = conv2dShape(c.x, c.w, c.o);
+        const run = (o: { runQuads?: number; rows?: number }) =>
+          engine.asyncScope(async () => {
+            const io: Partial<Record<Conv2dBuffer, Tensor>> = {
+              x: engine.tensor(uniformData(size(c.x), 1), c.x),
+              w: engine.tensor(uniformData(size(c.w), 2), c.w),
+              dy: engine.tensor(uniformData(g.N * g.O * g.Ho * g.Wo, 3), [g.N, g.O, g.Ho, g.Wo]),
+              out: engine.empty([pass === 'forward' ? g.N * g.O * g.Ho * g.Wo : size(c.x)]),
+            };
+            const { steps, temps } = sgSteps(g, pass, false, o);
+            for (const t of runDispatchList(engine, steps, io, temps, 'test')) t.dispose();
+            return io.out!.read();
+          });
+        const want = await run({});
+        for (const runQuads of [1, 2])
+          for (const rows of [8, 16, 24, 32]) expectSameBits(await run({ runQuads, rows }), want, `${pass} RQ ${runQuads} TM ${rows}`);
       });
     }
   }
