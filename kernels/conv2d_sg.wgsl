@@ -6,6 +6,8 @@
 //
 // (0 outside the input). As a GEMM: rows = output channels o, columns =
 // output pixels q = (n·Ho + oy)·Wo + ox over the whole batch, k = (c, ky, kx).
+// (Entries: w_pack, conv2d_sg, conv2d_sg_gw for the weight gradient and
+// conv2d_sg_dx for the strided input gradient, each described above it.)
 // Layout: x NCHW [N, C, H, W], y NCHW [N, O, Ho, Wo], bias [O]; the weight
 // packed by `w_pack` as wp [O, C·KH, 4]: one vec4 per (o, c, ky) holding the
 // KW ≤ 4 taps kx (zeros past KW). For stride 1 the weight gradient's partner,
@@ -58,8 +60,9 @@ override KHC: u32 = 0u;
 // the segment's overlap are shared by both quads; a row with an odd number
 // of quads ends with a short run whose second quad is computed, not stored).
 override RQ: u32 = 1u;
-// w_pack: 1 = flip the taps and swap the channel roles (dx of a stride-1 conv).
-override FLIP: bool = false;
+// w_pack: 0 = as is, 1 = flip the taps and swap the channel roles (dx of a
+// stride-1 conv), 2 = swap the channel roles only (conv2d_sg_dx).
+override FLIP: u32 = 0u;
 const SEG_MAX: u32 = 8u;
 
 struct Params {
@@ -337,6 +340,163 @@ fn conv2d_sg_gw(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
   if (TM > 24u) { gwstore8(&acc3, o0 + 24u, j, CKH); }
 }
 
+// The input gradient of a strided conv, by output phase (no zero taps, no
+// col2im): dx[n, c, iy, ix] = Σ_{o, ky, kx} w[o, c, ky, kx] · dy[n, o,
+// (iy + ph − ky·dh)/sh, (ix + pw − kx·dw)/sw] over the taps where both
+// divisions are exact and land inside dy. One dispatch per column phase RX
+// (an override constant; for stride 2 one dispatch does both phases, PH2,
+// so a lane owns 8 consecutive pixels and every tap kx feeds one of its
+// phases): its pixels ix = RX + SW·(4·qx + j), j = 0..3, take
+// the taps kx in KX_MASK, each reading the 4 consecutive dy columns
+// 4·qx + j + (RX + PW − kx·DW)/SW — element E_kx of the lane's dy row
+// segment (NV aligned vec4s from vec4 qx − ⌈·⌉, ONE_MASK as above; all
+// constants from the host). The row phase ry = wid.z: rows iy = ry + sh·m
+// take the ky with (ry + ph − ky·dh) mod sh = 0 (a uniform branch), dy row
+// m + (ry + ph − ky·dh)/sh. Here p.C = the forward's O (dy channels),
+// p.H × p.W = dy's Ho × Wo (Wo % 4 = 0), p.O = the forward's C (rows),
+// p.Ho × p.Wo = dx's H × W (any W: the 4 pixels are stored as scalars). The
+// weight is `w_pack`ed with FLIP = 2 (channels swapped, taps not flipped):
+// wp[c][o·KH + ky] = w[o, c, ky, 0..KW−1]. Grid (⌈N·⌈Ho/sh⌉·⌈⌈(Wo − RX)/SW⌉/4⌉ / 8⌉,
+// ⌈p.O/TM⌉, sh). Summation: o, then ky, then kx ascending (im2col's col2im
+// route sums taps of per-tap GEMMs: a different order).
+override RX: u32 = 0u;
+override KX_MASK: u32 = 1u;
+override E0: u32 = 0u;
+override E1: u32 = 0u;
+override E2: u32 = 0u;
+override E3: u32 = 0u;
+override A0: u32 = 0u; // the segment starts A0 vec4s left of column 4·qx
+// PH2: the lane also computes column phase RX + 1 (stride 2: both phases in
+// one dispatch, 8 consecutive dx pixels per lane), its taps in KX_MASK2 at
+// segment elements F0..F3 (the same dy row segment).
+override PH2: bool = false;
+override KX_MASK2: u32 = 0u;
+override F0: u32 = 0u;
+override F1: u32 = 0u;
+override F2: u32 = 0u;
+override F3: u32 = 0u;
+
+fn tapsumm(acc: vec4f, v: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f, mask: u32) -> vec4f {
+  var a = acc;
+  if ((mask & 1u) != 0u) { a = fma(vec4f(v.x), b0, a); }
+  if ((mask & 2u) != 0u) { a = fma(vec4f(v.y), b1, a); }
+  if ((mask & 4u) != 0u) { a = fma(vec4f(v.z), b2, a); }
+  if ((mask & 8u) != 0u) { a = fma(vec4f(v.w), b3, a); }
+  return a;
+}
+
+fn rows8m(acc: ptr<function, array<vec4f, 8>>, al: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f, mask: u32) {
+  (*acc)[0] = tapsumm((*acc)[0], subgroupBroadcast(al, 0u), b0, b1, b2, b3, mask);
+  (*acc)[1] = tapsumm((*acc)[1], subgroupBroadcast(al, 1u), b0, b1, b2, b3, mask);
+  (*acc)[2] = tapsumm((*acc)[2], subgroupBroadcast(al, 2u), b0, b1, b2, b3, mask);
+  (*acc)[3] = tapsumm((*acc)[3], subgroupBroadcast(al, 3u), b0, b1, b2, b3, mask);
+  (*acc)[4] = tapsumm((*acc)[4], subgroupBroadcast(al, 4u), b0, b1, b2, b3, mask);
+  (*acc)[5] = tapsumm((*acc)[5], subgroupBroadcast(al, 5u), b0, b1, b2, b3, mask);
+  (*acc)[6] = tapsumm((*acc)[6], subgroupBroadcast(al, 6u), b0, b1, b2, b3, mask);
+  (*acc)[7] = tapsumm((*acc)[7], subgroupBroadcast(al, 7u), b0, b1, b2, b3, mask);
+}
+
+fn run4(seg: ptr<function, array<vec4f, SEG_MAX>>, e: u32) -> vec4f {
+  return vec4f((*seg)[e / 4u][e % 4u], (*seg)[(e + 1u) / 4u][(e + 1u) % 4u], (*seg)[(e + 2u) / 4u][(e + 2u) % 4u], (*seg)[(e + 3u) / 4u][(e + 3u) % 4u]);
+}
+
+// Stores rows o.. of one phase's quad: pixels base + SW·j for j < n_ok.
+fn dxstore8(acc: ptr<function, array<vec4f, 8>>, base: u32, o: u32, plane: u32, n_ok: u32) {
+  for (var i = 0u; i < 8u; i++) {
+    if (o + i >= p.O) { break; }
+    let v = (*acc)[i];
+    let b = base + (o + i) * plane;
+    if (n_ok > 0u) { dxo[b] = v.x; }
+    if (n_ok > 1u) { dxo[b + SW] = v.y; }
+    if (n_ok > 2u) { dxo[b + 2u * SW] = v.z; }
+    if (n_ok > 3u) { dxo[b + 3u * SW] = v.w; }
+  }
+}
+
+@group(0) @binding(10) var<storage, read_write> dxo: array<f32>;
+
+@compute @workgroup_size(8, 1, 1)
+fn conv2d_sg_dx(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let l = lid.x;
+  let o0 = wid.y * TM;
+  let ry = wid.z;
+  let t = wid.x * 8u + l;
+  let Hm0 = (p.Ho + p.sh - 1u) / p.sh;                 // rows of the largest row phase
+  let Wm = (p.Wo - min(RX, p.Wo) + SW - 1u) / SW;      // dx columns of column phase RX
+  let Wm2 = (p.Wo - min(RX + 1u, p.Wo) + SW - 1u) / SW; // ... and of RX + 1 (PH2)
+  let Qm = (Wm + 3u) / 4u;
+  let Hm = (p.Ho - min(ry, p.Ho) + p.sh - 1u) / p.sh;   // rows of this row phase
+  // Lanes past the last quad compute a valid one; their results are not stored.
+  let lanes = p.N * Hm0 * Qm;
+  let tc = min(t, max(lanes, 1u) - 1u);
+  let r = tc / Qm;
+  let qx = tc - r * Qm;
+  let n = r / Hm0;
+  let m = r - n * Hm0;
+  let W4 = p.W / 4u;
+  let CKH = p.C * p.KH;
+  var acc0: array<vec4f, 8>;
+  var acc1: array<vec4f, 8>;
+  var acc2: array<vec4f, 8>;
+  var acc3: array<vec4f, 8>;
+  var seg: array<vec4f, SEG_MAX>;
+  var plane = n * p.C * p.H;
+  var kr = 0u;
+  for (var c = 0u; c < p.C; c++) {
+    for (var ky = 0u; ky < select(p.KH, KHC, KHC > 0u); ky++) {
+      let tyy = i32(ry + p.ph) - i32(ky * p.dh);
+      let sh = i32(p.sh);
+      if (((tyy % sh) + sh) % sh == 0) {
+        let iy = i32(m) + tyy / sh;
+        let rowOk = iy >= 0 && iy < i32(p.H);
+        let rbase = (plane + u32(clamp(iy, 0, i32(p.H) - 1))) * W4;
+        for (var j = 0u; j < NV; j++) {
+          let ax = i32(qx + j) - i32(A0);
+          let ok = rowOk && ax >= 0 && ax < i32(W4);
+          seg[j] = segload(rbase + u32(clamp(ax, 0, i32(W4) - 1)), ok, j);
+        }
+        let b0 = run4(&seg, E0);
+        let b1 = run4(&seg, E1);
+        let b2 = run4(&seg, E2);
+        let b3 = run4(&seg, E3);
+        var d0: vec4f;
+        var d1: vec4f;
+        var d2: vec4f;
+        var d3: vec4f;
+        if (PH2) {
+          d0 = run4(&seg, F0);
+          d1 = run4(&seg, F1);
+          d2 = run4(&seg, F2);
+          d3 = run4(&seg, F3);
+        }
+        let w0 = wload(o0, 0u, l, kr, CKH);
+        rows8m(&acc0, w0, b0, b1, b2, b3, KX_MASK);
+        if (PH2) { rows8m(&acc2, w0, d0, d1, d2, d3, KX_MASK2); }
+        if (TM > 8u) {
+          let w1 = wload(o0, 8u, l, kr, CKH);
+          rows8m(&acc1, w1, b0, b1, b2, b3, KX_MASK);
+          if (PH2) { rows8m(&acc3, w1, d0, d1, d2, d3, KX_MASK2); }
+        }
+      }
+      kr++;
+    }
+    plane += p.H;
+  }
+  if (t >= lanes || m >= Hm) { return; }
+  let iy = ry + p.sh * m;
+  let ix0 = RX + SW * 4u * qx;
+  let plane_dx = p.Ho * p.Wo;
+  let base = n * p.O * plane_dx + iy * p.Wo + ix0;
+  let n_ok = min(Wm - 4u * qx, 4u);
+  dxstore8(&acc0, base, o0, plane_dx, n_ok);
+  if (TM > 8u) { dxstore8(&acc1, base, o0 + 8u, plane_dx, n_ok); }
+  if (PH2) {
+    let n_ok2 = min(max(Wm2, 4u * qx) - 4u * qx, 4u);
+    dxstore8(&acc2, base + 1u, o0, plane_dx, n_ok2);
+    if (TM > 8u) { dxstore8(&acc3, base + 1u, o0 + 8u, plane_dx, n_ok2); }
+  }
+}
+
 // wp[o][c·KH + ky] = (w[o, c, ky, kx] for kx < KW, then zeros) — or with FLIP
 // (the weight of dx = conv(dy, ·) for stride 1; here O = the forward's C, C =
 // the forward's O) w[c, o, KH − 1 − ky, KW − 1 − kx]. One invocation per vec4
@@ -355,8 +515,10 @@ fn w_pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   var v = vec4f(0.0);
   for (var kx = 0u; kx < KW; kx++) {
     var src: u32;
-    if (FLIP) {
+    if (FLIP == 1u) {
       src = ((c * p.O + o) * p.KH + (p.KH - 1u - ky)) * KW + (KW - 1u - kx);
+    } else if (FLIP == 2u) {
+      src = ((c * p.O + o) * p.KH + ky) * KW + kx;
     } else {
       src = ((o * p.C + c) * p.KH + ky) * KW + kx;
     }

@@ -14,7 +14,7 @@ export type Conv2dPass = 'forward' | 'grad-input' | 'grad-weight';
 /**
  * The implementations: 'im2col' (src/ops/conv2d-im2col.ts), 'direct'
  * (src/ops/conv2d-direct.ts), 'splitk' (src/ops/conv2d-split-k.ts, grad-weight only),
- * 'sg' (src/ops/conv2d-sg.ts: implicit GEMMs for 8-lane subgroups; grad-input stride 1 only).
+ * 'sg' (src/ops/conv2d-sg.ts: implicit GEMMs for 8-lane subgroups).
  */
 export type Conv2dPath = 'im2col' | 'direct' | 'splitk' | 'sg';
 
@@ -34,7 +34,7 @@ export interface Conv2dAdapterFacts {
 /**
  * 'auto': on adapters with 8-lane subgroups (lavapipe) the subgroup implicit
  * GEMM 'sg' where it applies (groups = 1, W and Wo multiples of 4, KW ≤ 4;
- * grad-input stride 1 only), else im2col + matmul_sg when groups = 1 and its
+ * the strided grad-input: dy's Wo a multiple of 4), else im2col + matmul_sg when groups = 1 and its
  * buffers fit, otherwise direct; on other adapters (GPUs)
  * direct forward and grad-input, split-K grad-weight (direct where its grids
  * do not fit). A requested path that cannot run this pass or shape falls back:

@@ -2,11 +2,13 @@
  * The subgroup implicit-GEMM conv2d path (kernels/conv2d_sg.wgsl), for
  * adapters with 8-lane subgroups (lavapipe): matmul_sg8's scheme with the
  * im2col matrix gathered from the input in registers — no im2col pass, no
- * col buffer. Forward and weight gradient (any stride) and the stride-1
- * input gradient (a transposed conv as a plain conv of dy with the flipped
- * weight). Conditions: groups = 1,
- * W and Wo multiples of 4, KW ≤ 4 (see `sgFits`). Same summation order as
- * im2col + matmul_sg8, so the outputs are bit-identical to that path.
+ * col buffer. Forward and weight gradient (any stride; W and Wo multiples of
+ * 4), the stride-1 input gradient as a plain conv of dy with the flipped
+ * weight (the same kernel), and the strided input gradient by output phases
+ * (`conv2d_sg_dx`: no zero taps, no col2im; dy's Wo a multiple of 4, any W).
+ * groups = 1, KW ≤ 4 (see `sgFits`). The forward, grad-weight and stride-1
+ * grad-input sum in the order of im2col + matmul_sg8: bit-identical to that
+ * path; the phased grad-input sums in another order than col2im's.
  */
 import type { Conv2dShape } from './conv2d.js';
 import { transposedAsConv } from './conv2d-im2col.js';
@@ -41,6 +43,66 @@ function convOf(g: Conv2dShape, pass: Conv2dPass): Conv2dShape | null {
     Wo: g.W,
   };
 }
+
+/** One `conv2d_sg_dx` dispatch: its column phase(s) as override constants. */
+type DxDispatch = Record<string, number>;
+
+/** Per tap kx < 4: the dy column offset of column phase RX, or null where the tap does not reach the phase. */
+function phaseOffsets(g: Conv2dShape, RX: number): (number | null)[] {
+  const offs: (number | null)[] = [];
+  for (let kx = 0; kx < 4; kx++) {
+    const t = RX + g.pw - kx * g.dw;
+    offs.push(kx < g.KW && ((t % g.sw) + g.sw) % g.sw === 0 ? t / g.sw : null);
+  }
+  return offs;
+}
+
+/**
+ * The `conv2d_sg_dx` dispatches of the strided input gradient (the
+ * grad-input route where dx is not a plain conv of dy: stride > 1, or
+ * negative transposed padding), or null where it does not apply (groups,
+ * KW > 4, dy's Wo not a multiple of 4, a row segment past SEG_MAX). Column
+ * phase RX takes the taps kx with (RX + pw − kx·dw) ≡ 0 (mod sw), each
+ * reading dy columns 4·qx + j + off, off = (RX + pw − kx·dw)/sw. Stride 2:
+ * one dispatch computing both phases (PH2); otherwise one per phase.
+ */
+function dxDispatches(g: Conv2dShape): DxDispatch[] | null {
+  if (g.groups !== 1 || transposedAsConv(g) || g.KW > 4 || g.Wo % 4 !== 0) return null;
+  const groups: number[][] = g.sw === 2 && g.W >= 2 ? [[0, 1]] : Array.from({ length: Math.min(g.sw, g.W) }, (_, RX) => [RX]);
+  const out: DxDispatch[] = [];
+  for (const rxs of groups) {
+    const offs = rxs.map((RX) => phaseOffsets(g, RX));
+    const valid = offs.flat().filter((o): o is number => o !== null);
+    const A0 = valid.length ? Math.max(0, Math.ceil(-Math.min(...valid) / 4)) : 0;
+    const E = offs.map((ph) => ph.map((o) => (o === null ? 0 : 4 * A0 + o)));
+    const used = new Map<number, Set<number>>();
+    for (const [i, ph] of offs.entries())
+      for (const [kx, o] of ph.entries())
+        if (o !== null)
+          for (let j = 0; j < 4; j++) {
+            const e = E[i]![kx]! + j;
+            if (!used.has(e >> 2)) used.set(e >> 2, new Set());
+            used.get(e >> 2)!.add(e & 3);
+          }
+    const NV = used.size ? Math.max(...used.keys()) + 1 : 1;
+    if (NV > SEG_MAX) return null;
+    let ONE_MASK = 0;
+    let ONE_IDX = 0;
+    for (const [v, els] of used)
+      if (els.size === 1) {
+        ONE_MASK |= 1 << v;
+        ONE_IDX |= [...els][0]! << (2 * v);
+      }
+    const mask = (ph: (number | null)[]) => ph.reduce((m: number, o, kx) => (o === null ? m : m | (1 << kx)), 0);
+    const d: DxDispatch = { RX: rxs[0]!, KX_MASK: mask(offs[0]!), E0: E[0]![0]!, E1: E[0]![1]!, E2: E[0]![2]!, E3: E[0]![3]!, A0, NV, ONE_MASK, ONE_IDX };
+    if (rxs.length === 2) Object.assign(d, { PH2: 1, KX_MASK2: mask(offs[1]!), F0: E[1]![0]!, F1: E[1]![1]!, F2: E[1]![2]!, F3: E[1]![3]! });
+    out.push(d);
+  }
+  return out;
+}
+
+/** Lanes (output quads of the first phase) of one `conv2d_sg_dx` dispatch: N · ⌈H/sh⌉ rows × ⌈phase columns / 4⌉. */
+const dxLanes = (g: Conv2dShape, RX: number): number => g.N * Math.ceil(g.H / g.sh) * Math.ceil(Math.ceil((g.W - RX) / g.sw) / 4);
 
 /** Vec4s of the input row segment one quad's windows cover (NV), with the segment starting ⌈PW/4⌉ vec4s left of the quad. */
 function segmentVec4s(c: Conv2dShape, RQ = 1): number {
@@ -97,6 +159,19 @@ export function sgFits(
   pass: Conv2dPass,
   limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxComputeWorkgroupsPerDimension'>,
 ): boolean {
+  if (pass === 'grad-input' && g.groups === 1 && !transposedAsConv(g)) {
+    const phases = dxDispatches(g);
+    if (!phases) return false;
+    const maxDim = limits.maxComputeWorkgroupsPerDimension;
+    const grid = [
+      ...phases.map((ph) => Math.ceil(dxLanes(g, ph.RX!) / 8)),
+      Math.ceil(g.C / Math.min(16, sgRows(g.C))),
+      g.sh,
+      Math.ceil((g.O * g.C * g.KH) / 64),
+    ];
+    const bytes = [g.N * g.O * g.Ho * g.Wo, g.N * g.C * g.H * g.W, g.O * g.C * g.KH * 4].map((n) => n * 4);
+    return grid.every((d) => d <= maxDim) && bytes.every((b) => b <= limits.maxStorageBufferBindingSize);
+  }
   const c = convOf(g, pass);
   if (!c) return false;
   if (c.W % 4 !== 0 || c.Wo % 4 !== 0 || c.KW > 4 || segmentVec4s(c) > SEG_MAX) return false;
@@ -117,6 +192,7 @@ export function sgFits(
  * `conv2d_sg` into 'out'; grad-weight one `conv2d_sg_gw` of x and dy.
  */
 export function sgSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, o: { runQuads?: number; rows?: number } = {}): Conv2dSteps {
+  if (pass === 'grad-input' && g.groups === 1 && !transposedAsConv(g)) return dxSteps(g, o.rows);
   const c = convOf(g, pass);
   if (!c) throw new Error(`conv2d sg: pass ${pass} does not apply to this shape`);
   const out: Conv2dSteps = { temps: {}, steps: [] };
@@ -160,5 +236,43 @@ export function sgSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, o: {
     constants: { ...geometry, NV: segmentVec4s(c, RQ), ...singleElementVec4s(c, RQ), RQ, KHC: c.KH, HAS_BIAS: bias ? 1 : 0 },
     workgroups: [Math.ceil(runs / 8), Math.ceil(c.O / TM), 1],
   });
+  return out;
+}
+
+/**
+ * The strided input gradient by phases: `w_pack` (FLIP 2: channels swapped,
+ * taps as they are) → 'wp' [C, O·KH, 4], then one `conv2d_sg_dx` per column
+ * phase RX (grid z: the row phases), each writing its pixels of 'out'.
+ */
+function dxSteps(g: Conv2dShape, rows?: number): Conv2dSteps {
+  const phases = dxDispatches(g);
+  if (!phases) throw new Error('conv2d sg: the strided grad-input route does not apply to this shape');
+  const out: Conv2dSteps = { temps: {}, steps: [] };
+  // The kernel's view: C = dy's channels (O), H×W = dy's Ho×Wo, O = dx's channels (C), Ho×Wo = dx's H×W.
+  const params = { N: g.N, C: g.O, H: g.Ho, W: g.Wo, O: g.C, KH: g.KH, Ho: g.H, Wo: g.W, sh: g.sh, ph: g.ph, dh: g.dh };
+  const packRows = g.C * g.O * g.KH;
+  out.temps['wp'] = packRows * 4;
+  out.steps.push({
+    kind: 'dispatch',
+    family: 'conv2d_sg',
+    entry: 'w_pack',
+    bind: { wsrc: 'w', wdst: 'wp' },
+    params: { ...params, total: packRows },
+    constants: { KW: g.KW, FLIP: 2 },
+    workgroups: Math.ceil(packRows / 64),
+  });
+  const TM = Math.min(16, rows ?? sgRows(g.C)); // conv2d_sg_dx holds at most 16 rows
+  for (const ph of phases) {
+    const lanes = dxLanes(g, ph.RX!);
+    out.steps.push({
+      kind: 'dispatch',
+      family: 'conv2d_sg',
+      entry: 'conv2d_sg_dx',
+      bind: { x4: 'dy', x1: 'dy', wp: 'wp', dxo: 'out' },
+      params: { ...params, total: lanes },
+      constants: { ...ph, TM, SW: g.sw, KHC: g.KH },
+      workgroups: [Math.ceil(lanes / 8), Math.ceil(g.C / TM), g.sh],
+    });
+  }
   return out;
 }
