@@ -14,10 +14,11 @@
 // dx = conv(dy, w flipped, channels swapped, padding d·(K − 1) − p), is the
 // same kernel on dy with `w_pack`'s FLIP (no col2im, no im2col buffer).
 //
-// Conditions (host: src/ops/conv2d-sg.ts): W and Wo multiples of 4 (every
-// input row and every output quad starts on a vec4; a quad's windows start
-// at input column 4·SW·qx − PW), KW ≤ 4, the row segment within SEG_MAX
-// vec4s. Any stride, padding and dilation otherwise.
+// Conditions (host: src/ops/conv2d-sg.ts): KW ≤ 4, the row segment within
+// SEG_MAX vec4s; any stride, padding and dilation. With W and Wo multiples
+// of 4 (ALIGNED) every input row and output quad starts on a vec4 (a quad's
+// windows start at input column 4·SW·qx − PW) and the segment is loaded as
+// vec4s; otherwise as the scalars the windows use, with scalar stores.
 //
 // Tiling: a workgroup is one 8-lane subgroup and computes TM output channels
 // × 8 quads of output pixels (32 columns). Lane l owns one quad (4
@@ -54,6 +55,12 @@ override HAS_BIAS: bool = false;
 // one scalar (a scalar load costs about half a vec4 load on llvmpipe).
 override ONE_MASK: u32 = 0u;
 override ONE_IDX: u32 = 0u;
+// ALIGNED = false: rows not on vec4 boundaries (W or Wo not a multiple of 4;
+// conv2d_sg and conv2d_sg_dx): the segment's elements are loaded as scalars,
+// only those the windows use (bit 4·j + k of USED), and conv2d_sg stores its
+// pixels as scalars (y1); quads are then ⌈Wo/4⌉ per row, the last one short.
+override ALIGNED: bool = true;
+override USED: u32 = 0xffffffffu;
 // conv2d_sg: the kernel height as a constant (the ky loop unrolls), 0 = p.KH at run time.
 override KHC: u32 = 0u;
 // conv2d_sg: quads of one output row per lane, 1 or 2 (the weight loads and
@@ -87,6 +94,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> y4: array<vec4f>;
 // x4's buffer as scalars (the ONE_MASK loads).
 @group(0) @binding(9) var<storage, read> x1: array<f32>;
+// y4's buffer as scalars (ALIGNED = false; the host binds a placeholder to the one not used).
+@group(0) @binding(11) var<storage, read_write> y1: array<f32>;
 
 // acc[i] += Σ_kx taps_i[kx] · b[kx] for the 8 rows of one block (taps of row
 // 8·b + i arrive from lane i), kx ascending, one fma each.
@@ -121,9 +130,67 @@ fn segload(at: u32, ok: bool, j: u32) -> vec4f {
   return select(vec4f(0.0), x4[at], ok);
 }
 
+// The NV segment vec4s of row `row` (p.W wide; the row index over planes)
+// starting at vec4 column v0 (columns outside the row, or !rowOk: zeros).
+fn loadseg(seg: ptr<function, array<vec4f, SEG_MAX>>, row: u32, rowOk: bool, v0: i32) {
+  for (var j = 0u; j < NV; j++) {
+    let ax = v0 + i32(j);
+    if (ALIGNED) {
+      let W4 = i32(p.W / 4u);
+      let ok = rowOk && ax >= 0 && ax < W4;
+      (*seg)[j] = segload(row * (p.W / 4u) + u32(clamp(ax, 0, W4 - 1)), ok, j);
+    } else {
+      var v = vec4f(0.0);
+      for (var k = 0u; k < 4u; k++) {
+        if (((USED >> (4u * j + k)) & 1u) != 0u) {
+          let col = 4 * ax + i32(k);
+          let ok = rowOk && col >= 0 && col < i32(p.W);
+          v[k] = select(0.0, x1[row * p.W + u32(clamp(col, 0, i32(p.W) - 1))], ok);
+        }
+      }
+      (*seg)[j] = v;
+    }
+  }
+}
+
 // This lane's packed weight vec4 for row o0 + r + l (clamped; rows past O are never stored).
 fn wload(o0: u32, r: u32, l: u32, kr: u32, CKH: u32) -> vec4f {
   return wp[min(o0 + r + l, p.O - 1u) * CKH + kr];
+}
+
+// ALIGNED = false: pixels base .. base + nv − 1 of rows o.. (plane = Ho·Wo).
+fn store8u(acc: ptr<function, array<vec4f, 8>>, base: u32, o: u32, plane: u32, nv: u32) {
+  for (var i = 0u; i < 8u; i++) {
+    if (o + i >= p.O) { break; }
+    var v = (*acc)[i];
+    if (HAS_BIAS) { v += vec4f(bias[o + i]); }
+    let b = base + (o + i) * plane;
+    y1[b] = v.x;
+    if (nv > 1u) { y1[b + 1u] = v.y; }
+    if (nv > 2u) { y1[b + 2u] = v.z; }
+    if (nv > 3u) { y1[b + 3u] = v.w; }
+  }
+}
+
+// One quad q of output row (n, oy), rows o0.. (TM of them in blocks of 8): vec4 stores, or scalar ones.
+fn storeq(a0: ptr<function, array<vec4f, 8>>, a1: ptr<function, array<vec4f, 8>>, a2: ptr<function, array<vec4f, 8>>, a3: ptr<function, array<vec4f, 8>>, n: u32, oy: u32, q: u32, o0: u32) {
+  if (ALIGNED) {
+    let Q = p.Wo / 4u;
+    let plane4 = p.Ho * Q;
+    let ybase = n * p.O * plane4 + oy * Q + q;
+    store8(a0, ybase, o0, plane4);
+    if (TM > 8u) { store8(a1, ybase, o0 + 8u, plane4); }
+    if (TM > 16u) { store8(a2, ybase, o0 + 16u, plane4); }
+    if (TM > 24u) { store8(a3, ybase, o0 + 24u, plane4); }
+  } else {
+    let plane = p.Ho * p.Wo;
+    let base = n * p.O * plane + oy * p.Wo + 4u * q;
+    let nv = min(p.Wo - 4u * q, 4u);
+    store8u(a0, base, o0, plane, nv);
+    if (TM > 8u) { store8u(a1, base, o0 + 8u, plane, nv); }
+    if (TM > 16u) { store8u(a2, base, o0 + 16u, plane, nv); }
+    if (TM > 24u) { store8u(a3, base, o0 + 24u, plane, nv); }
+  }
 }
 
 fn store8(acc: ptr<function, array<vec4f, 8>>, ybase: u32, o: u32, plane4: u32) {
@@ -146,13 +213,12 @@ fn conv2d_sg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
   let t = wid.x * 8u + l;
   // Lanes past the last run compute a valid one; their results are not stored.
   let tc = min(t, p.total - 1u);
-  let Q = p.Wo / 4u;
+  let Q = (p.Wo + 3u) / 4u;        // quads per output row (ALIGNED: Wo / 4)
   let QR = (Q + RQ - 1u) / RQ;    // runs of RQ quads per output row (the last may be short)
   let r = tc / QR;                // output row over the batch: n·Ho + oy
   let qx = (tc - r * QR) * RQ;    // the run's first quad
   let n = r / p.Ho;
   let oy = r - n * p.Ho;
-  let W4 = p.W / 4u;
   let a0 = (PW + 3u) / 4u;        // the segment starts a0 vec4s left of the quad
   let shift = 4u * a0 - PW;       // element 0 of the quad's first window in the segment
   let CKH = p.C * p.KH;
@@ -172,13 +238,7 @@ fn conv2d_sg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
     for (var ky = 0u; ky < select(p.KH, KHC, KHC > 0u); ky++) {
       let iy = i32(oy * p.sh + ky * p.dh) - i32(p.ph);
       let rowOk = iy >= 0 && iy < i32(p.H);
-      let rbase = (plane + u32(clamp(iy, 0, i32(p.H) - 1))) * W4;
-      for (var j = 0u; j < NV; j++) {
-        let ax = i32(SW * qx + j) - i32(a0);
-        let ok = rowOk && ax >= 0 && ax < i32(W4);
-        let at = rbase + u32(clamp(ax, 0, i32(W4) - 1));
-        seg[j] = segload(at, ok, j);
-      }
+      loadseg(&seg, plane + u32(clamp(iy, 0, i32(p.H) - 1)), rowOk, i32(SW * qx) - i32(a0));
       var b: array<vec4f, 4>;
       var d: array<vec4f, 4>;
       for (var kx = 0u; kx < KW; kx++) {
@@ -208,18 +268,8 @@ fn conv2d_sg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
     plane += p.H;
   }
   if (t >= p.total) { return; }
-  let plane4 = p.Ho * Q;
-  let ybase = n * p.O * plane4 + oy * Q + qx;
-  store8(&acc0, ybase, o0, plane4);
-  if (TM > 8u) { store8(&acc1, ybase, o0 + 8u, plane4); }
-  if (TM > 16u) { store8(&acc2, ybase, o0 + 16u, plane4); }
-  if (TM > 24u) { store8(&acc3, ybase, o0 + 24u, plane4); }
-  if (RQ > 1u && qx + 1u < Q) {
-    store8(&acc4, ybase + 1u, o0, plane4);
-    if (TM > 8u) { store8(&acc5, ybase + 1u, o0 + 8u, plane4); }
-    if (TM > 16u) { store8(&acc6, ybase + 1u, o0 + 16u, plane4); }
-    if (TM > 24u) { store8(&acc7, ybase + 1u, o0 + 24u, plane4); }
-  }
+  storeq(&acc0, &acc1, &acc2, &acc3, n, oy, qx, o0);
+  if (RQ > 1u && qx + 1u < Q) { storeq(&acc4, &acc5, &acc6, &acc7, n, oy, qx + 1u, o0); }
 }
 
 // The weight gradient, same gather, the reduction over output pixels:
@@ -294,7 +344,6 @@ fn conv2d_sg_gw(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
   let c = jc / p.KH;
   let ky = jc - c * p.KH;
   let Q = p.Wo / 4u;
-  let W4 = p.W / 4u;
   let plane4 = p.Ho * Q;
   let a0 = (PW + 3u) / 4u;
   let shift = 4u * a0 - PW;
@@ -309,12 +358,7 @@ fn conv2d_sg_gw(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
   for (var t = 0u; t < p.total; t++) {
     let iy = i32(oy * p.sh + ky * p.dh) - i32(p.ph);
     let rowOk = iy >= 0 && iy < i32(p.H);
-    let rbase = ((n * p.C + c) * p.H + u32(clamp(iy, 0, i32(p.H) - 1))) * W4;
-    for (var v = 0u; v < NV; v++) {
-      let ax = i32(SW * qx + v) - i32(a0);
-      let ok = rowOk && ax >= 0 && ax < i32(W4);
-      seg[v] = segload(rbase + u32(clamp(ax, 0, i32(W4) - 1)), ok, v);
-    }
+    loadseg(&seg, (n * p.C + c) * p.H + u32(clamp(iy, 0, i32(p.H) - 1)), rowOk, i32(SW * qx) - i32(a0));
     let b0 = gwpix(&seg, shift);
     let b1 = gwpix(&seg, shift + SW);
     let b2 = gwpix(&seg, shift + 2u * SW);
@@ -433,7 +477,6 @@ fn conv2d_sg_dx(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
   let qx = tc - r * Qm;
   let n = r / Hm0;
   let m = r - n * Hm0;
-  let W4 = p.W / 4u;
   let CKH = p.C * p.KH;
   var acc0: array<vec4f, 8>;
   var acc1: array<vec4f, 8>;
@@ -449,12 +492,7 @@ fn conv2d_sg_dx(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
       if (((tyy % sh) + sh) % sh == 0) {
         let iy = i32(m) + tyy / sh;
         let rowOk = iy >= 0 && iy < i32(p.H);
-        let rbase = (plane + u32(clamp(iy, 0, i32(p.H) - 1))) * W4;
-        for (var j = 0u; j < NV; j++) {
-          let ax = i32(qx + j) - i32(A0);
-          let ok = rowOk && ax >= 0 && ax < i32(W4);
-          seg[j] = segload(rbase + u32(clamp(ax, 0, i32(W4) - 1)), ok, j);
-        }
+        loadseg(&seg, plane + u32(clamp(iy, 0, i32(p.H) - 1)), rowOk, i32(qx) - i32(A0));
         let b0 = run4(&seg, E0);
         let b1 = run4(&seg, E1);
         let b2 = run4(&seg, E2);

@@ -2,10 +2,12 @@
  * The subgroup implicit-GEMM conv2d path (kernels/conv2d_sg.wgsl), for
  * adapters with 8-lane subgroups (lavapipe): matmul_sg8's scheme with the
  * im2col matrix gathered from the input in registers — no im2col pass, no
- * col buffer. Forward and weight gradient (any stride; W and Wo multiples of
- * 4), the stride-1 input gradient as a plain conv of dy with the flipped
- * weight (the same kernel), and the strided input gradient by output phases
- * (`conv2d_sg_dx`: no zero taps, no col2im; dy's Wo a multiple of 4, any W).
+ * col buffer. Forward (any stride), the stride-1 input gradient as a plain
+ * conv of dy with the flipped weight (the same kernel), the strided input
+ * gradient by output phases (`conv2d_sg_dx`: no zero taps, no col2im) and
+ * the weight gradient (`conv2d_sg_gw`). Rows on vec4 boundaries (W and Wo
+ * multiples of 4) are read as vec4s; other widths (14, 7, odd) as scalars
+ * (ALIGNED = 0) — except for the weight gradient, which needs aligned rows.
  * groups = 1, KW ≤ 4 (see `sgFits`). The forward, grad-weight and stride-1
  * grad-input sum in the order of im2col + matmul_sg8: bit-identical to that
  * path; the phased grad-input sums in another order than col2im's.
@@ -44,6 +46,31 @@ function convOf(g: Conv2dShape, pass: Conv2dPass): Conv2dShape | null {
   };
 }
 
+/**
+ * The segment constants from the elements the windows use (element e of the
+ * segment = bit e & 3 of vec4 e >> 2): NV, the single-element vec4s
+ * (ONE_MASK, ONE_IDX) and every used element (USED, bit e) for unaligned rows.
+ */
+function segmentConstants(elements: Iterable<number>): { NV: number; ONE_MASK: number; ONE_IDX: number; USED: number } {
+  const used = new Map<number, Set<number>>();
+  for (const e of elements) {
+    if (!used.has(e >> 2)) used.set(e >> 2, new Set());
+    used.get(e >> 2)!.add(e & 3);
+  }
+  const NV = used.size ? Math.max(...used.keys()) + 1 : 1;
+  let ONE_MASK = 0;
+  let ONE_IDX = 0;
+  let USED = 0;
+  for (const [v, els] of used) {
+    if (els.size === 1) {
+      ONE_MASK |= 1 << v;
+      ONE_IDX |= [...els][0]! << (2 * v);
+    }
+    for (const k of els) if (4 * v + k < 32) USED = (USED | (1 << (4 * v + k))) >>> 0;
+  }
+  return { NV, ONE_MASK, ONE_IDX, USED };
+}
+
 /** One `conv2d_sg_dx` dispatch: its column phase(s) as override constants. */
 type DxDispatch = Record<string, number>;
 
@@ -61,13 +88,14 @@ function phaseOffsets(g: Conv2dShape, RX: number): (number | null)[] {
  * The `conv2d_sg_dx` dispatches of the strided input gradient (the
  * grad-input route where dx is not a plain conv of dy: stride > 1, or
  * negative transposed padding), or null where it does not apply (groups,
- * KW > 4, dy's Wo not a multiple of 4, a row segment past SEG_MAX). Column
+ * KW > 4, a row segment past SEG_MAX; dy rows off vec4 boundaries — Wo not a
+ * multiple of 4 — are read as scalars, ALIGNED = 0). Column
  * phase RX takes the taps kx with (RX + pw − kx·dw) ≡ 0 (mod sw), each
  * reading dy columns 4·qx + j + off, off = (RX + pw − kx·dw)/sw. Stride 2:
  * one dispatch computing both phases (PH2); otherwise one per phase.
  */
 function dxDispatches(g: Conv2dShape): DxDispatch[] | null {
-  if (g.groups !== 1 || transposedAsConv(g) || g.KW > 4 || g.Wo % 4 !== 0) return null;
+  if (g.groups !== 1 || transposedAsConv(g) || g.KW > 4) return null;
   const groups: number[][] = g.sw === 2 && g.W >= 2 ? [[0, 1]] : Array.from({ length: Math.min(g.sw, g.W) }, (_, RX) => [RX]);
   const out: DxDispatch[] = [];
   for (const rxs of groups) {
@@ -75,26 +103,22 @@ function dxDispatches(g: Conv2dShape): DxDispatch[] | null {
     const valid = offs.flat().filter((o): o is number => o !== null);
     const A0 = valid.length ? Math.max(0, Math.ceil(-Math.min(...valid) / 4)) : 0;
     const E = offs.map((ph) => ph.map((o) => (o === null ? 0 : 4 * A0 + o)));
-    const used = new Map<number, Set<number>>();
-    for (const [i, ph] of offs.entries())
-      for (const [kx, o] of ph.entries())
-        if (o !== null)
-          for (let j = 0; j < 4; j++) {
-            const e = E[i]![kx]! + j;
-            if (!used.has(e >> 2)) used.set(e >> 2, new Set());
-            used.get(e >> 2)!.add(e & 3);
-          }
-    const NV = used.size ? Math.max(...used.keys()) + 1 : 1;
-    if (NV > SEG_MAX) return null;
-    let ONE_MASK = 0;
-    let ONE_IDX = 0;
-    for (const [v, els] of used)
-      if (els.size === 1) {
-        ONE_MASK |= 1 << v;
-        ONE_IDX |= [...els][0]! << (2 * v);
-      }
+    const elements: number[] = [];
+    for (const [i, ph] of offs.entries()) for (const [kx, o] of ph.entries()) if (o !== null) for (let j = 0; j < 4; j++) elements.push(E[i]![kx]! + j);
+    const seg = segmentConstants(elements);
+    if (seg.NV > SEG_MAX) return null;
     const mask = (ph: (number | null)[]) => ph.reduce((m: number, o, kx) => (o === null ? m : m | (1 << kx)), 0);
-    const d: DxDispatch = { RX: rxs[0]!, KX_MASK: mask(offs[0]!), E0: E[0]![0]!, E1: E[0]![1]!, E2: E[0]![2]!, E3: E[0]![3]!, A0, NV, ONE_MASK, ONE_IDX };
+    const d: DxDispatch = {
+      RX: rxs[0]!,
+      KX_MASK: mask(offs[0]!),
+      E0: E[0]![0]!,
+      E1: E[0]![1]!,
+      E2: E[0]![2]!,
+      E3: E[0]![3]!,
+      A0,
+      ...seg,
+      ALIGNED: g.Wo % 4 === 0 ? 1 : 0,
+    };
     if (rxs.length === 2) Object.assign(d, { PH2: 1, KX_MASK2: mask(offs[1]!), F0: E[1]![0]!, F1: E[1]![1]!, F2: E[1]![2]!, F3: E[1]![3]! });
     out.push(d);
   }
@@ -112,30 +136,16 @@ function segmentVec4s(c: Conv2dShape, RQ = 1): number {
 }
 
 /**
- * The segment vec4s of which a quad's windows use a single element (bit j),
- * and that element's index (2 bits per vec4): `conv2d_sg` loads those as one
- * scalar. `pixels` = the pixel offsets within the quad (j·SW), `taps` the tap
- * offsets (kx·DW) — for grad-weight every kx < 4 is formed (kx ≥ KW read as
- * 0), so only the KW real taps count.
+ * The segment constants of `conv2d_sg` / `conv2d_sg_gw` for RQ quads per
+ * lane: the elements shift + sw·j + dw·kx for the 4·RQ pixels j and the KW
+ * taps kx (for grad-weight every kx < 4 is formed, kx ≥ KW read as 0, so
+ * only the KW real taps count). See `segmentConstants`.
  */
-function singleElementVec4s(c: Conv2dShape, RQ = 1): { ONE_MASK: number; ONE_IDX: number } {
+function quadSegment(c: Conv2dShape, RQ = 1): ReturnType<typeof segmentConstants> {
   const shift = 4 * Math.ceil(c.pw / 4) - c.pw;
-  const used = new Map<number, Set<number>>();
-  for (let j = 0; j < 4 * RQ; j++)
-    for (let kx = 0; kx < c.KW; kx++) {
-      const e = shift + j * c.sw + kx * c.dw;
-      const v = Math.floor(e / 4);
-      if (!used.has(v)) used.set(v, new Set());
-      used.get(v)!.add(e % 4);
-    }
-  let ONE_MASK = 0;
-  let ONE_IDX = 0;
-  for (const [v, els] of used)
-    if (els.size === 1) {
-      ONE_MASK |= 1 << v;
-      ONE_IDX |= [...els][0]! << (2 * v);
-    }
-  return { ONE_MASK, ONE_IDX };
+  const elements: number[] = [];
+  for (let j = 0; j < 4 * RQ; j++) for (let kx = 0; kx < c.KW; kx++) elements.push(shift + j * c.sw + kx * c.dw);
+  return segmentConstants(elements);
 }
 
 /** Output-channel rows per workgroup: the smallest of 8, 16, 24, 32 that holds O (32 above); the forward kernel takes at most 16 (below). */
@@ -148,7 +158,10 @@ export const sgRows = (O: number): number => Math.min(32, Math.ceil(O / 8) * 8);
  * TM = 32, RQ = 1 — measured 1.7× faster (lavapipe, 64→64 32×32, N = 8:
  * 26 vs 45 ms; docs/kernels/conv2d.md).
  */
-export const sgRunQuads = (c: Conv2dShape): number => (c.Wo >= 8 && segmentVec4s(c, 2) <= SEG_MAX ? 2 : 1);
+export const sgRunQuads = (c: Conv2dShape): number => (c.Wo > 4 && segmentVec4s(c, 2) <= SEG_MAX ? 2 : 1);
+
+/** Whether every row of the conv's input and output starts on a vec4 (W, Wo multiples of 4): else ALIGNED = 0 (scalar loads and stores). */
+const aligned = (c: Conv2dShape): boolean => c.W % 4 === 0 && c.Wo % 4 === 0;
 
 /** The rows (TM) of a pass's tile: grad-weight `sgRows`, the forward kernel at most 16. */
 const tileRows = (c: Conv2dShape, pass: Conv2dPass): number => (pass === 'grad-weight' ? sgRows(c.O) : Math.min(16, sgRows(c.O)));
@@ -174,8 +187,9 @@ export function sgFits(
   }
   const c = convOf(g, pass);
   if (!c) return false;
-  if (c.W % 4 !== 0 || c.Wo % 4 !== 0 || c.KW > 4 || segmentVec4s(c) > SEG_MAX) return false;
-  const quads = (c.N * c.Ho * c.Wo) / 4;
+  // grad-weight reads dy as vec4 quads: aligned rows only.
+  if ((pass === 'grad-weight' && !aligned(c)) || c.KW > 4 || segmentVec4s(c) > SEG_MAX) return false;
+  const quads = c.N * c.Ho * Math.ceil(c.Wo / 4);
   const maxDim = limits.maxComputeWorkgroupsPerDimension;
   const grid = [
     pass === 'grad-weight' ? Math.ceil((c.C * c.KH) / 8) : Math.ceil(quads / 8),
@@ -197,9 +211,9 @@ export function sgSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, o: {
   if (!c) throw new Error(`conv2d sg: pass ${pass} does not apply to this shape`);
   const out: Conv2dSteps = { temps: {}, steps: [] };
   const params = { N: c.N, C: c.C, H: c.H, W: c.W, O: c.O, KH: c.KH, Ho: c.Ho, Wo: c.Wo, sh: c.sh, ph: c.ph, dh: c.dh };
-  const quads = (c.N * c.Ho * c.Wo) / 4;
+  const quads = c.N * c.Ho * Math.ceil(c.Wo / 4);
   const TM = o.rows ?? tileRows(c, pass);
-  const geometry = { TM, KW: c.KW, DW: c.dw, SW: c.sw, PW: c.pw, NV: segmentVec4s(c), ...singleElementVec4s(c) };
+  const geometry = { TM, KW: c.KW, DW: c.dw, SW: c.sw, PW: c.pw, ...quadSegment(c), ALIGNED: aligned(c) ? 1 : 0 };
   if (pass === 'grad-weight') {
     out.steps.push({
       kind: 'dispatch',
@@ -231,9 +245,10 @@ export function sgSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, o: {
     kind: 'dispatch',
     family: 'conv2d_sg',
     entry: 'conv2d_sg',
-    bind: { x4: src, x1: src, wp: 'wp', bias: bias ? 'bias' : PLACEHOLDER, y4: 'out' },
+    // The view not written and an absent bias: buffers that alias no writable binding.
+    bind: { x4: src, x1: src, wp: 'wp', bias: bias ? 'bias' : 'wp', y4: aligned(c) ? 'out' : PLACEHOLDER, y1: aligned(c) ? PLACEHOLDER : 'out' },
     params: { ...params, total: runs },
-    constants: { ...geometry, NV: segmentVec4s(c, RQ), ...singleElementVec4s(c, RQ), RQ, KHC: c.KH, HAS_BIAS: bias ? 1 : 0 },
+    constants: { ...geometry, ...quadSegment(c, RQ), RQ, KHC: c.KH, HAS_BIAS: bias ? 1 : 0 },
     workgroups: [Math.ceil(runs / 8), Math.ceil(c.O / TM), 1],
   });
   return out;

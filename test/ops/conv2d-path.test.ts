@@ -29,8 +29,9 @@ describe('conv2d path rule', () => {
   it("lavapipe (8-lane subgroups): 'sg' where it applies, for each pass", () => {
     expect(paths(cifar, LAVAPIPE)).toEqual(['sg', 'sg', 'sg']);
     expect(paths(cifarDown, LAVAPIPE)).toEqual(['sg', 'sg', 'sg']);
-    // 28×28 → 14×14: Wo = 14 is no multiple of 4, for any pass.
-    expect(paths(resnet, LAVAPIPE)).toEqual(['im2col', 'im2col', 'im2col']);
+    // 28×28 → 14×14: Wo = 14 is no multiple of 4: forward and grad-input read rows as scalars,
+    // grad-weight (vec4 dy quads) stays im2col.
+    expect(paths(resnet, LAVAPIPE)).toEqual(['sg', 'sg', 'im2col']);
     // KW > 4, groups > 1: not 'sg'.
     expect(paths(shape([2, 4, 8, 8], [4, 4, 5, 5], { padding: 2 }), LAVAPIPE)).toEqual(['im2col', 'im2col', 'im2col']);
     expect(paths(shape([2, 4, 8, 8], [4, 2, 3, 3], { padding: 1, groups: 2 }), LAVAPIPE)).toEqual(['direct', 'direct', 'direct']);
@@ -41,10 +42,12 @@ describe('conv2d path rule', () => {
     expect(paths(down, LAVAPIPE, 'im2col')).toEqual(['im2col', 'im2col', 'im2col']);
   });
 
-  it('lavapipe (8-lane subgroups): im2col for every pass when groups = 1 and sg does not apply', () => {
-    for (const g of [resnet, oneByOne, shape([1, 1, 5, 5], [1, 1, 3, 3], { padding: 1 })]) {
-      expect(paths(g, LAVAPIPE)).toEqual(['im2col', 'im2col', 'im2col']);
-    }
+  it('lavapipe (8-lane subgroups): im2col where sg does not apply (groups = 1)', () => {
+    // Rows off vec4 boundaries: sg for forward and grad-input only.
+    for (const g of [oneByOne, shape([1, 1, 5, 5], [1, 1, 3, 3], { padding: 1 })]) expect(paths(g, LAVAPIPE)).toEqual(['sg', 'sg', 'im2col']);
+    // KW > 4; a row segment past 8 vec4s (dilation 13).
+    expect(paths(shape([2, 4, 8, 8], [4, 4, 5, 5], { padding: 2 }), LAVAPIPE)).toEqual(['im2col', 'im2col', 'im2col']);
+    expect(paths(shape([1, 1, 4, 32], [2, 1, 1, 3], { padding: [0, 13], dilation: [1, 13] }), LAVAPIPE)).toEqual(['im2col', 'im2col', 'im2col']);
   });
 
   it('lavapipe: grouped and depthwise convs run direct (split-K is slower there)', () => {
@@ -86,7 +89,7 @@ describe('conv2d path rule', () => {
       expect(paths(huge, a, 'im2col')).toEqual(['direct', 'direct', 'direct']);
       expect(paths(resnet, a, 'auto')).toEqual(paths(resnet, a));
       // 'sg' where it applies on 8-lane-subgroup adapters, else what 'im2col' gives.
-      expect(paths(resnet, a, 'sg')).toEqual(['im2col', 'im2col', 'im2col']);
+      expect(paths(resnet, a, 'sg')).toEqual(a.subgroup8 ? ['sg', 'sg', 'im2col'] : ['im2col', 'im2col', 'im2col']);
       expect(paths(grouped, a, 'sg')).toEqual(['direct', 'direct', 'direct']);
     }
     expect(paths(cifarDown, LAVAPIPE, 'sg')).toEqual(['sg', 'sg', 'sg']);

@@ -51,9 +51,9 @@ const FORWARD: Case[] = [
 // grouped convs fall back to direct), 'direct' (kernels/conv2d.wgsl) and
 // 'splitk' (what GPUs without 8-lane subgroups run: direct forward and
 // grad-input, split-K grad-weight from kernels/conv2d_grad_weight.wgsl) and
-// 'sg' (kernels/conv2d_sg.wgsl where it applies — W and Wo multiples of 4,
-// KW ≤ 4, 8-lane subgroups —, else im2col's rule; its own shapes and
-// bit-identity with im2col are in conv2d-sg.test.ts).
+// 'sg' (kernels/conv2d_sg.wgsl where it applies — KW ≤ 4, 8-lane
+// subgroups; grad-weight W and Wo multiples of 4 —, else im2col's rule; its
+// own shapes and bit-identity with im2col are in conv2d-sg.test.ts).
 const PATHS: Conv2dPath[] = ['im2col', 'direct', 'splitk', 'sg'];
 
 // Grad-weight cases (raw launcher vs the f64 reference), run on every path.
@@ -73,6 +73,9 @@ const GRAD_WEIGHT: Case[] = [
 ];
 
 const engine = await testEngine();
+const adapterInfo = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+/** 8-lane subgroups: where 'sg' runs its own kernels. */
+const sgAdapter = engine.features.has('subgroups') && adapterInfo.subgroupMinSize === 8 && adapterInfo.subgroupMaxSize === 8;
 
 for (const path of PATHS)
   describe(`path ${path}`, () => {
@@ -194,8 +197,8 @@ for (const path of PATHS)
         expect(r.wGrad).toBeNull();
         expect(r.bGrad).toBeNull();
         if (engine.features.has('timestamp-query')) {
-          // 6 wide: 'sg' does not apply and runs im2col's route.
-          if (path === 'im2col' || path === 'sg') expect(r.kernels).toContain('im2col:w_flip');
+          if (path === 'im2col') expect(r.kernels).toContain('im2col:w_flip');
+          else if (path === 'sg') expect(r.kernels).toContain(sgAdapter ? 'conv2d_sg:conv2d_sg' : 'im2col:w_flip');
           else expect(r.kernels).toContain('conv2d:conv2d_bwd_input');
           expect(r.kernels).not.toContain('conv2d:conv2d_bwd_weight');
           expect(r.kernels).not.toContain('conv2d_grad_weight:conv2d_gw_partial');
@@ -280,14 +283,16 @@ describe('conv2d path choice', () => {
   const info = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
   const sg8 = engine.features.has('subgroups') && info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
 
-  it('auto: im2col on 8-lane-subgroup adapters for groups = 1, direct otherwise; grouped convs stay direct', async () => {
+  it('auto: sg (else im2col) on 8-lane-subgroup adapters for groups = 1, direct otherwise; grouped convs stay direct', async () => {
     if (!engine.features.has('timestamp-query')) return;
     await engine.asyncScope(async () => {
       const x = engine.tensor(uniformData(2 * 4 * 6 * 6, 71), [2, 4, 6, 6]);
       const w1 = engine.tensor(uniformData(8 * 4 * 9, 72), [8, 4, 3, 3]);
       const w2 = engine.tensor(uniformData(8 * 2 * 9, 73), [8, 2, 3, 3]);
       const k1 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1 }));
-      expect(k1).toContain(sg8 ? 'im2col:im2col' : 'conv2d:conv2d_fwd');
+      expect(k1).toContain(sg8 ? 'conv2d_sg:conv2d_sg' : 'conv2d:conv2d_fwd');
+      const k0 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1, impl: { path: 'im2col' } }));
+      expect(k0).toContain(sg8 ? 'im2col:im2col' : 'conv2d:conv2d_fwd');
       const k2 = await kernelsOf(() => conv2dForwardRaw(x, w2, null, { padding: 1, groups: 2, impl: { path: 'im2col' } }));
       expect(k2).toContain('conv2d:conv2d_fwd');
       expect(k2).not.toContain('im2col:im2col');
