@@ -21,7 +21,7 @@
 import { makeStep } from '../steps.js';
 import { makeTfResNet18Step } from '../tfjs-steps.js';
 import { geluCase, sigmoidCase } from './activation.js';
-import { attentionCase } from './attention.js';
+import { attentionCase, attentionTokensCase } from './attention.js';
 import { batchNormCase } from './batchnorm.js';
 import { blendCase } from './blend.js';
 import { conv3x3, convCase } from './conv2d.js';
@@ -99,6 +99,8 @@ export const CASES: BenchCase[] = [
 
   attentionCase(32, 3, 64, 64, 'forward'),
   attentionCase(32, 3, 64, 64, 'backward'),
+  attentionTokensCase(32, 3, 64, 64, 'forward'),
+  attentionTokensCase(32, 3, 64, 64, 'backward'),
 
   optimCase('SGD'),
   optimCase('AdamW'),

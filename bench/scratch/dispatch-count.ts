@@ -3,7 +3,7 @@
 // unfused kernel sequence they equal bit for bit, `setKernelForms(e, { fused: false })`). The step is the
 // second eager one (replay off; a replayed step issues the same dispatches). With `--time`, also
 // the wall and CPU time of replayed steps in each mode, the two runs stepped alternately.
-// Run: npx tsx bench/scratch/dispatch-count.ts [batch=100] [top=20] [--time] [--no-subgroups] [--igemm] [--vit]
+// Run: npx tsx bench/scratch/dispatch-count.ts [batch=100] [top=20] [--time] [--no-subgroups] [--igemm] [--vit] [--attn=unfused|fused|tiled]
 import { createEngine, defaultConfig, Rng, tunerOf, type Engine } from '../../src/index.js';
 import { setKernelForms } from '../../src/ops/kernel-forms.js';
 import { TrainingRun } from '../../src/train/run.js';
@@ -30,6 +30,9 @@ function batch(i: number): HostBatch {
 const e: Engine = await createEngine(process.argv.includes('--no-subgroups') ? { disableFeatures: ['subgroups'] } : {});
 // --igemm: every convolution on the implicit-GEMM kernel (one dispatch per pass; a GPU's likely pick)
 if (process.argv.includes('--igemm')) tunerOf(e).force('conv2d', 'igemm');
+// --attn=FORM: the ViT's multi-head attention in that form (src/ops/attention-plan.ts; a GPU's static pick is 'tiled')
+const ATTN = process.argv.find((a) => a.startsWith('--attn='))?.slice('--attn='.length);
+if (ATTN) tunerOf(e).force('attention', ATTN);
 const counts = new Map<string, number>();
 let counting = false;
 const orig = e.ctx.dispatchChecked.bind(e.ctx);

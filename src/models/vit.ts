@@ -7,7 +7,7 @@
  */
 import { add } from '../ops/elementwise.js';
 import { gelu } from '../ops/activation.js';
-import { attention } from '../ops/attention.js';
+import { attentionTokens } from '../ops/attention.js';
 import { patchEmbed } from '../ops/patch-embed.js';
 import { permute, reshape } from '../ops/shape.js';
 import { sumToShape } from '../ops/reduce.js';
@@ -55,9 +55,10 @@ class Attention {
   forward(x: Tensor): Tensor {
     const [N, L] = x.shape as [number, number, number];
     const dh = this.dim / this.heads;
-    const split = (t: Tensor) => permute(reshape(t, [N, L, this.heads, dh]), [0, 2, 1, 3]);
-    const o = attention(split(this.q.forward(x)), split(this.k.forward(x)), split(this.v.forward(x)), 1 / Math.sqrt(dh));
-    return this.proj.forward(reshape(permute(o, [0, 2, 1, 3]), [N, L, this.dim]));
+    // Heads read in place from the projections' token-major [N, L, D] (no permutes; src/ops/attention-plan.ts).
+    const heads = (t: Tensor) => reshape(t, [N, L, this.heads, dh]);
+    const o = attentionTokens(heads(this.q.forward(x)), heads(this.k.forward(x)), heads(this.v.forward(x)), { scale: 1 / Math.sqrt(dh) });
+    return this.proj.forward(reshape(o, [N, L, this.dim]));
   }
 }
 

@@ -7,7 +7,7 @@ export { crossEntropy, mixedCrossEntropy } from './cross-entropy.js';
 export { reshape, detach, permute } from './shape.js';
 export { fill, zeros, ones, copy } from './creation.js';
 export { gatherBatch, maskedBlend, mixup, boxMix, maskMix, type Box } from './blend.js';
-export { attention } from './attention.js';
+export { attention, attentionTokens, type AttentionTokensOptions } from './attention.js';
 export { batchNorm2d, type BatchNormOptions } from './batchnorm.js';
 export { layerNorm } from './layernorm.js';
 export { gelu, sigmoid } from './activation.js';
