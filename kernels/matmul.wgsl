@@ -13,12 +13,19 @@
 // and on GPUs the 4×4 block already gives 8 loads per 16 FMAs.
 // Transposition, bias and activation are override constants, so each
 // combination compiles to straight-line code without runtime branches.
+//
+// ACCUMULATE (override): C = C + act(op(A)·op(B) + bias), in place, after the
+// full sum over k: one f32 add per output, the same as elementwise.wgsl's
+// acc_add, so the bits equal a matmul followed by a separate acc_add. The
+// backward uses it to add a parameter's gradient straight into its .grad
+// (src/autograd/leaf-grad.ts).
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
 // 0: none, 1: ReLU, 2: GELU (erf form, as PyTorch's default)
 override ACT: u32 = 0u;
+override ACCUMULATE: bool = false;
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
@@ -100,7 +107,10 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: 
       if (n >= p.N) { break; }
       var v = acc[i][j];
       if (HAS_BIAS) { v += bias[n]; }
-      c[cbase + m * p.N + n] = activate(v);
+      let ci = cbase + m * p.N + n;
+      var r = activate(v);
+      if (ACCUMULATE) { r = c[ci] + r; }
+      c[ci] = r;
     }
   }
 }

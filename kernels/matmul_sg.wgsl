@@ -25,6 +25,9 @@
 // TM (rows per workgroup: 8, 16, 24 or 32) is an override constant,
 // chosen by measurement (docs/kernels/matmul.md). No workgroup memory and no
 // barriers (barriers are coroutine switches on llvmpipe).
+// ACCUMULATE (override): C = C + act(…), in place, after the full sum over
+// k (one f32 add per output, as acc_add: the bits of matmul then acc_add),
+// as in matmul.wgsl.
 
 enable subgroups;
 
@@ -33,6 +36,7 @@ override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
 // 0: none, 1: ReLU, 2: GELU (erf form)
 override ACT: u32 = 0u;
+override ACCUMULATE: bool = false;
 override TM: u32 = 16u;
 
 struct Params {
@@ -118,7 +122,10 @@ fn rows8(acc: ptr<function, array<vec4f, 8>>, al: vec4f, bk0: vec4f, bk1: vec4f,
 fn store8(acc: ptr<function, array<vec4f, 8>>, cbase: u32, m: u32, N4: u32, bv: vec4f) {
   for (var i = 0u; i < 8u; i++) {
     if (m + i >= p.M) { break; }
-    c[cbase + (m + i) * N4] = activate4((*acc)[i] + bv);
+    let ci = cbase + (m + i) * N4;
+    var r = activate4((*acc)[i] + bv);
+    if (ACCUMULATE) { r = c[ci] + r; }
+    c[ci] = r;
   }
 }
 

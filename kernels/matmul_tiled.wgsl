@@ -26,12 +26,16 @@
 // BN % TN == 0, TM ≤ 16, TM·TN ≤ 64, WG = (BM/TM)·(BN/TN) within the
 // adapter's workgroup limits, 4·(BM + BN)·BK bytes within its workgroup
 // memory. Transposition, bias and activation are override constants too.
+// ACCUMULATE (override): C = C + act(…), in place, after the full sum over
+// k (one f32 add per output, as acc_add: the bits of matmul then acc_add),
+// as in matmul.wgsl.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
 // 0: none, 1: ReLU, 2: GELU (erf form)
 override ACT: u32 = 0u;
+override ACCUMULATE: bool = false;
 override BM: u32 = 64u;
 override BN: u32 = 64u;
 override BK: u32 = 16u;
@@ -179,7 +183,10 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
         if (n + e >= p.N) { break; }
         var x = v[e];
         if (HAS_BIAS) { x += bias[n + e]; }
-        c[cbase + m * p.N + n + e] = activate(x);
+        let ci = cbase + m * p.N + n + e;
+        var r = activate(x);
+        if (ACCUMULATE) { r = c[ci] + r; }
+        c[ci] = r;
       }
     }
   }

@@ -29,12 +29,16 @@
 // BN % TN == 0, TM ≤ 16, TM·TN ≤ 64, WG = (BM/TM)·(BN/TN) within the
 // adapter's workgroup limits, 4·(BM + BN)·BK bytes within its workgroup
 // memory. Transposition, bias and activation are override constants too.
+// ACCUMULATE (override): C = C + act(…), in place, after the full sum over
+// k (one f32 add per output, as acc_add: the bits of matmul then acc_add),
+// as in matmul.wgsl.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
 // 0: none, 1: ReLU, 2: GELU (erf form)
 override ACT: u32 = 0u;
+override ACCUMULATE: bool = false;
 override BM: u32 = 64u;
 override BN: u32 = 64u;
 override BK: u32 = 16u;
@@ -186,7 +190,10 @@ fn matmul_tiled_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
       if (n4 >= N4) { break; }
       var v = acc[i * (TN / 4u) + j];
       if (HAS_BIAS) { v += vec4f(bias[4u * n4], bias[4u * n4 + 1u], bias[4u * n4 + 2u], bias[4u * n4 + 3u]); }
-      c[cbase + m * N4 + n4] = activate4(v);
+      let ci = cbase + m * N4 + n4;
+      var r = activate4(v);
+      if (ACCUMULATE) { r = c[ci] + r; }
+      c[ci] = r;
     }
   }
 }

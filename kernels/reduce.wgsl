@@ -41,11 +41,19 @@
 // √(terms)·eps·Σ|x| at most, and is fixed for a given shape (replays repeat
 // it bit for bit).
 //
+// ACCUMULATE (override): every entry adds its results into out (out4)
+//   instead of writing them — out[k] = out[k] + alpha·Σ, the same f32 add as
+//   elementwise.wgsl's acc_add with alpha 1 — so a parameter's gradient (a
+//   bias's, a shared matmul operand's) lands in its .grad in the pass that
+//   finishes it, without a separate acc_add (src/autograd/leaf-grad.ts). The
+//   host sets it only on the final pass of a reduction, never on partials.
+//
 // Grid: 1-D, folded into (x, y) by the host above 65535 workgroups; the
 // linear workgroup index is wid.x + wid.y·nwg.x. WG threads per workgroup
 // (override); the tree takes log2(WG) barriers, so WG is a power of 2.
 
 override WG: u32 = 256;
+override ACCUMULATE: bool = false;
 
 struct Params {
   outer: u32,
@@ -91,6 +99,23 @@ fn hsum(v: vec4f) -> f32 {
   return (v.x + v.y) + (v.z + v.w);
 }
 
+// The final write of output k: out[k] = v, or out[k] + v with ACCUMULATE.
+fn put(k: u32, v: f32) {
+  if (ACCUMULATE) {
+    out[k] = out[k] + v;
+  } else {
+    out[k] = v;
+  }
+}
+
+fn put4(k: u32, v: vec4f) {
+  if (ACCUMULATE) {
+    out4[k] = out4[k] + v;
+  } else {
+    out4[k] = v;
+  }
+}
+
 // The rectangle of output k's [outer, inner] block that thread lid of
 // workgroup g sums, as (first row, end row, row step, first col, end col,
 // col step); k = g / splits.
@@ -122,7 +147,7 @@ fn sum_split(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   }
   partial[lid.x] = acc;
   tree(lid.x);
-  if (lid.x == 0u) { out[g] = p.alpha * partial[0]; }
+  if (lid.x == 0u) { put(g, p.alpha * partial[0]); }
 }
 
 @compute @workgroup_size(WG)
@@ -140,7 +165,7 @@ fn sum_split_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   }
   partial[lid.x] = hsum(acc);
   tree(lid.x);
-  if (lid.x == 0u) { out[g] = p.alpha * partial[0]; }
+  if (lid.x == 0u) { put(g, p.alpha * partial[0]); }
 }
 
 @compute @workgroup_size(WG)
@@ -157,7 +182,7 @@ fn sum_cols(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   for (var r = s * p.chunk; r < r_end; r++) {
     acc += x[(k0 * p.mid + r) * p.inner + k1];
   }
-  out[o] = p.alpha * acc;
+  put(o, p.alpha * acc);
 }
 
 @compute @workgroup_size(WG)
@@ -174,7 +199,7 @@ fn sum_cols_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   for (var r = s * p.chunk; r < r_end; r++) {
     acc += x4[(k0 * p.mid + r) * p.inner + k1];
   }
-  out4[o] = p.alpha * acc;
+  put4(o, p.alpha * acc);
 }
 
 @compute @workgroup_size(WG)
@@ -185,7 +210,7 @@ fn sum_short_rows_v4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   for (var r = 0u; r < p.inner; r++) {
     acc += x4[k * p.inner + r];
   }
-  out[k] = p.alpha * hsum(acc);
+  put(k, p.alpha * hsum(acc));
 }
 
 fn dim(v_lo: vec4u, v_hi: vec4u, d: u32) -> u32 {
@@ -230,5 +255,5 @@ fn sum_to_shape(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
     }
     acc += x[off];
   }
-  out[o] = p.alpha * acc;
+  put(o, p.alpha * acc);
 }

@@ -21,6 +21,7 @@
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
+import { gradMode } from '../autograd/leaf-grad.js';
 import { LimitError, ShapeError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
@@ -362,17 +363,6 @@ function backwardUnfused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training,
   }
   gsum?.dispose();
   return [dx, dw, db];
-}
-
-/**
- * How a parameter's gradient leaves the kernel: 0 not wanted, 1 written to a
- * new tensor (returned to the autograd), 2 added in place to the `.grad` of a
- * leaf that has one — what the autograd would do next (accumulateInto), with
- * the same f32 add.
- */
-function gradMode(t: Tensor | null | undefined): 0 | 1 | 2 {
-  if (!t?.requiresGrad || t.disposed) return 0;
-  return !t.node && t.grad && !t.grad.disposed ? 2 : 1;
 }
 
 /** The fused backward: 2 dispatches in training (1 for one-chunk channels), parameter gradients accumulated in place. */

@@ -4,14 +4,25 @@
  * autotuner (src/tune/): kernels/matmul_sg.wgsl (8-wide subgroups, lavapipe),
  * kernels/matmul.wgsl (any shape, any adapter), kernels/matmul_tiled.wgsl and
  * kernels/matmul_tiled_v4.wgsl (workgroup-memory tiles for GPUs).
+ *
+ * Every kernel has an ACCUMULATE epilogue (C = C + result, after the full
+ * sum: the bits of a matmul and a separate acc_add): the backward adds the
+ * gradient of a leaf that has a `.grad` (a parameter) straight into it, and so
+ * does the reduction that finishes a bias's or a shared operand's gradient
+ * (src/autograd/leaf-grad.ts). The flag is not part of the tuned problem: the
+ * tuner times and compares configs on its own buffers with the plain store,
+ * and the op adds ACCUMULATE to whatever config it chose, so one cached choice
+ * serves both (every variant has the epilogue).
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
+import { gradTarget } from '../autograd/leaf-grad.js';
 import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
-import { reluGrad } from './elementwise.js';
+import { accumulateInto, reluGrad } from './elementwise.js';
+import { kernelForms } from './kernel-forms.js';
 import { assertF32, sameEngine } from './launch.js';
-import { sumToShape } from './reduce.js';
+import { sumToShape, sumToShapeInto } from './reduce.js';
 import type { Engine } from '../engine.js';
 import { tunerOf } from '../tune/tuner.js';
 import type { ChoiceSource, TuneConfig, TuneFamily, TuneLaunch } from '../tune/types.js';
@@ -29,6 +40,16 @@ export interface MatmulOptions {
   /** Added to every row: shape [N]. */
   bias?: Tensor | null;
   activation?: 'none' | 'relu';
+}
+
+export interface MatmulRawOptions extends MatmulOptions {
+  /**
+   * Adds the product into this tensor in place (its size is the output's)
+   * instead of returning a new one: C = C + act(op(A)·op(B) + bias) in the
+   * kernel's epilogue (ACCUMULATE), bit for bit a matmul then acc_add.
+   * matmulRaw returns it.
+   */
+  accumulate?: Tensor | null;
 }
 
 const GENERAL_TILE = 32; // WG_X·TM = WG_Y·TN, see matmul.wgsl
@@ -315,7 +336,7 @@ export function matmulChoice(a: Tensor, b: Tensor, o: MatmulOptions = {}): { con
 }
 
 /** The raw launcher: no autograd. */
-export function matmulRaw(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
+export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tensor {
   assertF32('matmul', a, b);
   const engine = sameEngine('matmul', a, b);
   const p = problemOf(a, b, o);
@@ -323,7 +344,20 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
     throw new ShapeError(`matmul: bias must have shape [${p.N}], got ${fmtShape(o.bias.shape)}`);
   }
   const outShape = a.ndim === 3 || b.ndim === 3 ? [p.batch, p.M, p.N] : [p.M, p.N];
-  const c = engine.empty(outShape);
+  const into = o.accumulate ?? null;
+  if (into) {
+    const n = outShape.reduce((x, y) => x * y, 1);
+    if (into.size !== n) throw new ShapeError(`matmul: cannot accumulate a ${fmtShape(outShape)} product into ${fmtShape(into.shape)}`);
+    if (n === 0) return into;
+    if (p.K === 0) {
+      // Zeros, added as the separate add would (−0 + 0 is +0).
+      const z = matmulRaw(a, b, { ...o, accumulate: null });
+      accumulateInto(into, z);
+      z.dispose();
+      return into;
+    }
+  }
+  const c = into ?? engine.empty(outShape);
   if (c.size === 0) return c;
   if (p.K === 0) {
     engine.run('elementwise', 'fill', { bind: { out: c }, params: { n: c.size, alpha: 0 }, workgroups: Math.ceil(c.size / 256) });
@@ -334,7 +368,7 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
   engine.run(l.family, l.entry, {
     bind: { a, b, bias: o.bias ?? engine.placeholder(), c },
     params: params(p),
-    constants: l.constants,
+    constants: { ...l.constants, ACCUMULATE: into ? 1 : 0 },
     workgroups: l.workgroups,
   });
   return c;
@@ -347,30 +381,54 @@ export function matmul(a: Tensor, b: Tensor, o: MatmulOptions = {}): Tensor {
   return record(c, 'matmul', [a, b, o.bias ?? null], attrs.act === 'relu' ? [a, b, c] : [a, b], attrs);
 }
 
+/**
+ * dA = dC·op(B)ᵀ (transposed as op(A) was), dB = op(A)ᵀ·dC, dbias = Σ_rows dC.
+ * A leaf with a `.grad` gets its gradient added in place (gradTarget, fused
+ * kernel forms): by the gradient matmul's ACCUMULATE epilogue, or, for an
+ * operand shared over the batch and for the bias, by the last pass of the
+ * reduction that sums it; the rule then returns null for it.
+ */
 export function matmulBackward(node: GraphNode<'matmul'>, g: Tensor): (Tensor | null)[] {
   const { transA, transB, act } = node.attrs;
   const [a, b, c] = node.saved;
   const bias = node.inputs[2];
+  const inPlace = kernelForms(g.engine).fused;
   const dC = act === 'relu' ? reluGrad(c!, g) : g;
   let dA: Tensor | null = null;
   let dB: Tensor | null = null;
   if (a.requiresGrad) {
-    dA = transA ? matmulRaw(b, dC, { transA: transB, transB: true }) : matmulRaw(dC, b, { transB: !transB });
-    dA = reduceBatch(dA, a.shape);
+    const into = gradTarget(a, inPlace);
+    const acc = dC.ndim === a.ndim ? into : null;
+    dA = transA ? matmulRaw(b, dC, { transA: transB, transB: true, accumulate: acc }) : matmulRaw(dC, b, { transB: !transB, accumulate: acc });
+    dA = acc ? null : reduceBatch(dA, a.shape, into);
   }
   if (b.requiresGrad) {
-    dB = transB ? matmulRaw(dC, a, { transA: true, transB: transA }) : matmulRaw(a, dC, { transA: !transA });
-    dB = reduceBatch(dB, b.shape);
+    const into = gradTarget(b, inPlace);
+    const acc = dC.ndim === b.ndim ? into : null;
+    dB = transB ? matmulRaw(dC, a, { transA: true, transB: transA, accumulate: acc }) : matmulRaw(a, dC, { transA: !transA, accumulate: acc });
+    dB = acc ? null : reduceBatch(dB, b.shape, into);
   }
   let dBias: Tensor | null = null;
-  if (bias?.requiresGrad) dBias = sumToShape(dC, [bias.shape[0]!]);
+  if (bias?.requiresGrad) {
+    const into = gradTarget(bias, inPlace);
+    if (into) sumToShapeInto(dC, [bias.shape[0]!], into);
+    else dBias = sumToShape(dC, [bias.shape[0]!]);
+  }
   if (dC !== g) dC.dispose();
   return [dA, dB, dBias];
 }
 
-/** Sums a batched gradient over the batch when the operand was shared. */
-function reduceBatch(t: Tensor, shape: readonly number[]): Tensor {
+/**
+ * Sums a batched gradient over the batch when the operand was shared (into
+ * `into`, in place, when given: then null).
+ */
+function reduceBatch(t: Tensor, shape: readonly number[], into: Tensor | null): Tensor | null {
   if (t.ndim === shape.length) return t;
+  if (into) {
+    sumToShapeInto(t, shape, into);
+    t.dispose();
+    return null;
+  }
   const r = sumToShape(t, shape);
   t.dispose();
   return r;

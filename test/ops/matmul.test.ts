@@ -16,6 +16,7 @@ import type { TuneConfig } from '../../src/tune/types.js';
 import { expectAllClose, expectSameBits, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
+import { expectInPlaceGradsMatch } from '../helpers/grad-in-place.js';
 
 const tolFor = (K: number) => ({ atol: 2e-6 * Math.sqrt(K) + 1e-6, rtol: 1e-4 });
 
@@ -340,6 +341,98 @@ describe('matmul', async () => {
           );
         });
       }
+    }
+
+    // Gradients added in place (src/autograd/leaf-grad.ts): with each variant forced, the
+    // backward's GEMMs add a leaf's gradient into its .grad (ACCUMULATE), the bias's and a
+    // shared operand's through the reduction's last pass; the bits must be those of the old
+    // path (the gradient, then a separate acc_add), over two backwards into an existing
+    // .grad, into none, and with one weight used by two matmuls.
+    for (const { cfg, vec4, subgroup8 } of VARIANTS) {
+      const name = `${cfg.variant} ${JSON.stringify(cfg.constants)}`;
+      // Multiples of 4 for the vec4 variants (every backward layout then runs them too).
+      const [M, K, N] = vec4 ? [12, 20, 36] : [17, 33, 7];
+      it(`${name}: gradients added in place equal matmul + acc_add bit for bit (every transpose, batched, shared, bias + ReLU, one weight twice)`, async () => {
+        if (subgroup8 && !hasSg8) return;
+        const prev = tunerOf(e).force('matmul', cfg);
+        try {
+          for (const [transA, transB] of [
+            [false, false],
+            [false, true],
+            [true, false],
+            [true, true],
+          ] as [boolean, boolean][]) {
+            const aS = transA ? [K, M] : [M, K];
+            const bS = transB ? [N, K] : [K, N];
+            const tag = `${name} tA=${transA} tB=${transB}`;
+            const mm = (a: Tensor, b: Tensor, bias: Tensor | null, relu: boolean) => {
+              const o: MatmulOptions = { transA, transB, ...(bias ? { bias } : {}), ...(relu ? { activation: 'relu' as const } : {}) };
+              expect(matmulChoice(a, b, o).source, tag).toBe('forced');
+              return ops.matmul(a, b, o);
+            };
+            // 2-D, bias + ReLU: A, B and the bias each into an existing .grad.
+            const plain = await expectInPlaceGradsMatch(
+              e,
+              [
+                { shape: aS, grad: true },
+                { shape: bS, grad: true },
+                { shape: [N], grad: true },
+              ],
+              ([a, b, bias]) => mm(a!, b!, bias!, true),
+              `${tag} 2-D bias+ReLU`,
+            );
+            // No acc_add left, and nothing else added.
+            expect(plain.inPlace.accAdds).toEqual([0, 0]);
+            expect(plain.old.accAdds.every((n) => n >= 3)).toBe(true);
+            expect(plain.old.backward.map((n, i) => n - plain.old.accAdds[i]!)).toEqual(plain.inPlace.backward);
+            // Batched A and B; then a shared B (its gradient summed over the batch into .grad); then a shared A.
+            await expectInPlaceGradsMatch(
+              e,
+              [
+                { shape: [3, ...aS], grad: true },
+                { shape: [3, ...bS], grad: true },
+              ],
+              ([a, b]) => mm(a!, b!, null, false),
+              `${tag} batched`,
+            );
+            await expectInPlaceGradsMatch(
+              e,
+              [
+                { shape: [3, ...aS], grad: true },
+                { shape: bS, grad: true },
+                { shape: [N], grad: true },
+              ],
+              ([a, b, bias]) => mm(a!, b!, bias!, true),
+              `${tag} B shared`,
+            );
+            await expectInPlaceGradsMatch(
+              e,
+              [
+                { shape: aS, grad: true },
+                { shape: [3, ...bS], grad: true },
+              ],
+              ([a, b]) => mm(a!, b!, null, false),
+              `${tag} A shared`,
+            );
+            // One weight in two matmuls (and a frozen input), its .grad existing or not.
+            for (const grad of [true, false]) {
+              await expectInPlaceGradsMatch(
+                e,
+                [
+                  { shape: aS, grad: true },
+                  { shape: aS, grad: false, frozen: true },
+                  { shape: bS, grad },
+                  { shape: [N], grad },
+                ],
+                ([a, a2, w, bias]) => ops.add(mm(a!, w!, bias!, true), mm(a2!, w!, bias!, false)),
+                `${tag} one weight twice, .grad ${grad ? 'existing' : 'none'}`,
+              );
+            }
+          }
+        } finally {
+          tunerOf(e).force('matmul', prev);
+        }
+      });
     }
 
     // The static rule's TM (sg8StaticTM) is a speed choice only: TM never changes an

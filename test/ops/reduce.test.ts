@@ -8,11 +8,13 @@
 import { describe, expect, it } from 'vitest';
 import { counterDelta, ops } from '../../src/index.js';
 import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
-import { sumRowsRaw } from '../../src/ops/reduce.js';
+import { accumulateInto } from '../../src/ops/elementwise.js';
+import { sumRowsRaw, sumToShapeInto } from '../../src/ops/reduce.js';
 import { sumRef, sumToShapeRef } from '../../src/reference/reduce.js';
-import { expectAllClose, uniformData } from '../helpers/allclose.js';
+import { expectAllClose, expectSameBits, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
+import { countDispatches } from '../helpers/grad-in-place.js';
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const tolFor = (terms: number) => ({ atol: 2e-6 * Math.sqrt(terms) + 1e-7, rtol: 1e-5 });
@@ -122,6 +124,36 @@ describe('sumToShape', () => {
       }
     });
   }
+
+  // sumToShapeInto (a bias's or a shared operand's gradient into its .grad, src/autograd/leaf-grad.ts):
+  // the last pass adds in place; the bits are sumToShape's then a separate acc_add, whichever
+  // pass (one, or the second of a split) and kernel finishes the sums.
+  it('sumToShapeInto: every pattern and reduction shape, bit for bit sumToShape + acc_add, without the acc_add', async () => {
+    const e = await testEngine();
+    for (const [name, shape, target] of [...cases, ['empty input', [0, 5], [5]] as [string, number[], number[]]]) {
+      const x = uniformData(prod(shape), prod(shape) + 7);
+      const start = uniformData(prod(target), 11);
+      for (const [shapeName, launchShape] of SHAPES) {
+        forceMemoryBoundShape(e, launchShape);
+        try {
+          await e.asyncScope(async () => {
+            const tx = e.tensor(x, shape);
+            const old = e.tensor(start, target);
+            const was = countDispatches(e, () => accumulateInto(old, ops.sumToShape(tx, target)));
+            const into = e.tensor(start, target);
+            const now = countDispatches(e, () => sumToShapeInto(tx, target, into));
+            expectSameBits(await into.read(), await old.read(), `${name} ${JSON.stringify(shape)} → ${JSON.stringify(target)}`);
+            expect(was.accAdds).toBeGreaterThan(0);
+            expect(now).toEqual({ dispatches: was.dispatches - was.accAdds, accAdds: 0 });
+          });
+        } catch (err) {
+          throw new Error(`${name}, ${shapeName} reduction shape: ${(err as Error).message}`);
+        } finally {
+          forceMemoryBoundShape(e, null);
+        }
+      }
+    }
+  });
 
   it('sumRowsRaw: rows of every length class', async () => {
     const e = await testEngine();
