@@ -7,6 +7,7 @@
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
+import { gradTarget } from '../autograd/leaf-grad.js';
 import type { NoAttrs } from '../autograd/payloads.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Engine } from '../engine.js';
@@ -14,7 +15,7 @@ import { assertF32, broadcastShapes, groups, sameEngine, sameShape } from './lau
 import { launchBroadcast } from './broadcast.js';
 import { kernelForms } from './kernel-forms.js';
 import { flatConstants, memoryBoundShape } from './memory-bound.js';
-import { sumToShape } from './reduce.js';
+import { sumToShape, sumToShapeInto } from './reduce.js';
 import { ShapeError } from '../device/errors.js';
 import { fmtShape } from '../tensor/tensor.js';
 
@@ -83,12 +84,22 @@ export function axpby(alpha: number, a: Tensor, beta: number, b: Tensor): Tensor
 export function addBackward(node: GraphNode<'add'>, g: Tensor): (Tensor | null)[] {
   const { alpha, beta } = node.attrs;
   const [a, b] = node.inputs;
-  return [a.requiresGrad ? scaleTo(g, alpha, a.shape) : null, b.requiresGrad ? scaleTo(g, beta, b.shape) : null];
+  return [a.requiresGrad ? scaleTo(g, alpha, a) : null, b.requiresGrad ? scaleTo(g, beta, b) : null];
 }
 
-function scaleTo(g: Tensor, s: number, shape: readonly number[]): Tensor {
-  if (sameShape(g.shape, shape)) return scaleRaw(g, s, 0);
-  return sumToShape(g, shape, s);
+/**
+ * s·g summed down to `t`'s shape. A broadcast leaf with a `.grad` (a position
+ * embedding, a bias added on its own) and s = 1 gets it added in place by the
+ * sum's last pass (src/autograd/leaf-grad.ts; fused kernel forms): null.
+ */
+function scaleTo(g: Tensor, s: number, t: Tensor): Tensor | null {
+  if (sameShape(g.shape, t.shape)) return scaleRaw(g, s, 0);
+  const into = s === 1 ? gradTarget(t, kernelForms(g.engine).fused) : null;
+  if (into) {
+    sumToShapeInto(g, t.shape, into);
+    return null;
+  }
+  return sumToShape(g, t.shape, s);
 }
 
 /** a ⊙ b, broadcasting. */

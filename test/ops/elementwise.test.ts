@@ -8,6 +8,7 @@ import { sumRef, sumToShapeRef } from '../../src/reference/reduce.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
+import { expectInPlaceGradsMatch } from '../helpers/grad-in-place.js';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -94,6 +95,51 @@ describe('add / mul with broadcasting', () => {
       ([a, b]) => ops.mul(a!, b!),
       ([a, b]) => mulRef(a!, [2, 3, 4], b!, [1, 4]).data,
     );
+  });
+});
+
+// A broadcast leaf (a position embedding) gets its gradient added in place by the sum's last
+// pass when its scale is 1 (src/autograd/leaf-grad.ts): bit for bit sumToShape + acc_add, into
+// an existing .grad or none, one leaf added twice; sub's scale −1 keeps the separate add.
+describe('add: broadcast leaf gradients added in place', () => {
+  it('bit for bit sumToShape + acc_add', async () => {
+    const e = await testEngine();
+    for (const [xS, pS] of [
+      [
+        [8, 65, 12],
+        [1, 65, 12],
+      ],
+      [[8, 65, 12], [12]],
+      [[300, 7], [7]],
+      [
+        [4, 3, 5],
+        [4, 1, 5],
+      ],
+    ]) {
+      for (const grad of [true, false]) {
+        const what = `${JSON.stringify(xS)} + ${JSON.stringify(pS)}, .grad ${grad ? 'existing' : 'none'}`;
+        const r = await expectInPlaceGradsMatch(
+          e,
+          [
+            { shape: xS!, grad: true, frozen: true },
+            { shape: pS!, grad },
+          ],
+          ([x, p]) => ops.add(x!, p!),
+          what,
+        );
+        expect(r.inPlace.accAdds, what).toEqual([0, 0]);
+        expect(r.old.accAdds[1], what).toBeGreaterThan(0);
+        await expectInPlaceGradsMatch(
+          e,
+          [
+            { shape: xS!, grad: true, frozen: true },
+            { shape: pS!, grad },
+          ],
+          ([x, p]) => ops.add(ops.add(x!, p!), ops.sub(x!, p!)),
+          `${what}, added and subtracted`,
+        );
+      }
+    }
   });
 });
 
