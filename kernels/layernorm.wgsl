@@ -13,12 +13,18 @@
 // ln_param_partial / ln_param_final: dweight = Σ_rows dy·x̂, dbias = Σ_rows dy.
 //   Column sums in two stages: grid (⌈D/WG⌉, ⌈R/ROWS⌉), each thread owns a
 //   column and sums ROWS rows (loads contiguous across lanes), writing
-//   part[chunk, 0..2D); then one thread per output sums the chunks.
+//   part[chunk, 0..2D); then one thread per output sums the chunks and writes
+//   dweight to wgrad, dbias to bgrad, each as W_GRAD / B_GRAD says: 0 not
+//   wanted, 1 written, 2 added in place (wgrad = wgrad + Σ, the same f32 add
+//   as elementwise.wgsl's acc_add: the parameter's .grad, so no separate add;
+//   src/autograd/leaf-grad.ts). With chunks = 0 (no rows) the sums are 0.
 
 override WG: u32 = 256;
 override HAS_WEIGHT: bool = false;
 override HAS_BIAS: bool = false;
 override ROWS: u32 = 64u;
+override W_GRAD: u32 = 1u;
+override B_GRAD: u32 = 1u;
 
 struct Params {
   R: u32,
@@ -35,6 +41,8 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(6) var<storage, read_write> part: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
+@group(0) @binding(8) var<storage, read_write> wgrad: array<f32>;
+@group(0) @binding(9) var<storage, read_write> bgrad: array<f32>;
 
 var<workgroup> red_a: array<f32, WG>;
 var<workgroup> red_b: array<f32, WG>;
@@ -139,12 +147,26 @@ fn ln_param_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
   part[chunk * 2u * p.D + p.D + d] = sb;
 }
 
-// out[i] = Σ_chunks part[chunk, i] for i < 2D (row 0: dweight, row 1: dbias).
+// Σ_chunks part[chunk, i] for i < 2D: i < D to wgrad[i] (dweight), the rest
+// to bgrad[i − D] (dbias), as W_GRAD / B_GRAD say.
 @compute @workgroup_size(WG)
 fn ln_param_final(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = wid.x * WG + lid.x;
   if (i >= 2u * p.D) { return; }
   var s = 0.0;
   for (var k = 0u; k < p.chunks; k++) { s += part[k * 2u * p.D + i]; }
-  out[i] = s;
+  if (i < p.D) {
+    if (W_GRAD == 2u) {
+      wgrad[i] = wgrad[i] + s;
+    } else if (W_GRAD == 1u) {
+      wgrad[i] = s;
+    }
+  } else {
+    let j = i - p.D;
+    if (B_GRAD == 2u) {
+      bgrad[j] = bgrad[j] + s;
+    } else if (B_GRAD == 1u) {
+      bgrad[j] = s;
+    }
+  }
 }

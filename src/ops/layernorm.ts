@@ -1,11 +1,16 @@
 /**
  * LayerNorm over the last axis (kernels/layernorm.wgsl) and its backward rule.
  * y = (x − mean)/sqrt(var + eps)·weight + bias, biased variance, as PyTorch.
+ * The backward's last pass (ln_param_final) writes dweight and dbias, or, in
+ * the fused kernel forms, adds them in place to the `.grad` of a parameter
+ * that has one (src/autograd/leaf-grad.ts; no separate acc_add).
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
+import { gradMode } from '../autograd/leaf-grad.js';
 import { LimitError, ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
+import { kernelForms } from './kernel-forms.js';
 import { assertF32, sameEngine } from './launch.js';
 
 declare module '../autograd/payloads.js' {
@@ -85,17 +90,31 @@ export function layerNormBackward(node: GraphNode<'layerNorm'>, g: Tensor): (Ten
       });
     }
   }
-  const wantW = wIn?.requiresGrad ?? false;
-  const wantB = bIn?.requiresGrad ?? false;
+  const inPlace = kernelForms(e).fused;
+  let wMode = gradMode(wIn, inPlace);
+  let bMode = gradMode(bIn, inPlace);
+  // One tensor as weight and bias: two in-place bindings of one buffer would alias.
+  if (wIn && wIn === bIn) {
+    wMode = Math.min(wMode, 1) as 0 | 1;
+    bMode = Math.min(bMode, 1) as 0 | 1;
+  }
   let dw: Tensor | null = null;
   let db: Tensor | null = null;
-  if (wantW || wantB) {
+  if (wMode || bMode) {
     const chunks = Math.max(1, Math.ceil(R / ROWS));
     if (chunks > e.limits.maxComputeWorkgroupsPerDimension) {
       throw new LimitError(`layerNorm backward: ${R} rows exceed the grid limit`, 'maxComputeWorkgroupsPerDimension');
     }
     const part = e.empty([chunks, 2, D]);
-    const sums = e.empty([2, D]);
+    const scratch: Tensor[] = [];
+    const gradOut = (mode: number, t: Tensor | null | undefined): Tensor => {
+      if (mode === 2) return t!.grad!;
+      const r = e.empty([mode === 1 ? D : 1]);
+      if (mode === 0) scratch.push(r);
+      return r;
+    };
+    const wgrad = gradOut(wMode, wIn);
+    const bgrad = gradOut(bMode, bIn);
     if (R > 0) {
       e.run('layernorm', 'ln_param_partial', {
         bind: { x, dy: g, stats, part },
@@ -103,25 +122,20 @@ export function layerNormBackward(node: GraphNode<'layerNorm'>, g: Tensor): (Ten
         constants: { WG: PWG, ROWS },
         workgroups: [Math.ceil(D / PWG), chunks],
       });
+    }
+    if (D > 0) {
+      // No rows: chunks 0, so the sums are 0 (written, or added as the separate add would).
       e.run('layernorm', 'ln_param_final', {
-        bind: { part, out: sums },
-        params: { R, D, chunks },
-        constants: { WG: PWG },
+        bind: { part, wgrad, bgrad },
+        params: { R, D, chunks: R > 0 ? chunks : 0 },
+        constants: { WG: PWG, W_GRAD: wMode, B_GRAD: bMode },
         workgroups: Math.ceil((2 * D) / PWG),
       });
-    } else {
-      e.run('elementwise', 'fill', { bind: { out: sums }, params: { n: 2 * D, alpha: 0 }, workgroups: Math.ceil((2 * D) / 256) });
     }
-    if (wantW) {
-      dw = e.empty([D]);
-      e.copyBuffer(sums, dw, D * 4, 0, 0);
-    }
-    if (wantB) {
-      db = e.empty([D]);
-      e.copyBuffer(sums, db, D * 4, D * 4, 0);
-    }
+    if (wMode === 1) dw = wgrad;
+    if (bMode === 1) db = bgrad;
     part.dispose();
-    sums.dispose();
+    for (const t of scratch) t.dispose();
   }
   return [dx, dw, db];
 }

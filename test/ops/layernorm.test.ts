@@ -7,6 +7,7 @@ import { layerNormBackwardRef, layerNormRef } from '../../src/reference/layernor
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
+import { expectInPlaceGradsMatch } from '../helpers/grad-in-place.js';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -45,6 +46,63 @@ describe('layerNorm', () => {
       });
     });
   }
+
+  // γ/β added in place by ln_param_final (src/autograd/leaf-grad.ts): bit for bit the sums
+  // then acc_add, over two backwards into an existing .grad or none, one LayerNorm's
+  // parameters used twice, and one tensor as both weight and bias (written, not in place).
+  it('weight and bias gradients added in place equal the sums + acc_add bit for bit', async () => {
+    const e = await testEngine();
+    for (const shape of [
+      [1, 1],
+      [3, 7],
+      [65, 257],
+      [300, 64],
+      [0, 5],
+    ]) {
+      const D = shape.at(-1)!;
+      const what = JSON.stringify(shape);
+      for (const grad of [true, false]) {
+        const r = await expectInPlaceGradsMatch(
+          e,
+          [
+            { shape, grad: true },
+            { shape: [D], grad },
+            { shape: [D], grad },
+          ],
+          ([x, w, b]) => ops.layerNorm(x!, w!, b!),
+          `${what} .grad ${grad ? 'existing' : 'none'}`,
+        );
+        // x's gradient keeps its acc_add (one or two dispatches: vec4 body and tail); γ/β lose
+        // theirs once they have a .grad, and nothing else changes.
+        if (shape[0]! > 0) {
+          const saved = r.old.accAdds.map((n, i) => n - r.inPlace.accAdds[i]!);
+          expect(saved[0]! >= (grad ? 2 : 0) && saved[0]! <= (grad ? 4 : 0) && saved[1]! >= 2, `acc_add saved ${saved}`).toBe(true);
+          expect(r.old.backward.map((n, i) => n - r.old.accAdds[i]!)).toEqual(r.inPlace.backward.map((n, i) => n - r.inPlace.accAdds[i]!));
+        }
+      }
+      // Used twice (x frozen), and a weight that is also the bias.
+      await expectInPlaceGradsMatch(
+        e,
+        [
+          { shape, grad: false, frozen: true },
+          { shape, grad: false, frozen: true },
+          { shape: [D], grad: true },
+          { shape: [D], grad: true },
+        ],
+        ([x, x2, w, b]) => ops.add(ops.layerNorm(x!, w!, b!), ops.layerNorm(x2!, w!, b!)),
+        `${what} used twice`,
+      );
+      await expectInPlaceGradsMatch(
+        e,
+        [
+          { shape, grad: true },
+          { shape: [D], grad: true },
+        ],
+        ([x, w]) => ops.layerNorm(x!, w!, w!),
+        `${what} weight = bias`,
+      );
+    }
+  });
 
   it('gradcheck w.r.t. x, weight, bias; and x only', async () => {
     const e = await testEngine();
