@@ -20,10 +20,17 @@
 // storage load is a per-lane loop, so loads are what to minimise). 1-D grid
 // over (m quad, n octet), folded into x·y. patch_embed_bwd_bias: one
 // invocation per d, looping over tokens.
+//
+// ACCUMULATE (override; patch_embed_bwd_weight, patch_embed_bwd_bias): the
+// result is added to dst in place (dst = dst + Σ, after the full sum: the same
+// f32 add as elementwise.wgsl's acc_add), so the weight's and the bias's
+// gradients land in their .grad without a separate add
+// (src/autograd/leaf-grad.ts).
 
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
 override TRANS: bool = false;
+override ACCUMULATE: bool = false;
 
 struct Params {
   N: u32,
@@ -145,7 +152,9 @@ fn store_row(mode: u32, m: u32, n0: u32, lo: vec4f, hi: vec4f) {
       dst[x_index(m, n)] = v;
     } else {
       if (HAS_BIAS) { v += bias[n]; }
-      dst[m * p.Nc + n] = v;
+      let di = m * p.Nc + n;
+      if (ACCUMULATE) { v = dst[di] + v; }
+      dst[di] = v;
     }
   }
 }
@@ -189,5 +198,6 @@ fn patch_embed_bwd_bias(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   if (d >= p.D) { return; }
   var acc = 0.0;
   for (var t = 0u; t < p.T; t++) { acc += src[t * p.D + d]; }
+  if (ACCUMULATE) { acc = dst[d] + acc; }
   dst[d] = acc;
 }

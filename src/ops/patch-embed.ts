@@ -3,12 +3,17 @@
  * x [N, C, H, W] projected to D channels with weight [D, C, P, P] (PyTorch
  * Conv2d layout) and bias [D], giving tokens [N, L, D], L = (H/P)·(W/P).
  * Forward and the three gradients are GEMMs on k-major, vec4-padded operands.
+ * In the fused kernel forms the weight's and the bias's gradients are added in
+ * place to the `.grad` of a parameter that has one, by the kernels that
+ * compute them (src/autograd/leaf-grad.ts; no separate acc_add).
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
+import { gradTarget } from '../autograd/leaf-grad.js';
 import { ShapeError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
+import { kernelForms } from './kernel-forms.js';
 import { assertF32, sameEngine } from './launch.js';
 
 declare module '../autograd/payloads.js' {
@@ -88,18 +93,20 @@ function gemm(
   d: { M: number; Nc: number; K: number; M4: number; N8: number },
   s: PatchShape,
   bias: Tensor | null = null,
+  accumulate = false,
 ): void {
   const total = (d.M4 / 4) * (d.N8 / 8);
   if (total === 0 || out.size === 0) return;
   if (d.K === 0) {
     if (bias) throw new ShapeError('patchEmbed: empty reduction with a bias is not supported');
+    if (accumulate) throw new ShapeError('patchEmbed: an empty reduction is not accumulated in place');
     engine.run('elementwise', 'fill', { bind: { out }, params: { n: out.size, alpha: 0 }, workgroups: Math.ceil(out.size / 256) });
     return;
   }
   engine.run('patch_embed', entry, {
     bind: { a4: a, b4: b, bias: bias ?? engine.placeholder(), dst: out },
     params: { ...d, N: s.N, C: s.C, H: s.H, W: s.W, P: s.P, total },
-    constants: { HAS_BIAS: bias ? 1 : 0 },
+    constants: { HAS_BIAS: bias ? 1 : 0, ACCUMULATE: accumulate ? 1 : 0 },
     workgroups: Math.ceil(total / WG),
   });
 }
@@ -138,25 +145,40 @@ export function patchEmbedGradInputRaw(dt: Tensor, w: Tensor, xShape: readonly n
   return dx;
 }
 
-export function patchEmbedGradWeightRaw(x: Tensor, dt: Tensor, wShape: readonly number[], patch: number): Tensor {
+/**
+ * dw = Σ_t dt[t, ·]ᵀ · patches[t, ·]; with `into`, added to it in place
+ * (the kernel's ACCUMULATE epilogue) and `into` returned. An empty batch
+ * (no tokens) is not accumulated: the caller adds the zeros itself.
+ */
+export function patchEmbedGradWeightRaw(x: Tensor, dt: Tensor, wShape: readonly number[], patch: number, into: Tensor | null = null): Tensor {
   const engine = sameEngine('patchEmbed backward', x, dt);
   const s = patchShape(x.shape, wShape, patch);
-  const dw = engine.empty([...wShape]);
+  if (into && into.size !== s.D * s.K) throw new ShapeError(`patchEmbed backward: cannot accumulate dw ${fmtShape(wShape)} into ${fmtShape(into.shape)}`);
+  const dw = into ?? engine.empty([...wShape]);
   if (dw.size === 0) return dw;
   const D4 = pad(s.D, 4);
   const K8 = pad(s.K, 8);
   const a = relayout(engine, dt, s.T, s.D, false, D4);
   const b = patchify(engine, x, s, false, K8);
-  gemm(engine, 'patch_embed_bwd_weight', a, b, dw, { M: s.D, Nc: s.K, K: s.T, M4: D4, N8: K8 }, s);
+  gemm(engine, 'patch_embed_bwd_weight', a, b, dw, { M: s.D, Nc: s.K, K: s.T, M4: D4, N8: K8 }, s, null, into !== null);
   a.dispose();
   b.dispose();
   return dw;
 }
 
-export function patchEmbedGradBiasRaw(dt: Tensor, D: number): Tensor {
+/** db = Σ_t dt[t, ·]; with `into`, added to it in place (ACCUMULATE) and `into` returned. */
+export function patchEmbedGradBiasRaw(dt: Tensor, D: number, into: Tensor | null = null): Tensor {
   const T = dt.size / Math.max(D, 1);
-  const db = dt.engine.empty([D]);
-  if (D) dt.engine.run('patch_embed', 'patch_embed_bwd_bias', { bind: { src: dt, dst: db }, params: { D, T }, workgroups: Math.ceil(D / WG) });
+  if (into && into.size !== D) throw new ShapeError(`patchEmbed backward: cannot accumulate db [${D}] into ${fmtShape(into.shape)}`);
+  const db = into ?? dt.engine.empty([D]);
+  if (D) {
+    dt.engine.run('patch_embed', 'patch_embed_bwd_bias', {
+      bind: { src: dt, dst: db },
+      params: { D, T },
+      constants: { ACCUMULATE: into ? 1 : 0 },
+      workgroups: Math.ceil(D / WG),
+    });
+  }
   return db;
 }
 
@@ -174,8 +196,20 @@ export function patchEmbedBackward(node: GraphNode<'patchEmbed'>, g: Tensor): (T
   const { patch, xShape, wShape } = node.attrs;
   const [x, w] = node.saved;
   const [xIn, wIn, bIn] = node.inputs;
+  const inPlace = kernelForms(g.engine).fused;
+  // In place (the parameter's .grad) unless there are no tokens to sum.
+  const wInto = x.size > 0 ? gradTarget(wIn, inPlace) : null;
+  const bInto = gradTarget(bIn, inPlace);
   const dx = xIn?.requiresGrad ? patchEmbedGradInputRaw(g, w, xShape, patch) : null;
-  const dw = wIn?.requiresGrad ? patchEmbedGradWeightRaw(x, g, wShape, patch) : null;
-  const db = bIn?.requiresGrad ? patchEmbedGradBiasRaw(g, wShape[0]!) : null;
+  let dw: Tensor | null = null;
+  if (wIn?.requiresGrad) {
+    dw = patchEmbedGradWeightRaw(x, g, wShape, patch, wInto);
+    if (wInto) dw = null;
+  }
+  let db: Tensor | null = null;
+  if (bIn?.requiresGrad) {
+    db = patchEmbedGradBiasRaw(g, wShape[0]!, bInto);
+    if (bInto) db = null;
+  }
   return [dx, dw, db];
 }

@@ -5,6 +5,7 @@ import { patchEmbedBackwardRef, patchEmbedRef, type PatchGeom } from '../../src/
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
+import { expectInPlaceGradsMatch } from '../helpers/grad-in-place.js';
 
 const engine = await testEngine();
 const TOL = { atol: 1e-4, rtol: 1e-4 };
@@ -106,6 +107,47 @@ describe('patchEmbed gradients', () => {
     }
     expectAllClose(r.dx, patchEmbedBackwardRef(xd, wd, dtd, g).dx, TOL);
   });
+});
+
+// The weight's and the bias's gradients added in place by patch_embed_bwd_weight / _bias
+// (src/autograd/leaf-grad.ts): bit for bit the gradients then acc_add, over two backwards into
+// an existing .grad or none, and one weight and bias used by two patch embeddings.
+describe('patchEmbed gradients added in place', () => {
+  for (const g of [...CASES, { name: 'empty batch', N: 0, C: 3, H: 8, W: 8, D: 5, P: 4 }]) {
+    it(`${g.name}: bit for bit the gradients + acc_add`, async () => {
+      const xS = [g.N, g.C, g.H, g.W];
+      const wS = [g.D, g.C, g.P, g.P];
+      for (const grad of [true, false]) {
+        const r = await expectInPlaceGradsMatch(
+          engine,
+          [
+            { shape: xS, grad: true },
+            { shape: wS, grad },
+            { shape: [g.D], grad },
+          ],
+          ([x, w, b]) => ops.patchEmbed(x!, w!, b!, g.P),
+          `${g.name} .grad ${grad ? 'existing' : 'none'}`,
+        );
+        // x's gradient keeps its acc_add; the weight's and the bias's lose theirs once they have a .grad.
+        if (g.N > 0) {
+          const saved = r.old.accAdds.map((n, i) => n - r.inPlace.accAdds[i]!);
+          expect(saved[0]! >= (grad ? 2 : 0) && saved[0]! <= (grad ? 4 : 0) && saved[1]! >= 2, `acc_add saved ${saved}`).toBe(true);
+          expect(r.old.backward.map((n, i) => n - r.old.accAdds[i]!)).toEqual(r.inPlace.backward.map((n, i) => n - r.inPlace.accAdds[i]!));
+        }
+      }
+      await expectInPlaceGradsMatch(
+        engine,
+        [
+          { shape: xS, grad: false, frozen: true },
+          { shape: xS, grad: false, frozen: true },
+          { shape: wS, grad: true },
+          { shape: [g.D], grad: true },
+        ],
+        ([x, x2, w, b]) => ops.add(ops.patchEmbed(x!, w!, b!, g.P), ops.patchEmbed(x2!, w!, b!, g.P)),
+        `${g.name} used twice`,
+      );
+    });
+  }
 });
 
 describe('patchEmbed shape errors', () => {
