@@ -1,8 +1,10 @@
 // A replayed training run equals the eager run bit for bit — parameters,
 // optimiser state, BN buffers, the momentum network, the Mix Block and every
 // loss term — for vanilla training, each baseline and AutoMix, with SGD and
-// AdamW; and a replayed step in its steady state creates no GPU objects and
-// reads nothing back synchronously.
+// AdamW, on ResNet and (vanilla and AutoMix) on ViT-tiny, whose Linear, layer
+// norm and patch embedding parameters get their gradients added in place by
+// their kernels (src/autograd/leaf-grad.ts); and a replayed step in its steady
+// state creates no GPU objects and reads nothing back synchronously.
 import { describe, expect, it } from 'vitest';
 import { counterDelta, METHODS, defaultConfig, Rng, type Engine, type Method, type Tensor } from '../../src/index.js';
 import { TrainingRun, type StepResult } from '../../src/train/run.js';
@@ -20,8 +22,11 @@ function batch(i: number): HostBatch {
   return { x, y, shape: SHAPE };
 }
 
-function config(method: Method) {
-  return { ...defaultConfig(method), width: 0.0625, clipGrad: method === 'mixup' ? 0.5 : 0 } as ReturnType<typeof defaultConfig>;
+type ModelName = 'resnet18' | 'vit-tiny';
+
+function config(method: Method, model: ModelName = 'resnet18') {
+  const width = model === 'vit-tiny' ? 0.125 : 0.0625;
+  return { ...defaultConfig(method), model, width, clipGrad: method === 'mixup' ? 0.5 : 0 } as ReturnType<typeof defaultConfig>;
 }
 
 /** Every tensor of a run's state, by name. */
@@ -40,8 +45,8 @@ async function bits(t: Tensor): Promise<Uint32Array> {
   return new Uint32Array((await t.read()).buffer);
 }
 
-async function train(e: Engine, method: Method, replay: 'auto' | 'off', optimizer: 'sgd' | 'adamw' = 'sgd') {
-  const run = new TrainingRun(e, config(method), DATA, { replay, optimizer });
+async function train(e: Engine, method: Method, replay: 'auto' | 'off', optimizer: 'sgd' | 'adamw' = 'sgd', model: ModelName = 'resnet18') {
+  const run = new TrainingRun(e, config(method, model), DATA, { replay, optimizer });
   const results: StepResult[] = [];
   for (let i = 0; i < STEPS; i++) {
     run.setLr(0.1 * (1 - i / STEPS)); // a schedule that changes every step
@@ -53,12 +58,18 @@ async function train(e: Engine, method: Method, replay: 'auto' | 'off', optimize
 }
 
 describe('TrainingRun: replay equals eager', () => {
-  const cases: [Method, 'sgd' | 'adamw'][] = [...METHODS.map((m) => [m, 'sgd'] as [Method, 'sgd']), ['automix', 'adamw'], ['none', 'adamw']];
-  for (const [method, optimizer] of cases) {
-    it(`${method} with ${optimizer}: ${STEPS} steps, bit for bit`, async () => {
+  const cases: [Method, 'sgd' | 'adamw', ModelName][] = [
+    ...METHODS.map((m) => [m, 'sgd', 'resnet18'] as [Method, 'sgd', ModelName]),
+    ['automix', 'adamw', 'resnet18'],
+    ['none', 'adamw', 'resnet18'],
+    ['none', 'sgd', 'vit-tiny'],
+    ['automix', 'sgd', 'vit-tiny'],
+  ];
+  for (const [method, optimizer, model] of cases) {
+    it(`${method} with ${optimizer}${model === 'vit-tiny' ? ' on vit-tiny' : ''}: ${STEPS} steps, bit for bit`, async () => {
       const e = await testEngine();
-      const eager = await train(e, method, 'off', optimizer);
-      const replayed = await train(e, method, 'auto', optimizer);
+      const eager = await train(e, method, 'off', optimizer, model);
+      const replayed = await train(e, method, 'auto', optimizer, model);
       expect(replayed.results.length).toBe(STEPS);
       // Most steps ran from a plan; every variant seen three times or more replays.
       expect(replayed.results.filter((r) => r.replayed).length).toBeGreaterThan(method === 'manifoldmix' ? 4 : STEPS - 4);
