@@ -3,10 +3,14 @@
 // loss term — for vanilla training, each baseline and AutoMix, with SGD and
 // AdamW, on ResNet and (vanilla and AutoMix) on ViT-tiny, whose Linear, layer
 // norm and patch embedding parameters get their gradients added in place by
-// their kernels (src/autograd/leaf-grad.ts); and a replayed step in its steady
-// state creates no GPU objects and reads nothing back synchronously.
+// their kernels (src/autograd/leaf-grad.ts), with each form of its attention
+// (src/ops/attention-plan.ts); and a replayed step in its steady state creates
+// no GPU objects and reads nothing back synchronously.
 import { describe, expect, it } from 'vitest';
-import { counterDelta, METHODS, defaultConfig, Rng, type Engine, type Method, type Tensor } from '../../src/index.js';
+import { counterDelta, METHODS, defaultConfig, Rng, tunerOf, type Engine, type Method, type Tensor } from '../../src/index.js';
+import { TILED_TILES, tiledConfig } from '../../src/ops/attention-plan.js';
+import { describeAttentionConfig } from '../../src/ops/attention-tuning.js';
+import type { TuneConfig } from '../../src/tune/types.js';
 import { TrainingRun, type StepResult } from '../../src/train/run.js';
 import type { HostBatch } from '../../src/train/steps.js';
 import { testEngine } from '../helpers/engine.js';
@@ -58,18 +62,39 @@ async function train(e: Engine, method: Method, replay: 'auto' | 'off', optimize
 }
 
 describe('TrainingRun: replay equals eager', () => {
-  const cases: [Method, 'sgd' | 'adamw', ModelName][] = [
+  // The ViT's attention form: the adapter's own choice, or one forced (a variant name forces each
+  // problem's first candidate of that form; 'tiled', not a CPU candidate, as a full config).
+  const cases: [Method, 'sgd' | 'adamw', ModelName, (string | TuneConfig)?][] = [
     ...METHODS.map((m) => [m, 'sgd', 'resnet18'] as [Method, 'sgd', ModelName]),
     ['automix', 'adamw', 'resnet18'],
     ['none', 'adamw', 'resnet18'],
     ['none', 'sgd', 'vit-tiny'],
     ['automix', 'sgd', 'vit-tiny'],
+    ['automix', 'sgd', 'vit-tiny', 'fused'],
+    ['none', 'sgd', 'vit-tiny', tiledConfig(TILED_TILES[0]!)],
   ];
-  for (const [method, optimizer, model] of cases) {
-    it(`${method} with ${optimizer}${model === 'vit-tiny' ? ' on vit-tiny' : ''}: ${STEPS} steps, bit for bit`, async () => {
+  for (const [method, optimizer, model, attention] of cases) {
+    const form = attention === undefined ? '' : `, ${typeof attention === 'string' ? attention : describeAttentionConfig(attention)} attention`;
+    it(`${method} with ${optimizer}${model === 'vit-tiny' ? ' on vit-tiny' : ''}${form}: ${STEPS} steps, bit for bit`, async () => {
       const e = await testEngine();
-      const eager = await train(e, method, 'off', optimizer, model);
-      const replayed = await train(e, method, 'auto', optimizer, model);
+      const prev = attention === undefined ? null : tunerOf(e).force('attention', attention);
+      const mark = tunerOf(e).choiceCount;
+      let eager: Awaited<ReturnType<typeof train>>;
+      let replayed: Awaited<ReturnType<typeof train>>;
+      try {
+        eager = await train(e, method, 'off', optimizer, model);
+        replayed = await train(e, method, 'auto', optimizer, model);
+      } finally {
+        if (attention !== undefined) tunerOf(e).force('attention', prev);
+      }
+      if (attention !== undefined) {
+        // the form asked for is the one that ran
+        const used = tunerOf(e)
+          .choicesSince(mark)
+          .filter((c) => c.family === 'attention');
+        expect(used.length).toBeGreaterThan(0);
+        for (const c of used) expect(c.name.startsWith(typeof attention === 'string' ? attention : 'tiled'), c.name).toBe(true);
+      }
       expect(replayed.results.length).toBe(STEPS);
       // Most steps ran from a plan; every variant seen three times or more replays.
       expect(replayed.results.filter((r) => r.replayed).length).toBeGreaterThan(method === 'manifoldmix' ? 4 : STEPS - 4);
