@@ -12,7 +12,7 @@ const ROUNDS = Number(process.argv[3] ?? 5);
 const replay = (process.argv[4] ?? 'auto') as 'auto' | 'off';
 const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
 const sides: Record<'old' | 'new', TuneConfig | null> = { old: { variant: 'im2col', constants: {} }, new: null };
-const runs = {} as Record<'old' | 'new', { step: () => Promise<void>; wall: number[]; cpu: number[] }>;
+const runs = {} as Record<'old' | 'new', { step: () => unknown; wall: number[]; cpu: number[] }>;
 for (const name of ['old', 'new'] as const) {
   const e = await createEngine();
   tunerOf(e).force('conv2d', sides[name]);
