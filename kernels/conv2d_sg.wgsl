@@ -283,7 +283,8 @@ fn conv2d_sg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
 // lanes step through the same quads, the (n, oy, ox) position is stepped,
 // not divided) each lane loads the input row segment of its (c, ky) (NV
 // aligned vec4s, as above) and ONE vec4 of dy per 8 rows — row 8·b + l's
-// quad, vec4-aligned since Wo % 4 = 0, shared by subgroupBroadcast — and
+// quad, vec4-aligned when Wo % 4 = 0, else 4 scalars with the pixels past
+// the row's short last quad as 0 — shared by subgroupBroadcast — and
 // does 4·TM vec4 FMAs (kx lanes past KW are computed and dropped). q
 // ascending, one fma per product: the order of dy_t + im2col + matmul_sg8
 // (NT, batch folded into k), so the results are bit-identical to that path.
@@ -314,8 +315,18 @@ fn tapsum4(acc: vec4f, v: vec4f, b0: vec4f, b1: vec4f, b2: vec4f, b3: vec4f) -> 
 }
 
 // dy's vec4 for row o0 + r + l (clamped; rows past O are never stored) at quad index dq of dy.
-fn dyload(o0: u32, r: u32, l: u32, n: u32, pq: u32, plane4: u32) -> vec4f {
-  return x4dy[(n * p.O + min(o0 + r + l, p.O - 1u)) * plane4 + pq];
+// ALIGNED: pq = the quad's index in its plane (plane4 quads a plane); else
+// pq = the quad's first pixel oy·Wo + 4·qx, plane4 = Ho·Wo, and the pixels
+// past the row (the short last quad) read as 0.
+fn dyload(o0: u32, r: u32, l: u32, n: u32, pq: u32, plane4: u32, qx: u32) -> vec4f {
+  let base = (n * p.O + min(o0 + r + l, p.O - 1u)) * plane4 + pq;
+  if (ALIGNED) { return x4dy[base]; }
+  let nv = p.Wo - 4u * qx;
+  var v = vec4f(dy1[base], 0.0, 0.0, 0.0);
+  if (nv > 1u) { v.y = dy1[base + 1u]; }
+  if (nv > 2u) { v.z = dy1[base + 2u]; }
+  if (nv > 3u) { v.w = dy1[base + 3u]; }
+  return v;
 }
 
 fn gwstore8(acc: ptr<function, array<vec4f, 8>>, o: u32, j: u32, CKH: u32) {
@@ -331,6 +342,8 @@ fn gwstore8(acc: ptr<function, array<vec4f, 8>>, o: u32, j: u32, CKH: u32) {
 }
 
 @group(0) @binding(7) var<storage, read> x4dy: array<vec4f>;
+// x4dy's buffer as scalars (ALIGNED = false).
+@group(0) @binding(12) var<storage, read> dy1: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dw: array<f32>;
 
 @compute @workgroup_size(8, 1, 1)
@@ -343,8 +356,8 @@ fn conv2d_sg_gw(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
   let jc = min(j, CKH - 1u);
   let c = jc / p.KH;
   let ky = jc - c * p.KH;
-  let Q = p.Wo / 4u;
-  let plane4 = p.Ho * Q;
+  let Q = (p.Wo + 3u) / 4u;         // quads per row (ALIGNED: Wo / 4)
+  let plane4 = select(p.Ho * p.Wo, p.Ho * Q, ALIGNED);
   let a0 = (PW + 3u) / 4u;
   let shift = 4u * a0 - PW;
   var acc0: array<vec4f, 8>;
@@ -363,11 +376,11 @@ fn conv2d_sg_gw(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
     let b1 = gwpix(&seg, shift + SW);
     let b2 = gwpix(&seg, shift + 2u * SW);
     let b3 = gwpix(&seg, shift + 3u * SW);
-    let pq = oy * Q + qx;
-    gwrows8(&acc0, dyload(o0, 0u, l, n, pq, plane4), b0, b1, b2, b3);
-    if (TM > 8u) { gwrows8(&acc1, dyload(o0, 8u, l, n, pq, plane4), b0, b1, b2, b3); }
-    if (TM > 16u) { gwrows8(&acc2, dyload(o0, 16u, l, n, pq, plane4), b0, b1, b2, b3); }
-    if (TM > 24u) { gwrows8(&acc3, dyload(o0, 24u, l, n, pq, plane4), b0, b1, b2, b3); }
+    let pq = select(oy * p.Wo + 4u * qx, oy * Q + qx, ALIGNED);
+    gwrows8(&acc0, dyload(o0, 0u, l, n, pq, plane4, qx), b0, b1, b2, b3);
+    if (TM > 8u) { gwrows8(&acc1, dyload(o0, 8u, l, n, pq, plane4, qx), b0, b1, b2, b3); }
+    if (TM > 16u) { gwrows8(&acc2, dyload(o0, 16u, l, n, pq, plane4, qx), b0, b1, b2, b3); }
+    if (TM > 24u) { gwrows8(&acc3, dyload(o0, 24u, l, n, pq, plane4, qx), b0, b1, b2, b3); }
     // Step (n, oy, qx) to the next quad.
     qx++;
     let wrap = qx == Q;
@@ -397,7 +410,7 @@ fn conv2d_sg_gw(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
 // constants from the host). The row phase ry = wid.z: rows iy = ry + sh·m
 // take the ky with (ry + ph − ky·dh) mod sh = 0 (a uniform branch), dy row
 // m + (ry + ph − ky·dh)/sh. Here p.C = the forward's O (dy channels),
-// p.H × p.W = dy's Ho × Wo (Wo % 4 = 0), p.O = the forward's C (rows),
+// p.H × p.W = dy's Ho × Wo (rows read as scalars when Wo % 4 ≠ 0, ALIGNED = 0), p.O = the forward's C (rows),
 // p.Ho × p.Wo = dx's H × W (any W: the 4 pixels are stored as scalars). The
 // weight is `w_pack`ed with FLIP = 2 (channels swapped, taps not flipped):
 // wp[c][o·KH + ky] = w[o, c, ky, 0..KW−1]. Grid (⌈N·⌈Ho/sh⌉·⌈⌈(Wo − RX)/SW⌉/4⌉ / 8⌉,

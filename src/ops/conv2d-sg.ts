@@ -7,7 +7,8 @@
  * gradient by output phases (`conv2d_sg_dx`: no zero taps, no col2im) and
  * the weight gradient (`conv2d_sg_gw`). Rows on vec4 boundaries (W and Wo
  * multiples of 4) are read as vec4s; other widths (14, 7, odd) as scalars
- * (ALIGNED = 0) — except for the weight gradient, which needs aligned rows.
+ * (ALIGNED = 0) — not for a strided weight gradient over such rows (im2col
+ * is faster there).
  * groups = 1, KW ≤ 4 (see `sgFits`). The forward, grad-weight and stride-1
  * grad-input sum in the order of im2col + matmul_sg8: bit-identical to that
  * path; the phased grad-input sums in another order than col2im's.
@@ -187,8 +188,11 @@ export function sgFits(
   }
   const c = convOf(g, pass);
   if (!c) return false;
-  // grad-weight reads dy as vec4 quads: aligned rows only.
-  if ((pass === 'grad-weight' && !aligned(c)) || c.KW > 4 || segmentVec4s(c) > SEG_MAX) return false;
+  if (c.KW > 4 || segmentVec4s(c) > SEG_MAX) return false;
+  // A strided weight gradient over input rows off vec4 boundaries gathers every
+  // element as a scalar: slower than im2col there (14 → 7, N = 32: 5.1 vs 2.5 ms;
+  // 7 → 4: 4.8 vs 4.2 ms — docs/kernels/conv2d.md).
+  if (pass === 'grad-weight' && c.sw > 1 && c.W % 4 !== 0) return false;
   const quads = c.N * c.Ho * Math.ceil(c.Wo / 4);
   const maxDim = limits.maxComputeWorkgroupsPerDimension;
   const grid = [
@@ -219,7 +223,7 @@ export function sgSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, o: {
       kind: 'dispatch',
       family: 'conv2d_sg',
       entry: 'conv2d_sg_gw',
-      bind: { x4: 'x', x1: 'x', x4dy: 'dy', dw: 'out' },
+      bind: { x4: 'x', x1: 'x', x4dy: 'dy', dy1: 'dy', dw: 'out' },
       params: { ...params, total: quads },
       constants: geometry,
       workgroups: [Math.ceil((c.C * c.KH) / 8), Math.ceil(c.O / TM), 1],

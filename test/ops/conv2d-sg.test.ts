@@ -49,17 +49,19 @@ const CASES: Case[] = [
   { name: '1×1 stride 3, 12 → 4 (phases with no tap: zeros)', x: [1, 2, 12, 12], w: [3, 2, 1, 1], o: { stride: 3 }, sg: ALL },
   { name: 'stride 2, dilation 2, pad 2, 16 → 8', x: [2, 2, 16, 16], w: [3, 2, 3, 3], o: { stride: 2, padding: 2, dilation: 2 }, sg: ALL },
   { name: 'stride (1, 2), 2×4 kernel, pad 1, 8 → 4', x: [2, 2, 8, 8], w: [3, 2, 2, 4], o: { stride: [1, 2], padding: 1 }, sg: ALL },
-  { name: '1×1 pad 1, stride 1 (negative transposed padding), 6 → 8', x: [2, 5, 6, 6], w: [6, 5, 1, 1], o: { padding: 1 }, sg: [true, true, false] },
+  { name: '1×1 pad 1, stride 1 (negative transposed padding), 6 → 8', x: [2, 5, 6, 6], w: [6, 5, 1, 1], o: { padding: 1 }, sg: ALL },
   { name: 'stride 2, O = 20 → C = 18 (dx rows: two blocks of 16), 16 → 8', x: [2, 18, 16, 16], w: [20, 18, 3, 3], o: { stride: 2, padding: 1 }, sg: ALL },
   // Not taken: each pass falls back to im2col's rule.
   { name: 'falls back: groups 2', x: [2, 4, 8, 8], w: [6, 2, 3, 3], o: { padding: 1, groups: 2 }, sg: NONE },
-  // Rows off vec4 boundaries (ALIGNED = 0: scalar loads and stores) for forward and grad-input; grad-weight falls back.
-  { name: 'odd W 7 (unaligned rows; grad-weight: im2col)', x: [2, 3, 5, 7], w: [4, 3, 3, 3], o: { padding: 1 }, bias: true, sg: [true, true, false] },
-  { name: '14×14 (Wo = 14: a short last quad each row)', x: [2, 2, 14, 14], w: [3, 2, 3, 3], o: { padding: 1 }, sg: [true, true, false] },
-  { name: '7×7, O = 20, bias (HW = 49)', x: [3, 6, 7, 7], w: [20, 6, 3, 3], o: { padding: 1 }, bias: true, sg: [true, true, false] },
+  // Rows off vec4 boundaries (ALIGNED = 0: scalar loads and stores, short last quads); a strided
+  // grad-weight over such input rows stays on im2col (faster there).
+  { name: 'odd W 7 (unaligned rows)', x: [2, 3, 5, 7], w: [4, 3, 3, 3], o: { padding: 1 }, bias: true, sg: ALL },
+  { name: '14×14 (Wo = 14: a short last quad each row)', x: [2, 2, 14, 14], w: [3, 2, 3, 3], o: { padding: 1 }, sg: ALL },
+  { name: '7×7, O = 20, bias (HW = 49)', x: [3, 6, 7, 7], w: [20, 6, 3, 3], o: { padding: 1 }, bias: true, sg: ALL },
   { name: 'stride 2, 14 → 7 (unaligned dy for grad-input)', x: [2, 4, 14, 14], w: [6, 4, 3, 3], o: { stride: 2, padding: 1 }, sg: [true, true, false] },
+  { name: 'stride 2, 12 → 6 (aligned input, unaligned dy)', x: [2, 3, 12, 12], w: [4, 3, 3, 3], o: { stride: 2, padding: 1 }, bias: true, sg: ALL },
   { name: '1×1 stride 2, 13 → 7', x: [3, 4, 13, 13], w: [5, 4, 1, 1], o: { stride: 2 }, sg: [true, true, false] },
-  { name: 'odd W 9, 3×3 dilation 2, pad (2, 1)', x: [2, 2, 7, 9], w: [3, 2, 3, 3], o: { padding: [2, 1], dilation: 2 }, sg: [true, true, false] },
+  { name: 'odd W 9, 3×3 dilation 2, pad (2, 1)', x: [2, 2, 7, 9], w: [3, 2, 3, 3], o: { padding: [2, 1], dilation: 2 }, sg: ALL },
   { name: 'falls back: 5×5 kernel (KW > 4)', x: [1, 2, 6, 8], w: [3, 2, 5, 5], o: { padding: 2 }, sg: NONE },
   { name: 'falls back: row segment past 8 vec4s (dilation 13)', x: [1, 1, 4, 32], w: [2, 1, 1, 3], o: { padding: [0, 13], dilation: [1, 13] }, sg: NONE },
 ];
