@@ -4,7 +4,9 @@
  * without a device. The measurements behind it are in docs/kernels/conv2d.md.
  */
 import type { Engine } from '../engine.js';
+import type { TuneConfig } from '../tune/types.js';
 import type { Conv2dShape } from './conv2d.js';
+import { igemmCandidates, igemmFits } from './conv2d-igemm.js';
 import { im2colFits } from './conv2d-im2col.js';
 import { sgFits } from './conv2d-sg.js';
 import { splitKFits } from './conv2d-split-k.js';
@@ -24,11 +26,20 @@ export type Conv2dPath = 'im2col' | 'direct' | 'splitk' | 'sg';
  */
 export type Conv2dPathRequest = 'auto' | Conv2dPath;
 
-/** The adapter facts the rule reads. */
+/** The adapter facts the rules read. */
 export interface Conv2dAdapterFacts {
   /** Subgroups of exactly 8 lanes (lavapipe/llvmpipe at 256 bits): matmulRaw then runs matmul_sg. */
   subgroup8: boolean;
-  limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxComputeWorkgroupsPerDimension'>;
+  /** A CPU adapter (lavapipe, SwiftShader), where the implicit GEMM measured 1.4–5.6× slower than the paths below. */
+  cpu: boolean;
+  limits: Pick<
+    GPUSupportedLimits,
+    | 'maxStorageBufferBindingSize'
+    | 'maxComputeWorkgroupsPerDimension'
+    | 'maxComputeInvocationsPerWorkgroup'
+    | 'maxComputeWorkgroupSizeX'
+    | 'maxComputeWorkgroupStorageSize'
+  >;
 }
 
 /**
@@ -53,9 +64,30 @@ export function chooseConv2dPath(g: Conv2dShape, pass: Conv2dPass, adapter: Conv
   return splitk();
 }
 
-/** The facts `chooseConv2dPath` needs, read from an engine's adapter. */
+/**
+ * What a pass runs when nothing was measured (the conv2d tuner family's static
+ * rule, src/ops/conv2d-tuning.ts). On GPUs (no 8-lane subgroups, not a CPU
+ * adapter): the implicit GEMM (kernels/conv2d_igemm.wgsl) with its first GPU
+ * candidate — the largest tile that still gives a few hundred workgroups —
+ * because it is one dispatch per pass (the direct path adds two re-layouts
+ * per pass, split-K a second pass) and a workgroup-memory tiled GEMM, the
+ * design GPUs reward, where the direct kernel was built around a CPU adapter's
+ * loads and measured 0.25–0.43× TF.js's conv on an H100 (2026-11-26). That
+ * choice awaits a GPU measurement of the implicit GEMM itself
+ * (scripts/device/plans/bench-tune.sh). Elsewhere, and for a shape no tile
+ * fits: the path rule.
+ */
+export function staticConv2dConfig(g: Conv2dShape, pass: Conv2dPass, adapter: Conv2dAdapterFacts): TuneConfig {
+  if (!adapter.subgroup8 && !adapter.cpu) {
+    const tile = igemmCandidates(g, pass, false).find((c) => igemmFits(g, pass, c, adapter.limits));
+    if (tile) return { variant: 'igemm', constants: tile };
+  }
+  return { variant: chooseConv2dPath(g, pass, adapter), constants: {} };
+}
+
+/** The facts `chooseConv2dPath` and `staticConv2dConfig` need, read from an engine's adapter. */
 export function conv2dAdapterFacts(engine: Engine): Conv2dAdapterFacts {
   const info = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
   const subgroup8 = engine.features.has('subgroups') && info?.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
-  return { subgroup8, limits: engine.limits };
+  return { subgroup8, cpu: engine.info.isFallbackAdapter, limits: engine.limits };
 }

@@ -2,8 +2,8 @@
  * conv2d as a family of the autotuner (src/tune/): per pass and shape, which
  * path runs — 'direct', 'im2col', 'splitk' (grad-weight) or an implicit-GEMM
  * tile configuration ('igemm'). Without a measurement (tune mode 'off', or no
- * cached entry) the static rule is the path rule of src/ops/conv2d-path.ts,
- * so untuned runs do exactly what they did before the family existed. A
+ * cached entry) the static rule is `staticConv2dConfig` of src/ops/conv2d-path.ts:
+ * the path rule, and on GPUs the implicit GEMM. A
  * candidate is timed as all the dispatches of its path (re-layouts, GEMM,
  * partial sums), built from the same dispatch list the op runs (src/ops/conv2d-steps.ts,
  * src/ops/dispatch-list.ts).
@@ -16,7 +16,7 @@ import type { Conv2dImpl, Conv2dShape } from './conv2d.js';
 import { directSteps } from './conv2d-direct.js';
 import { describeIgemm, igemmCandidates, igemmFits, igemmSteps } from './conv2d-igemm.js';
 import { im2colFits, im2colSteps } from './conv2d-im2col.js';
-import { chooseConv2dPath, conv2dAdapterFacts, type Conv2dPass } from './conv2d-path.js';
+import { chooseConv2dPath, conv2dAdapterFacts, type Conv2dPass, staticConv2dConfig } from './conv2d-path.js';
 import { sgFits, sgSteps } from './conv2d-sg.js';
 import { splitKFits, splitKSteps } from './conv2d-split-k.js';
 import type { Conv2dSteps } from './conv2d-steps.js';
@@ -51,9 +51,9 @@ function validConfig(engine: Engine, p: Conv2dProblem, cfg: TuneConfig): boolean
   }
 }
 
-/** The rule used without a measurement: the path rule (direct / im2col / split-K), as before tuning. */
+/** The rule used without a measurement (src/ops/conv2d-path.ts: the path rule; the implicit GEMM on GPUs). */
 function staticConfig(engine: Engine, p: Conv2dProblem): TuneConfig {
-  return { variant: chooseConv2dPath(p.g, p.pass, conv2dAdapterFacts(engine)), constants: {} };
+  return staticConv2dConfig(p.g, p.pass, conv2dAdapterFacts(engine));
 }
 
 function candidates(engine: Engine, p: Conv2dProblem): TuneConfig[] {

@@ -15,7 +15,7 @@ import {
   conv2dShape,
 } from '../../src/ops/conv2d.js';
 import { IGEMM_SPLITS, IGEMM_TILES, type IgemmConstants, igemmCandidates, igemmConstants, igemmFits } from '../../src/ops/conv2d-igemm.js';
-import { chooseConv2dPath, conv2dAdapterFacts, type Conv2dPass } from '../../src/ops/conv2d-path.js';
+import { conv2dAdapterFacts, type Conv2dPass, staticConv2dConfig } from '../../src/ops/conv2d-path.js';
 import { conv2dChoice, describeConv2dConfig } from '../../src/ops/conv2d-tuning.js';
 import { conv2dBackwardRef, conv2dRef } from '../../src/reference/conv2d.js';
 import type { Engine } from '../../src/engine.js';
@@ -192,11 +192,11 @@ describe('implicit-GEMM conv2d: gradients through the backward rule', () => {
 describe('conv2d tuning family', () => {
   const problem = (c: Case, pass: Conv2dPass): Conv2dProblem => ({ pass, g: conv2dShape(c.x, c.w, c.o), bias: pass === 'forward' && !!c.bias });
 
-  it('static rule = the path rule; the key names the pass, shapes and every option', () => {
+  it('static rule = staticConv2dConfig (on this CPU adapter: the path rule); the key names the pass, shapes and every option', () => {
     for (const c of CASES.slice(0, 4)) {
       for (const pass of PASSES) {
         const p = problem(c, pass);
-        expect(CONV2D_TUNING.staticConfig(engine, p)).toEqual({ variant: chooseConv2dPath(p.g, pass, conv2dAdapterFacts(engine)), constants: {} });
+        expect(CONV2D_TUNING.staticConfig(engine, p)).toEqual(staticConv2dConfig(p.g, pass, conv2dAdapterFacts(engine)));
       }
     }
     const base: Case = { name: 'k', x: [2, 4, 9, 9], w: [8, 4, 3, 3], o: { padding: 1 } };

@@ -1,12 +1,23 @@
-// The conv2d path rule (src/ops/conv2d-path.ts) as a pure function: no
-// device, adapters described by their facts (8-lane subgroups, limits).
+// The conv2d path rule and static configuration (src/ops/conv2d-path.ts) as
+// pure functions: no device, adapters described by their facts (8-lane
+// subgroups, a CPU adapter, limits).
 import { describe, expect, it } from 'vitest';
 import { conv2dShape, type Conv2dOptions } from '../../src/ops/conv2d.js';
-import { chooseConv2dPath, type Conv2dAdapterFacts, type Conv2dPass } from '../../src/ops/conv2d-path.js';
+import { igemmFits } from '../../src/ops/conv2d-igemm.js';
+import { chooseConv2dPath, type Conv2dAdapterFacts, type Conv2dPass, staticConv2dConfig } from '../../src/ops/conv2d-path.js';
 
-const LIMITS = { maxStorageBufferBindingSize: 128 << 20, maxComputeWorkgroupsPerDimension: 65535 };
-const LAVAPIPE: Conv2dAdapterFacts = { subgroup8: true, limits: LIMITS };
-const GPU: Conv2dAdapterFacts = { subgroup8: false, limits: LIMITS };
+// WebGPU's default limits, and a 128 MiB binding.
+const LIMITS = {
+  maxStorageBufferBindingSize: 128 << 20,
+  maxComputeWorkgroupsPerDimension: 65535,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupStorageSize: 16384,
+};
+const LAVAPIPE: Conv2dAdapterFacts = { subgroup8: true, cpu: true, limits: LIMITS };
+const GPU: Conv2dAdapterFacts = { subgroup8: false, cpu: false, limits: LIMITS };
+/** A CPU adapter without 8-lane subgroups (SwiftShader in Chromium). */
+const SWIFTSHADER: Conv2dAdapterFacts = { subgroup8: false, cpu: true, limits: LIMITS };
 const PASSES: Conv2dPass[] = ['forward', 'grad-input', 'grad-weight'];
 
 const shape = (x: number[], w: number[], o: Conv2dOptions = {}) => conv2dShape(x, w, o);
@@ -60,14 +71,18 @@ describe('conv2d path rule', () => {
     expect(paths(huge, LAVAPIPE)).toEqual(['sg', 'sg', 'sg']);
     expect(paths(huge, LAVAPIPE, 'im2col')).toEqual(['direct', 'direct', 'direct']);
     // Neither fits under a 32 MiB binding limit.
-    expect(paths(huge, { subgroup8: true, limits: { ...LIMITS, maxStorageBufferBindingSize: 2 ** 25 } })).toEqual(['direct', 'direct', 'direct']);
+    expect(paths(huge, { subgroup8: true, cpu: true, limits: { ...LIMITS, maxStorageBufferBindingSize: 2 ** 25 } })).toEqual(['direct', 'direct', 'direct']);
     // The same shape with a larger binding limit fits im2col.
-    expect(paths(huge, { subgroup8: true, limits: { ...LIMITS, maxStorageBufferBindingSize: 2 ** 31 } }, 'im2col')).toEqual(['im2col', 'im2col', 'im2col']);
+    expect(paths(huge, { subgroup8: true, cpu: true, limits: { ...LIMITS, maxStorageBufferBindingSize: 2 ** 31 } }, 'im2col')).toEqual([
+      'im2col',
+      'im2col',
+      'im2col',
+    ]);
     // Grids too: a column count past maxComputeWorkgroupsPerDimension.
     // (sg's grad-weight grid is ⌈C·KH/8⌉ × ⌈O/TM⌉ = 6 × 1: it fits.)
-    expect(paths(resnet, { subgroup8: true, limits: { ...LIMITS, maxComputeWorkgroupsPerDimension: 100 } })).toEqual(['direct', 'direct', 'sg']);
+    expect(paths(resnet, { subgroup8: true, cpu: true, limits: { ...LIMITS, maxComputeWorkgroupsPerDimension: 100 } })).toEqual(['direct', 'direct', 'sg']);
     // sg's forward grid has 32·32·32/4/8 = 1024 columns; its grad-weight grid only ⌈16·3/8⌉ = 6.
-    expect(paths(cifar, { subgroup8: true, limits: { ...LIMITS, maxComputeWorkgroupsPerDimension: 100 } })).toEqual(['direct', 'direct', 'sg']);
+    expect(paths(cifar, { subgroup8: true, cpu: true, limits: { ...LIMITS, maxComputeWorkgroupsPerDimension: 100 } })).toEqual(['direct', 'direct', 'sg']);
   });
 
   it('GPUs (no 8-lane subgroups): direct forward and grad-input, split-K grad-weight, groups too', () => {
@@ -76,7 +91,7 @@ describe('conv2d path rule', () => {
 
   it("GPUs: grad-weight stays direct where split-K's grid does not fit", () => {
     // 64 output channels per group → one 64-row tile; CK = 576 → 9 column tiles > 8.
-    const tight = { subgroup8: false, limits: { ...LIMITS, maxComputeWorkgroupsPerDimension: 8 } };
+    const tight = { subgroup8: false, cpu: false, limits: { ...LIMITS, maxComputeWorkgroupsPerDimension: 8 } };
     expect(chooseConv2dPath(huge, 'grad-weight', tight)).toBe('direct');
   });
 
@@ -95,5 +110,33 @@ describe('conv2d path rule', () => {
     }
     expect(paths(cifarDown, LAVAPIPE, 'sg')).toEqual(['sg', 'sg', 'sg']);
     expect(paths(cifarDown, GPU, 'sg')).toEqual(['im2col', 'im2col', 'im2col']);
+  });
+});
+
+describe('conv2d static configuration (what runs with nothing measured)', () => {
+  const all = [resnet, oneByOne, grouped, depthwise, huge, cifar, cifarDown];
+
+  it('GPUs: the implicit GEMM, one dispatch per pass, with a tile that fits the adapter', () => {
+    for (const g of all) {
+      for (const pass of PASSES) {
+        const cfg = staticConv2dConfig(g, pass, GPU);
+        expect(cfg.variant, `${pass}`).toBe('igemm');
+        expect(igemmFits(g, pass, cfg.constants, LIMITS)).toBe(true);
+      }
+    }
+  });
+
+  it('GPUs: the path rule where no tile fits (here: 1 KiB of workgroup memory)', () => {
+    const small = { ...GPU, limits: { ...LIMITS, maxComputeWorkgroupStorageSize: 1024 } };
+    for (const pass of PASSES) expect(staticConv2dConfig(cifar, pass, small)).toEqual({ variant: chooseConv2dPath(cifar, pass, small), constants: {} });
+  });
+
+  it('CPU adapters, with or without 8-lane subgroups: the path rule', () => {
+    for (const a of [LAVAPIPE, SWIFTSHADER]) {
+      for (const g of all) {
+        for (const pass of PASSES) expect(staticConv2dConfig(g, pass, a)).toEqual({ variant: chooseConv2dPath(g, pass, a), constants: {} });
+      }
+    }
+    expect(PASSES.map((pass) => staticConv2dConfig(resnet, pass, SWIFTSHADER).variant)).toEqual(['direct', 'direct', 'splitk']);
   });
 });
