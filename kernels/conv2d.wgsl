@@ -43,6 +43,11 @@
 //   per column: 8 vec4 loads, 64 multiply-adds.
 // conv2d_bwd_bias: one workgroup per output channel, strided sum then a tree
 //   reduction in workgroup memory.
+// ACCUMULATE (override; conv2d_bwd_weight, conv2d_bwd_bias): the result is
+//   added to dst in place (dst = dst + Σ, after the full sum: the same f32 add
+//   as elementwise.wgsl's acc_add with alpha 1), so a parameter's gradient
+//   lands in its .grad without a separate add (src/autograd/leaf-grad.ts,
+//   src/ops/conv2d.ts).
 //
 // Why register blocking and no workgroup memory: on lavapipe (Mesa 25.0) every
 // storage-buffer load whose offset is not a constant or uniform-buffer value
@@ -57,6 +62,7 @@
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
 override FLIP: bool = false;
+override ACCUMULATE: bool = false;
 
 struct Params {
   N: u32,
@@ -306,7 +312,10 @@ fn conv2d_bwd_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
     if (o >= p.Og) { break; }
     for (var b = 0u; b < 4u; b++) {
       let j = jq * 4u + b;
-      if (j < cols) { dst[(g * p.Og + o) * cols + j] = rows[k][b]; }
+      if (j < cols) {
+        let di = (g * p.Og + o) * cols + j;
+        if (ACCUMULATE) { dst[di] = dst[di] + rows[k][b]; } else { dst[di] = rows[k][b]; }
+      }
     }
   }
 }
@@ -330,5 +339,7 @@ fn conv2d_bwd_bias(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     if (lid.x < s) { partial[lid.x] += partial[lid.x + s]; }
     workgroupBarrier();
   }
-  if (lid.x == 0u) { dst[o] = partial[0]; }
+  if (lid.x == 0u) {
+    if (ACCUMULATE) { dst[o] = dst[o] + partial[0]; } else { dst[o] = partial[0]; }
+  }
 }

@@ -37,12 +37,19 @@
 //   sl sums s = sl, sl + 8, … into 4 round-robin accumulators (4 loads in
 //   flight), then slice 0 adds the 8 slice sums in order 0..7. The order
 //   depends only on S. 1-D grid over ⌈T/32⌉, folded into x·y.
+// ACCUMULATE (override): the final values are added to dst in place
+//   (dst = dst + Σ, after the full sum: the same f32 add as elementwise.wgsl's
+//   acc_add with alpha 1), so a weight's gradient lands in its .grad without a
+//   separate add (src/autograd/leaf-grad.ts). Set by the host only on the
+//   dispatch that writes dW: conv2d_gw_sum, or conv2d_gw_partial when S = 1
+//   (never on partials; src/ops/dispatch-list.ts accumulateInto).
 
 override TM: u32 = 64;  // output channels per tile: 16, 32 or 64
 override TN: u32 = 64;  // (c, ky, kx) columns per tile: 16, 32 or 64
 const TK: u32 = 16u;    // reduction steps per tile load
 override PM: u32 = TM + 1u;  // padded pitches of the k-major tiles (derived; not set by the host)
 override PN: u32 = TN + 1u;
+override ACCUMULATE: bool = false;
 
 struct Params {
   N: u32,
@@ -175,7 +182,10 @@ fn conv2d_gw_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
     if (m >= p.Og) { break; }
     for (var jj = 0u; jj < RN; jj++) {
       let j = j0 + tc + 16u * jj;
-      if (j < p.CK) { dst[(base + m) * p.CK + j] = acc[i * 4u + jj]; }
+      if (j < p.CK) {
+        let di = (base + m) * p.CK + j;
+        if (ACCUMULATE) { dst[di] = dst[di] + acc[i * 4u + jj]; } else { dst[di] = acc[i * 4u + jj]; }
+      }
     }
   }
 }
@@ -208,6 +218,6 @@ fn conv2d_gw_sum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   if (sl == 0u && i < p.T) {
     var v = red[col];
     for (var k = 1u; k < 8u; k++) { v += red[k * 32u + col]; }
-    dst[i] = v;
+    if (ACCUMULATE) { dst[i] = dst[i] + v; } else { dst[i] = v; }
   }
 }

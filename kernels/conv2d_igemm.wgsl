@@ -30,6 +30,11 @@
 //     BK); with S > 1 the host sums the partials [S, O, CK] with
 //     conv2d_grad_weight.wgsl's conv2d_gw_sum (fixed order, deterministic);
 //     with S = 1 it binds dW itself (same layout).
+//     ACCUMULATE (override): with S = 1, dW's values are added to dst in
+//     place (dst = dst + Σ, after the full sum: the same f32 add as
+//     elementwise.wgsl's acc_add with alpha 1), so a weight's gradient lands
+//     in its .grad without a separate add (src/autograd/leaf-grad.ts); with
+//     S > 1 conv2d_gw_sum takes the flag instead, never the partials.
 //
 // Tiling (override constants, chosen by the autotuner; checked by the host):
 //   * a workgroup computes a BM × BN tile of the output; per BK steps of k it
@@ -65,6 +70,7 @@ override TN: u32 = 8u;
 override WG: u32 = 64u;
 override HAS_BIAS: bool = false;
 override VEC4_A: bool = false;
+override ACCUMULATE: bool = false;
 
 struct Params {
   N: u32,
@@ -439,7 +445,10 @@ fn conv2d_igemm_grad_weight(@builtin(workgroup_id) wid: vec3u, @builtin(local_in
       let v = acc[i * (TN / 4u) + j];
       let jq = j0 + 4u * (tx + j * WGX);
       for (var e = 0u; e < 4u; e++) {
-        if (jq + e < p.CK) { dst[(base + m) * p.CK + jq + e] = v[e]; }
+        if (jq + e < p.CK) {
+          let di = (base + m) * p.CK + jq + e;
+          if (ACCUMULATE) { dst[di] = dst[di] + v[e]; } else { dst[di] = v[e]; }
+        }
       }
     }
   }

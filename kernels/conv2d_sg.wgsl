@@ -70,6 +70,11 @@ override RQ: u32 = 1u;
 // w_pack: 0 = as is, 1 = flip the taps and swap the channel roles (dx of a
 // stride-1 conv), 2 = swap the channel roles only (conv2d_sg_dx).
 override FLIP: u32 = 0u;
+// ACCUMULATE (conv2d_sg_gw): dW's values are added to dw in place (dw = dw +
+// Σ, after the full sum: the same f32 add as elementwise.wgsl's acc_add with
+// alpha 1), so a weight's gradient lands in its .grad without a separate add
+// (src/autograd/leaf-grad.ts).
+override ACCUMULATE: bool = false;
 const SEG_MAX: u32 = 8u;
 
 struct Params {
@@ -288,7 +293,7 @@ fn conv2d_sg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
 // does 4·TM vec4 FMAs (kx lanes past KW are computed and dropped). q
 // ascending, one fma per product: the order of dy_t + im2col + matmul_sg8
 // (NT, batch folded into k), so the results are bit-identical to that path.
-// dW [O, C, KH, KW] is stored as scalars. Grid (⌈C·KH/8⌉, ⌈O/TM⌉).
+// dW [O, C, KH, KW] is stored as scalars (ACCUMULATE: added to dw). Grid (⌈C·KH/8⌉, ⌈O/TM⌉).
 fn gwtap(seg: ptr<function, array<vec4f, SEG_MAX>>, e: u32, kx: u32) -> f32 {
   if (kx >= KW) { return 0.0; }
   let f = e + kx * DW;
@@ -329,15 +334,20 @@ fn dyload(o0: u32, r: u32, l: u32, n: u32, pq: u32, plane4: u32, qx: u32) -> vec
   return v;
 }
 
+// dw[i] = v, or dw[i] + v (ACCUMULATE).
+fn gwput(i: u32, v: f32) {
+  if (ACCUMULATE) { dw[i] = dw[i] + v; } else { dw[i] = v; }
+}
+
 fn gwstore8(acc: ptr<function, array<vec4f, 8>>, o: u32, j: u32, CKH: u32) {
   for (var i = 0u; i < 8u; i++) {
     if (o + i >= p.O) { break; }
     let v = (*acc)[i];
     let base = ((o + i) * CKH + j) * KW;
-    dw[base] = v.x;
-    if (KW > 1u) { dw[base + 1u] = v.y; }
-    if (KW > 2u) { dw[base + 2u] = v.z; }
-    if (KW > 3u) { dw[base + 3u] = v.w; }
+    gwput(base, v.x);
+    if (KW > 1u) { gwput(base + 1u, v.y); }
+    if (KW > 2u) { gwput(base + 2u, v.z); }
+    if (KW > 3u) { gwput(base + 3u, v.w); }
   }
 }
 

@@ -32,7 +32,11 @@
 //            else 0; src [A, Ri_s, cols_s], dst [A, Ri_d, cols_d]. Pads or
 //            crops the last two dims (weights to [O, CKp], dy to [N, Op, HWp],
 //            the matmul output back to [N, O, HW] with the bias added, dW
-//            back to [O, CK]). 1-D, folded grid.
+//            back to [O, CK]). 1-D, folded grid. ACCUMULATE (override;
+//            repad only, the crop of dW): dst = dst + v in place, after the
+//            full sum (the same f32 add as elementwise.wgsl's acc_add with
+//            alpha 1), so a weight's gradient lands in its .grad without a
+//            separate add (src/autograd/leaf-grad.ts).
 //
 // Why this shape on lavapipe: every storage load with a non-constant
 // address is scalarised lane by lane and integer division is per lane, so
@@ -44,6 +48,7 @@
 
 override WG: u32 = 64;
 override HAS_BIAS: bool = false;
+override ACCUMULATE: bool = false;
 
 struct Params {
   N: u32,
@@ -390,5 +395,5 @@ fn repad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     v = src[(a * p.Ri_s + b) * p.cols_s + j];
     if (HAS_BIAS) { v += bias[b]; }
   }
-  dst[i] = v;
+  if (ACCUMULATE) { dst[i] = dst[i] + v; } else { dst[i] = v; }
 }

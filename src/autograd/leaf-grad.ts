@@ -17,7 +17,9 @@
  * unfused forms keep the separate acc_add, which is what the tests compare
  * against bit for bit. Used by batch norm (weight, bias), matmul (A, B and
  * the bias), the sum reductions that finish a bias or a shared operand's
- * gradient, layer norm (weight, bias) and the patch embedding (weight, bias).
+ * gradient, layer norm (weight, bias), the patch embedding (weight, bias) and
+ * conv2d (weight: the one dispatch of the grad-weight path that writes dW,
+ * on every path; bias: `conv2d_bwd_bias`).
  */
 import type { Tensor } from '../tensor/tensor.js';
 

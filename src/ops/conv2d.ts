@@ -14,7 +14,15 @@
  * (src/ops/conv2d-steps.ts, src/ops/dispatch-list.ts) that the op runs and
  * the tuner times.
  * The backward rule computes only the gradients whose inputs require them.
+ * A weight or bias that is a leaf with a `.grad` (a parameter mid-step) gets
+ * its gradient added in place by the dispatch that finishes it, in the fused
+ * kernel forms (src/autograd/leaf-grad.ts): the grad-weight path's one
+ * dispatch that writes 'out' takes its kernel's ACCUMULATE flag (or the
+ * matmul epilogue), added by the op to whatever configuration the tuner
+ * chose (`accumulateInto`, src/ops/dispatch-list.ts), `conv2d_bwd_bias` the
+ * same flag on its single write; the rule then returns null for it.
  */
+import { gradTarget } from '../autograd/leaf-grad.js';
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
 import { ShapeError } from '../device/errors.js';
@@ -24,7 +32,9 @@ import type { TuneConfig } from '../tune/types.js';
 import type { Conv2dPass, Conv2dPathRequest } from './conv2d-path.js';
 import type { Conv2dBuffer } from './conv2d-steps.js';
 import { conv2dChoice, conv2dSteps } from './conv2d-tuning.js';
-import { runDispatchList } from './dispatch-list.js';
+import { accumulateInto as accumulateList, runDispatchList } from './dispatch-list.js';
+import { accumulateInto } from './elementwise.js';
+import { kernelForms } from './kernel-forms.js';
 import { assertF32, sameEngine } from './launch.js';
 
 // Re-exported: bench/scratch/gw-plans.ts imports splitKPlan from here; tests and benchmarks the family.
@@ -124,7 +134,9 @@ function checkDy(dy: Tensor, g: Conv2dShape): void {
 }
 
 /**
- * Runs one pass into a new tensor of `shape`: the configuration the request
+ * Runs one pass into a new tensor of `shape`, or added into `into` (its
+ * dispatch that writes 'out' accumulates; the tuned configuration is the
+ * same, the flag is not part of the problem): the configuration the request
  * or the tuner picks, its steps on the operands in `io` (its temporaries
  * released after the last step).
  */
@@ -135,12 +147,14 @@ function runPass(
   o: Conv2dOptions,
   io: Partial<Record<Conv2dBuffer, Tensor>>,
   shape: readonly number[],
+  into: Tensor | null = null,
 ): Tensor {
   const p = { pass, g, bias: !!io.bias };
   const { config } = conv2dChoice(engine, p, o.impl);
-  const out = engine.empty([...shape]);
-  const { steps, temps } = conv2dSteps(engine, p, config, o.impl?.splitK);
-  for (const t of runDispatchList(engine, steps, { ...io, out }, temps, 'conv2d')) t.dispose();
+  const out = into ?? engine.empty([...shape]);
+  const planned = conv2dSteps(engine, p, config, o.impl?.splitK);
+  const steps = into ? accumulateList(planned.steps, 'out', `conv2d ${pass}`) : planned.steps;
+  for (const t of runDispatchList(engine, steps, { ...io, out }, planned.temps, 'conv2d')) t.dispose();
   return out;
 }
 
@@ -173,25 +187,44 @@ export function conv2dGradInputRaw(dy: Tensor, w: Tensor, xShape: readonly numbe
   return runPass(engine, g, 'grad-input', o, { dy, w }, shape);
 }
 
-/** dW = ∂(Σ dy ⊙ conv2d(x, w))/∂w for a weight of shape wShape. */
-export function conv2dGradWeightRaw(x: Tensor, dy: Tensor, wShape: readonly number[], o: Conv2dOptions = {}): Tensor {
+/**
+ * dW = ∂(Σ dy ⊙ conv2d(x, w))/∂w for a weight of shape wShape; with `into`,
+ * added to it in place (the dispatch that writes dW accumulates) and `into`
+ * returned — bit for bit dW then accumulateInto(into, dW).
+ */
+export function conv2dGradWeightRaw(x: Tensor, dy: Tensor, wShape: readonly number[], o: Conv2dOptions = {}, into: Tensor | null = null): Tensor {
   assertF32('conv2d backward (weight)', x, dy);
   const engine = sameEngine('conv2d backward (weight)', x, dy);
   const g = conv2dShape(x.shape, wShape, o, 'conv2d backward (weight)');
   checkDy(dy, g);
-  if (wShape.some((d) => d === 0)) return engine.empty([...wShape]);
-  if (dy.size === 0 || x.size === 0) return fill0(engine, engine.empty([...wShape]));
-  return runPass(engine, g, 'grad-weight', o, { x, dy }, wShape);
+  const n = wShape.reduce((a, b) => a * b, 1);
+  if (into && into.size !== n) throw new ShapeError(`conv2d backward (weight): cannot accumulate dW ${fmtShape(wShape)} into ${fmtShape(into.shape)}`);
+  if (n === 0) return into ?? engine.empty([...wShape]);
+  if (dy.size === 0 || x.size === 0) {
+    const z = fill0(engine, engine.empty([...wShape]));
+    if (!into) return z;
+    // Zeros, added as the separate add would (−0 + 0 is +0).
+    accumulateInto(into, z);
+    z.dispose();
+    return into;
+  }
+  return runPass(engine, g, 'grad-weight', o, { x, dy }, wShape, into);
 }
 
-/** dbias[o] = Σ_{n, y, x} dy[n, o, y, x]. */
-export function conv2dGradBiasRaw(dy: Tensor): Tensor {
+/** dbias[o] = Σ_{n, y, x} dy[n, o, y, x]; with `into`, added to it in place (ACCUMULATE) and `into` returned. */
+export function conv2dGradBiasRaw(dy: Tensor, into: Tensor | null = null): Tensor {
   assertF32('conv2d backward (bias)', dy);
   if (dy.ndim !== 4) throw new ShapeError(`conv2d backward (bias): dy must be 4-D, got ${fmtShape(dy.shape)}`);
   const [N, O, Ho, Wo] = dy.shape as [number, number, number, number];
-  const db = dy.engine.empty([O]);
+  if (into && into.size !== O) throw new ShapeError(`conv2d backward (bias): cannot accumulate dbias [${O}] into ${fmtShape(into.shape)}`);
+  const db = into ?? dy.engine.empty([O]);
   if (O === 0) return db;
-  dy.engine.run('conv2d', 'conv2d_bwd_bias', { bind: { src: dy, dst: db }, params: { N, Ot: O, HWo: Ho * Wo }, workgroups: O });
+  dy.engine.run('conv2d', 'conv2d_bwd_bias', {
+    bind: { src: dy, dst: db },
+    params: { N, Ot: O, HWo: Ho * Wo },
+    constants: { ACCUMULATE: into ? 1 : 0 },
+    workgroups: O,
+  });
   return db;
 }
 
@@ -205,12 +238,28 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, o: Conv2dOptio
   return record(y, 'conv2d', [x, w, bias], [x, w], { opts, xShape: x.shape, wShape: w.shape });
 }
 
+/**
+ * dx, dW, dbias — each only where its input requires grad. A weight or bias
+ * that is a leaf with a `.grad` gets its gradient added in place (gradTarget,
+ * fused kernel forms) and null is returned for it.
+ */
 export function conv2dBackward(node: GraphNode<'conv2d'>, g: Tensor): (Tensor | null)[] {
   const { opts, xShape, wShape } = node.attrs;
   const [x, w] = node.saved;
   const [xIn, wIn, bIn] = node.inputs;
+  const inPlace = kernelForms(g.engine).fused;
   const dx = xIn?.requiresGrad ? conv2dGradInputRaw(g, w, xShape, opts) : null;
-  const dw = wIn?.requiresGrad ? conv2dGradWeightRaw(x, g, wShape, opts) : null;
-  const db = bIn?.requiresGrad ? conv2dGradBiasRaw(g) : null;
+  let dw: Tensor | null = null;
+  if (wIn?.requiresGrad) {
+    const into = gradTarget(wIn, inPlace);
+    dw = conv2dGradWeightRaw(x, g, wShape, opts, into);
+    if (into) dw = null;
+  }
+  let db: Tensor | null = null;
+  if (bIn?.requiresGrad) {
+    const into = gradTarget(bIn, inPlace);
+    db = conv2dGradBiasRaw(g, into);
+    if (into) db = null;
+  }
   return [dx, dw, db];
 }

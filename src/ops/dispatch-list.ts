@@ -40,6 +40,8 @@ export interface MatmulDispatch<B extends string> {
   a: B;
   b: B;
   c: B;
+  /** c = c + op(a)·op(b): the kernel's ACCUMULATE epilogue, as matmulRaw's `accumulate` (set by `accumulateInto`, never timed). */
+  accumulate?: boolean;
 }
 
 export type DispatchStep<B extends string> = KernelDispatch<B> | MatmulDispatch<B>;
@@ -107,7 +109,7 @@ export function runDispatchList<B extends string>(
       engine.run(l.family, l.entry, {
         bind: { a: get(step.a), b: get(step.b), bias: engine.placeholder(), c: get(step.c) },
         params: MATMUL_TUNING.benchBuffers(step.problem).params,
-        constants: l.constants,
+        constants: { ...l.constants, ACCUMULATE: step.accumulate ? 1 : 0 },
         workgroups: l.workgroups,
       });
     } else {
@@ -117,6 +119,30 @@ export function runDispatchList<B extends string>(
     }
   }
   return made;
+}
+
+/**
+ * The list with its output `name` accumulated instead of stored: the one
+ * step that binds `name` adds its values to what the buffer holds (`dst =
+ * dst + v`, the f32 add of acc_add with alpha 1) — a kernel dispatch through
+ * its `ACCUMULATE` override constant (which its WGSL must declare), a GEMM
+ * through the matmul epilogue. Throws unless exactly one step binds `name`:
+ * only a value written once, by the pass that finishes it, is accumulated
+ * (a split reduction's partials go elsewhere; its final pass takes the flag).
+ * The tuner times the list without the flag (src/autograd/leaf-grad.ts).
+ */
+export function accumulateInto<B extends string>(list: DispatchList<B>, name: B, what: string): DispatchStep<B>[] {
+  const binds = (step: DispatchStep<B>) => (step.kind === 'matmul' ? [step.a, step.b, step.c] : Object.values(step.bind)).includes(name);
+  const at = list.flatMap((step, i) => (binds(step) ? [i] : []));
+  if (at.length !== 1) throw new Error(`${what}: cannot accumulate into '${name}', bound by ${at.length} dispatches (one wanted)`);
+  return list.map((step, i) => {
+    if (i !== at[0]) return step;
+    if (step.kind === 'matmul') {
+      if (step.c !== name) throw new Error(`${what}: the GEMM reads '${name}'; only its output can be accumulated`);
+      return { ...step, accumulate: true };
+    }
+    return { ...step, constants: { ...step.constants, ACCUMULATE: 1 } };
+  });
 }
 
 /** A 1-D workgroup count as the engine launches it: [n, 1, 1], or folded into x·y past the per-dimension limit. */
