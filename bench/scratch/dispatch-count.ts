@@ -30,7 +30,8 @@ function batch(i: number): HostBatch {
 const e: Engine = await createEngine(process.argv.includes('--no-subgroups') ? { disableFeatures: ['subgroups'] } : {});
 // --igemm: every convolution on the implicit-GEMM kernel (one dispatch per pass; a GPU's likely pick)
 if (process.argv.includes('--igemm')) tunerOf(e).force('conv2d', 'igemm');
-// --attn=FORM: the ViT's multi-head attention in that form (src/ops/attention-plan.ts; a GPU's static pick is 'tiled')
+// --attn=FORM: the ViT's multi-head attention in that form (src/ops/attention-plan.ts; a GPU's static pick
+// is 'tiled', which is no CPU candidate: 'fused' issues the same dispatches)
 const ATTN = process.argv.find((a) => a.startsWith('--attn='))?.slice('--attn='.length);
 if (ATTN) tunerOf(e).force('attention', ATTN);
 const counts = new Map<string, number>();
