@@ -14,6 +14,32 @@ import { gemm, type KernelDispatch, PLACEHOLDER } from './dispatch-list.js';
 /** Whether gradInputAsConv applies (stride 1, non-negative transposed padding). */
 export const transposedAsConv = (g: Conv2dShape) => g.sh === 1 && g.sw === 1 && g.dh * (g.KH - 1) >= g.ph && g.dw * (g.KW - 1) >= g.pw;
 
+/**
+ * Where `transposedAsConv(g)`: the stride-1 convolution whose output is dx —
+ * dy as its input, the flipped kernel with in/out channels swapped, padding
+ * d·(K − 1) − p.
+ */
+export function transposedConvShape(g: Conv2dShape): Conv2dShape {
+  return {
+    N: g.N,
+    C: g.O,
+    H: g.Ho,
+    W: g.Wo,
+    O: g.C,
+    KH: g.KH,
+    KW: g.KW,
+    sh: 1,
+    sw: 1,
+    ph: g.dh * (g.KH - 1) - g.ph,
+    pw: g.dw * (g.KW - 1) - g.pw,
+    dh: g.dh,
+    dw: g.dw,
+    groups: 1,
+    Ho: g.H,
+    Wo: g.W,
+  };
+}
+
 /** Whether every im2col-path buffer and grid of this pass fits the adapter's limits (and groups = 1). */
 export function im2colFits(
   g: Conv2dShape,
@@ -197,24 +223,7 @@ function convIm2col(out: Conv2dSteps, src: Conv2dBuffer, wm: Conv2dBuffer, bias:
  */
 function gradInputAsConv(g: Conv2dShape, runQuads: number): Conv2dSteps {
   const out: Conv2dSteps = { temps: {}, steps: [] };
-  const gt: Conv2dShape = {
-    N: g.N,
-    C: g.O,
-    H: g.Ho,
-    W: g.Wo,
-    O: g.C,
-    KH: g.KH,
-    KW: g.KW,
-    sh: 1,
-    sw: 1,
-    ph: g.dh * (g.KH - 1) - g.ph,
-    pw: g.dw * (g.KW - 1) - g.pw,
-    dh: g.dh,
-    dw: g.dw,
-    groups: 1,
-    Ho: g.H,
-    Wo: g.W,
-  };
+  const gt = transposedConvShape(g);
   const CK = g.O * g.KH * g.KW;
   const CKp = roundUpTo4(CK);
   out.temps['wf'] = g.C * CKp;

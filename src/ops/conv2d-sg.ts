@@ -14,7 +14,7 @@
  * path; the phased grad-input sums in another order than col2im's.
  */
 import type { Conv2dShape } from './conv2d.js';
-import { transposedAsConv } from './conv2d-im2col.js';
+import { transposedAsConv, transposedConvShape } from './conv2d-im2col.js';
 import type { Conv2dPass } from './conv2d-path.js';
 import type { Conv2dSteps } from './conv2d-steps.js';
 import { PLACEHOLDER } from './dispatch-list.js';
@@ -27,24 +27,7 @@ function convOf(g: Conv2dShape, pass: Conv2dPass): Conv2dShape | null {
   if (g.groups !== 1) return null;
   if (pass !== 'grad-input') return g;
   if (!transposedAsConv(g)) return null;
-  return {
-    N: g.N,
-    C: g.O,
-    H: g.Ho,
-    W: g.Wo,
-    O: g.C,
-    KH: g.KH,
-    KW: g.KW,
-    sh: 1,
-    sw: 1,
-    ph: g.dh * (g.KH - 1) - g.ph,
-    pw: g.dw * (g.KW - 1) - g.pw,
-    dh: g.dh,
-    dw: g.dw,
-    groups: 1,
-    Ho: g.H,
-    Wo: g.W,
-  };
+  return transposedConvShape(g);
 }
 
 /**
