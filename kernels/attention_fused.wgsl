@@ -36,11 +36,12 @@
 // cooperatively; DH, DV are override constants here, so on a GPU the
 // register arrays have constant indices once the loops are unrolled.
 //
-// Head split and merge, for the unfused form (heads_split*, heads_merge*):
-// copies between the token-major layout and the head-major [N, H, L, d] the
-// batched matmuls and attention.wgsl's softmax read; up to three tensors per
-// dispatch (q, k, v; dq, dk, dv). Slot z has length L<z> and width D<z>;
-// the _v4 entries move vec4s (every width a multiple of 4).
+// Head split and merge, for the unfused form (heads_copy1, heads_copy3 and
+// their _v4 twins; override MERGE: false splits, true merges): copies between
+// the token-major layout and the head-major [N, H, L, d] the batched matmuls
+// and attention.wgsl's softmax read; one or three tensors per dispatch (q, k,
+// v; dq, dk, dv). Slot z has length L<z> and width D<z>; the _v4 entries move
+// vec4s (every width a multiple of 4).
 //
 // Grids: fused kernels (⌈rows / WG⌉, N·H); split and merge
 // (⌈max L<z>·D<z> / WG⌉, N·H), a workgroup's elements in one (n, h).
@@ -447,6 +448,8 @@ fn attn_bwd_kv_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
 override D0: u32 = 16;
 override D1: u32 = 16;
 override D2: u32 = 16;
+// false: split (token-major → head-major), true: merge (head-major → token-major).
+override MERGE: bool = false;
 
 // Element e of row-block nh of a tensor of length L and width d (in the
 // entry's units, f32 or vec4): its token-major index (.x) and head-major one (.y),
@@ -457,74 +460,47 @@ fn place(nh: u32, e: u32, L: u32, d: u32) -> vec3u {
   return vec3u(((nh / p.H * L + l) * p.H + nh % p.H) * d + c, (nh * L + l) * d + c, u32(e < L * d));
 }
 
-// y<z> [N, H, L<z>, D<z>] ← x<z> [N, L<z>, H, D<z>], z = 0, 1, 2. Grid (⌈max L<z>·D<z> / WG⌉, N·H).
+// Source (.x) and destination (.y) index of a place, by direction; .z as in place.
+fn route(nh: u32, e: u32, L: u32, d: u32) -> vec3u {
+  let a = place(nh, e, L, d);
+  if (MERGE) { return vec3u(a.y, a.x, a.z); }
+  return a;
+}
+
+// Split: y<z> [N, H, L<z>, D<z>] ← x<z> [N, L<z>, H, D<z>]; merge: the other way; z = 0, 1, 2.
+// Grid (⌈max L<z>·D<z> / WG⌉, N·H).
 @compute @workgroup_size(WG)
-fn heads_split3(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+fn heads_copy3(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let e = wid.x * WG + lid.x;
-  let a = place(wid.y, e, p.L0, D0);
-  let b = place(wid.y, e, p.L1, D1);
-  let c = place(wid.y, e, p.L2, D2);
+  let a = route(wid.y, e, p.L0, D0);
+  let b = route(wid.y, e, p.L1, D1);
+  let c = route(wid.y, e, p.L2, D2);
   if (a.z != 0u) { y0[a.y] = x0[a.x]; }
   if (b.z != 0u) { y1[b.y] = x1[b.x]; }
   if (c.z != 0u) { y2[c.y] = x2[c.x]; }
 }
 
-// y<z> [N, L<z>, H, D<z>] ← x<z> [N, H, L<z>, D<z>], z = 0, 1, 2.
-@compute @workgroup_size(WG)
-fn heads_merge3(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let e = wid.x * WG + lid.x;
-  let a = place(wid.y, e, p.L0, D0);
-  let b = place(wid.y, e, p.L1, D1);
-  let c = place(wid.y, e, p.L2, D2);
-  if (a.z != 0u) { y0[a.x] = x0[a.y]; }
-  if (b.z != 0u) { y1[b.x] = x1[b.y]; }
-  if (c.z != 0u) { y2[c.x] = x2[c.y]; }
-}
-
 // One tensor (slot 0).
 @compute @workgroup_size(WG)
-fn heads_split1(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let a = place(wid.y, wid.x * WG + lid.x, p.L0, D0);
+fn heads_copy1(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let a = route(wid.y, wid.x * WG + lid.x, p.L0, D0);
   if (a.z != 0u) { y0[a.y] = x0[a.x]; }
-}
-
-@compute @workgroup_size(WG)
-fn heads_merge1(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let a = place(wid.y, wid.x * WG + lid.x, p.L0, D0);
-  if (a.z != 0u) { y0[a.x] = x0[a.y]; }
 }
 
 // The same on vec4 units (every width a multiple of 4; D<z> counts vec4).
 @compute @workgroup_size(WG)
-fn heads_split3_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+fn heads_copy3_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let e = wid.x * WG + lid.x;
-  let a = place(wid.y, e, p.L0, D0);
-  let b = place(wid.y, e, p.L1, D1);
-  let c = place(wid.y, e, p.L2, D2);
+  let a = route(wid.y, e, p.L0, D0);
+  let b = route(wid.y, e, p.L1, D1);
+  let c = route(wid.y, e, p.L2, D2);
   if (a.z != 0u) { yv0[a.y] = xv0[a.x]; }
   if (b.z != 0u) { yv1[b.y] = xv1[b.x]; }
   if (c.z != 0u) { yv2[c.y] = xv2[c.x]; }
 }
 
 @compute @workgroup_size(WG)
-fn heads_merge3_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let e = wid.x * WG + lid.x;
-  let a = place(wid.y, e, p.L0, D0);
-  let b = place(wid.y, e, p.L1, D1);
-  let c = place(wid.y, e, p.L2, D2);
-  if (a.z != 0u) { yv0[a.x] = xv0[a.y]; }
-  if (b.z != 0u) { yv1[b.x] = xv1[b.y]; }
-  if (c.z != 0u) { yv2[c.x] = xv2[c.y]; }
-}
-
-@compute @workgroup_size(WG)
-fn heads_split1_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let a = place(wid.y, wid.x * WG + lid.x, p.L0, D0);
+fn heads_copy1_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let a = route(wid.y, wid.x * WG + lid.x, p.L0, D0);
   if (a.z != 0u) { yv0[a.y] = xv0[a.x]; }
-}
-
-@compute @workgroup_size(WG)
-fn heads_merge1_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let a = place(wid.y, wid.x * WG + lid.x, p.L0, D0);
-  if (a.z != 0u) { yv0[a.x] = xv0[a.y]; }
 }

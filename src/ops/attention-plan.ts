@@ -8,7 +8,7 @@
  * the layout a Linear produces and consumes. The forms:
  *  - 'unfused': the head-major path of `attention` (batched matmuls around
  *    attention.wgsl's row softmax, P stored), with the head split and merge
- *    as one copy dispatch each (heads_split3 / heads_merge1 and back) instead
+ *    as one copy dispatch each (heads_copy3 / heads_copy1, split or merge) instead
  *    of a permute per tensor; bit-identical to permute + `attention` + permute;
  *  - 'fused': kernels/attention_fused.wgsl's attn_fwd / attn_bwd_q /
  *    attn_bwd_kv (a thread per row, no workgroup memory: the CPU adapters'
@@ -140,10 +140,11 @@ function unfusedPlan(s: AttnShape, scale: number): Omit<AttnPlan, 'sizes'> {
   const sfx = u === 4 ? '_v4' : '';
   const [x0, x1, x2, y0, y1, y2] = u === 4 ? ['xv0', 'xv1', 'xv2', 'yv0', 'yv1', 'yv2'] : ['x0', 'x1', 'x2', 'y0', 'y1', 'y2'];
   const grid = (...ld: number[]): [number, number, number] => [Math.ceil(Math.max(...ld) / u / WG_1D), BH, 1];
-  const copy = (entry: string, bind: [AttnBuffer, AttnBuffer][], ld: [number, number][]): AttnStep => ({
+  // One (heads_copy1) or three (heads_copy3) tensors per dispatch, split (token-major → head-major) or merge.
+  const copy = (direction: 'split' | 'merge', bind: [AttnBuffer, AttnBuffer][], ld: [number, number][]): AttnStep => ({
     kind: 'dispatch',
     family: FAMILY,
-    entry: `${entry}${sfx}`,
+    entry: `heads_copy${bind.length}${sfx}`,
     bind: Object.fromEntries(
       bind.flatMap(([x, y], z) => [
         [[x0, x1, x2][z]!, x],
@@ -152,7 +153,7 @@ function unfusedPlan(s: AttnShape, scale: number): Omit<AttnPlan, 'sizes'> {
     ),
     params: { N, H, ...Object.fromEntries(ld.map(([L], z) => [`L${z}`, L])) },
     // the widths as constants: the index arithmetic divides by constants
-    constants: Object.fromEntries(ld.map(([, d], z) => [`D${z}`, d / u])),
+    constants: { ...Object.fromEntries(ld.map(([, d], z) => [`D${z}`, d / u])), MERGE: direction === 'merge' ? 1 : 0 },
     workgroups: grid(...ld.map(([L, d]) => L * d)),
   });
   const wgs = (n: number) => Math.ceil(n / WG_1D);
@@ -164,7 +165,7 @@ function unfusedPlan(s: AttnShape, scale: number): Omit<AttnPlan, 'sizes'> {
   return {
     forward: [
       copy(
-        'heads_split3',
+        'split',
         [
           ['q', 'qh'],
           ['k', 'kh'],
@@ -182,11 +183,11 @@ function unfusedPlan(s: AttnShape, scale: number): Omit<AttnPlan, 'sizes'> {
         workgroups: wgs(rows),
       },
       { kind: 'matmul', problem: gemm(Lq, dv, Lk, bat), a: 'prob', b: 'vh', c: 'outh' },
-      copy('heads_merge1', [['outh', 'out']], [[Lq, dv]]),
+      copy('merge', [['outh', 'out']], [[Lq, dv]]),
     ],
     saved: ['qh', 'kh', 'vh', 'prob'],
     backward: [
-      copy('heads_split1', [['g', 'gh']], [[Lq, dv]]),
+      copy('split', [['g', 'gh']], [[Lq, dv]]),
       { kind: 'matmul', problem: gemm(Lk, dv, Lq, { ...bat, transA: true }), a: 'prob', b: 'gh', c: 'dvh' },
       { kind: 'matmul', problem: gemm(Lq, Lk, dv, { ...bat, transB: true }), a: 'gh', b: 'vh', c: 'dprob' },
       {
@@ -200,7 +201,7 @@ function unfusedPlan(s: AttnShape, scale: number): Omit<AttnPlan, 'sizes'> {
       { kind: 'matmul', problem: gemm(Lq, dh, Lk, bat), a: 'dS', b: 'kh', c: 'dqh' },
       { kind: 'matmul', problem: gemm(Lk, dh, Lq, { ...bat, transA: true }), a: 'dS', b: 'qh', c: 'dkh' },
       copy(
-        'heads_merge3',
+        'merge',
         [
           ['dqh', 'dq'],
           ['dkh', 'dk'],
