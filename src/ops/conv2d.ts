@@ -19,7 +19,7 @@
  * kernel forms (src/autograd/leaf-grad.ts): the grad-weight path's one
  * dispatch that writes 'out' takes its kernel's ACCUMULATE flag (or the
  * matmul epilogue), added by the op to whatever configuration the tuner
- * chose (`accumulateInto`, src/ops/dispatch-list.ts), `conv2d_bwd_bias` the
+ * chose (`withAccumulatedOutput`, src/ops/dispatch-list.ts), `conv2d_bwd_bias` the
  * same flag on its single write; the rule then returns null for it.
  */
 import { gradTarget } from '../autograd/leaf-grad.js';
@@ -32,7 +32,7 @@ import type { TuneConfig } from '../tune/types.js';
 import type { Conv2dPass, Conv2dPathRequest } from './conv2d-path.js';
 import type { Conv2dBuffer } from './conv2d-steps.js';
 import { conv2dChoice, conv2dSteps } from './conv2d-tuning.js';
-import { accumulateInto as accumulateList, runDispatchList } from './dispatch-list.js';
+import { runDispatchList, withAccumulatedOutput } from './dispatch-list.js';
 import { accumulateInto } from './elementwise.js';
 import { kernelForms } from './kernel-forms.js';
 import { assertF32, sameEngine } from './launch.js';
@@ -153,7 +153,7 @@ function runPass(
   const { config } = conv2dChoice(engine, p, o.impl);
   const out = into ?? engine.empty([...shape]);
   const planned = conv2dSteps(engine, p, config, o.impl?.splitK);
-  const steps = into ? accumulateList(planned.steps, 'out', `conv2d ${pass}`) : planned.steps;
+  const steps = into ? withAccumulatedOutput(planned.steps, 'out', `conv2d ${pass}`) : planned.steps;
   for (const t of runDispatchList(engine, steps, { ...io, out }, planned.temps, 'conv2d')) t.dispose();
   return out;
 }

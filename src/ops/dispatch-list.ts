@@ -40,7 +40,7 @@ export interface MatmulDispatch<B extends string> {
   a: B;
   b: B;
   c: B;
-  /** c = c + op(a)·op(b): the kernel's ACCUMULATE epilogue, as matmulRaw's `accumulate` (set by `accumulateInto`, never timed). */
+  /** c = c + op(a)·op(b): the kernel's ACCUMULATE epilogue, as matmulRaw's `accumulate` (set by `withAccumulatedOutput`, never timed). */
   accumulate?: boolean;
 }
 
@@ -131,7 +131,7 @@ export function runDispatchList<B extends string>(
  * (a split reduction's partials go elsewhere; its final pass takes the flag).
  * The tuner times the list without the flag (src/autograd/leaf-grad.ts).
  */
-export function accumulateInto<B extends string>(list: DispatchList<B>, name: B, what: string): DispatchStep<B>[] {
+export function withAccumulatedOutput<B extends string>(list: DispatchList<B>, name: B, what: string): DispatchStep<B>[] {
   const binds = (step: DispatchStep<B>) => (step.kind === 'matmul' ? [step.a, step.b, step.c] : Object.values(step.bind)).includes(name);
   const at = list.flatMap((step, i) => (binds(step) ? [i] : []));
   if (at.length !== 1) throw new Error(`${what}: cannot accumulate into '${name}', bound by ${at.length} dispatches (one wanted)`);

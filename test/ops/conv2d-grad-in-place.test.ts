@@ -8,7 +8,7 @@ import { CONV2D_TUNING, type Conv2dOptions, conv2dShape } from '../../src/ops/co
 import { igemmCandidates, igemmConstants } from '../../src/ops/conv2d-igemm.js';
 import { conv2dAdapterFacts } from '../../src/ops/conv2d-path.js';
 import { conv2dSteps } from '../../src/ops/conv2d-tuning.js';
-import { accumulateInto, type DispatchStep } from '../../src/ops/dispatch-list.js';
+import { type DispatchStep, withAccumulatedOutput } from '../../src/ops/dispatch-list.js';
 import { expectInPlaceGradsMatch, type LeafSpec } from '../helpers/grad-in-place.js';
 import { testEngine } from '../helpers/engine.js';
 
@@ -153,7 +153,7 @@ describe('conv2d grad-weight: every configuration the tuner can choose writes dW
       for (const cfg of configs) {
         for (const splitK of cfg.variant === 'splitk' ? [undefined, 1, 3] : [undefined]) {
           const { steps } = conv2dSteps(engine, p, cfg, splitK);
-          const flagged = accumulateInto(steps, 'out', JSON.stringify(cfg)).filter((s) => (s.kind === 'matmul' ? s.accumulate : s.constants?.['ACCUMULATE']));
+          const flagged = withAccumulatedOutput(steps, 'out', JSON.stringify(cfg)).filter((s) => (s.kind === 'matmul' ? s.accumulate : s.constants?.['ACCUMULATE']));
           expect(flagged.length).toBe(1);
         }
       }
@@ -161,19 +161,19 @@ describe('conv2d grad-weight: every configuration the tuner can choose writes dW
   }
 });
 
-describe('accumulateInto (dispatch lists)', () => {
+describe('withAccumulatedOutput (dispatch lists)', () => {
   type B = 'x' | 'part' | 'out';
   const kernel = (bind: Record<string, B>): DispatchStep<B> => ({ kind: 'dispatch', family: 'f', entry: 'e', bind, params: {}, workgroups: 1 });
   it('flags the one step that writes the output: a kernel by ACCUMULATE, a GEMM by its epilogue', () => {
-    const list = accumulateInto<B>([kernel({ src: 'x', dst: 'part' }), kernel({ part: 'part', dst: 'out' })], 'out', 't');
+    const list = withAccumulatedOutput<B>([kernel({ src: 'x', dst: 'part' }), kernel({ part: 'part', dst: 'out' })], 'out', 't');
     expect(list[0]!.kind === 'dispatch' && list[0]!.constants).toBeUndefined();
     expect(list[1]!.kind === 'dispatch' && list[1]!.constants).toEqual({ ACCUMULATE: 1 });
     const gemm: DispatchStep<B> = { kind: 'matmul', problem: {} as never, a: 'x', b: 'part', c: 'out' };
-    expect(accumulateInto<B>([gemm], 'out', 't')[0]).toEqual({ ...gemm, accumulate: true });
+    expect(withAccumulatedOutput<B>([gemm], 'out', 't')[0]).toEqual({ ...gemm, accumulate: true });
   });
   it('throws unless exactly one step binds the output, and for a GEMM that only reads it', () => {
-    expect(() => accumulateInto<B>([kernel({ src: 'x', dst: 'part' })], 'out', 't')).toThrow(/bound by 0/);
-    expect(() => accumulateInto<B>([kernel({ dst: 'out' }), kernel({ src: 'out', dst: 'out' })], 'out', 't')).toThrow(/bound by 2/);
-    expect(() => accumulateInto<B>([{ kind: 'matmul', problem: {} as never, a: 'out', b: 'x', c: 'part' }], 'out', 't')).toThrow(/reads/);
+    expect(() => withAccumulatedOutput<B>([kernel({ src: 'x', dst: 'part' })], 'out', 't')).toThrow(/bound by 0/);
+    expect(() => withAccumulatedOutput<B>([kernel({ dst: 'out' }), kernel({ src: 'out', dst: 'out' })], 'out', 't')).toThrow(/bound by 2/);
+    expect(() => withAccumulatedOutput<B>([{ kind: 'matmul', problem: {} as never, a: 'out', b: 'x', c: 'part' }], 'out', 't')).toThrow(/reads/);
   });
 });
