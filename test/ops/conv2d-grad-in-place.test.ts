@@ -153,7 +153,9 @@ describe('conv2d grad-weight: every configuration the tuner can choose writes dW
       for (const cfg of configs) {
         for (const splitK of cfg.variant === 'splitk' ? [undefined, 1, 3] : [undefined]) {
           const { steps } = conv2dSteps(engine, p, cfg, splitK);
-          const flagged = withAccumulatedOutput(steps, 'out', JSON.stringify(cfg)).filter((s) => (s.kind === 'matmul' ? s.accumulate : s.constants?.['ACCUMULATE']));
+          const flagged = withAccumulatedOutput(steps, 'out', JSON.stringify(cfg)).filter((s) =>
+            s.kind === 'matmul' ? s.accumulate : s.constants?.['ACCUMULATE'],
+          );
           expect(flagged.length).toBe(1);
         }
       }
