@@ -119,12 +119,13 @@ struct Params {
 @group(0) @binding(13) var<storage, read_write> ds: array<f32>;
 @group(0) @binding(14) var<storage, read_write> wgrad: array<f32>;
 @group(0) @binding(15) var<storage, read_write> bgrad: array<f32>;
-// vec4 views of x, dy, res, y and out for the *_v4 entries (the same buffers).
+// vec4 views of x, dy, res, y, out and ds for the *_v4 entries (the same buffers).
 @group(0) @binding(16) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(17) var<storage, read> dy4: array<vec4f>;
 @group(0) @binding(18) var<storage, read> res4: array<vec4f>;
 @group(0) @binding(19) var<storage, read> y4: array<vec4f>;
 @group(0) @binding(20) var<storage, read_write> out4: array<vec4f>;
+@group(0) @binding(21) var<storage, read_write> ds4: array<vec4f>;
 
 var<workgroup> red_a: array<f32, WG>;
 var<workgroup> red_b: array<f32, WG>;
@@ -668,4 +669,141 @@ fn bn_grad_input_merge_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invo
   if (k == 0u && lid.x == 0u) { emit_param_grads(c, s); }
   let q = dx_coefs(stats[2u * p.C + c], stats[p.C + c], s);
   dx_train_chunk4(k, c, lid.x, q, stats[c]);
+}
+
+// ---- vec4 sums: bn_stats_partial_v4, bn_grad_partial_v4 and the one-chunk forms ----
+//
+// The reductions' vec4 forms walk a chunk as the passes above do; each
+// thread keeps vec4 sums and adds their components, (x + y) + (z + w),
+// before the tree. They replace the scalar sums (another summation order)
+// wherever H·W % 4 = 0 and the tensors start on a vec4, in every form
+// (fused or not, vec4 passes or scalar), so the forms stay bit-identical to
+// one another. On a CPU adapter one vec4 load replaces four lane-by-lane
+// scalar loads.
+
+fn stats4_term(a: u32, shift: f32, s: ptr<function, array<vec4f, 2>>) {
+  let v = x4[a] - shift;
+  (*s)[0] += v;
+  (*s)[1] += v * v;
+}
+
+fn hsum(v: vec4f) -> f32 {
+  return (v.x + v.y) + (v.z + v.w);
+}
+
+// chunk_stats on vec4s: Σ(x − K), Σ(x − K)² into red_a[0], red_b[0]; returns K.
+fn chunk_stats4(k: u32, c: u32, t: u32) -> f32 {
+  let r = chunk_vec4s(k);
+  let shift = x4[walk4_start(r.x, c).x].x;
+  let d = inner_d4();
+  let first = thread_first4(r.x, t);
+  var s: array<vec4f, 2>;
+  var wr = walk4_start(first, c);
+  for (var j0 = first; j0 < r.y; j0 += WG * VPT) {
+    var w = wr;
+    var j = j0;
+    for (var i = 0u; i < VPT; i++) {
+      if (j >= r.y) { break; }
+      stats4_term(w.x, shift, &s);
+      w = walk4_step(w, p.in_n4, p.in_hw4);
+      j += d;
+    }
+    wr = walk4_step(wr, p.st_n4, p.st_hw4);
+  }
+  red_a[t] = hsum(s[0]);
+  red_b[t] = hsum(s[1]);
+  tree_reduce(t);
+  return shift;
+}
+
+@compute @workgroup_size(WG)
+fn bn_stats_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let k = wid.x;
+  let c = wid.y;
+  let shift = chunk_stats4(k, c, lid.x);
+  if (lid.x == 0u) {
+    let m = chunk_moments(k, shift);
+    let o = p.part_base + (c * p.chunks + k) * 2u;
+    part[o] = m.x;
+    part[o + 1u] = m.y;
+  }
+}
+
+// bn_forward_single on vec4s.
+@compute @workgroup_size(WG)
+fn bn_forward_single_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let c = wid.y;
+  let shift = chunk_stats4(0u, c, lid.x);
+  if (lid.x == 0u) {
+    let m = chunk_moments(0u, shift);
+    let s = chan_merge(vec3f(0.0), m.x, m.y, chunk_count(0u));
+    let st = finish_stats(c, s.y, s.z, true);
+    coef = vec4f(apply_coefs(c, st.x, st.y), 0.0, 0.0);
+  }
+  workgroupBarrier();
+  let q = coef;
+  apply_chunk4(0u, c, lid.x, q.x, q.y);
+}
+
+fn grad4_term(a: u32, mean: f32, s: ptr<function, array<vec4f, 2>>) {
+  let g = g4_at(a);
+  if (WRITE_DS) { ds4[a] = g; }
+  (*s)[0] += g;
+  (*s)[1] += g * (x4[a] - mean);
+}
+
+// chunk_grad_sums on vec4s.
+fn chunk_grad_sums4(k: u32, c: u32, t: u32, mean: f32) {
+  let r = chunk_vec4s(k);
+  let d = inner_d4();
+  let first = thread_first4(r.x, t);
+  var s: array<vec4f, 2>;
+  var wr = walk4_start(first, c);
+  for (var j0 = first; j0 < r.y; j0 += WG * VPT) {
+    var w = wr;
+    var j = j0;
+    for (var i = 0u; i < VPT; i++) {
+      if (j >= r.y) { break; }
+      grad4_term(w.x, mean, &s);
+      w = walk4_step(w, p.in_n4, p.in_hw4);
+      j += d;
+    }
+    wr = walk4_step(wr, p.st_n4, p.st_hw4);
+  }
+  red_a[t] = hsum(s[0]);
+  red_b[t] = hsum(s[1]);
+  tree_reduce(t);
+}
+
+@compute @workgroup_size(WG)
+fn bn_grad_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let k = wid.x;
+  let c = wid.y;
+  chunk_grad_sums4(k, c, lid.x, stats[c]);
+  if (lid.x == 0u) {
+    let o = (c * p.chunks + k) * 2u;
+    part[o] = red_a[0];
+    part[o + 1u] = red_b[0] * stats[p.C + c];
+  }
+}
+
+// bn_backward_single on vec4s.
+@compute @workgroup_size(WG)
+fn bn_backward_single_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let c = wid.y;
+  let mean = stats[c];
+  let invstd = stats[p.C + c];
+  chunk_grad_sums4(0u, c, lid.x, mean);
+  if (lid.x == 0u) {
+    var s1 = 0.0;
+    var s2 = 0.0;
+    s1 += red_a[0];
+    s2 += red_b[0] * invstd;
+    let s = vec2f(s1, s2);
+    emit_param_grads(c, s);
+    coef = vec4f(dx_coefs(stats[2u * p.C + c], invstd, s), 0.0);
+  }
+  workgroupBarrier();
+  let q = coef;
+  dx_train_chunk4(0u, c, lid.x, q.xyz, mean);
 }

@@ -48,16 +48,19 @@ export interface BatchNormOptions {
   residual?: Tensor | null;
 }
 
-const WG = 256;
-/** About this many elements of one channel per workgroup (WG threads × 16). */
-const CHUNK = WG * 16;
+/** Planes at least this wide are walked in whole images (ROW_MODE). */
+const ROW_MIN = 256;
+/** About this many elements of one channel per workgroup. */
+const CHUNK = 4096;
 
 interface Geo {
   N: number;
   C: number;
   HW: number;
   L: number;
-  /** Whole images per chunk (HW ≥ WG) or single elements (see batchnorm.wgsl). */
+  /** Threads per workgroup of every entry (memory-bound.ts `normWg`: a few on CPU adapters, where barriers are coroutine switches). */
+  wg: number;
+  /** Whole images per chunk (HW ≥ ROW_MIN) or single elements (see batchnorm.wgsl). */
   rowMode: boolean;
   units: number;
   unit: number;
@@ -69,12 +72,13 @@ function geometry(x: Tensor): Geo {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const HW = H * W;
   const L = N * HW;
-  const rowMode = HW >= WG;
+  const wg = memoryBoundShape(x.engine).normWg;
+  const rowMode = HW >= ROW_MIN;
   const units = rowMode ? N : L;
   const unit = rowMode ? HW : 1;
   const chunk = rowMode ? Math.max(1, Math.round(CHUNK / HW)) : CHUNK;
   const chunks = Math.max(1, Math.ceil(units / chunk));
-  return { N, C, HW, L, rowMode, units, unit, chunk, chunks };
+  return { N, C, HW, L, wg, rowMode, units, unit, chunk, chunks };
 }
 
 function baseParams(g: Geo): Record<string, number> {
@@ -87,8 +91,8 @@ function baseParams(g: Geo): Record<string, number> {
     chunk: g.chunk,
     units: g.units,
     unit: g.unit,
-    step_n: Math.floor(WG / g.HW),
-    step_hw: WG % g.HW,
+    step_n: Math.floor(g.wg / g.HW),
+    step_hw: g.wg % g.HW,
   };
 }
 
@@ -136,12 +140,24 @@ const flag = (b: boolean) => (b ? 1 : 0);
  * starts), else null: the params of its walker and the override constants of
  * memory-bound.ts's shape for this adapter.
  */
-function vec4Launch(e: Engine, g: Geo, tensors: (Tensor | null)[]): { params: Record<string, number>; constants: Record<string, number> } | null {
-  if (!kernelForms(e).vec4 || g.HW % 4 !== 0 || !tensors.every((t) => !t || t.offset % 4 === 0)) return null;
+function vec4Launch(e: Engine, g: Geo, tensors: (Tensor | null)[]): Launch | null {
+  if (!kernelForms(e).vec4 || !vec4Fits(g, tensors)) return null;
   const shape = memoryBoundShape(e);
+  return vec4Walk(g, shape.perThread, shape.contiguous);
+}
+
+interface Launch {
+  params: Record<string, number>;
+  constants: Record<string, number>;
+}
+
+const vec4Fits = (g: Geo, tensors: (Tensor | null)[]) => g.HW % 4 === 0 && tensors.every((t) => !t || t.offset % 4 === 0);
+
+/** The vec4 walker's params and constants: `perThread` vec4s a round, consecutive or g.wg apart (batchnorm.wgsl). */
+function vec4Walk(g: Geo, perThread: number, contiguous: boolean): Launch {
   const HW4 = g.HW / 4;
-  const inner = shape.contiguous ? 1 : shape.wg;
-  const round = shape.wg * shape.perThread;
+  const inner = contiguous ? 1 : g.wg;
+  const round = g.wg * perThread;
   return {
     params: {
       HW4,
@@ -151,8 +167,51 @@ function vec4Launch(e: Engine, g: Geo, tensors: (Tensor | null)[]): { params: Re
       st_n4: Math.floor(round / HW4),
       st_hw4: round % HW4,
     },
-    constants: { WG: shape.wg, VPT: shape.perThread, CONTIGUOUS: flag(shape.contiguous) },
+    constants: { WG: g.wg, VPT: perThread, CONTIGUOUS: flag(contiguous) },
   };
+}
+
+/**
+ * How the per-channel sums (the statistics, the gradient sums, and the
+ * one-chunk entries that compute them) walk a chunk: vec4s wherever the
+ * planes and `tensors` allow (the `_v4` entries), else scalars. Decided
+ * by the shapes and the adapter only, never by the kernel forms, so the
+ * fused and unfused forms, and the vec4 and scalar per-element passes, sum
+ * in the same order and stay bit-identical to one another.
+ */
+function sumsLaunch(e: Engine, g: Geo, tensors: (Tensor | null)[]): Launch & { v4: boolean } {
+  const shape = memoryBoundShape(e);
+  if (vec4Fits(g, tensors)) return { v4: true, ...vec4Walk(g, shape.perThread, shape.contiguous) };
+  return { v4: false, params: {}, constants: { WG: g.wg, ROW_MODE: flag(g.rowMode) } };
+}
+
+/** The statistics partials of x's chunks into `stats` (from part_base). */
+function statsPartial(e: Engine, g: Geo, x: Tensor, stats: Tensor, params: Record<string, number>): void {
+  const s = sumsLaunch(e, g, [x]);
+  e.run('batchnorm', s.v4 ? 'bn_stats_partial_v4' : 'bn_stats_partial', {
+    bind: s.v4 ? { x4: x, part: stats } : { x, part: stats },
+    params: { ...params, ...s.params },
+    constants: s.constants,
+    workgroups: [g.chunks, g.C],
+  });
+}
+
+/** The gradient sums' partials [C, chunks, 2] (Σ g, Σ g·x̂), with the epilogue's backward and, with WRITE_DS, ds. */
+function gradPartial(
+  e: Engine,
+  g: Geo,
+  t: { x: Tensor; dy: Tensor; stats: Tensor; part: Tensor; y: Tensor | null; ds: Tensor },
+  params: Record<string, number>,
+  epilogue: Record<string, number>,
+): void {
+  const s = sumsLaunch(e, g, [t.x, t.dy, t.y, t.ds]);
+  const y = t.y ?? e.placeholder();
+  e.run('batchnorm', s.v4 ? 'bn_grad_partial_v4' : 'bn_grad_partial', {
+    bind: s.v4 ? { x4: t.x, dy4: t.dy, stats: t.stats, part: t.part, y4: y, ds4: t.ds } : { ...t, y },
+    params: { ...params, ...s.params },
+    constants: { ...epilogue, ...s.constants },
+    workgroups: [g.chunks, g.C],
+  });
 }
 
 /**
@@ -164,9 +223,9 @@ function statsBuffer(e: Engine, g: Geo, training: boolean, partials: boolean): T
   return e.empty([(training ? 3 : 2) * g.C + (partials ? 2 * g.C * g.chunks : 0)]);
 }
 
-/** A one-element buffer for a read-write binding an entry declares but does not write here. */
+/** A one-vec4 buffer for a read-write binding an entry declares but does not write here. */
 function scratch(e: Engine): Tensor {
-  return e.empty([1]);
+  return e.empty([4]);
 }
 
 /** The unfused forward: statistics, merge, apply (3 dispatches in training, 2 in eval). */
@@ -186,7 +245,7 @@ function forwardUnfused(
   const params = { ...baseParams(g), eps, momentum, part_base: 3 * g.C };
   const w = weight ?? e.placeholder();
   if (training) {
-    e.run('batchnorm', 'bn_stats_partial', { bind: { x, part: stats }, params, constants: { WG, ROW_MODE: flag(g.rowMode) }, workgroups: [g.chunks, g.C] });
+    statsPartial(e, g, x, stats, params);
     e.run('batchnorm', 'bn_stats_final', {
       bind: { stats, running_mean: runningMean, running_var: runningVar, weight: w },
       params,
@@ -200,7 +259,7 @@ function forwardUnfused(
   e.run('batchnorm', 'bn_apply', {
     bind: { x, stats, weight: w, bias: bias ?? e.placeholder(), res: e.placeholder(), out },
     params,
-    constants: { WG, ROW_MODE: flag(g.rowMode), HAS_WEIGHT: flag(weight !== null), HAS_BIAS: flag(bias !== null) },
+    constants: { WG: g.wg, ROW_MODE: flag(g.rowMode), HAS_WEIGHT: flag(weight !== null), HAS_BIAS: flag(bias !== null) },
     workgroups: [g.chunks, g.C],
   });
   return { out, stats };
@@ -218,12 +277,15 @@ function forwardFused(
 ) {
   const e = x.engine;
   const g = geometry(x);
-  const partials = o.training && g.chunks > 1;
+  // One chunk per channel: one dispatch, unless its vec4 form would need the residual on a vec4 and it is not.
+  const sums = sumsLaunch(e, g, [x]);
+  const single = g.chunks === 1 && (!sums.v4 || vec4Fits(g, [residual]));
+  const partials = o.training && !single;
   const stats = statsBuffer(e, g, o.training, partials);
   const out = e.empty(x.shape);
   const params = { ...baseParams(g), eps: o.eps, momentum: o.momentum, part_base: 3 * g.C };
   const constants = {
-    WG,
+    WG: g.wg,
     ROW_MODE: flag(g.rowMode),
     HAS_WEIGHT: flag(weight !== null),
     HAS_BIAS: flag(bias !== null),
@@ -238,7 +300,7 @@ function forwardFused(
   }
   const train = { bind: { ...bind, running_mean: runningMean, running_var: runningVar }, params, constants: { ...constants, UPDATE_RUNNING: 1 } };
   if (partials) {
-    e.run('batchnorm', 'bn_stats_partial', { bind: { x, part: stats }, params, constants: { WG, ROW_MODE: flag(g.rowMode) }, workgroups: [g.chunks, g.C] });
+    statsPartial(e, g, x, stats, params);
     const v4 = vec4Launch(e, g, [x, residual, out]);
     if (v4) {
       const { x: x4, res, out: out4, ...rest } = train.bind;
@@ -251,8 +313,21 @@ function forwardFused(
     } else {
       e.run('batchnorm', 'bn_apply_merge', { ...train, workgroups: [g.chunks, g.C] });
     }
+  } else if (sums.v4) {
+    const { x: x4, res, out: out4, ...rest } = train.bind;
+    e.run('batchnorm', 'bn_forward_single_v4', {
+      bind: { ...rest, x4, res4: res, out4 },
+      params: { ...params, ...sums.params },
+      constants: { ...train.constants, ...sums.constants },
+      workgroups: [1, g.C],
+    });
   } else {
-    e.run('batchnorm', 'bn_forward_single', { ...train, workgroups: [1, g.C] });
+    e.run('batchnorm', 'bn_forward_single', {
+      ...train,
+      params: { ...params, ...sums.params },
+      constants: { ...train.constants, ...sums.constants },
+      workgroups: [1, g.C],
+    });
   }
   return { out, stats };
 }
@@ -324,12 +399,7 @@ function backwardUnfused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training,
   let gsum: Tensor | null = null;
   if (training || wantW || wantB) {
     const part = e.empty([g.C, g.chunks, 2]);
-    e.run('batchnorm', 'bn_grad_partial', {
-      bind: { x, dy, stats, part, y: ph, ds },
-      params,
-      constants: { WG, ROW_MODE: flag(g.rowMode) },
-      workgroups: [g.chunks, g.C],
-    });
+    gradPartial(e, g, { x, dy, stats, part, y: null, ds }, params, {});
     gsum = e.empty([2, g.C]);
     e.run('batchnorm', 'bn_grad_final', { bind: { part, gsum }, params, workgroups: Math.ceil(g.C / 64) });
     part.dispose();
@@ -337,7 +407,7 @@ function backwardUnfused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training,
   let dx: Tensor | null = null;
   if (wantX) {
     dx = e.empty(x.shape);
-    const constants = { WG, ROW_MODE: flag(g.rowMode), HAS_WEIGHT: flag(weight !== null) };
+    const constants = { WG: g.wg, ROW_MODE: flag(g.rowMode), HAS_WEIGHT: flag(weight !== null) };
     const w = weight ?? ph;
     if (training) {
       e.run('batchnorm', 'bn_grad_input_train', {
@@ -394,27 +464,25 @@ function backwardFused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training, h
   const wgrad = gradOut(wMode, wIn);
   const bgrad = gradOut(bMode, bIn);
   const ds = wantS ? e.empty(x.shape) : tmp(scratch(e));
-  const epi = { WG, ROW_MODE: flag(g.rowMode), RELU: flag(relu), RESIDUAL: flag(residual) };
+  const epi = { WG: g.wg, ROW_MODE: flag(g.rowMode), RELU: flag(relu), RESIDUAL: flag(residual) };
   const pgrads = { W_GRAD: wMode, B_GRAD: bMode };
   const yb = y ?? ph;
   let dx: Tensor | null = null;
   if (training && wantX) {
     dx = e.empty(x.shape);
+    const sums = sumsLaunch(e, g, [x, dy, y, ds]);
     if (g.chunks === 1) {
-      e.run('batchnorm', 'bn_backward_single', {
-        bind: { x, dy, stats, y: yb, ds, out: dx, wgrad, bgrad },
-        params,
-        constants: { ...epi, ...pgrads, WRITE_DS: flag(wantS) },
+      const bind = { x, dy, stats, y: yb, ds, out: dx, wgrad, bgrad };
+      const { x: x4, dy: dy4, y: y4, ds: ds4, out: out4, ...rest } = bind;
+      e.run('batchnorm', sums.v4 ? 'bn_backward_single_v4' : 'bn_backward_single', {
+        bind: sums.v4 ? { ...rest, x4, dy4, y4, ds4, out4 } : bind,
+        params: { ...params, ...sums.params },
+        constants: { ...epi, ...pgrads, WRITE_DS: flag(wantS), ...sums.constants },
         workgroups: [1, C],
       });
     } else {
       const part = tmp(e.empty([C, g.chunks, 2]));
-      e.run('batchnorm', 'bn_grad_partial', {
-        bind: { x, dy, stats, part, y: yb, ds },
-        params,
-        constants: { ...epi, WRITE_DS: flag(wantS) },
-        workgroups: [g.chunks, C],
-      });
+      gradPartial(e, g, { x, dy, stats, part, y, ds }, params, { ...epi, WRITE_DS: flag(wantS) });
       const v4 = vec4Launch(e, g, [x, dy, y, dx]);
       if (v4) {
         e.run('batchnorm', 'bn_grad_input_merge_v4', {
@@ -437,12 +505,7 @@ function backwardFused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training, h
     let dsDone = false;
     if (wMode || bMode || (wantS && !wantX)) {
       const part = tmp(e.empty([C, g.chunks, 2]));
-      e.run('batchnorm', 'bn_grad_partial', {
-        bind: { x, dy, stats, part, y: yb, ds },
-        params,
-        constants: { ...epi, WRITE_DS: flag(wantS) },
-        workgroups: [g.chunks, C],
-      });
+      gradPartial(e, g, { x, dy, stats, part, y, ds }, params, { ...epi, WRITE_DS: flag(wantS) });
       dsDone = wantS;
       if (wMode || bMode) e.run('batchnorm', 'bn_param_grads', { bind: { part, wgrad, bgrad }, params, constants: pgrads, workgroups: Math.ceil(C / 64) });
     }

@@ -29,12 +29,14 @@ export interface MemoryBoundShape {
   reduceWg: number;
   /** At most this many reduction workgroups over all outputs before a second pass is preferred. */
   reduceMaxWorkgroups: number;
+  /** Threads per workgroup of batch norm's per-channel sums (a power of 2). */
+  normWg: number;
 }
 
 /** What CPU adapters get. */
-export const CPU_SHAPE: Readonly<MemoryBoundShape> = { wg: 256, perThread: 4, contiguous: true, reduceWg: 64, reduceMaxWorkgroups: 64 };
+export const CPU_SHAPE: Readonly<MemoryBoundShape> = { wg: 256, perThread: 4, contiguous: true, reduceWg: 64, reduceMaxWorkgroups: 64, normWg: 16 };
 /** What GPUs get. */
-export const GPU_SHAPE: Readonly<MemoryBoundShape> = { wg: 256, perThread: 1, contiguous: false, reduceWg: 256, reduceMaxWorkgroups: 256 };
+export const GPU_SHAPE: Readonly<MemoryBoundShape> = { wg: 256, perThread: 1, contiguous: false, reduceWg: 256, reduceMaxWorkgroups: 256, normWg: 256 };
 
 const forced = new WeakMap<Engine, MemoryBoundShape>();
 

@@ -1,10 +1,14 @@
 // The vec4 forms of the fused batch-norm passes (bn_apply_merge_v4,
 // bn_grad_input_merge_v4) against the scalar entries, bit for bit: the same
 // training step (forward with relu / residual, backward into x, weight, bias
-// and the residual) with the vec4 forms allowed and forbidden, under several
-// launch shapes (memory-bound.ts). Shapes with H·W % 4 = 0 (vec4 path) and
-// ≠ 0 (scalar either way), whole-image chunks and the element walker, ragged
-// last chunks, H·W = 4 (one vec4 per plane), N = 1, C = 1.
+// and the residual) with the vec4 forms allowed and forbidden, under each of
+// several launch shapes (memory-bound.ts: threads, vec4s per thread, their
+// order). The per-channel sums take their vec4 entries wherever H·W % 4 = 0,
+// in both forms (batchnorm.ts `sumsLaunch`), so both sum in one order.
+// Shapes with H·W % 4 = 0 (vec4 path) and ≠ 0 (scalar either way),
+// whole-image chunks and the element walker, ragged last chunks, H·W = 4
+// (one vec4 per plane), N = 1, C = 1. The sums' vec4 entries against the f64
+// reference: batchnorm.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Engine, ops } from '../../src/index.js';
 import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
@@ -86,8 +90,8 @@ const LAUNCH: [string, MemoryBoundShape | null][] = [
   ['adapter', null],
   ['CPU', CPU_SHAPE],
   ['GPU', GPU_SHAPE],
-  ['64 threads × 3 consecutive', { ...CPU_SHAPE, wg: 64, perThread: 3, contiguous: true }],
-  ['32 threads × 3 strided', { ...GPU_SHAPE, wg: 32, perThread: 3, contiguous: false }],
+  ['64 threads × 3 consecutive', { ...CPU_SHAPE, normWg: 64, perThread: 3, contiguous: true }],
+  ['32 threads × 3 strided', { ...GPU_SHAPE, normWg: 32, perThread: 3, contiguous: false }],
 ];
 
 describe('batch norm vec4 passes: bit-identical to the scalar entries', () => {
@@ -106,12 +110,19 @@ describe('batch norm vec4 passes: bit-identical to the scalar entries', () => {
         [false, true],
         [true, true],
       ] as const) {
-        const want = await step(e, shape, relu, residual, false);
-        expect(want.kernels.some((k) => k.includes('merge_v4'))).toBe(false);
         for (const [name, launch] of LAUNCH) {
           forceMemoryBoundShape(e, launch);
+          const want = await step(e, shape, relu, residual, false);
           const got = await step(e, shape, relu, residual, true);
           const what = `${JSON.stringify(shape)} relu=${relu} residual=${residual} ${name}`;
+          expect(want.kernels.some((k) => k.includes('merge_v4'))).toBe(false);
+          // The sums: vec4 entries in both forms where the planes allow.
+          const sums4 = (HW4: boolean, ks: string[]) =>
+            ks.some((k) => /bn_(stats_partial|grad_partial|forward_single|backward_single)_v4$/.test(k)) === HW4 &&
+            !ks.some((k) => /bn_(stats_partial|grad_partial|forward_single|backward_single)$/.test(k)) === HW4;
+          const hw4 = (shape[2]! * shape[3]!) % 4 === 0;
+          expect(sums4(hw4, want.kernels), `${what}: sums (scalar passes)`).toBe(true);
+          expect(sums4(hw4, got.kernels), `${what}: sums (vec4 passes)`).toBe(true);
           expect(
             got.kernels.some((k) => k.includes('bn_apply_merge_v4')),
             what,
