@@ -12,6 +12,9 @@
  *    8 or 16 took more.
  *  - reductions: 64-thread workgroups, at most 64 per output set: the tree's
  *    barriers cost more than the parallelism gains beyond that.
+ *  - normalisations (batch norm, layer norm rows): 8 threads, one subgroup
+ *    (batch norm's passes 1.7–2.7× faster than at 256, 8 ≈ 16 ≈ 32; layer
+ *    norm's rows 3×, 8 best; scratch bn-layers.ts, ln-rows.ts).
  * GPUs (not measured here): the usual coalesced layout — thread t of a
  * workgroup takes vec4s t, t + WG, … so each load instruction of a warp
  * reads one contiguous span — one vec4 per thread, 256-thread workgroups.
@@ -29,12 +32,12 @@ export interface MemoryBoundShape {
   reduceWg: number;
   /** At most this many reduction workgroups over all outputs before a second pass is preferred. */
   reduceMaxWorkgroups: number;
-  /** Threads per workgroup of batch norm's per-channel sums (a power of 2). */
+  /** Threads per workgroup of the normalisations' reductions (batch norm's per-channel passes, layer norm's rows; a power of 2). */
   normWg: number;
 }
 
 /** What CPU adapters get. */
-export const CPU_SHAPE: Readonly<MemoryBoundShape> = { wg: 256, perThread: 4, contiguous: true, reduceWg: 64, reduceMaxWorkgroups: 64, normWg: 16 };
+export const CPU_SHAPE: Readonly<MemoryBoundShape> = { wg: 256, perThread: 4, contiguous: true, reduceWg: 64, reduceMaxWorkgroups: 64, normWg: 8 };
 /** What GPUs get. */
 export const GPU_SHAPE: Readonly<MemoryBoundShape> = { wg: 256, perThread: 1, contiguous: false, reduceWg: 256, reduceMaxWorkgroups: 256, normWg: 256 };
 
