@@ -591,6 +591,44 @@ fn inner_d4() -> u32 {
   return WG;
 }
 
+// A thread's walk over its vec4s of chunk k of channel c: VPT a round
+// (consecutive or WG apart), rounds WG·VPT apart; `at` is the current vec4's
+// (address, hw4), `round` the round's first, `j` its index in the channel.
+// Once j passes the chunk's end every later one does, so one compare ends it.
+struct Walk4 {
+  at: vec2u,
+  round: vec2u,
+  j: u32,
+  j0: u32,
+  i: u32,
+  end: u32,
+}
+
+fn walk4_begin(k: u32, c: u32, t: u32) -> Walk4 {
+  let r = chunk_vec4s(k);
+  let first = thread_first4(r.x, t);
+  let w = walk4_start(first, c);
+  return Walk4(w, w, first, first, 0u, r.y);
+}
+
+fn walk4_more(w: ptr<function, Walk4>) -> bool {
+  return (*w).j < (*w).end;
+}
+
+fn walk4_next(w: ptr<function, Walk4>) {
+  (*w).i += 1u;
+  if ((*w).i < VPT) {
+    (*w).at = walk4_step((*w).at, p.in_n4, p.in_hw4);
+    (*w).j += inner_d4();
+  } else {
+    (*w).i = 0u;
+    (*w).round = walk4_step((*w).round, p.st_n4, p.st_hw4);
+    (*w).at = (*w).round;
+    (*w).j0 += WG * VPT;
+    (*w).j = (*w).j0;
+  }
+}
+
 fn apply4_at(a: u32, scale: f32, shift: f32) {
   var v = fma(x4[a], vec4f(scale), vec4f(shift));
   if (RESIDUAL) { v = v + res4[a]; }
@@ -599,21 +637,7 @@ fn apply4_at(a: u32, scale: f32, shift: f32) {
 }
 
 fn apply_chunk4(k: u32, c: u32, t: u32, scale: f32, shift: f32) {
-  let r = chunk_vec4s(k);
-  let d = inner_d4();
-  let first = thread_first4(r.x, t);
-  var wr = walk4_start(first, c);
-  for (var j0 = first; j0 < r.y; j0 += WG * VPT) {
-    var w = wr;
-    var j = j0;
-    for (var i = 0u; i < VPT; i++) {
-      if (j >= r.y) { break; }
-      apply4_at(w.x, scale, shift);
-      w = walk4_step(w, p.in_n4, p.in_hw4);
-      j += d;
-    }
-    wr = walk4_step(wr, p.st_n4, p.st_hw4);
-  }
+  for (var w = walk4_begin(k, c, t); walk4_more(&w); walk4_next(&w)) { apply4_at(w.at.x, scale, shift); }
 }
 
 // bn_apply_merge on vec4s.
@@ -643,21 +667,7 @@ fn dx4_train_at(a: u32, kc: f32, mdy: f32, mean: f32, cx: f32) {
 }
 
 fn dx_train_chunk4(k: u32, c: u32, t: u32, q: vec3f, mean: f32) {
-  let r = chunk_vec4s(k);
-  let d = inner_d4();
-  let first = thread_first4(r.x, t);
-  var wr = walk4_start(first, c);
-  for (var j0 = first; j0 < r.y; j0 += WG * VPT) {
-    var w = wr;
-    var j = j0;
-    for (var i = 0u; i < VPT; i++) {
-      if (j >= r.y) { break; }
-      dx4_train_at(w.x, q.x, q.y, mean, q.z);
-      w = walk4_step(w, p.in_n4, p.in_hw4);
-      j += d;
-    }
-    wr = walk4_step(wr, p.st_n4, p.st_hw4);
-  }
+  for (var w = walk4_begin(k, c, t); walk4_more(&w); walk4_next(&w)) { dx4_train_at(w.at.x, q.x, q.y, mean, q.z); }
 }
 
 // bn_grad_input_merge on vec4s.
@@ -693,23 +703,9 @@ fn hsum(v: vec4f) -> f32 {
 
 // chunk_stats on vec4s: Σ(x − K), Σ(x − K)² into red_a[0], red_b[0]; returns K.
 fn chunk_stats4(k: u32, c: u32, t: u32) -> f32 {
-  let r = chunk_vec4s(k);
-  let shift = x4[walk4_start(r.x, c).x].x;
-  let d = inner_d4();
-  let first = thread_first4(r.x, t);
+  let shift = x4[walk4_start(chunk_vec4s(k).x, c).x].x;
   var s: array<vec4f, 2>;
-  var wr = walk4_start(first, c);
-  for (var j0 = first; j0 < r.y; j0 += WG * VPT) {
-    var w = wr;
-    var j = j0;
-    for (var i = 0u; i < VPT; i++) {
-      if (j >= r.y) { break; }
-      stats4_term(w.x, shift, &s);
-      w = walk4_step(w, p.in_n4, p.in_hw4);
-      j += d;
-    }
-    wr = walk4_step(wr, p.st_n4, p.st_hw4);
-  }
+  for (var w = walk4_begin(k, c, t); walk4_more(&w); walk4_next(&w)) { stats4_term(w.at.x, shift, &s); }
   red_a[t] = hsum(s[0]);
   red_b[t] = hsum(s[1]);
   tree_reduce(t);
@@ -754,22 +750,8 @@ fn grad4_term(a: u32, mean: f32, s: ptr<function, array<vec4f, 2>>) {
 
 // chunk_grad_sums on vec4s.
 fn chunk_grad_sums4(k: u32, c: u32, t: u32, mean: f32) {
-  let r = chunk_vec4s(k);
-  let d = inner_d4();
-  let first = thread_first4(r.x, t);
   var s: array<vec4f, 2>;
-  var wr = walk4_start(first, c);
-  for (var j0 = first; j0 < r.y; j0 += WG * VPT) {
-    var w = wr;
-    var j = j0;
-    for (var i = 0u; i < VPT; i++) {
-      if (j >= r.y) { break; }
-      grad4_term(w.x, mean, &s);
-      w = walk4_step(w, p.in_n4, p.in_hw4);
-      j += d;
-    }
-    wr = walk4_step(wr, p.st_n4, p.st_hw4);
-  }
+  for (var w = walk4_begin(k, c, t); walk4_more(&w); walk4_next(&w)) { grad4_term(w.at.x, mean, &s); }
   red_a[t] = hsum(s[0]);
   red_b[t] = hsum(s[1]);
   tree_reduce(t);
