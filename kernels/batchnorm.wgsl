@@ -290,18 +290,31 @@ fn apply_chunk(k: u32, c: u32, t: u32, scale: f32, shift: f32) {
   }
 }
 
+// Thread 0, after the tree: part[part_base + (c, k)] = (mean, M2) of chunk k.
+fn write_stats_partial(k: u32, c: u32, shift: f32) {
+  let m = chunk_moments(k, shift);
+  let o = p.part_base + (c * p.chunks + k) * 2u;
+  part[o] = m.x;
+  part[o + 1u] = m.y;
+}
+
+// One-chunk channels (thread 0, after the tree): the chunk's moments merged
+// as bn_stats_final merges chunks, the header and running buffers written,
+// and the apply pass's (scale, shift).
+fn single_apply_coefs(c: u32, shift: f32) -> vec2f {
+  let m = chunk_moments(0u, shift);
+  let s = chan_merge(vec3f(0.0), m.x, m.y, chunk_count(0u));
+  let st = finish_stats(c, s.y, s.z, true);
+  return apply_coefs(c, st.x, st.y);
+}
+
 // part[part_base + (c, k)] = (mean, M2) of chunk k of channel c.
 @compute @workgroup_size(WG)
 fn bn_stats_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let k = wid.x;
   let c = wid.y;
   let shift = chunk_stats(k, c, lid.x);
-  if (lid.x == 0u) {
-    let m = chunk_moments(k, shift);
-    let o = p.part_base + (c * p.chunks + k) * 2u;
-    part[o] = m.x;
-    part[o + 1u] = m.y;
-  }
+  if (lid.x == 0u) { write_stats_partial(k, c, shift); }
 }
 
 // Merges the chunks of each channel into the `stats` header (and the running buffers).
@@ -352,12 +365,7 @@ fn bn_apply_merge(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_i
 fn bn_forward_single(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let c = wid.y;
   let shift = chunk_stats(0u, c, lid.x);
-  if (lid.x == 0u) {
-    let m = chunk_moments(0u, shift);
-    let s = chan_merge(vec3f(0.0), m.x, m.y, chunk_count(0u));
-    let st = finish_stats(c, s.y, s.z, true);
-    coef = vec4f(apply_coefs(c, st.x, st.y), 0.0, 0.0);
-  }
+  if (lid.x == 0u) { coef = vec4f(single_apply_coefs(c, shift), 0.0, 0.0); }
   workgroupBarrier();
   let q = coef;
   apply_chunk(0u, c, lid.x, q.x, q.y);
@@ -399,17 +407,20 @@ fn chunk_grad_sums(k: u32, c: u32, t: u32, mean: f32) {
   tree_reduce(t);
 }
 
+// Thread 0, after the tree: part[c, k] = (Σ g, Σ g·x̂).
+fn write_grad_partial(k: u32, c: u32) {
+  let o = (c * p.chunks + k) * 2u;
+  part[o] = red_a[0];
+  part[o + 1u] = red_b[0] * stats[p.C + c];
+}
+
 // part[c, k] = (Σ g, Σ g·x̂) over chunk k of channel c, x̂ = (x − mean)·invstd.
 @compute @workgroup_size(WG)
 fn bn_grad_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let k = wid.x;
   let c = wid.y;
   chunk_grad_sums(k, c, lid.x, stats[c]);
-  if (lid.x == 0u) {
-    let o = (c * p.chunks + k) * 2u;
-    part[o] = red_a[0];
-    part[o + 1u] = red_b[0] * stats[p.C + c];
-  }
+  if (lid.x == 0u) { write_grad_partial(k, c); }
 }
 
 // (Σ g, Σ g·x̂) of channel c: its chunks' partials summed in order.
@@ -499,6 +510,18 @@ fn bn_grad_input_merge(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocat
   dx_train_chunk(k, c, lid.x, q, stats[c]);
 }
 
+// One-chunk channels (thread 0, after the tree): the chunk's sums as
+// bn_grad_final sums the chunks, the parameter gradients, and dx's coefficients.
+fn single_grad_coefs(c: u32, invstd: f32) -> vec3f {
+  var s1 = 0.0;
+  var s2 = 0.0;
+  s1 += red_a[0];
+  s2 += red_b[0] * invstd;
+  let s = vec2f(s1, s2);
+  emit_param_grads(c, s);
+  return dx_coefs(stats[2u * p.C + c], invstd, s);
+}
+
 // A channel in one chunk, one workgroup per channel: bn_grad_partial +
 // bn_grad_final + bn_grad_input_train in one dispatch (training).
 @compute @workgroup_size(WG)
@@ -507,16 +530,7 @@ fn bn_backward_single(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocati
   let mean = stats[c];
   let invstd = stats[p.C + c];
   chunk_grad_sums(0u, c, lid.x, mean);
-  if (lid.x == 0u) {
-    // One chunk's partial, summed as bn_grad_final sums the chunks.
-    var s1 = 0.0;
-    var s2 = 0.0;
-    s1 += red_a[0];
-    s2 += red_b[0] * invstd;
-    let s = vec2f(s1, s2);
-    emit_param_grads(c, s);
-    coef = vec4f(dx_coefs(stats[2u * p.C + c], invstd, s), 0.0);
-  }
+  if (lid.x == 0u) { coef = vec4f(single_grad_coefs(c, invstd), 0.0); }
   workgroupBarrier();
   let q = coef;
   dx_train_chunk(0u, c, lid.x, q.xyz, mean);
@@ -717,12 +731,7 @@ fn bn_stats_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocat
   let k = wid.x;
   let c = wid.y;
   let shift = chunk_stats4(k, c, lid.x);
-  if (lid.x == 0u) {
-    let m = chunk_moments(k, shift);
-    let o = p.part_base + (c * p.chunks + k) * 2u;
-    part[o] = m.x;
-    part[o + 1u] = m.y;
-  }
+  if (lid.x == 0u) { write_stats_partial(k, c, shift); }
 }
 
 // bn_forward_single on vec4s.
@@ -730,12 +739,7 @@ fn bn_stats_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocat
 fn bn_forward_single_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let c = wid.y;
   let shift = chunk_stats4(0u, c, lid.x);
-  if (lid.x == 0u) {
-    let m = chunk_moments(0u, shift);
-    let s = chan_merge(vec3f(0.0), m.x, m.y, chunk_count(0u));
-    let st = finish_stats(c, s.y, s.z, true);
-    coef = vec4f(apply_coefs(c, st.x, st.y), 0.0, 0.0);
-  }
+  if (lid.x == 0u) { coef = vec4f(single_apply_coefs(c, shift), 0.0, 0.0); }
   workgroupBarrier();
   let q = coef;
   apply_chunk4(0u, c, lid.x, q.x, q.y);
@@ -762,11 +766,7 @@ fn bn_grad_partial_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocati
   let k = wid.x;
   let c = wid.y;
   chunk_grad_sums4(k, c, lid.x, stats[c]);
-  if (lid.x == 0u) {
-    let o = (c * p.chunks + k) * 2u;
-    part[o] = red_a[0];
-    part[o + 1u] = red_b[0] * stats[p.C + c];
-  }
+  if (lid.x == 0u) { write_grad_partial(k, c); }
 }
 
 // bn_backward_single on vec4s.
@@ -776,15 +776,7 @@ fn bn_backward_single_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoc
   let mean = stats[c];
   let invstd = stats[p.C + c];
   chunk_grad_sums4(0u, c, lid.x, mean);
-  if (lid.x == 0u) {
-    var s1 = 0.0;
-    var s2 = 0.0;
-    s1 += red_a[0];
-    s2 += red_b[0] * invstd;
-    let s = vec2f(s1, s2);
-    emit_param_grads(c, s);
-    coef = vec4f(dx_coefs(stats[2u * p.C + c], invstd, s), 0.0);
-  }
+  if (lid.x == 0u) { coef = vec4f(single_grad_coefs(c, invstd), 0.0); }
   workgroupBarrier();
   let q = coef;
   dx_train_chunk4(0u, c, lid.x, q.xyz, mean);
