@@ -8,6 +8,7 @@
  */
 import { type GpuCounters, zeroCounters } from './counters.js';
 import { CaptureError, DeviceLostError, KernelError, LimitError, NoAdapterError, OutOfMemoryError } from './errors.js';
+import { mapWhenDone, type WaitPlan } from './map-probe.js';
 
 /** Optional features the engine uses when the adapter offers them. */
 export const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'] as GPUFeatureName[];
@@ -68,6 +69,8 @@ export class GpuContext {
   #destroyed = false;
   #capturing = false;
   #passPipeline: GPUComputePipeline | null = null;
+  /** A 16-byte buffer and its readback, for `settle()`. */
+  #settleBufs: { src: GPUBuffer; staging: GPUBuffer } | null = null;
 
   // Profiling with timestamp queries.
   #profiling = false;
@@ -381,6 +384,27 @@ export class GpuContext {
     this.throwPendingErrors();
   }
 
+  /**
+   * Waits until the GPU has finished all submitted work without keeping a
+   * promise pending while it runs (src/device/map-probe.ts: sleep, then
+   * probe): reads issued afterwards find their data ready and do not spin
+   * Dawn's Node binding. `plan` paces the probes (src/train/wait-estimate.ts);
+   * an all-zero plan maps at once, as `sync()`.
+   */
+  async settle(plan: WaitPlan): Promise<void> {
+    this.#settleBufs ??= {
+      src: this.createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC, label: 'settle source' }),
+      staging: this.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'settle' }),
+    };
+    const { src, staging } = this.#settleBufs;
+    this.copy(src, 0, staging, 0, 16);
+    this.flush();
+    await mapWhenDone(staging, plan);
+    staging.unmap();
+    this.assertAlive();
+    this.throwPendingErrors();
+  }
+
   /** Copies `bytes` of `src` back to the host. Submits pending work first. */
   async read(src: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
     if (this.#capturing)
@@ -433,6 +457,8 @@ export class GpuContext {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#querySet?.destroy();
+    this.#settleBufs?.src.destroy();
+    this.#settleBufs?.staging.destroy();
     this.device.destroy();
   }
 }

@@ -3,6 +3,7 @@ import { BatchLoader } from '../data/loader.js';
 import type { ImageDataset } from '../data/dataset.js';
 import type { Engine } from '../engine.js';
 import type { Network } from '../models/index.js';
+import { waitPlan } from './wait-estimate.js';
 
 /**
  * Top-1 accuracy of each of `heads` of `net` on `data`, from one backbone
@@ -18,6 +19,9 @@ export async function evaluateHeads(
   for (const h of heads) net.head(h); // an unknown head fails before any work
   const loader = new BatchLoader(data, { batchSize, shuffle: false });
   const correct = new Map(heads.map((h) => [h, 0]));
+  // GPU ms of the recent batches: the host waits for each by sleeping and
+  // probing (GpuContext.settle) rather than with a spinning map.
+  const recent: number[] = [];
   net.setTraining(false);
   try {
     for await (const b of loader.batches(0)) {
@@ -27,6 +31,10 @@ export async function evaluateHeads(
           const feats = net.backbone.forward(x);
           return heads.map((h) => net.head(h).forward(feats));
         });
+        const t0 = performance.now();
+        await engine.ctx.settle(waitPlan(recent, t0, t0));
+        recent.push(performance.now() - t0);
+        if (recent.length > 5) recent.shift();
         return Promise.all(outs.map((t) => t.read()));
       });
       heads.forEach((h, k) => {

@@ -19,7 +19,8 @@
  * or more later. A non-finite step never reaches the weights — the gate
  * stops its update on the GPU — and is reported by `results()` as not applied.
  */
-import { expectedStepMs, sleepBeforeMap } from './wait-estimate.js';
+import { mapWhenDone } from '../device/map-probe.js';
+import { expectedStepMs, waitPlan } from './wait-estimate.js';
 import type { Engine } from '../engine.js';
 import { buildModel, type ModelSpec, type Network } from '../models/index.js';
 import { add, mul } from '../ops/elementwise.js';
@@ -228,16 +229,16 @@ export class TrainingRun {
   /**
    * Waits for a step's scalars. Dawn's Node binding keeps the main thread
    * busy while a map is pending — on a CPU adapter that core is taken from the
-   * GPU's own worker threads — so the map is started only when the step is
-   * expected to be done: until then the host sleeps on a timer.
+   * GPU's own worker threads — so the host sleeps until the step is nearly
+   * due and then probes with maps it aborts when not yet granted
+   * (src/train/wait-estimate.ts, src/device/map-probe.ts).
    */
   async #wait(p: Pending): Promise<Float32Array> {
     const ctx = this.engine.ctx;
-    const sleep = sleepBeforeMap(this.#gpuMs, p.submitted, this.#lastDone, performance.now());
-    if (sleep > 0) await new Promise((r) => setTimeout(r, sleep));
+    const start = Math.max(p.submitted, this.#lastDone);
     const buf = p.staging;
     try {
-      await buf.mapAsync(GPUMapMode.READ);
+      await mapWhenDone(buf, waitPlan(this.#gpuMs, start, performance.now()));
     } catch (err) {
       // A failed map usually means the device went away: say so.
       await Promise.race([ctx.device.lost, new Promise((r) => setTimeout(r, 200))]);
@@ -246,8 +247,8 @@ export class TrainingRun {
       throw err;
     }
     const now = performance.now();
-    this.#gpuMs.push(now - Math.max(p.submitted, this.#lastDone));
-    if (this.#gpuMs.length > 9) this.#gpuMs.shift();
+    this.#gpuMs.push(now - start);
+    if (this.#gpuMs.length > 5) this.#gpuMs.shift();
     this.#lastDone = now;
     const vals = new Float32Array(buf.getMappedRange().slice(0));
     buf.unmap();

@@ -1,0 +1,32 @@
+import { createEngine, defaultConfig, Rng } from '../../src/index.js';
+import { TrainingRun } from '../../src/train/run.js';
+import type { HostBatch } from '../../src/train/steps.js';
+const B = 100;
+const DATA = { c: 1, h: 28, w: 28, numClasses: 10 };
+const batch = (i: number): HostBatch => {
+  const rng = new Rng(500 + i);
+  return { x: Float32Array.from({ length: B * 784 }, () => rng.normal()), y: Int32Array.from({ length: B }, () => rng.int(10)), shape: [B, 1, 28, 28] };
+};
+const batches = [0, 1, 2, 3].map(batch);
+const e = await createEngine();
+const run = new TrainingRun(e, { ...defaultConfig('automix'), width: 0.25 }, DATA);
+for (let i = 0; i < 3; i++) { run.step(batches[i % 4]!, i); await run.results(); }
+const mode = process.argv[2] ?? 'results0';
+const t00 = performance.now();
+const c00 = process.cpuUsage();
+for (let i = 3; i < 9; i++) {
+  const t0 = performance.now();
+  run.step(batches[i % 4]!, i);
+  const t1 = performance.now();
+  if (mode === 'results0') await run.results();
+  else if (mode === 'results1') await run.results(1);
+  else if (mode === 'sync') await e.sync();
+  else if (mode === 'done') await e.ctx.device.queue.onSubmittedWorkDone();
+  const t2 = performance.now();
+  console.log(`step ${i}: host ${(t1 - t0).toFixed(1)} ms, wait ${(t2 - t1).toFixed(0)} ms, expected ${run.expectedStepMs.toFixed(0)}`);
+}
+await run.results();
+const tot = performance.now() - t00;
+const c = process.cpuUsage(c00);
+console.log(`${mode}: ${(6 * B / tot * 1000).toFixed(1)} img/s, ${((c.user + c.system) / 1000 / tot).toFixed(2)} cores`);
+run.dispose(); e.destroy();

@@ -1,0 +1,41 @@
+import { createEngine, defaultConfig, Rng } from '../../src/index.js';
+import { TrainingRun } from '../../src/train/run.js';
+import type { HostBatch } from '../../src/train/steps.js';
+const B = 100;
+const DATA = { c: 1, h: 28, w: 28, numClasses: 10 };
+const batch = (i: number): HostBatch => {
+  const rng = new Rng(500 + i);
+  return { x: Float32Array.from({ length: B * 784 }, () => rng.normal()), y: Int32Array.from({ length: B }, () => rng.int(10)), shape: [B, 1, 28, 28] };
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const e = await createEngine();
+const run = new TrainingRun(e, { ...defaultConfig('automix'), width: 0.25 }, DATA);
+for (let i = 0; i < 3; i++) { run.step(batch(i), i); await run.results(); }
+const device = e.ctx.device;
+const plan = run.plans()[0]!;
+async function timeIt(name: string, submit: () => void, sl: number) {
+  await device.queue.onSubmittedWorkDone();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  submit();
+  if (sl) await sleep(sl);
+  await device.queue.onSubmittedWorkDone();
+  const w = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  console.log(`${name} sleep ${sl}: wall ${w.toFixed(0)} ms, CPU ${((c.user + c.system) / 1000).toFixed(0)} ms`);
+}
+const raw = () => {
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  for (const d of plan.dispatchList()) { pass.setPipeline(d.pipeline); pass.setBindGroup(0, d.bindGroup); pass.dispatchWorkgroups(...d.workgroups); }
+  pass.end();
+  device.queue.submit([enc.finish()]);
+};
+let k = 3;
+const eng = () => { run.step(batch(k), k); k++; };
+for (const sl of [0, 1200, 3000]) {
+  await timeIt('raw list', raw, sl);
+  await timeIt('engine step', eng, sl);
+  await run.results();
+}
+run.dispose(); e.destroy();
