@@ -1,3 +1,7 @@
+// Host time of each replayed AutoMix step (main job's shape) and the wait that follows it, with the
+// trainer's wait estimate, by how the loop waits: results() (none in flight), results(1) (one in
+// flight, as the trainer), a plain onSubmittedWorkDone; images/s and cores busy over the steps.
+// Run: npx tsx bench/scratch/step-gap.ts [results0|results1|done]
 import { createEngine, defaultConfig, Rng } from '../../src/index.js';
 import { TrainingRun } from '../../src/train/run.js';
 import type { HostBatch } from '../../src/train/steps.js';

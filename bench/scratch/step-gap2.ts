@@ -1,3 +1,7 @@
+// One AutoMix step (main job's shape) waited for after a sleep of 0, 1.2 and 3 s: its raw dispatch
+// list in one pass, and the engine's replayed step — wall and process CPU time. With the host
+// spinning from the start the same work takes about twice as long on 2 cores.
+// Run: npx tsx bench/scratch/step-gap2.ts
 import { createEngine, defaultConfig, Rng } from '../../src/index.js';
 import { TrainingRun } from '../../src/train/run.js';
 import type { HostBatch } from '../../src/train/steps.js';
