@@ -418,7 +418,7 @@ export class GpuContext {
     this.copy(src, offset, staging, 0, Math.ceil(bytes / 4) * 4);
     this.flush();
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await mapWhenDone(staging, this.info.isFallbackAdapter ? CPU_READ_WAIT : MAP_AT_ONCE);
     } catch (e) {
       // A failed map usually means the device went away; give its `lost`
       // promise a moment to settle so the error says so.
@@ -462,6 +462,17 @@ export class GpuContext {
     this.device.destroy();
   }
 }
+
+/**
+ * How `read()` waits. On a CPU adapter a pending map spins the main thread
+ * on a core the GPU's workers need (src/device/map-probe.ts), so reads probe
+ * from the start, 1 ms apart, each interval 1.5× the last up to 20 ms: a
+ * read of finished work is granted by the first probe, a long one costs at
+ * most one interval more. On GPUs the map is issued at once (lowest latency;
+ * the spinning core is the host's own).
+ */
+const CPU_READ_WAIT: WaitPlan = { sleep: 0, every: 1, growth: 1.5, maxEvery: 20 };
+const MAP_AT_ONCE: WaitPlan = { sleep: 0, every: 0, growth: 1, maxEvery: 0 };
 
 /** Limits requested at their adapter maximum. */
 const LIMIT_KEYS = [
