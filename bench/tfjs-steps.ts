@@ -29,7 +29,7 @@
  * so it resolves once the whole step has run on the GPU.
  */
 import { nchwToNhwc, oneHot } from './data.js';
-import type { TF, TfTensor } from './tfjs.js';
+import { settleTf, type TF, type TfTensor } from './tfjs.js';
 
 export interface TfStepBench {
   /** One training step; resolves with its loss once the GPU has finished it. */
@@ -61,7 +61,7 @@ function normal(n: number, std: number, seed: number): Float32Array {
  * the batch `xHost` [N, 3, 32, 32] (NCHW, converted to NHWC here) with labels
  * `yHost` (10 classes).
  */
-export function makeTfResNet18Step(tf: TF, width: number, xHost: Float32Array, yHost: Int32Array, numClasses = 10): TfStepBench {
+export function makeTfResNet18Step(tf: TF, width: number, xHost: Float32Array, yHost: Int32Array, numClasses = 10, cpuAdapter = false): TfStepBench {
   const N = yHost.length;
   const [C, H, W] = [3, 32, 32];
   if (xHost.length !== N * C * H * W) throw new Error(`TF.js step: expected ${N}×${C}×${H}×${W} inputs, got ${xHost.length} values`);
@@ -169,6 +169,7 @@ export function makeTfResNet18Step(tf: TF, width: number, xHost: Float32Array, y
       return value;
     });
     try {
+      await settleTf(tf, cpuAdapter); // waits as our engine.sync() does on this adapter
       return (await loss.data())[0]!;
     } finally {
       loss.dispose();

@@ -11,10 +11,13 @@
  * Timing ('timestamp-query'): tf.time(f).kernelMs — TF.js wraps each of its
  * programs in a compute pass with timestamp writes and sums them, the same
  * measurement as ours. 'wall-clock': performance.now() around the call, the
- * backend's submitQueue() and device.queue.onSubmittedWorkDone(), as our
- * engine.sync().
+ * backend's submitQueue() and a wait for TF.js's queue to drain, as our
+ * engine.sync(): on a CPU adapter both wait without a pending map
+ * (`settleTf`, src/device/map-probe.ts), so neither side's host spins on a
+ * core the adapter's workers need.
  */
 import { nodeGpu } from '../src/device/gpu-node.js';
+import { CPU_WAIT, mapWhenDone } from '../src/device/map-probe.js';
 import type { AdapterSummary } from '../src/index.js';
 import type { TimingMethod } from './timing.js';
 
@@ -30,6 +33,36 @@ export interface TfHarness {
   time(fn: () => TfTensor | TfTensor[]): Promise<number>;
   /** Runs `fn` once, timed like `time`, and reads its outputs back. */
   timeAndValues(fn: () => TfTensor | TfTensor[]): Promise<{ ms: number; values: Float32Array[] }>;
+}
+
+const settleBufs = new WeakMap<GPUDevice, { src: GPUBuffer; staging: GPUBuffer }>();
+
+/**
+ * Submits TF.js's queued work and waits until its device has finished it:
+ * on a CPU adapter (`cpu`) by probing, as our engine.sync() does there;
+ * otherwise with onSubmittedWorkDone.
+ */
+export async function settleTf(tf: TF, cpu: boolean): Promise<void> {
+  const be = tf.backend() as unknown as WebGpuBackendLike;
+  be.submitQueue();
+  if (!cpu) {
+    await be.device.queue.onSubmittedWorkDone();
+    return;
+  }
+  const d = be.device;
+  let b = settleBufs.get(d);
+  if (!b) {
+    b = {
+      src: d.createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC }),
+      staging: d.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    };
+    settleBufs.set(d, b);
+  }
+  const enc = d.createCommandEncoder();
+  enc.copyBufferToBuffer(b.src, 0, b.staging, 0, 16);
+  d.queue.submit([enc.finish()]);
+  await mapWhenDone(b.staging, CPU_WAIT);
+  b.staging.unmap();
 }
 
 interface WebGpuBackendLike {
@@ -69,10 +102,7 @@ export async function initTf(ours: AdapterSummary, forceWall: boolean): Promise<
     throw new Error(`--vs tfjs: TF.js got adapter '${theirs}', ours is '${ours.vendor} / ${ours.architecture} / ${ours.description}' — not the same adapter`);
   }
   const stamps = !forceWall && be.supportTimestampQuery === true;
-  const sync = async () => {
-    be.submitQueue();
-    await be.device.queue.onSubmittedWorkDone();
-  };
+  const sync = () => settleTf(tf, ours.isFallbackAdapter);
   const h: TfHarness = {
     tf,
     method: stamps ? 'timestamp-query' : 'wall-clock',

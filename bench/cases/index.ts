@@ -119,7 +119,7 @@ export function stepCases(software: boolean): StepCase[] {
     {
       name: `ResNet-18 ×0.25 CIFAR, vanilla, batch ${b}`,
       make: makeStep('resnet18', 0.25, 'none', b),
-      tf: (tf, ours) => makeTfResNet18Step(tf, 0.25, ours.inputs!.xHost, ours.inputs!.yHost),
+      tf: (tf, ours) => makeTfResNet18Step(tf, 0.25, ours.inputs!.xHost, ours.inputs!.yHost, 10, software),
     },
     { name: `ResNet-18 ×0.25 CIFAR, AutoMix, batch ${b}`, make: makeStep('resnet18', 0.25, 'automix', b) },
     { name: `ViT-tiny CIFAR, vanilla, batch ${b}`, make: makeStep('vit-tiny', 1, 'none', b) },

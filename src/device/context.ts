@@ -8,7 +8,7 @@
  */
 import { type GpuCounters, zeroCounters } from './counters.js';
 import { CaptureError, DeviceLostError, KernelError, LimitError, NoAdapterError, OutOfMemoryError } from './errors.js';
-import { mapWhenDone, type WaitPlan } from './map-probe.js';
+import { CPU_WAIT, MAP_AT_ONCE, mapWhenDone, type WaitPlan } from './map-probe.js';
 
 /** Optional features the engine uses when the adapter offers them. */
 export const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'] as GPUFeatureName[];
@@ -376,8 +376,13 @@ export class GpuContext {
     return t;
   }
 
-  /** Waits until the GPU has finished all submitted work; rethrows errors. */
+  /**
+   * Waits until the GPU has finished all submitted work; rethrows errors. On
+   * a CPU adapter without keeping a promise pending (`settle`, probing:
+   * src/device/map-probe.ts), on GPUs with `onSubmittedWorkDone`.
+   */
   async sync(): Promise<void> {
+    if (this.info.isFallbackAdapter) return this.settle(CPU_WAIT);
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.assertAlive();
@@ -418,7 +423,7 @@ export class GpuContext {
     this.copy(src, offset, staging, 0, Math.ceil(bytes / 4) * 4);
     this.flush();
     try {
-      await mapWhenDone(staging, this.info.isFallbackAdapter ? CPU_READ_WAIT : MAP_AT_ONCE);
+      await mapWhenDone(staging, this.info.isFallbackAdapter ? CPU_WAIT : MAP_AT_ONCE);
     } catch (e) {
       // A failed map usually means the device went away; give its `lost`
       // promise a moment to settle so the error says so.
@@ -462,17 +467,6 @@ export class GpuContext {
     this.device.destroy();
   }
 }
-
-/**
- * How `read()` waits. On a CPU adapter a pending map spins the main thread
- * on a core the GPU's workers need (src/device/map-probe.ts), so reads probe
- * from the start, 1 ms apart, each interval 1.5× the last up to 20 ms: a
- * read of finished work is granted by the first probe, a long one costs at
- * most one interval more. On GPUs the map is issued at once (lowest latency;
- * the spinning core is the host's own).
- */
-const CPU_READ_WAIT: WaitPlan = { sleep: 0, every: 1, growth: 1.5, maxEvery: 20 };
-const MAP_AT_ONCE: WaitPlan = { sleep: 0, every: 0, growth: 1, maxEvery: 0 };
 
 /** Limits requested at their adapter maximum. */
 const LIMIT_KEYS = [

@@ -19,6 +19,16 @@ export interface WaitPlan {
 }
 
 /**
+ * How reads and `sync()` wait on a CPU adapter, where a pending map spins the
+ * main thread on a core the GPU's workers need: probes from the start, 1 ms
+ * apart, each interval 1.5× the last up to 20 ms — finished work is granted
+ * by the first probe, long work costs at most one interval more.
+ */
+export const CPU_WAIT: Readonly<WaitPlan> = { sleep: 0, every: 1, growth: 1.5, maxEvery: 20 };
+/** The plain wait: the map issued at once (GPUs: lowest latency; the spinning core is the host's own). */
+export const MAP_AT_ONCE: Readonly<WaitPlan> = { sleep: 0, every: 0, growth: 1, maxEvery: 0 };
+
+/**
  * Maps `buf` for reading if the GPU is done with it within `graceMs`;
  * otherwise aborts the map, leaves the buffer unmapped and returns false.
  * A map that fails for any other reason (a lost device rejects it too, with
