@@ -2,24 +2,16 @@
 // replayed as the trainer runs it), each step awaited, and the process CPU time over the wall time (how
 // many cores lavapipe's threads and the host kept busy): run it from two checkouts in turn to compare.
 // Run: npx tsx bench/scratch/automix-step-time.ts [batch=100] [steps=8]
-import { createEngine, defaultConfig, Rng } from '../../src/index.js';
-import { TrainingRun } from '../../src/train/run.js';
-import type { HostBatch } from '../../src/train/steps.js';
+
+import { createEngine } from '../../src/index.js';
+import { mainJobBatch, mainJobRun } from './main-job-step.js';
 
 const B = Number(process.argv[2] ?? 100);
 const STEPS = Number(process.argv[3] ?? 8);
-const DATA = { c: 1, h: 28, w: 28, numClasses: 10 };
-const batch = (i: number): HostBatch => {
-  const rng = new Rng(500 + i);
-  return { x: Float32Array.from({ length: B * 784 }, () => rng.normal()), y: Int32Array.from({ length: B }, () => rng.int(10)), shape: [B, 1, 28, 28] };
-};
+const batch = (i: number) => mainJobBatch(B, i);
 const batches = [0, 1, 2, 3].map(batch);
 const e = await createEngine();
-const run = new TrainingRun(e, { ...defaultConfig('automix'), width: 0.25 }, DATA);
-for (let i = 0; i < 3; i++) {
-  run.step(batches[i % 4]!, i);
-  await run.results();
-}
+const run = await mainJobRun(e, B);
 const ms: number[] = [];
 const t00 = performance.now();
 const cpu0 = process.cpuUsage();

@@ -2,19 +2,14 @@
 // trainer's wait estimate, by how the loop waits: results() (none in flight), results(1) (one in
 // flight, as the trainer), a plain onSubmittedWorkDone; images/s and cores busy over the steps.
 // Run: npx tsx bench/scratch/step-gap.ts [results0|results1|done]
-import { createEngine, defaultConfig, Rng } from '../../src/index.js';
-import { TrainingRun } from '../../src/train/run.js';
-import type { HostBatch } from '../../src/train/steps.js';
+import { createEngine } from '../../src/index.js';
+import { mainJobBatch, mainJobRun } from './main-job-step.js';
+
 const B = 100;
-const DATA = { c: 1, h: 28, w: 28, numClasses: 10 };
-const batch = (i: number): HostBatch => {
-  const rng = new Rng(500 + i);
-  return { x: Float32Array.from({ length: B * 784 }, () => rng.normal()), y: Int32Array.from({ length: B }, () => rng.int(10)), shape: [B, 1, 28, 28] };
-};
+const batch = (i: number) => mainJobBatch(B, i);
 const batches = [0, 1, 2, 3].map(batch);
 const e = await createEngine();
-const run = new TrainingRun(e, { ...defaultConfig('automix'), width: 0.25 }, DATA);
-for (let i = 0; i < 3; i++) { run.step(batches[i % 4]!, i); await run.results(); }
+const run = await mainJobRun(e, B);
 const mode = process.argv[2] ?? 'results0';
 const t00 = performance.now();
 const c00 = process.cpuUsage();

@@ -2,19 +2,14 @@
 // list in one pass, and the engine's replayed step — wall and process CPU time. With the host
 // spinning from the start the same work takes about twice as long on 2 cores.
 // Run: npx tsx bench/scratch/step-gap2.ts
-import { createEngine, defaultConfig, Rng } from '../../src/index.js';
-import { TrainingRun } from '../../src/train/run.js';
-import type { HostBatch } from '../../src/train/steps.js';
+import { createEngine } from '../../src/index.js';
+import { mainJobBatch, mainJobRun, submitPlanDispatches } from './main-job-step.js';
+
 const B = 100;
-const DATA = { c: 1, h: 28, w: 28, numClasses: 10 };
-const batch = (i: number): HostBatch => {
-  const rng = new Rng(500 + i);
-  return { x: Float32Array.from({ length: B * 784 }, () => rng.normal()), y: Int32Array.from({ length: B }, () => rng.int(10)), shape: [B, 1, 28, 28] };
-};
+const batch = (i: number) => mainJobBatch(B, i);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const e = await createEngine();
-const run = new TrainingRun(e, { ...defaultConfig('automix'), width: 0.25 }, DATA);
-for (let i = 0; i < 3; i++) { run.step(batch(i), i); await run.results(); }
+const run = await mainJobRun(e, B);
 const device = e.ctx.device;
 const plan = run.plans()[0]!;
 async function timeIt(name: string, submit: () => void, sl: number) {
@@ -28,13 +23,7 @@ async function timeIt(name: string, submit: () => void, sl: number) {
   const c = process.cpuUsage(c0);
   console.log(`${name} sleep ${sl}: wall ${w.toFixed(0)} ms, CPU ${((c.user + c.system) / 1000).toFixed(0)} ms`);
 }
-const raw = () => {
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  for (const d of plan.dispatchList()) { pass.setPipeline(d.pipeline); pass.setBindGroup(0, d.bindGroup); pass.dispatchWorkgroups(...d.workgroups); }
-  pass.end();
-  device.queue.submit([enc.finish()]);
-};
+const raw = () => submitPlanDispatches(device, plan);
 let k = 3;
 const eng = () => { run.step(batch(k), k); k++; };
 for (const sl of [0, 1200, 3000]) {

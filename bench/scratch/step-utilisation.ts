@@ -3,39 +3,22 @@
 // time and the process CPU time around it; summed by kernel. A kernel near 1.0 runs on one of the
 // two cores (too few workgroups, or one long one); near 2.0 keeps both busy.
 // Run: npx tsx bench/scratch/step-utilisation.ts [batch=100] [top=20]
-import { createEngine, defaultConfig, Rng } from '../../src/index.js';
-import { TrainingRun } from '../../src/train/run.js';
-import type { HostBatch } from '../../src/train/steps.js';
+
+import { createEngine } from '../../src/index.js';
+import { mainJobRun, submitPlanDispatches } from './main-job-step.js';
 
 const B = Number(process.argv[2] ?? 100);
 const TOP = Number(process.argv[3] ?? 20);
-const DATA = { c: 1, h: 28, w: 28, numClasses: 10 };
-const batch = (i: number): HostBatch => {
-  const rng = new Rng(500 + i);
-  return { x: Float32Array.from({ length: B * 784 }, () => rng.normal()), y: Int32Array.from({ length: B }, () => rng.int(10)), shape: [B, 1, 28, 28] };
-};
 const e = await createEngine();
-const run = new TrainingRun(e, { ...defaultConfig('automix'), width: 0.25 }, DATA);
-for (let i = 0; i < 3; i++) {
-  run.step(batch(i), i);
-  await run.results();
-}
+const run = await mainJobRun(e, B);
 await e.sync();
 const plan = run.plans()[0]!;
 const device = e.ctx.device;
 // The whole list in one pass and one submit (what a replayed step encodes), for comparison.
 for (let r = 0; r < 3; r++) {
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  for (const d of plan.dispatchList()) {
-    pass.setPipeline(d.pipeline);
-    pass.setBindGroup(0, d.bindGroup);
-    pass.dispatchWorkgroups(...d.workgroups);
-  }
-  pass.end();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  device.queue.submit([enc.finish()]);
+  submitPlanDispatches(device, plan);
   await new Promise((res) => setTimeout(res, 1500));
   await device.queue.onSubmittedWorkDone();
   const wall = performance.now() - t0;

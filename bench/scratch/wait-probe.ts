@@ -3,39 +3,19 @@
 // Dawn's Node binding does not spin the main thread while the job runs. Against: a map issued at
 // once (spins for the whole job), and a sleep of a fixed fraction before the map.
 // Run: npx tsx bench/scratch/wait-probe.ts
-import { createEngine, defaultConfig, Rng } from '../../src/index.js';
-import { TrainingRun } from '../../src/train/run.js';
-import type { HostBatch } from '../../src/train/steps.js';
+
+import { createEngine } from '../../src/index.js';
+import { mainJobRun, submitPlanDispatches } from './main-job-step.js';
 
 const B = 100;
-const DATA = { c: 1, h: 28, w: 28, numClasses: 10 };
-const batch = (i: number): HostBatch => {
-  const rng = new Rng(500 + i);
-  return { x: Float32Array.from({ length: B * 784 }, () => rng.normal()), y: Int32Array.from({ length: B }, () => rng.int(10)), shape: [B, 1, 28, 28] };
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const e = await createEngine();
-const run = new TrainingRun(e, { ...defaultConfig('automix'), width: 0.25 }, DATA);
-for (let i = 0; i < 3; i++) {
-  run.step(batch(i), i);
-  await run.results();
-}
+const run = await mainJobRun(e, B);
 const device = e.ctx.device;
 const plan = run.plans()[0]!;
 const staging = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
 const src = device.createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC });
-const job = () => {
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  for (const d of plan.dispatchList()) {
-    pass.setPipeline(d.pipeline);
-    pass.setBindGroup(0, d.bindGroup);
-    pass.dispatchWorkgroups(...d.workgroups);
-  }
-  pass.end();
-  enc.copyBufferToBuffer(src, 0, staging, 0, 16);
-  device.queue.submit([enc.finish()]);
-};
+const job = () => submitPlanDispatches(device, plan, (enc) => enc.copyBufferToBuffer(src, 0, staging, 0, 16));
 /** true when the map is granted within `ms`; otherwise aborts it. */
 async function probe(ms: number): Promise<boolean> {
   const p = staging.mapAsync(GPUMapMode.READ).then(
