@@ -404,10 +404,26 @@ export class GpuContext {
     const { src, staging } = this.#settleBufs;
     this.copy(src, 0, staging, 0, 16);
     this.flush();
-    await mapWhenDone(staging, plan);
+    try {
+      await mapWhenDone(staging, plan);
+    } catch (e) {
+      return this.#mapFailed(e);
+    }
     staging.unmap();
     this.assertAlive();
     this.throwPendingErrors();
+  }
+
+  /**
+   * A failed map usually means the device went away: gives its `lost`
+   * promise a moment to settle so the error says so (DeviceLostError), or
+   * rethrows a reported GPU error, or `e` itself.
+   */
+  async #mapFailed(e: unknown): Promise<never> {
+    await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 200))]);
+    this.assertAlive();
+    this.throwPendingErrors();
+    throw e;
   }
 
   /** Copies `bytes` of `src` back to the host. Submits pending work first. */
@@ -425,12 +441,8 @@ export class GpuContext {
     try {
       await mapWhenDone(staging, this.info.isFallbackAdapter ? CPU_WAIT : MAP_AT_ONCE);
     } catch (e) {
-      // A failed map usually means the device went away; give its `lost`
-      // promise a moment to settle so the error says so.
-      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 200))]);
-      this.assertAlive();
-      this.throwPendingErrors();
-      throw e;
+      staging.destroy();
+      return this.#mapFailed(e);
     }
     const out = staging.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
     staging.unmap();

@@ -2,7 +2,7 @@
 // granted at once leaves the buffer unmapped and can be repeated; the wait ends with the right
 // bytes whatever the plan — probing from the start, after a sleep, or the plain map.
 import { describe, expect, it } from 'vitest';
-import { createEngine, ops } from '../../src/index.js';
+import { createEngine, DeviceLostError, ops } from '../../src/index.js';
 import { mapIfReady, mapWhenDone } from '../../src/device/map-probe.js';
 import { testEngine } from '../helpers/engine.js';
 
@@ -54,6 +54,16 @@ describe('map probes', () => {
     const staging = e.ctx.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     e.ctx.device.destroy();
     await expect(mapWhenDone(staging, { sleep: 0, every: 2, growth: 1.5, maxEvery: 20 })).rejects.toBeDefined();
+    e.destroy();
+  }, 20_000);
+
+  it('sync() and read() after a device loss say so (DeviceLostError), on every adapter', async () => {
+    const e = await createEngine();
+    const t = e.tensor([1, 2, 3, 4], [4]);
+    await e.sync();
+    e.ctx.device.destroy();
+    await expect(e.sync()).rejects.toBeInstanceOf(DeviceLostError);
+    await expect(t.read()).rejects.toBeInstanceOf(DeviceLostError);
     e.destroy();
   }, 20_000);
 });
