@@ -25,3 +25,10 @@ export async function testEngine(): Promise<Engine> {
   }
   return engine;
 }
+
+/** An engine of its own with `opts` (a tuning mode, a tune store), destroyed after the test file. */
+export async function ownEngine(opts: Parameters<typeof createEngine>[0]): Promise<Engine> {
+  const e = await createEngine(opts);
+  afterAll(() => e.destroy());
+  return e;
+}

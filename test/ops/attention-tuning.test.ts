@@ -6,24 +6,17 @@
  * forms' outputs within the family's tolerance (no candidate rejected); the
  * winner is what the op then runs, with the reference's values.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, memoryTuneStore, ops, tunerOf } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { memoryTuneStore, ops, tunerOf } from '../../src/index.js';
 import { attentionTokensChoice } from '../../src/ops/attention.js';
 import { fusedConfig, tiledConfig } from '../../src/ops/attention-plan.js';
 import { ATTENTION_TUNING, type AttentionProblem, CPU_STATIC } from '../../src/ops/attention-tuning.js';
 import { attentionRef } from '../../src/reference/attention.js';
 import { adapterKey } from '../../src/tune/tuner.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
+import { ownEngine } from '../helpers/engine.js';
 
-const engines: Engine[] = [];
-afterAll(() => {
-  for (const e of engines) e.destroy();
-});
-async function engine(opts: Parameters<typeof createEngine>[0]): Promise<Engine> {
-  const e = await createEngine(opts);
-  engines.push(e);
-  return e;
-}
+const engine = ownEngine;
 
 const prob = (N: number, H: number, L: number, dh: number, training: boolean): AttentionProblem => ({ N, H, Lq: L, Lk: L, dh, dv: dh, training });
 

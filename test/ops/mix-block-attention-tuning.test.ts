@@ -6,8 +6,8 @@
  * its winner is what the op then runs, with the reference's values; a capture
  * reuses the last eager choice; a cached record is honoured only when valid.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, memoryTuneStore, ops, tunerOf } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { type Engine, memoryTuneStore, ops, tunerOf } from '../../src/index.js';
 import { mixBlockChoice } from '../../src/ops/mix-block-attention.js';
 import { fusedWg, tiledConfig } from '../../src/ops/mix-block-attention-plan.js';
 import { FUSED_MAX_L, MIX_BLOCK_TUNING, type MixBlockProblem } from '../../src/ops/mix-block-attention-tuning.js';
@@ -15,20 +15,12 @@ import { mixBlockLogitsBackwardRef, mixBlockLogitsRef } from '../../src/referenc
 import { adapterKey } from '../../src/tune/tuner.js';
 import type { TuneConfig, TuneRecord } from '../../src/tune/types.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
+import { ownEngine } from '../helpers/engine.js';
 
 const FWD = { atol: 2e-5, rtol: 2e-4 };
 const BWD = { atol: 1e-4, rtol: 2e-3 };
 
-const engines: Engine[] = [];
-afterAll(() => {
-  for (const e of engines) e.destroy();
-});
-
-async function engine(opts: Parameters<typeof createEngine>[0]): Promise<Engine> {
-  const e = await createEngine(opts);
-  engines.push(e);
-  return e;
-}
+const engine = ownEngine;
 
 const prob = (N: number, C: number, L: number, training: boolean, lam = false): MixBlockProblem => ({ N, C, d: C / 2, L, lam, training });
 

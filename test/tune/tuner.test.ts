@@ -8,25 +8,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, fileTuneStore, memoryTuneStore, ops, tunerOf } from '../../src/index.js';
+import { type Engine, fileTuneStore, memoryTuneStore, ops, tunerOf } from '../../src/index.js';
 import { MATMUL_TUNING, type MatmulProblem, matmulChoice } from '../../src/ops/matmul.js';
 import { matmulRef } from '../../src/reference/matmul.js';
 import { adapterKey, Tuner } from '../../src/tune/tuner.js';
 import type { TuneCacheDoc, TuneConfig, TuneFamily, TuneRecord, TuneStore } from '../../src/tune/types.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
+import { ownEngine } from '../helpers/engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'automix-tuner-'));
-const engines: Engine[] = [];
-afterAll(() => {
-  for (const e of engines) e.destroy();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function engine(opts: Parameters<typeof createEngine>[0]): Promise<Engine> {
-  const e = await createEngine(opts);
-  engines.push(e);
-  return e;
-}
+const engine = ownEngine;
 
 const problem = (M: number, K: number, N: number, o: Partial<MatmulProblem> = {}): MatmulProblem => ({
   M,
