@@ -51,7 +51,8 @@ const GPU_SPLITS = [SPLIT_TARGET_WORKGROUPS, 1024];
 const CPU_SPLITS = [1, 16];
 export const IGEMM_SPLITS: readonly number[] = [...GPU_SPLITS, ...CPU_SPLITS];
 
-type Limits = Pick<
+/** The limits the implicit GEMM's fit depends on (also the conv path rule's adapter facts). */
+export type IgemmLimits = Pick<
   GPUSupportedLimits,
   | 'maxStorageBufferBindingSize'
   | 'maxComputeWorkgroupsPerDimension'
@@ -94,7 +95,7 @@ function grid(g: Conv2dShape, pass: Conv2dPass, c: IgemmConstants, maxBindingByt
 }
 
 /** Whether a configuration is well formed for the kernel and fits the adapter's limits for this problem. */
-export function igemmFits(g: Conv2dShape, pass: Conv2dPass, c: IgemmConstants, limits: Limits): boolean {
+export function igemmFits(g: Conv2dShape, pass: Conv2dPass, c: IgemmConstants, limits: IgemmLimits): boolean {
   const { BM, BN, BK, TM, TN, WG, SPLIT } = c;
   const keys = Object.keys(c).length;
   if (![BM, BN, BK, TM, TN, WG].every((v) => Number.isInteger(v) && v! > 0)) return false;

@@ -6,7 +6,7 @@
 import type { Engine } from '../engine.js';
 import type { TuneConfig } from '../tune/types.js';
 import type { Conv2dShape } from './conv2d.js';
-import { igemmCandidates, igemmFits } from './conv2d-igemm.js';
+import { igemmCandidates, igemmFits, type IgemmLimits } from './conv2d-igemm.js';
 import { im2colFits } from './conv2d-im2col.js';
 import { sgFits } from './conv2d-sg.js';
 import { splitKFits } from './conv2d-split-k.js';
@@ -32,14 +32,7 @@ export interface Conv2dAdapterFacts {
   subgroup8: boolean;
   /** A CPU adapter (lavapipe, SwiftShader), where the implicit GEMM measured 1.4–5.6× slower than the paths below. */
   cpu: boolean;
-  limits: Pick<
-    GPUSupportedLimits,
-    | 'maxStorageBufferBindingSize'
-    | 'maxComputeWorkgroupsPerDimension'
-    | 'maxComputeInvocationsPerWorkgroup'
-    | 'maxComputeWorkgroupSizeX'
-    | 'maxComputeWorkgroupStorageSize'
-  >;
+  limits: IgemmLimits;
 }
 
 /**
