@@ -22,6 +22,7 @@ import type { Engine } from '../../src/engine.js';
 import type { TuneConfig } from '../../src/tune/types.js';
 import { allcloseReport, expectAllClose, uniformData } from '../helpers/allclose.js';
 import { type Conv2dCase, conv2dCaseGeom } from '../helpers/conv2d-case.js';
+import { adapterFacts } from '../helpers/adapter.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -51,6 +52,7 @@ const CASES: Case[] = [
 const geom = conv2dCaseGeom;
 
 const engine = await testEngine();
+const { timestamps } = adapterFacts(engine);
 
 /** Inputs and f64 references of a case (seeded by its index). */
 function data(c: Case, seed: number) {
@@ -171,8 +173,7 @@ describe('implicit-GEMM conv2d: gradients through the backward rule', () => {
     });
   }
 
-  it("the backward rule runs the igemm kernels when the forward asked for 'igemm'", async () => {
-    if (!engine.features.has('timestamp-query')) return;
+  it.skipIf(!timestamps)("the backward rule runs the igemm kernels when the forward asked for 'igemm' [needs timestamps]", async () => {
     const kernels = await engine.asyncScope(async () => {
       const x = engine.tensor(uniformData(2 * 3 * 6 * 6, 41), [2, 3, 6, 6], { requiresGrad: true });
       const w = engine.tensor(uniformData(4 * 3 * 9, 42), [4, 3, 3, 3], { requiresGrad: true });
@@ -293,8 +294,7 @@ describe('conv2d tuning family', () => {
     }
   });
 
-  it("the engine-level override: tunerOf(engine).force('conv2d', 'igemm') runs igemm for every pass", async () => {
-    if (!engine.features.has('timestamp-query')) return;
+  it.skipIf(!timestamps)("the engine-level override: tunerOf(engine).force('conv2d', 'igemm') runs igemm for every pass [needs timestamps]", async () => {
     const prev = tunerOf(engine).force('conv2d', 'igemm');
     try {
       const kernels = await engine.asyncScope(async () => {

@@ -18,6 +18,7 @@ import type { Tensor } from '../../src/tensor/tensor.js';
 import { conv2dBackwardRef, conv2dRef, convOutSize } from '../../src/reference/conv2d.js';
 import { expectAllClose, expectSameBits, uniformData } from '../helpers/allclose.js';
 import { type Conv2dCase, conv2dCaseGeom } from '../helpers/conv2d-case.js';
+import { adapterFacts } from '../helpers/adapter.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -77,9 +78,9 @@ const TOL = { atol: 1e-4, rtol: 1e-4 };
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 const engine = await testEngine();
-const info = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-const sg8 = engine.features.has('subgroups') && info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
-const profiled = sg8 && engine.features.has('timestamp-query');
+const facts = adapterFacts(engine);
+const sg8 = facts.subgroups8;
+const profiled = sg8 && facts.timestamps;
 
 /** One pass with `path` requested: its output and (when profiled) its kernels. */
 async function runPass(c: Case, pass: Conv2dPass, path: 'sg' | 'im2col', bias: boolean) {
@@ -140,8 +141,7 @@ describe('conv2d sg path: every tile shape gives the same bits', () => {
   const TILES: Case[] = [CASES[4]!, CASES[5]!, CASES[6]!, CASES[9]!, CASES[13]!, CASES[21]!];
   for (const c of TILES) {
     for (const pass of PASSES.filter((p, i) => c.sg[i] && p !== 'grad-weight')) {
-      it(`${pass}: ${c.name}`, async () => {
-        if (!sg8) return;
+      it.skipIf(!sg8)(`${pass}: ${c.name} [needs 8-lane subgroups]`, async () => {
         const g = conv2dShape(c.x, c.w, c.o);
         const run = (o: { runQuads?: number; rows?: number }) =>
           engine.asyncScope(async () => {
@@ -186,8 +186,7 @@ describe('conv2d sg path: gradients through the op', () => {
     });
   }
 
-  it('the backward rule inherits the request: the sg kernels run for dx and dW', async () => {
-    if (!profiled) return;
+  it.skipIf(!profiled)('the backward rule inherits the request: the sg kernels run for dx and dW [needs 8-lane subgroups and timestamps]', async () => {
     const kernels = await engine.asyncScope(async () => {
       const x = engine.tensor(uniformData(2 * 3 * 8 * 8, 41), [2, 3, 8, 8], { requiresGrad: true });
       const w = engine.tensor(uniformData(4 * 3 * 9, 42), [4, 3, 3, 3], { requiresGrad: true });

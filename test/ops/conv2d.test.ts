@@ -14,6 +14,7 @@ import {
 import { conv2dBackwardRef, conv2dRef, convOutSize } from '../../src/reference/conv2d.js';
 import { expectAllClose, uniformData } from '../helpers/allclose.js';
 import { type Conv2dCase, conv2dCaseGeom } from '../helpers/conv2d-case.js';
+import { adapterFacts } from '../helpers/adapter.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -73,9 +74,8 @@ const GRAD_WEIGHT: Case[] = [
 ];
 
 const engine = await testEngine();
-const adapterInfo = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
 /** 8-lane subgroups: where 'sg' runs its own kernels. */
-const sgAdapter = engine.features.has('subgroups') && adapterInfo.subgroupMinSize === 8 && adapterInfo.subgroupMaxSize === 8;
+const sgAdapter = adapterFacts(engine).subgroups8;
 
 for (const path of PATHS)
   describe(`path ${path}`, () => {
@@ -280,30 +280,30 @@ describe('conv2d path choice', () => {
     f();
     return (await engine.stopProfiling()).map((t) => t.kernel);
   };
-  const info = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-  const sg8 = engine.features.has('subgroups') && info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+  const { subgroups8: sg8, timestamps } = adapterFacts(engine);
 
-  it('auto: sg (else im2col) on 8-lane-subgroup adapters for groups = 1, direct otherwise; grouped convs stay direct', async () => {
-    if (!engine.features.has('timestamp-query')) return;
-    await engine.asyncScope(async () => {
-      const x = engine.tensor(uniformData(2 * 4 * 6 * 6, 71), [2, 4, 6, 6]);
-      const w1 = engine.tensor(uniformData(8 * 4 * 9, 72), [8, 4, 3, 3]);
-      const w2 = engine.tensor(uniformData(8 * 2 * 9, 73), [8, 2, 3, 3]);
-      const k1 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1 }));
-      expect(k1).toContain(sg8 ? 'conv2d_sg:conv2d_sg' : 'conv2d:conv2d_fwd');
-      const k0 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1, impl: { path: 'im2col' } }));
-      expect(k0).toContain(sg8 ? 'im2col:im2col' : 'conv2d:conv2d_fwd');
-      const k2 = await kernelsOf(() => conv2dForwardRaw(x, w2, null, { padding: 1, groups: 2, impl: { path: 'im2col' } }));
-      expect(k2).toContain('conv2d:conv2d_fwd');
-      expect(k2).not.toContain('im2col:im2col');
-      const k3 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1, impl: { path: 'direct' } }));
-      expect(k3).not.toContain('im2col:im2col');
-      return null;
-    });
-  });
+  it.skipIf(!timestamps)(
+    'auto: sg (else im2col) on 8-lane-subgroup adapters for groups = 1, direct otherwise; grouped convs stay direct [needs timestamps]',
+    async () => {
+      await engine.asyncScope(async () => {
+        const x = engine.tensor(uniformData(2 * 4 * 6 * 6, 71), [2, 4, 6, 6]);
+        const w1 = engine.tensor(uniformData(8 * 4 * 9, 72), [8, 4, 3, 3]);
+        const w2 = engine.tensor(uniformData(8 * 2 * 9, 73), [8, 2, 3, 3]);
+        const k1 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1 }));
+        expect(k1).toContain(sg8 ? 'conv2d_sg:conv2d_sg' : 'conv2d:conv2d_fwd');
+        const k0 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1, impl: { path: 'im2col' } }));
+        expect(k0).toContain(sg8 ? 'im2col:im2col' : 'conv2d:conv2d_fwd');
+        const k2 = await kernelsOf(() => conv2dForwardRaw(x, w2, null, { padding: 1, groups: 2, impl: { path: 'im2col' } }));
+        expect(k2).toContain('conv2d:conv2d_fwd');
+        expect(k2).not.toContain('im2col:im2col');
+        const k3 = await kernelsOf(() => conv2dForwardRaw(x, w1, null, { padding: 1, impl: { path: 'direct' } }));
+        expect(k3).not.toContain('im2col:im2col');
+        return null;
+      });
+    },
+  );
 
-  it("grad-weight kernels per path; auto keeps this adapter's choice", async () => {
-    if (!engine.features.has('timestamp-query')) return;
+  it.skipIf(!timestamps)("grad-weight kernels per path; auto keeps this adapter's choice [needs timestamps]", async () => {
     await engine.asyncScope(async () => {
       const x = engine.tensor(uniformData(2 * 4 * 6 * 6, 74), [2, 4, 6, 6]);
       const dy = engine.tensor(uniformData(2 * 8 * 36, 75), [2, 8, 6, 6]);

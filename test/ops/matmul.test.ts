@@ -14,6 +14,7 @@ import { MATMUL_TUNING, MATMUL_VARIANT_RTOL, matmulChoice, sg8StaticTM, type Mat
 import { matmulRef } from '../../src/reference/matmul.js';
 import type { TuneConfig } from '../../src/tune/types.js';
 import { expectAllClose, expectSameBits, uniformData } from '../helpers/allclose.js';
+import { adapterFacts } from '../helpers/adapter.js';
 import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { expectInPlaceGradsMatch } from '../helpers/grad-in-place.js';
@@ -235,10 +236,9 @@ describe('matmul', async () => {
   });
 
   describe('variants (forced)', () => {
-    const hasSg8 = (() => {
-      const i = e.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-      return e.features.has('subgroups') && i.subgroupMinSize === 8 && i.subgroupMaxSize === 8;
-    })();
+    const hasSg8 = adapterFacts(e).subgroups8;
+    /** sg8 variants apply only on an adapter with 8-lane subgroups (lavapipe); elsewhere they are reported skipped. */
+    const needs = (subgroup8: boolean | undefined) => (subgroup8 ? ' [needs 8-lane subgroups]' : '');
     afterEach(() => {
       tunerOf(e).force('matmul', null);
     });
@@ -257,60 +257,62 @@ describe('matmul', async () => {
     for (const { cfg, vec4, subgroup8 } of VARIANTS) {
       const name = `${cfg.variant} ${JSON.stringify(cfg.constants)}`;
       const shapes = vec4 ? QUAD : ODD;
-      it(`${name}: awkward shapes, every transpose, batch 1 and 3, bias + ReLU, vs f64 and vs general`, async () => {
-        if (subgroup8 && !hasSg8) return; // needs 8-lane subgroups (lavapipe)
-        let ran = 0;
-        await e.asyncScope(async () => {
-          for (const [si, [M, K, N]] of shapes.entries()) {
-            for (const transA of [false, true]) {
-              for (const transB of [false, true]) {
-                const applies = !vec4 || (vec4ok(M, K, N, transA, transB) && (!subgroup8 || K % 4 === 0));
-                for (const batch of [1, 3]) {
-                  // batch 3: both operands batched, A shared or B shared, in turn
-                  const aB = batch === 3 && si % 3 !== 1;
-                  const bB = batch === 3 && si % 3 !== 2;
-                  const epi = (si + (transA ? 1 : 0) + (batch === 3 ? 1 : 0)) % 2 === 0;
-                  const ad = uniformData((aB ? batch : 1) * M * K, 100 + si * 4 + (transA ? 1 : 0));
-                  const bd = uniformData((bB ? batch : 1) * K * N, 200 + si * 4 + (transB ? 2 : 0));
-                  const bias = uniformData(N, 300 + si);
-                  const aS = transA ? [K, M] : [M, K];
-                  const bS = transB ? [N, K] : [K, N];
-                  const a = e.tensor(ad, aB ? [batch, ...aS] : aS);
-                  const b = e.tensor(bd, bB ? [batch, ...bS] : bS);
-                  const o: MatmulOptions = { transA, transB, ...(epi ? { bias: e.tensor(bias, [N]), activation: 'relu' as const } : {}) };
-                  const { c, forced } = run(e, cfg, a, b, o);
-                  expect(forced, `${name} on [${M}×${K}×${N}] tA=${transA} tB=${transB}`).toBe(applies);
-                  if (!forced) continue;
-                  ran++;
-                  const got = await c.read();
-                  const want = matmulRef(ad, bd, {
-                    M,
-                    N,
-                    K,
-                    batch: aB || bB ? batch : 1,
-                    aBatched: aB,
-                    bBatched: bB,
-                    transA,
-                    transB,
-                    ...(epi ? { bias, activation: 'relu' as const } : {}),
-                  });
-                  expectAllClose(got, want, tolFor(K));
-                  // The hidden choice must not change the result beyond the tuner's tolerance.
-                  const g = await run(e, GENERAL, a, b, o).c.read();
-                  let diff = 0;
-                  let scale = 0;
-                  for (let i = 0; i < g.length; i++) {
-                    diff = Math.max(diff, Math.abs(got[i]! - g[i]!));
-                    scale = Math.max(scale, Math.abs(g[i]!));
+      it.skipIf(subgroup8 && !hasSg8)(
+        `${name}: awkward shapes, every transpose, batch 1 and 3, bias + ReLU, vs f64 and vs general${needs(subgroup8)}`,
+        async () => {
+          let ran = 0;
+          await e.asyncScope(async () => {
+            for (const [si, [M, K, N]] of shapes.entries()) {
+              for (const transA of [false, true]) {
+                for (const transB of [false, true]) {
+                  const applies = !vec4 || (vec4ok(M, K, N, transA, transB) && (!subgroup8 || K % 4 === 0));
+                  for (const batch of [1, 3]) {
+                    // batch 3: both operands batched, A shared or B shared, in turn
+                    const aB = batch === 3 && si % 3 !== 1;
+                    const bB = batch === 3 && si % 3 !== 2;
+                    const epi = (si + (transA ? 1 : 0) + (batch === 3 ? 1 : 0)) % 2 === 0;
+                    const ad = uniformData((aB ? batch : 1) * M * K, 100 + si * 4 + (transA ? 1 : 0));
+                    const bd = uniformData((bB ? batch : 1) * K * N, 200 + si * 4 + (transB ? 2 : 0));
+                    const bias = uniformData(N, 300 + si);
+                    const aS = transA ? [K, M] : [M, K];
+                    const bS = transB ? [N, K] : [K, N];
+                    const a = e.tensor(ad, aB ? [batch, ...aS] : aS);
+                    const b = e.tensor(bd, bB ? [batch, ...bS] : bS);
+                    const o: MatmulOptions = { transA, transB, ...(epi ? { bias: e.tensor(bias, [N]), activation: 'relu' as const } : {}) };
+                    const { c, forced } = run(e, cfg, a, b, o);
+                    expect(forced, `${name} on [${M}×${K}×${N}] tA=${transA} tB=${transB}`).toBe(applies);
+                    if (!forced) continue;
+                    ran++;
+                    const got = await c.read();
+                    const want = matmulRef(ad, bd, {
+                      M,
+                      N,
+                      K,
+                      batch: aB || bB ? batch : 1,
+                      aBatched: aB,
+                      bBatched: bB,
+                      transA,
+                      transB,
+                      ...(epi ? { bias, activation: 'relu' as const } : {}),
+                    });
+                    expectAllClose(got, want, tolFor(K));
+                    // The hidden choice must not change the result beyond the tuner's tolerance.
+                    const g = await run(e, GENERAL, a, b, o).c.read();
+                    let diff = 0;
+                    let scale = 0;
+                    for (let i = 0; i < g.length; i++) {
+                      diff = Math.max(diff, Math.abs(got[i]! - g[i]!));
+                      scale = Math.max(scale, Math.abs(g[i]!));
+                    }
+                    expect(diff, `${name} vs general on [${M}×${K}×${N}]`).toBeLessThanOrEqual(MATMUL_VARIANT_RTOL * Math.sqrt(K) * scale + 1e-6);
                   }
-                  expect(diff, `${name} vs general on [${M}×${K}×${N}]`).toBeLessThanOrEqual(MATMUL_VARIANT_RTOL * Math.sqrt(K) * scale + 1e-6);
                 }
               }
             }
-          }
-        });
-        expect(ran).toBeGreaterThan(0);
-      });
+          });
+          expect(ran).toBeGreaterThan(0);
+        },
+      );
 
       for (const [transA, transB, epi] of [
         [false, false, true],
@@ -318,28 +320,30 @@ describe('matmul', async () => {
         [true, false, true],
       ] as [boolean, boolean, boolean][]) {
         const [M, K, N] = vec4 ? [4, 8, 12] : [5, 7, 3];
-        it(`${name}: gradcheck through the backward [${M}×${K}×${N}] tA=${transA} tB=${transB}${epi ? ' bias+ReLU' : ''}`, async () => {
-          if (subgroup8 && !hasSg8) return;
-          const ad = uniformData(M * K, 61),
-            bd = uniformData(K * N, 62);
-          const bias = Float32Array.from(uniformData(N, 63), (v) => v + (v > 0 ? 0.3 : -0.3));
-          tunerOf(e).force('matmul', cfg);
-          const inputs = [
-            { data: ad, shape: transA ? [K, M] : [M, K] },
-            { data: bd, shape: transB ? [N, K] : [K, N] },
-            ...(epi ? [{ data: bias, shape: [N] }] : []),
-          ];
-          // Forward and the backward's NT/TN matmuls all run the forced variant.
-          await gradcheck(
-            e,
-            inputs,
-            ([a, b, bb]) => {
-              expect(matmulChoice(a!, b!, { transA, transB }).source).toBe('forced');
-              return ops.matmul(a!, b!, { transA, transB, ...(epi ? { bias: bb!, activation: 'relu' as const } : {}) });
-            },
-            ([a, b, bb]) => matmulRef(a!, b!, { M, N, K, transA, transB, ...(epi ? { bias: bb!, activation: 'relu' as const } : {}) }),
-          );
-        });
+        it.skipIf(subgroup8 && !hasSg8)(
+          `${name}: gradcheck through the backward [${M}×${K}×${N}] tA=${transA} tB=${transB}${epi ? ' bias+ReLU' : ''}${needs(subgroup8)}`,
+          async () => {
+            const ad = uniformData(M * K, 61),
+              bd = uniformData(K * N, 62);
+            const bias = Float32Array.from(uniformData(N, 63), (v) => v + (v > 0 ? 0.3 : -0.3));
+            tunerOf(e).force('matmul', cfg);
+            const inputs = [
+              { data: ad, shape: transA ? [K, M] : [M, K] },
+              { data: bd, shape: transB ? [N, K] : [K, N] },
+              ...(epi ? [{ data: bias, shape: [N] }] : []),
+            ];
+            // Forward and the backward's NT/TN matmuls all run the forced variant.
+            await gradcheck(
+              e,
+              inputs,
+              ([a, b, bb]) => {
+                expect(matmulChoice(a!, b!, { transA, transB }).source).toBe('forced');
+                return ops.matmul(a!, b!, { transA, transB, ...(epi ? { bias: bb!, activation: 'relu' as const } : {}) });
+              },
+              ([a, b, bb]) => matmulRef(a!, b!, { M, N, K, transA, transB, ...(epi ? { bias: bb!, activation: 'relu' as const } : {}) }),
+            );
+          },
+        );
       }
     }
 
@@ -352,94 +356,97 @@ describe('matmul', async () => {
       const name = `${cfg.variant} ${JSON.stringify(cfg.constants)}`;
       // Multiples of 4 for the vec4 variants (every backward layout then runs them too).
       const [M, K, N] = vec4 ? [12, 20, 36] : [17, 33, 7];
-      it(`${name}: gradients added in place equal matmul + acc_add bit for bit (every transpose, batched, shared, bias + ReLU, one weight twice)`, async () => {
-        if (subgroup8 && !hasSg8) return;
-        const prev = tunerOf(e).force('matmul', cfg);
-        try {
-          for (const [transA, transB] of [
-            [false, false],
-            [false, true],
-            [true, false],
-            [true, true],
-          ] as [boolean, boolean][]) {
-            const aS = transA ? [K, M] : [M, K];
-            const bS = transB ? [N, K] : [K, N];
-            const tag = `${name} tA=${transA} tB=${transB}`;
-            const mm = (a: Tensor, b: Tensor, bias: Tensor | null, relu: boolean) => {
-              const o: MatmulOptions = { transA, transB, ...(bias ? { bias } : {}), ...(relu ? { activation: 'relu' as const } : {}) };
-              expect(matmulChoice(a, b, o).source, tag).toBe('forced');
-              return ops.matmul(a, b, o);
-            };
-            // 2-D, bias + ReLU: A, B and the bias each into an existing .grad.
-            const plain = await expectInPlaceGradsMatch(
-              e,
-              [
-                { shape: aS, grad: true },
-                { shape: bS, grad: true },
-                { shape: [N], grad: true },
-              ],
-              ([a, b, bias]) => mm(a!, b!, bias!, true),
-              `${tag} 2-D bias+ReLU`,
-            );
-            // No acc_add left, and nothing else added.
-            expect(plain.inPlace.accAdds).toEqual([0, 0]);
-            expect(plain.old.accAdds.every((n) => n >= 3)).toBe(true);
-            expect(plain.old.backward.map((n, i) => n - plain.old.accAdds[i]!)).toEqual(plain.inPlace.backward);
-            // Batched A and B; then a shared B (its gradient summed over the batch into .grad); then a shared A.
-            await expectInPlaceGradsMatch(
-              e,
-              [
-                { shape: [3, ...aS], grad: true },
-                { shape: [3, ...bS], grad: true },
-              ],
-              ([a, b]) => mm(a!, b!, null, false),
-              `${tag} batched`,
-            );
-            await expectInPlaceGradsMatch(
-              e,
-              [
-                { shape: [3, ...aS], grad: true },
-                { shape: bS, grad: true },
-                { shape: [N], grad: true },
-              ],
-              ([a, b, bias]) => mm(a!, b!, bias!, true),
-              `${tag} B shared`,
-            );
-            await expectInPlaceGradsMatch(
-              e,
-              [
-                { shape: aS, grad: true },
-                { shape: [3, ...bS], grad: true },
-              ],
-              ([a, b]) => mm(a!, b!, null, false),
-              `${tag} A shared`,
-            );
-            // One weight in two matmuls (and a frozen input), its .grad existing or not.
-            for (const grad of [true, false]) {
+      it.skipIf(subgroup8 && !hasSg8)(
+        `${name}: gradients added in place equal matmul + acc_add bit for bit (every transpose, batched, shared, bias + ReLU, one weight twice)${needs(subgroup8)}`,
+        async () => {
+          const prev = tunerOf(e).force('matmul', cfg);
+          try {
+            for (const [transA, transB] of [
+              [false, false],
+              [false, true],
+              [true, false],
+              [true, true],
+            ] as [boolean, boolean][]) {
+              const aS = transA ? [K, M] : [M, K];
+              const bS = transB ? [N, K] : [K, N];
+              const tag = `${name} tA=${transA} tB=${transB}`;
+              const mm = (a: Tensor, b: Tensor, bias: Tensor | null, relu: boolean) => {
+                const o: MatmulOptions = { transA, transB, ...(bias ? { bias } : {}), ...(relu ? { activation: 'relu' as const } : {}) };
+                expect(matmulChoice(a, b, o).source, tag).toBe('forced');
+                return ops.matmul(a, b, o);
+              };
+              // 2-D, bias + ReLU: A, B and the bias each into an existing .grad.
+              const plain = await expectInPlaceGradsMatch(
+                e,
+                [
+                  { shape: aS, grad: true },
+                  { shape: bS, grad: true },
+                  { shape: [N], grad: true },
+                ],
+                ([a, b, bias]) => mm(a!, b!, bias!, true),
+                `${tag} 2-D bias+ReLU`,
+              );
+              // No acc_add left, and nothing else added.
+              expect(plain.inPlace.accAdds).toEqual([0, 0]);
+              expect(plain.old.accAdds.every((n) => n >= 3)).toBe(true);
+              expect(plain.old.backward.map((n, i) => n - plain.old.accAdds[i]!)).toEqual(plain.inPlace.backward);
+              // Batched A and B; then a shared B (its gradient summed over the batch into .grad); then a shared A.
+              await expectInPlaceGradsMatch(
+                e,
+                [
+                  { shape: [3, ...aS], grad: true },
+                  { shape: [3, ...bS], grad: true },
+                ],
+                ([a, b]) => mm(a!, b!, null, false),
+                `${tag} batched`,
+              );
+              await expectInPlaceGradsMatch(
+                e,
+                [
+                  { shape: [3, ...aS], grad: true },
+                  { shape: bS, grad: true },
+                  { shape: [N], grad: true },
+                ],
+                ([a, b, bias]) => mm(a!, b!, bias!, true),
+                `${tag} B shared`,
+              );
               await expectInPlaceGradsMatch(
                 e,
                 [
                   { shape: aS, grad: true },
-                  { shape: aS, grad: false, frozen: true },
-                  { shape: bS, grad },
-                  { shape: [N], grad },
+                  { shape: [3, ...bS], grad: true },
                 ],
-                ([a, a2, w, bias]) => ops.add(mm(a!, w!, bias!, true), mm(a2!, w!, bias!, false)),
-                `${tag} one weight twice, .grad ${grad ? 'existing' : 'none'}`,
+                ([a, b]) => mm(a!, b!, null, false),
+                `${tag} A shared`,
               );
+              // One weight in two matmuls (and a frozen input), its .grad existing or not.
+              for (const grad of [true, false]) {
+                await expectInPlaceGradsMatch(
+                  e,
+                  [
+                    { shape: aS, grad: true },
+                    { shape: aS, grad: false, frozen: true },
+                    { shape: bS, grad },
+                    { shape: [N], grad },
+                  ],
+                  ([a, a2, w, bias]) => ops.add(mm(a!, w!, bias!, true), mm(a2!, w!, bias!, false)),
+                  `${tag} one weight twice, .grad ${grad ? 'existing' : 'none'}`,
+                );
+              }
             }
+          } finally {
+            tunerOf(e).force('matmul', prev);
           }
-        } finally {
-          tunerOf(e).force('matmul', prev);
-        }
-      });
+        },
+      );
     }
 
     // The static rule's TM (sg8StaticTM) is a speed choice only: TM never changes an
     // output's summation order, so the static choice equals the old static TM 32 bit for bit.
-    it('sg8 static TM: least padded rows × row cost; bit-identical to TM 32', async () => {
+    it('sg8 static TM: the least padded rows × row cost', () => {
       expect([1, 8, 9, 16, 17, 24, 25, 32, 33, 64, 128, 144, 1024].map(sg8StaticTM)).toEqual([8, 8, 16, 16, 24, 24, 32, 32, 24, 24, 24, 24, 24]);
-      if (!hasSg8) return;
+    });
+    it.skipIf(!hasSg8)(`sg8 static TM: the static choice, bit-identical to TM 32${needs(true)}`, async () => {
       const problem = (M: number, N: number, K: number, transA: boolean, transB: boolean, batch: number): MatmulProblem => ({
         M,
         N,
