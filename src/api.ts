@@ -1,5 +1,5 @@
 /** The public API shared by the Node and browser entry points. */
-export { Engine, type EngineOptions, type MemoryReport, type RunSpec } from './engine.js';
+export { Engine, type EngineOptions, type KernelRules, type MemoryReport, type RunSpec } from './engine.js';
 export { Tensor, type DType } from './tensor/tensor.js';
 export { createArena, type Arena } from './tensor/arena.js';
 export type { AdapterSummary, KernelTiming } from './device/context.js';

@@ -30,7 +30,17 @@ export interface EngineOptions extends ContextOptions {
   tune?: TuneMode;
   /** Where tuned choices persist (the Node entry: a file under the user's cache directory; the browser entry: IndexedDB, src/tune/store-indexeddb.ts). */
   tuneStore?: TuneStore;
+  /**
+   * Whose static kernel rules to follow (tile shapes, conv and attention paths, workgroup sizes,
+   * and the order of tuning candidates): a CPU adapter's or a GPU's. Default: this adapter's
+   * class (`info.isFallbackAdapter`). 'gpu' on lavapipe runs the kernels a GPU would, so a
+   * training step on a GPU's paths can be tested and counted without one.
+   */
+  kernelRules?: KernelRules;
 }
+
+/** The class of adapter whose static kernel rules an engine follows (EngineOptions.kernelRules). */
+export type KernelRules = 'cpu' | 'gpu';
 
 export interface MemoryReport {
   liveTensors: number;
@@ -73,11 +83,14 @@ export class Engine {
   /** Autotuning mode and cache (src/tune/tuner.ts reads them). */
   readonly tuneMode: TuneMode;
   readonly tuneStore: TuneStore | null;
+  /** Whose static kernel rules the ops follow: a CPU adapter's or a GPU's (EngineOptions.kernelRules). */
+  readonly kernelRules: KernelRules;
 
-  constructor(ctx: GpuContext, sources: KernelSourceLoader, tune: Pick<EngineOptions, 'tune' | 'tuneStore'> = {}) {
+  constructor(ctx: GpuContext, sources: KernelSourceLoader, opts: Pick<EngineOptions, 'tune' | 'tuneStore' | 'kernelRules'> = {}) {
     this.ctx = ctx;
-    this.tuneMode = tune.tune ?? 'cached';
-    this.tuneStore = tune.tuneStore ?? null;
+    this.tuneMode = opts.tune ?? 'cached';
+    this.tuneStore = opts.tuneStore ?? null;
+    this.kernelRules = opts.kernelRules ?? (ctx.info.isFallbackAdapter ? 'cpu' : 'gpu');
     this.kernels = new KernelCache(ctx, sources);
     this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize, ctx.counters);
     this.#uniforms = new UniformRing(ctx, ctx.limits.minUniformBufferOffsetAlignment);

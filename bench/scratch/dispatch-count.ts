@@ -3,7 +3,7 @@
 // unfused kernel sequence they equal bit for bit, `setKernelForms(e, { fused: false })`). The step is the
 // second eager one (replay off; a replayed step issues the same dispatches). With `--time`, also
 // the wall and CPU time of replayed steps in each mode, the two runs stepped alternately.
-// Run: npx tsx bench/scratch/dispatch-count.ts [batch=100] [top=20] [--time] [--no-subgroups] [--igemm] [--vit] [--attn=unfused|fused|tiled]
+// Run: npx tsx bench/scratch/dispatch-count.ts [batch=100] [top=20] [--time] [--no-subgroups] [--gpu-rules] [--igemm] [--vit] [--attn=unfused|fused|tiled]
 import { createEngine, defaultConfig, Rng, tunerOf, type Engine } from '../../src/index.js';
 import { setKernelForms } from '../../src/ops/kernel-forms.js';
 import { TrainingRun } from '../../src/train/run.js';
@@ -25,9 +25,14 @@ function batch(i: number): HostBatch {
   return { x, y, shape: [B, DATA.c, DATA.h, DATA.w] };
 }
 
-// --no-subgroups: the paths a GPU adapter's static rules take (no 8-lane subgroups: no sg8 matmul,
-// no im2col conv), counted here on lavapipe.
-const e: Engine = await createEngine(process.argv.includes('--no-subgroups') ? { disableFeatures: ['subgroups'] } : {});
+// --no-subgroups: no 8-lane subgroups (no sg8 matmul, no sg conv), on lavapipe's rules.
+// --gpu-rules: a GPU's static rules (EngineOptions.kernelRules: implicit-GEMM convs, tiled matmul and
+// attention, 256-thread normalisations), without subgroups: the dispatches a GPU step issues, counted here.
+const GPU_RULES = process.argv.includes('--gpu-rules');
+const e: Engine = await createEngine({
+  ...(process.argv.includes('--no-subgroups') || GPU_RULES ? { disableFeatures: ['subgroups'] } : {}),
+  ...(GPU_RULES ? { kernelRules: 'gpu' as const } : {}),
+});
 // --igemm: every convolution on the implicit-GEMM kernel (one dispatch per pass; a GPU's likely pick)
 if (process.argv.includes('--igemm')) tunerOf(e).force('conv2d', 'igemm');
 // --attn=FORM: the ViT's multi-head attention in that form (src/ops/attention-plan.ts; a GPU's static pick

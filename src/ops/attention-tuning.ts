@@ -77,7 +77,7 @@ export function attentionConfigValid(engine: Engine, p: AttentionProblem, cfg: T
 /** The rule without a measurement: see the file comment. */
 export function attentionStaticConfig(engine: Engine, p: AttentionProblem): TuneConfig {
   const fused = fusedConfig(fusedWg(p));
-  if (engine.info.isFallbackAdapter) return CPU_STATIC === 'fused' && attentionConfigValid(engine, p, fused) ? fused : UNFUSED;
+  if (engine.kernelRules === 'cpu') return CPU_STATIC === 'fused' && attentionConfigValid(engine, p, fused) ? fused : UNFUSED;
   const tiled = TILED_TILES.map(tiledConfig).find((c) => attentionConfigValid(engine, p, c));
   if (tiled) return tiled;
   return attentionConfigValid(engine, p, fused) ? fused : UNFUSED;
@@ -89,7 +89,7 @@ function attentionCandidates(engine: Engine, p: AttentionProblem): TuneConfig[] 
   const tiled = TILED_TILES.map(tiledConfig);
   // CPU adapters: no tiled candidates (llvmpipe takes seconds to build each of their pipelines, and they
   // run the fused kernels' arithmetic with barriers added).
-  const rest = engine.info.isFallbackAdapter ? [UNFUSED, ...fused] : [...tiled, ...fused, UNFUSED];
+  const rest = engine.kernelRules === 'cpu' ? [UNFUSED, ...fused] : [...tiled, ...fused, UNFUSED];
   const same = (a: TuneConfig, b: TuneConfig) => a.variant === b.variant && JSON.stringify(a.constants) === JSON.stringify(b.constants);
   return [st, ...rest.filter((c) => !same(c, st))].filter((c) => attentionConfigValid(engine, p, c));
 }

@@ -57,7 +57,7 @@ function staticConfig(engine: Engine, p: Conv2dProblem): TuneConfig {
 }
 
 function candidates(engine: Engine, p: Conv2dProblem): TuneConfig[] {
-  const cpu = engine.info.isFallbackAdapter;
+  const cpu = engine.kernelRules === 'cpu';
   const named = NAMED_PATHS.map((variant): TuneConfig => ({ variant, constants: {} }));
   const igemm = igemmCandidates(p.g, p.pass, cpu).map((constants): TuneConfig => ({ variant: 'igemm', constants }));
   // CPU adapters: the existing paths were measured best there; GPUs: the workgroup-memory tiles first.

@@ -218,35 +218,46 @@ export function sg8StaticTM(M: number): number {
   return best;
 }
 
-/** The rule used without a measurement (and in tune mode 'off'): 8-lane subgroups when they apply, else general. */
+/**
+ * The rule used without a measurement (and in tune mode 'off'): sg8 where 8-lane subgroups
+ * apply; on a GPU's rules (Engine.kernelRules) the first of its ranked tiles that fits, with
+ * vec4 loads where the layout allows (the old `general` kernel measured 0.41× TF.js on an H100,
+ * docs/performance.md); else general.
+ */
 function staticConfig(engine: Engine, p: MatmulProblem): TuneConfig {
   if (sg8Applies(engine, p)) return { variant: 'sg8', constants: { TM: sg8StaticTM(p.M) } };
+  if (engine.kernelRules === 'gpu') {
+    const tile = tileConfigs(p, gpuTileOrder(p)).find((c) => validConfig(engine, p, c));
+    if (tile) return tile;
+  }
   return { variant: 'general', constants: {} };
 }
 
 const pow2ceil = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
-function candidates(engine: Engine, p: MatmulProblem): TuneConfig[] {
-  const out: TuneConfig[] = [];
+/** GPUs: the largest tiles that still give a few hundred workgroups first. */
+function gpuTileOrder(p: MatmulProblem): Tile[] {
+  const wgs = ([BM, BN]: Tile) => Math.ceil(p.M / BM) * Math.ceil(p.N / BN) * p.batch;
+  const area = ([BM, BN]: Tile) => BM * BN;
+  return [...TILES].sort((x, y) => Number(wgs(y) >= 256) - Number(wgs(x) >= 256) || area(y) - area(x));
+}
+
+/** The tiled configs of `tiles` that suit the problem (vec4 first where the layout allows). */
+function tileConfigs(p: MatmulProblem, tiles: readonly Tile[]): TuneConfig[] {
   // Tiles much larger than the problem only add idle invocations.
   const fitsProblem = ([BM, BN]: Tile) => BM <= Math.max(16, pow2ceil(p.M)) && BN <= Math.max(16, pow2ceil(p.N));
-  const tiled = (list: readonly Tile[]) => {
-    for (const t of list.filter(fitsProblem)) {
-      if (vec4Layout(p)) out.push(tileConfig('tiled_v4', t));
-      out.push(tileConfig('tiled', t));
-    }
-  };
-  if (engine.info.isFallbackAdapter) {
+  return tiles.filter(fitsProblem).flatMap((t) => [...(vec4Layout(p) ? [tileConfig('tiled_v4', t)] : []), tileConfig('tiled', t)]);
+}
+
+function candidates(engine: Engine, p: MatmulProblem): TuneConfig[] {
+  const out: TuneConfig[] = [];
+  if (engine.kernelRules === 'cpu') {
     if (sg8Applies(engine, p)) for (const TM of SG8_TM) if (TM === 8 || TM <= pow2ceil(p.M)) out.push({ variant: 'sg8', constants: { TM } });
-    tiled(CPU_TILES);
+    out.push(...tileConfigs(p, CPU_TILES));
     out.push({ variant: 'general', constants: {} });
-    tiled(TILES.filter((t) => !CPU_TILES.includes(t)));
+    out.push(...tileConfigs(p, TILES.filter((t) => !CPU_TILES.includes(t))));
   } else {
-    // GPUs: the largest tiles that still give a few hundred workgroups first.
-    const wgs = ([BM, BN]: Tile) => Math.ceil(p.M / BM) * Math.ceil(p.N / BN) * p.batch;
-    const area = ([BM, BN]: Tile) => BM * BN;
-    const ranked = [...TILES].sort((x, y) => Number(wgs(y) >= 256) - Number(wgs(x) >= 256) || area(y) - area(x));
-    tiled(ranked);
+    out.push(...tileConfigs(p, gpuTileOrder(p)));
     out.push({ variant: 'general', constants: {} });
     if (sg8Applies(engine, p)) for (const TM of SG8_TM) out.push({ variant: 'sg8', constants: { TM } });
   }

@@ -44,7 +44,7 @@ export const GPU_SHAPE: Readonly<MemoryBoundShape> = { wg: 256, perThread: 1, co
 const forced = new WeakMap<Engine, MemoryBoundShape>();
 
 export function memoryBoundShape(engine: Engine): MemoryBoundShape {
-  return forced.get(engine) ?? (engine.info.isFallbackAdapter ? CPU_SHAPE : GPU_SHAPE);
+  return forced.get(engine) ?? (engine.kernelRules === 'cpu' ? CPU_SHAPE : GPU_SHAPE);
 }
 
 /**

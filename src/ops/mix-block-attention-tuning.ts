@@ -8,9 +8,10 @@
  * mb_combine — and its output (s, or dP for training) is checked against the
  * static rule's.
  *
- * The static rule (tune mode 'off', and before a measurement) is the rule
- * this op had before the tuner: the 'fused' kernels for a forward without
- * gradient at L ≤ FUSED_MAX_L, 'unfused' otherwise.
+ * The static rule (tune mode 'off', and before a measurement): on a GPU's
+ * rules the first ranked tile that fits; on a CPU adapter's the rule this op
+ * had before the tuner: the 'fused' kernels for a forward without gradient at
+ * L ≤ FUSED_MAX_L, 'unfused' otherwise.
  */
 import type { Engine } from '../engine.js';
 import type { TuneConfig, TuneFamily, TuneLaunch } from '../tune/types.js';
@@ -62,8 +63,16 @@ const CPU_TILES: readonly MbTile[] = [
   [32, 32, 32, 4, 4],
 ];
 
-/** The rule without a measurement: today's, see the file comment. */
-export function mixBlockStaticConfig(_engine: Engine, p: MixBlockProblem): TuneConfig {
+/**
+ * The rule without a measurement: on a GPU's rules (Engine.kernelRules) the first of its ranked
+ * tiles that fits (the unfused kernels measured 0.10–0.12× TF.js on an H100, docs/performance.md);
+ * else, and on CPU adapters, the rule this op had before the tuner (see the file comment).
+ */
+export function mixBlockStaticConfig(engine: Engine, p: MixBlockProblem): TuneConfig {
+  if (engine.kernelRules === 'gpu') {
+    const tile = gpuTileOrder(p).map(tiledConfig).find((c) => mixBlockConfigValid(engine, p, c));
+    if (tile) return tile;
+  }
   return !p.training && p.L <= FUSED_MAX_L ? fused(fusedWg(p.L)) : UNFUSED;
 }
 
@@ -105,24 +114,28 @@ export function mixBlockConfigValid(engine: Engine, p: MixBlockProblem, cfg: Tun
 
 const pow2ceil = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
+// Blocks much longer than the map only add idle invocations.
+const fitsMap = (p: MixBlockProblem, [BQ, BK]: MbTile) => BQ <= Math.max(16, pow2ceil(p.L)) && BK <= Math.max(16, pow2ceil(p.L));
+const isCpuTile = (t: MbTile) => CPU_TILES.some((c) => c.every((v, i) => v === t[i]));
+
+/** GPUs: the tiles with the most work per workgroup that still give a few hundred workgroups first. */
+function gpuTileOrder(p: MixBlockProblem): MbTile[] {
+  const wgs = ([BQ, BK]: MbTile) => Math.ceil(p.L / BQ) * (p.training ? Math.ceil(p.L / BK) : 1) * p.N;
+  const inv = ([BQ, BK, , TQ, TK]: MbTile) => (BQ / TQ) * (BK / TK);
+  return MB_TILES.filter((t) => fitsMap(p, t) && !isCpuTile(t)).sort(
+    (x, y) => Number(wgs(y) >= 128) - Number(wgs(x) >= 128) || inv(y) - inv(x) || y[0] * y[1] - x[0] * x[1],
+  );
+}
+
 function mixBlockCandidates(engine: Engine, p: MixBlockProblem): TuneConfig[] {
-  // Blocks much longer than the map only add idle invocations.
-  const fitsMap = ([BQ, BK]: MbTile) => BQ <= Math.max(16, pow2ceil(p.L)) && BK <= Math.max(16, pow2ceil(p.L));
   const fusedAll = [fused(fusedWg(p.L)), ...FUSED_WGS.filter((w) => w !== fusedWg(p.L) && w <= Math.max(8, pow2ceil(p.L))).map(fused)];
-  const isCpuTile = (t: MbTile) => CPU_TILES.some((c) => c.every((v, i) => v === t[i]));
+  const cpuTiles = CPU_TILES.filter((t) => fitsMap(p, t)).map(tiledConfig);
   const out: TuneConfig[] = [];
-  if (engine.info.isFallbackAdapter) {
-    out.push(...fusedAll, UNFUSED);
-    out.push(...CPU_TILES.filter(fitsMap).map(tiledConfig));
-    out.push(...MB_TILES.filter((t) => fitsMap(t) && !isCpuTile(t)).map(tiledConfig));
+  if (engine.kernelRules === 'cpu') {
+    out.push(...fusedAll, UNFUSED, ...cpuTiles);
+    out.push(...MB_TILES.filter((t) => fitsMap(p, t) && !isCpuTile(t)).map(tiledConfig));
   } else {
-    // GPUs: the tiles with the most work per workgroup that still give a few hundred workgroups first.
-    const wgs = ([BQ, BK]: MbTile) => Math.ceil(p.L / BQ) * (p.training ? Math.ceil(p.L / BK) : 1) * p.N;
-    const inv = ([BQ, BK, , TQ, TK]: MbTile) => (BQ / TQ) * (BK / TK);
-    const ranked = MB_TILES.filter((t) => fitsMap(t) && !isCpuTile(t)).sort(
-      (x, y) => Number(wgs(y) >= 128) - Number(wgs(x) >= 128) || inv(y) - inv(x) || y[0] * y[1] - x[0] * x[1],
-    );
-    out.push(...ranked.map(tiledConfig), UNFUSED, ...fusedAll, ...CPU_TILES.filter(fitsMap).map(tiledConfig));
+    out.push(...gpuTileOrder(p).map(tiledConfig), UNFUSED, ...fusedAll, ...cpuTiles);
   }
   return out.filter((cfg) => mixBlockConfigValid(engine, p, cfg));
 }

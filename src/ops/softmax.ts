@@ -24,7 +24,7 @@ declare module '../autograd/payloads.js' {
  */
 export function rowWorkgroupSize(engine: Engine): number {
   const info = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMaxSize?: number };
-  return engine.info.isFallbackAdapter || info?.subgroupMaxSize === 8 ? 8 : 64;
+  return engine.kernelRules === 'cpu' || info?.subgroupMaxSize === 8 ? 8 : 64;
 }
 /**
  * Rows up to this length run one thread per row (no barriers); longer rows

@@ -30,6 +30,7 @@ import { stepGate } from '../optim/gate.js';
 import type { ReplayPlan } from '../replay/plan.js';
 import { recordingMismatch, type Recording } from '../replay/recording.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { tunerOf } from '../tune/tuner.js';
 import { Rng } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
 import { MixBlock } from '../nn/mix-block.js';
@@ -73,6 +74,11 @@ export interface VariantInfo {
 interface Variant {
   name: string;
   seen: number;
+  /**
+   * The last eager run of this variant began with no kernel tuning in flight and scheduled none:
+   * its kernel choices are final, and a capture (which reuses the last eager choices) keeps them.
+   */
+  settled?: boolean;
   first?: Recording;
   plan?: ReplayPlan;
   eagerReason?: string;
@@ -171,7 +177,7 @@ export class TrainingRun {
   variants(): VariantInfo[] {
     return [...this.#variants.values()].map((v) => ({
       variant: v.name,
-      mode: v.plan ? 'replay' : v.eagerReason ? 'eager' : v.seen === 0 ? 'warm-up' : 'capturing',
+      mode: v.plan ? 'replay' : v.eagerReason ? 'eager' : !v.settled ? 'warm-up' : 'capturing',
       dispatches: v.dispatches,
       ...(v.eagerReason ? { reason: v.eagerReason } : {}),
     }));
@@ -293,8 +299,15 @@ export class TrainingRun {
       return true;
     }
     const before = e.ctx.counters.dispatches;
-    if (this.#replay === 'off' || v.eagerReason || v.seen === 0) {
+    // Warm-up: eager until a run starts and ends with no kernel tuning in flight (tune mode 'full'
+    // measures a new shape's candidates in the background; the run in which it ends picks the
+    // winners), so the captures and the plan run the tuned kernels, not the static ones.
+    const tuner = tunerOf(e);
+    if (this.#replay === 'off' || v.eagerReason || !v.settled || tuner.pending > 0) {
+      const quiet = tuner.pending === 0;
       this.#deviceStep(draw);
+      v.settled = quiet && tuner.pending === 0;
+      v.first = undefined;
     } else {
       const { recording } = e.capture(() => this.#deviceStep(draw));
       if (!v.first) v.first = recording;

@@ -74,6 +74,8 @@ export function adapterKey(engine: Engine): { key: string; adapter: Record<strin
     description: i.description,
     driver: raw?.driver ?? '',
   };
+  // An engine that follows the other class's rules (EngineOptions.kernelRules) tunes other candidates: its own entries.
+  if (engine.kernelRules !== (i.isFallbackAdapter ? 'cpu' : 'gpu')) adapter['rules'] = engine.kernelRules;
   return { key: Object.values(adapter).join('|'), adapter };
 }
 

@@ -21,8 +21,8 @@ const engine = ownEngine;
 const prob = (N: number, H: number, L: number, dh: number, training: boolean): AttentionProblem => ({ N, H, Lq: L, Lk: L, dh, dv: dh, training });
 
 describe('attention tuner family', () => {
-  it('candidates are valid and distinct, include the static rule; fused excluded past dh 128', async () => {
-    const e = await engine({ tune: 'off' });
+  it.each(['cpu', 'gpu'] as const)('%s rules: candidates are valid and distinct, include the static rule; fused excluded past dh 128', async (rules) => {
+    const e = await engine({ tune: 'off', kernelRules: rules });
     for (const p of [prob(8, 3, 64, 64, true), prob(32, 3, 65, 64, false), prob(1, 1, 1, 1, true), prob(2, 6, 197, 32, true), prob(2, 2, 9, 132, true)]) {
       const cands = ATTENTION_TUNING.candidates(e, p);
       const names = cands.map(ATTENTION_TUNING.describe);
@@ -32,7 +32,7 @@ describe('attention tuner family', () => {
       expect(names[0]).toBe(ATTENTION_TUNING.describe(st));
       expect(names).toContain('unfused');
       if (p.dh > 128) expect(names).toEqual(['unfused']);
-      else if (e.info.isFallbackAdapter) {
+      else if (rules === 'cpu') {
         expect(st.variant).toBe(CPU_STATIC);
         expect(names.some((n) => n.startsWith('fused'))).toBe(true);
       } else expect(st.variant).toBe('tiled');

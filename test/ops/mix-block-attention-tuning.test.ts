@@ -55,39 +55,48 @@ async function runChecked(e: Engine, training: boolean, capture = false) {
 }
 
 describe('mix block attention tuner family', () => {
-  it('candidates are valid, distinct, and cover unfused and fused; the static rule is the pre-tuner rule', async () => {
-    const e = await engine({ tune: 'off' });
-    const problems = [
-      prob(32, 64, 49, true),
-      prob(32, 64, 49, false),
-      prob(100, 256, 64, false, true),
-      prob(100, 64, 256, true),
-      prob(1, 2, 1, true),
-      prob(3, 10, 99, false),
-    ];
-    for (const p of problems) {
-      const cands = MIX_BLOCK_TUNING.candidates(e, p);
-      const names = cands.map(MIX_BLOCK_TUNING.describe);
-      expect(new Set(names).size, names.join(', ')).toBe(names.length);
-      for (const c of cands) expect(MIX_BLOCK_TUNING.valid(e, p, c), MIX_BLOCK_TUNING.describe(c)).toBe(true);
-      expect(names).toContain('unfused');
-      expect(names.some((n) => n.startsWith('fused'))).toBe(true);
-      const st = MIX_BLOCK_TUNING.staticConfig(e, p);
-      expect(MIX_BLOCK_TUNING.valid(e, p, st)).toBe(true);
-      expect(names).toContain(MIX_BLOCK_TUNING.describe(st));
-      // The rule the op had before the tuner: fused for a forward without gradient at L ≤ 64, else unfused.
-      const want: TuneConfig =
-        !p.training && p.L <= FUSED_MAX_L ? { variant: 'fused', constants: { WG: fusedWg(p.L) } } : { variant: 'unfused', constants: {} };
-      expect(st).toEqual(want);
-    }
-    // Ill-formed or oversized configurations are refused.
-    const p = prob(8, 16, 49, true);
-    expect(MIX_BLOCK_TUNING.valid(e, p, { variant: 'fused', constants: { WG: 12 } })).toBe(false);
-    expect(MIX_BLOCK_TUNING.valid(e, p, { variant: 'tiled', constants: { BQ: 64, BK: 64, DC: 16, TQ: 16, TK: 4, WG: 64 } })).toBe(false);
-    expect(MIX_BLOCK_TUNING.valid(e, p, { variant: 'tiled', constants: { BQ: 64, BK: 64, DC: 16, TQ: 4, TK: 4, WG: 128 } })).toBe(false);
-    expect(MIX_BLOCK_TUNING.valid(e, p, { variant: 'tiled', constants: { BQ: 1024, BK: 1024, DC: 64, TQ: 8, TK: 8, WG: 16384 } })).toBe(false);
-    expect(MIX_BLOCK_TUNING.valid(e, p, { variant: 'flash', constants: {} })).toBe(false);
-  });
+  it.each(['cpu', 'gpu'] as const)(
+    '%s rules: candidates are valid, distinct, and cover unfused and fused; the static rule (CPU: the pre-tuner rule; GPU: the first tile)',
+    async (rules) => {
+      const e = await engine({ tune: 'off', kernelRules: rules });
+      const problems = [
+        prob(32, 64, 49, true),
+        prob(32, 64, 49, false),
+        prob(100, 256, 64, false, true),
+        prob(100, 64, 256, true),
+        prob(1, 2, 1, true),
+        prob(3, 10, 99, false),
+      ];
+      for (const p of problems) {
+        const cands = MIX_BLOCK_TUNING.candidates(e, p);
+        const names = cands.map(MIX_BLOCK_TUNING.describe);
+        expect(new Set(names).size, names.join(', ')).toBe(names.length);
+        for (const c of cands) expect(MIX_BLOCK_TUNING.valid(e, p, c), MIX_BLOCK_TUNING.describe(c)).toBe(true);
+        expect(names).toContain('unfused');
+        expect(names.some((n) => n.startsWith('fused'))).toBe(true);
+        const st = MIX_BLOCK_TUNING.staticConfig(e, p);
+        expect(MIX_BLOCK_TUNING.valid(e, p, st)).toBe(true);
+        expect(names).toContain(MIX_BLOCK_TUNING.describe(st));
+        // CPU: the rule the op had before the tuner: fused for a forward without gradient at L ≤ 64, else unfused.
+        // GPU: the first candidate, a tile, where one fits.
+        const want: TuneConfig =
+          rules === 'gpu' && cands[0]!.variant === 'tiled'
+            ? cands[0]!
+            : !p.training && p.L <= FUSED_MAX_L
+              ? { variant: 'fused', constants: { WG: fusedWg(p.L) } }
+              : { variant: 'unfused', constants: {} };
+        expect(st).toEqual(want);
+        if (rules === 'gpu' && p.N * p.L >= 64) expect(st.variant, names.join(', ')).toBe('tiled');
+      }
+      // Ill-formed or oversized configurations are refused.
+      const p = prob(8, 16, 49, true);
+      expect(MIX_BLOCK_TUNING.valid(e, p, { variant: 'fused', constants: { WG: 12 } })).toBe(false);
+      expect(MIX_BLOCK_TUNING.valid(e, p, { variant: 'tiled', constants: { BQ: 64, BK: 64, DC: 16, TQ: 16, TK: 4, WG: 64 } })).toBe(false);
+      expect(MIX_BLOCK_TUNING.valid(e, p, { variant: 'tiled', constants: { BQ: 64, BK: 64, DC: 16, TQ: 4, TK: 4, WG: 128 } })).toBe(false);
+      expect(MIX_BLOCK_TUNING.valid(e, p, { variant: 'tiled', constants: { BQ: 1024, BK: 1024, DC: 64, TQ: 8, TK: 8, WG: 16384 } })).toBe(false);
+      expect(MIX_BLOCK_TUNING.valid(e, p, { variant: 'flash', constants: {} })).toBe(false);
+    },
+  );
 
   it("tune 'off': the op runs the static rule (fused forward without gradient at L = 49, unfused while training)", async () => {
     const e = await engine({ tune: 'off' });

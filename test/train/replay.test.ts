@@ -4,16 +4,17 @@
 // AdamW, on ResNet and (vanilla and AutoMix) on ViT-tiny, whose Linear, layer
 // norm and patch embedding parameters get their gradients added in place by
 // their kernels (src/autograd/leaf-grad.ts), with each form of its attention
-// (src/ops/attention-plan.ts); and a replayed step in its steady state creates
-// no GPU objects and reads nothing back synchronously.
+// (src/ops/attention-plan.ts), and on a GPU's kernel rules too (EngineOptions.kernelRules:
+// implicit-GEMM convs, tiled matmul and attention, the tiled Mix Block); and a replayed step in
+// its steady state creates no GPU objects and reads nothing back synchronously.
 import { describe, expect, it } from 'vitest';
-import { counterDelta, METHODS, defaultConfig, Rng, tunerOf, type Engine, type Method, type Tensor } from '../../src/index.js';
+import { counterDelta, METHODS, defaultConfig, memoryTuneStore, Rng, tunerOf, type Engine, type Method, type Tensor } from '../../src/index.js';
 import { TILED_TILES, tiledConfig } from '../../src/ops/attention-plan.js';
 import { describeAttentionConfig } from '../../src/ops/attention-tuning.js';
 import type { TuneConfig } from '../../src/tune/types.js';
 import { TrainingRun, type StepResult } from '../../src/train/run.js';
 import type { HostBatch } from '../../src/train/steps.js';
-import { testEngine } from '../helpers/engine.js';
+import { ownEngine, testEngine } from '../helpers/engine.js';
 
 const SHAPE = [6, 1, 8, 8] as const;
 const DATA = { c: 1, h: 8, w: 8, numClasses: 3 };
@@ -61,10 +62,10 @@ async function train(e: Engine, method: Method, replay: 'auto' | 'off', optimize
   return { run, results };
 }
 
-describe('TrainingRun: replay equals eager', () => {
+describe('TrainingRun: replay equals eager', async () => {
   // The ViT's attention form: the adapter's own choice, or one forced (a variant name forces each
   // problem's first candidate of that form; 'tiled', not a CPU candidate, as a full config).
-  const cases: [Method, 'sgd' | 'adamw', ModelName, (string | TuneConfig)?][] = [
+  const cases: [Method, 'sgd' | 'adamw', ModelName, (string | TuneConfig)?, 'gpu rules'?][] = [
     ...METHODS.map((m) => [m, 'sgd', 'resnet18'] as [Method, 'sgd', ModelName]),
     ['automix', 'adamw', 'resnet18'],
     ['none', 'adamw', 'resnet18'],
@@ -72,11 +73,16 @@ describe('TrainingRun: replay equals eager', () => {
     ['automix', 'sgd', 'vit-tiny'],
     ['automix', 'sgd', 'vit-tiny', 'fused'],
     ['none', 'sgd', 'vit-tiny', tiledConfig(TILED_TILES[0]!)],
+    // The kernels a GPU's static rules pick, without subgroups (what a first GPU run takes).
+    ['automix', 'sgd', 'resnet18', undefined, 'gpu rules'],
+    ['automix', 'adamw', 'vit-tiny', undefined, 'gpu rules'],
+    ['cutmix', 'sgd', 'resnet18', undefined, 'gpu rules'],
   ];
-  for (const [method, optimizer, model, attention] of cases) {
+  const gpuRules = await ownEngine({ kernelRules: 'gpu', disableFeatures: ['subgroups'] });
+  for (const [method, optimizer, model, attention, rules] of cases) {
     const form = attention === undefined ? '' : `, ${typeof attention === 'string' ? attention : describeAttentionConfig(attention)} attention`;
-    it(`${method} with ${optimizer}${model === 'vit-tiny' ? ' on vit-tiny' : ''}${form}: ${STEPS} steps, bit for bit`, async () => {
-      const e = await testEngine();
+    it(`${method} with ${optimizer}${model === 'vit-tiny' ? ' on vit-tiny' : ''}${form}${rules ? `, ${rules}` : ''}: ${STEPS} steps, bit for bit`, async () => {
+      const e = rules ? gpuRules : await testEngine();
       const prev = attention === undefined ? null : tunerOf(e).force('attention', attention);
       const mark = tunerOf(e).choiceCount;
       let eager: Awaited<ReturnType<typeof train>>;
@@ -94,6 +100,14 @@ describe('TrainingRun: replay equals eager', () => {
           .filter((c) => c.family === 'attention');
         expect(used.length).toBeGreaterThan(0);
         for (const c of used) expect(c.name.startsWith(typeof attention === 'string' ? attention : 'tiled'), c.name).toBe(true);
+      }
+      if (rules) {
+        // a GPU's kernels ran: implicit-GEMM convs (ResNet), tiled attention (ViT)
+        const used = tunerOf(e).choicesSince(mark);
+        const family = model === 'vit-tiny' ? 'attention' : 'conv2d';
+        const mine = used.filter((c) => c.family === family);
+        expect(mine.length).toBeGreaterThan(0);
+        for (const c of mine) expect(c.name.startsWith(model === 'vit-tiny' ? 'tiled' : 'igemm'), c.name).toBe(true);
       }
       expect(replayed.results.length).toBe(STEPS);
       // Most steps ran from a plan; every variant seen three times or more replays.
@@ -122,6 +136,34 @@ describe('TrainingRun: replay equals eager', () => {
       replayed.run.dispose();
     });
   }
+});
+
+describe("TrainingRun with tune 'full'", () => {
+  it('stays eager while kernel tuning measures, so the plan it captures runs the tuned kernels', async () => {
+    const e = await ownEngine({ tune: 'full', tuneStore: memoryTuneStore() });
+    const tuner = tunerOf(e);
+    tuner.budgetMs = 0; // the static rule and one candidate per shape: enough to have a winner
+    const run = new TrainingRun(e, config('none'), DATA);
+    const pendingAt: number[] = [];
+    let firstReplay = -1;
+    // (the tuning takes seconds, the steps tens of ms: step on until the run replays, for up to 100 s)
+    const t0 = performance.now();
+    for (let i = 0; firstReplay < 0 && performance.now() - t0 < 100_000; i++) {
+      pendingAt.push(tuner.pending);
+      run.step(batch(i), i);
+      for (const r of await run.results(1)) if (r.replayed && firstReplay < 0) firstReplay = r.step;
+    }
+    await run.results();
+    expect(firstReplay, 'the run never replayed').toBeGreaterThan(0);
+    // Tuning was in flight for several steps, and none of the captures (the two steps before the first replay) began during it.
+    expect(pendingAt.filter((n) => n > 0).length).toBeGreaterThan(1);
+    expect(pendingAt.slice(firstReplay - 3, firstReplay + 1)).toEqual([0, 0, 0, 0]);
+    // Every kernel the plan runs is a measured choice, none the static rule it started with.
+    const used = tuner.choicesSince(0);
+    expect(used.length).toBeGreaterThan(0);
+    for (const c of used) expect(c.source, `${c.family} ${c.key}`).toBe('tuned');
+    run.dispose();
+  });
 });
 
 describe('TrainingRun: a replayed step in its steady state', () => {

@@ -227,4 +227,26 @@ describe('tuner', () => {
     expect(c.config).toEqual(entry.entries['matmul@v1:24x8x16 b1 NN bias relu']!.config);
     expect(tunerOf(e2).pending).toBe(0);
   });
+
+  it("an engine on the other adapter class's kernel rules keeps its own cache entries", async () => {
+    const own = await engine({ tune: 'off' });
+    // (a GPU's rules without subgroups: where 8-lane subgroups exist, sg8 stays every rule's first choice)
+    const other = await engine(
+      own.kernelRules === 'cpu' ? { tune: 'off', kernelRules: 'gpu', disableFeatures: ['subgroups'] } : { tune: 'off', kernelRules: 'cpu' },
+    );
+    expect(own.kernelRules).toBe(own.info.isFallbackAdapter ? 'cpu' : 'gpu');
+    // The adapter's own rules keep the key every earlier cache used; the other rules add theirs.
+    expect(adapterKey(own).adapter['rules']).toBeUndefined();
+    expect(adapterKey(other).adapter['rules']).toBe(other.kernelRules);
+    expect(adapterKey(other).key).not.toBe(adapterKey(own).key);
+    // And its static choices are the other class's: a GPU's matmul candidates start with tiles, a CPU's with sg8 or a CPU tile.
+    const p = problem(256, 256, 256);
+    const first = (e: Engine) => MATMUL_TUNING.candidates(e, p)[0]!.variant;
+    const [cpuE, gpuE] = own.kernelRules === 'cpu' ? [own, other] : [other, own];
+    expect(first(gpuE)).toBe('tiled_v4');
+    expect(['sg8', 'tiled_v4']).toContain(first(cpuE));
+    // A GPU's static matmul is its first tile (the general kernel only where no tile fits the adapter).
+    for (const q of [p, problem(6, 20, 10), problem(1, 7, 1)]) expect(MATMUL_TUNING.staticConfig(gpuE, q)).toEqual(MATMUL_TUNING.candidates(gpuE, q)[0]);
+    expect(MATMUL_TUNING.staticConfig(gpuE, problem(1, 7, 1)).variant).toBe('tiled');
+  });
 });
