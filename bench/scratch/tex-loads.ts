@@ -4,7 +4,7 @@
 // Run: npx tsx bench/scratch/tex-loads.ts
 import { readFileSync } from 'node:fs';
 import { createEngine } from '../../src/index.js';
-import { median } from './util.js';
+import { cpuMsPerDispatch } from './util.js';
 
 const e = await createEngine();
 const device = e.ctx.device;
@@ -27,25 +27,7 @@ for (const MODE of [0, 1, 2, 3, 4, 0, 1, 2]) {
       { binding: 4, resource: { buffer: c } },
     ],
   });
-  const run = async () => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(groupsN);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  };
-  await run();
-  const ts: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const c0 = process.cpuUsage();
-    await run();
-    const d = process.cpuUsage(c0);
-    ts.push((d.user + d.system) / 1000);
-  }
-  const t = median(ts);
+  const t = await cpuMsPerDispatch(device, pipeline, group, groupsN);
   const iters = ((groupsN * WG) / 8) * K;
   console.log(names[MODE]!.padEnd(18), t.toFixed(1).padStart(8), 'cpu-ms', ((t * 1e-3 * 2.5e9) / iters).toFixed(1).padStart(6), 'cycles per step per 8 lanes');
 }

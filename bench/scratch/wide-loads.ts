@@ -4,7 +4,7 @@
 // Run: npx tsx bench/scratch/wide-loads.ts
 import { readFileSync } from 'node:fs';
 import { createEngine } from '../../src/index.js';
-import { median } from './util.js';
+import { cpuMsPerDispatch } from './util.js';
 
 const e = await createEngine();
 const device = e.ctx.device;
@@ -22,25 +22,7 @@ for (const MODE of [0, 1, 2, 3, 4, 5, 6]) {
   const used = [1, 2, 3, 4, 5]; // every branch's binding is statically used
   const res = { 1: b, 2: b, 3: b, 4: c, 5: ub } as Record<number, GPUBuffer>;
   const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: used.map((i) => ({ binding: i, resource: { buffer: res[i]! } })) });
-  const run = async () => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(groupsN);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  };
-  await run();
-  const ts: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const c0 = process.cpuUsage();
-    await run();
-    const d = process.cpuUsage(c0);
-    ts.push((d.user + d.system) / 1000);
-  }
-  const t = median(ts);
+  const t = await cpuMsPerDispatch(device, pipeline, group, groupsN);
   const iters = ((groupsN * WG) / 8) * K;
   console.log(names[MODE]!.padEnd(24), t.toFixed(1).padStart(8), 'cpu-ms', ((t * 1e-3 * 2.5e9) / iters).toFixed(1).padStart(6), 'cycles per step per 8 lanes');
 }

@@ -19,6 +19,14 @@ import { testEngine } from '../helpers/engine.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { expectInPlaceGradsMatch } from '../helpers/grad-in-place.js';
 
+/** [transA, transB]: the four layouts. */
+const TRANSPOSES: [boolean, boolean][] = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+];
+
 const tolFor = (K: number) => ({ atol: 2e-6 * Math.sqrt(K) + 1e-6, rtol: 1e-4 });
 
 // [M, K, N]
@@ -361,12 +369,7 @@ describe('matmul', async () => {
         async () => {
           const prev = tunerOf(e).force('matmul', cfg);
           try {
-            for (const [transA, transB] of [
-              [false, false],
-              [false, true],
-              [true, false],
-              [true, true],
-            ] as [boolean, boolean][]) {
+            for (const [transA, transB] of TRANSPOSES) {
               const aS = transA ? [K, M] : [M, K];
               const bS = transB ? [N, K] : [K, N];
               const tag = `${name} tA=${transA} tB=${transB}`;
@@ -466,12 +469,7 @@ describe('matmul', async () => {
           [20, 36, 68],
           [100, 68, 132],
         ] as [number, number, number][]) {
-          for (const [transA, transB] of [
-            [false, false],
-            [false, true],
-            [true, false],
-            [true, true],
-          ] as [boolean, boolean][]) {
+          for (const [transA, transB] of TRANSPOSES) {
             const batch = transA === transB ? 1 : 3; // B batched, A shared
             const want = sg8StaticTM(M);
             expect(MATMUL_TUNING.staticConfig(e, problem(M, N, K, transA, transB, batch))).toEqual({ variant: 'sg8', constants: { TM: want } });
