@@ -52,6 +52,10 @@ export class GpuContext {
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySet<string>;
   readonly info: AdapterSummary;
+  /** The adapter's subgroup widths, as it reports them (0 when it does not). */
+  readonly subgroupSizes: { min: number; max: number };
+  /** Subgroups exactly 8 lanes wide, enabled on this device (lavapipe at 256 bits): what the sg8 matmul and the sg convs need. */
+  readonly subgroups8: boolean;
   /** Objects created and traffic so far (see GpuCounters). */
   readonly counters: GpuCounters = zeroCounters();
 
@@ -95,6 +99,9 @@ export class GpuContext {
         /llvmpipe|lavapipe|swiftshader/i.test(`${info?.description} ${info?.architecture} ${info?.device}`),
       backend,
     };
+    const sg = info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+    this.subgroupSizes = { min: sg?.subgroupMinSize ?? 0, max: sg?.subgroupMaxSize ?? 0 };
+    this.subgroups8 = this.features.has('subgroups') && this.subgroupSizes.min === 8 && this.subgroupSizes.max === 8;
     device.addEventListener('uncapturederror', (ev: Event) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
       const kind = err.constructor?.name ?? 'GPUError';

@@ -80,7 +80,5 @@ export function staticConv2dConfig(g: Conv2dShape, pass: Conv2dPass, adapter: Co
 
 /** The facts `chooseConv2dPath` and `staticConv2dConfig` need, read from an engine's adapter. */
 export function conv2dAdapterFacts(engine: Engine): Conv2dAdapterFacts {
-  const info = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-  const subgroup8 = engine.features.has('subgroups') && info?.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
-  return { subgroup8, cpu: engine.kernelRules === 'cpu', limits: engine.limits };
+  return { subgroup8: engine.ctx.subgroups8, cpu: engine.kernelRules === 'cpu', limits: engine.limits };
 }

@@ -139,12 +139,6 @@ const tileConfig = (variant: 'tiled' | 'tiled_v4', [BM, BN, BK, TM, TN]: Tile): 
   constants: { BM, BN, BK, TM, TN, WG: (BM / TM) * (BN / TN) },
 });
 
-function hasSubgroup8(engine: Engine): boolean {
-  if (!engine.features.has('subgroups')) return false;
-  const info = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-  return info?.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
-}
-
 /** Every operand can be read as vec4: N % 4 (C, B), and the contiguous dimension of A (and of Bᵀ). */
 function vec4Layout(p: MatmulProblem): boolean {
   return p.N % 4 === 0 && (p.transA ? p.M % 4 === 0 : p.K % 4 === 0) && (!p.transB || p.K % 4 === 0);
@@ -158,7 +152,7 @@ function vec4Layout(p: MatmulProblem): boolean {
  * Measured on lavapipe it is 4–6× faster than matmul.wgsl (docs/kernels/matmul.md).
  */
 function sg8Applies(engine: Engine, p: MatmulProblem): boolean {
-  return hasSubgroup8(engine) && p.N % 4 === 0 && p.K % 4 === 0 && (!p.transA || p.M % 4 === 0);
+  return engine.ctx.subgroups8 && p.N % 4 === 0 && p.K % 4 === 0 && (!p.transA || p.M % 4 === 0);
 }
 
 function tileFits(engine: Engine, p: MatmulProblem, c: Record<string, number>): boolean {

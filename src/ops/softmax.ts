@@ -23,8 +23,7 @@ declare module '../autograd/payloads.js' {
  * per 8 lanes); GPUs get 64.
  */
 export function rowWorkgroupSize(engine: Engine): number {
-  const info = engine.ctx.adapter.info as GPUAdapterInfo & { subgroupMaxSize?: number };
-  return engine.kernelRules === 'cpu' || info?.subgroupMaxSize === 8 ? 8 : 64;
+  return engine.kernelRules === 'cpu' || engine.ctx.subgroupSizes.max === 8 ? 8 : 64;
 }
 /**
  * Rows up to this length run one thread per row (no barriers); longer rows

@@ -65,7 +65,7 @@ export interface TunerOptions {
 /** The adapter part of the cache key. */
 export function adapterKey(engine: Engine): { key: string; adapter: Record<string, string> } {
   const i = engine.info;
-  const raw = engine.ctx.adapter.info as GPUAdapterInfo & { driver?: string; subgroupMinSize?: number; subgroupMaxSize?: number };
+  const raw = engine.ctx.adapter.info as GPUAdapterInfo & { driver?: string };
   const adapter: Record<string, string> = {
     backend: i.backend,
     vendor: i.vendor,

@@ -13,9 +13,5 @@ export interface AdapterFacts {
 }
 
 export function adapterFacts(e: Engine): AdapterFacts {
-  const i = e.ctx.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-  return {
-    subgroups8: e.features.has('subgroups') && i.subgroupMinSize === 8 && i.subgroupMaxSize === 8,
-    timestamps: e.features.has('timestamp-query'),
-  };
+  return { subgroups8: e.ctx.subgroups8, timestamps: e.features.has('timestamp-query') };
 }
