@@ -1,9 +1,11 @@
 /**
  * Batched matmul with transposes and a bias + ReLU epilogue, and its backward
- * rule. Four kernels (variants below), chosen per adapter and shape by the
+ * rule. Five kernels (variants below), chosen per adapter and shape by the
  * autotuner (src/tune/): kernels/matmul_sg.wgsl (8-wide subgroups, lavapipe),
  * kernels/matmul.wgsl (any shape, any adapter), kernels/matmul_tiled.wgsl and
- * kernels/matmul_tiled_v4.wgsl (workgroup-memory tiles for GPUs).
+ * kernels/matmul_tiled_v4.wgsl (workgroup-memory tiles for GPUs), and
+ * kernels/matmul_subgroup.wgsl (subgroups of any fixed width: A shared by
+ * subgroupShuffle, no workgroup memory).
  *
  * Every kernel has an ACCUMULATE epilogue (C = C + result, after the full
  * sum: the bits of a matmul and a separate acc_add): the backward adds the
@@ -133,6 +135,14 @@ const CPU_TILES: readonly Tile[] = [
   [32, 64, 32, 4, 8],
 ];
 const SG8_TM = [32, 24, 16, 8] as const;
+/** [TM, CN] of the subgroup variant: rows per workgroup, vec4 columns per invocation. */
+const SUBGROUP_TILES: readonly (readonly [number, number])[] = [
+  [16, 2],
+  [32, 1],
+  [16, 1],
+  [8, 2],
+  [8, 1],
+];
 
 const tileConfig = (variant: 'tiled' | 'tiled_v4', [BM, BN, BK, TM, TN]: Tile): TuneConfig => ({
   variant,
@@ -151,6 +161,31 @@ function vec4Layout(p: MatmulProblem): boolean {
  * it steps k four at a time, so K must be a multiple of 4 in every layout.
  * Measured on lavapipe it is 4–6× faster than matmul.wgsl (docs/kernels/matmul.md).
  */
+/** The adapter's subgroup width when it is fixed (min = max), a power of two ≥ 4, and subgroups are on; else 0. */
+function fixedSubgroupWidth(engine: Engine): number {
+  const { min, max } = engine.ctx.subgroupSizes;
+  return engine.features.has('subgroups') && min === max && min >= 4 && (min & (min - 1)) === 0 ? min : 0;
+}
+
+/** The subgroup variant's layout needs: C and B as vec4 (N % 4), Bᵀ along k (K % 4); A any. */
+function subgroupLayout(p: MatmulProblem): boolean {
+  return p.N % 4 === 0 && (!p.transB || p.K % 4 === 0);
+}
+
+/** Subgroup-variant configs (TM rows, CN vec4 columns per invocation, WG invocations) for a width. */
+function subgroupConfigs(p: MatmulProblem, width: number): TuneConfig[] {
+  const out: TuneConfig[] = [];
+  const cols = Math.max(4, pow2ceil(p.N));
+  for (const WG of [...new Set([64, 128, width])].filter((w) => w % width === 0).sort((x, y) => y - x)) {
+    for (const [TM, CN] of SUBGROUP_TILES) {
+      // Tiles much wider or taller than the problem only add idle invocations.
+      if (4 * CN * WG > 2 * cols || TM > Math.max(8, pow2ceil(p.M))) continue;
+      out.push({ variant: 'subgroup', constants: { TM, CN, WG, SGW: width } });
+    }
+  }
+  return out;
+}
+
 function sg8Applies(engine: Engine, p: MatmulProblem): boolean {
   return engine.ctx.subgroups8 && p.N % 4 === 0 && p.K % 4 === 0 && (!p.transA || p.M % 4 === 0);
 }
@@ -178,6 +213,24 @@ function validConfig(engine: Engine, p: MatmulProblem, cfg: TuneConfig): boolean
       return tileFits(engine, p, c);
     case 'tiled_v4':
       return vec4Layout(p) && tileFits(engine, p, c);
+    case 'subgroup': {
+      const { TM, CN, WG, SGW } = c as Record<'TM' | 'CN' | 'WG' | 'SGW', number>;
+      const l = engine.limits;
+      return (
+        Object.keys(c).length === 4 &&
+        subgroupLayout(p) &&
+        SGW === fixedSubgroupWidth(engine) &&
+        SUBGROUP_TILES.some(([tm, cn]) => tm === TM && cn === CN) &&
+        Number.isInteger(WG) &&
+        WG! > 0 &&
+        WG! % SGW! === 0 &&
+        WG! <= l.maxComputeInvocationsPerWorkgroup &&
+        WG! <= l.maxComputeWorkgroupSizeX &&
+        Math.ceil(p.N / (4 * CN! * WG!)) <= l.maxComputeWorkgroupsPerDimension &&
+        Math.ceil(p.M / TM!) <= l.maxComputeWorkgroupsPerDimension &&
+        p.batch <= l.maxComputeWorkgroupsPerDimension
+      );
+    }
     default:
       return false;
   }
@@ -245,13 +298,19 @@ function tileConfigs(p: MatmulProblem, tiles: readonly Tile[]): TuneConfig[] {
 
 function candidates(engine: Engine, p: MatmulProblem): TuneConfig[] {
   const out: TuneConfig[] = [];
+  const width = fixedSubgroupWidth(engine);
   if (engine.kernelRules === 'cpu') {
     if (sg8Applies(engine, p)) for (const TM of SG8_TM) if (TM === 8 || TM <= pow2ceil(p.M)) out.push({ variant: 'sg8', constants: { TM } });
     out.push(...tileConfigs(p, CPU_TILES));
     out.push({ variant: 'general', constants: {} });
     out.push(...tileConfigs(p, TILES.filter((t) => !CPU_TILES.includes(t))));
+    if (width && subgroupLayout(p)) out.push(...subgroupConfigs(p, width));
   } else {
-    out.push(...tileConfigs(p, gpuTileOrder(p)));
+    // The subgroup configs after the four most promising tiles, so a tuning budget that ends early still times some.
+    const tiles = tileConfigs(p, gpuTileOrder(p));
+    out.push(...tiles.slice(0, 4));
+    if (width && subgroupLayout(p)) out.push(...subgroupConfigs(p, width));
+    out.push(...tiles.slice(4));
     out.push({ variant: 'general', constants: {} });
     if (sg8Applies(engine, p)) for (const TM of SG8_TM) out.push({ variant: 'sg8', constants: { TM } });
   }
@@ -263,6 +322,7 @@ const KERNEL: Record<string, { family: string; entry: string }> = {
   sg8: { family: 'matmul_sg', entry: 'matmul_sg8' },
   tiled: { family: 'matmul_tiled', entry: 'matmul_tiled' },
   tiled_v4: { family: 'matmul_tiled_v4', entry: 'matmul_tiled_v4' },
+  subgroup: { family: 'matmul_subgroup', entry: 'matmul_subgroup' },
 };
 
 function launch(_engine: Engine, p: MatmulProblem, cfg: TuneConfig): TuneLaunch {
@@ -273,6 +333,7 @@ function launch(_engine: Engine, p: MatmulProblem, cfg: TuneConfig): TuneLaunch 
   let workgroups: [number, number, number];
   if (cfg.variant === 'general') workgroups = [Math.ceil(p.N / GENERAL_TILE), Math.ceil(p.M / GENERAL_TILE), p.batch];
   else if (cfg.variant === 'sg8') workgroups = [Math.ceil(p.N / 32), Math.ceil(p.M / c['TM']!), p.batch];
+  else if (cfg.variant === 'subgroup') workgroups = [Math.ceil(p.N / (4 * c['CN']! * c['WG']!)), Math.ceil(p.M / c['TM']!), p.batch];
   else workgroups = [Math.ceil(p.N / c['BN']!), Math.ceil(p.M / c['BM']!), p.batch];
   return { ...k, constants: { ...flags, ...c }, workgroups };
 }
@@ -292,6 +353,7 @@ function params(p: MatmulProblem) {
 export function describeMatmulConfig(cfg: TuneConfig): string {
   const c = cfg.constants;
   if (cfg.variant === 'sg8') return `sg8 TM${c['TM']}`;
+  if (cfg.variant === 'subgroup') return `subgroup${c['SGW']} TM${c['TM']} CN${c['CN']} WG${c['WG']}`;
   if (cfg.variant === 'tiled' || cfg.variant === 'tiled_v4') return `${cfg.variant} ${c['BM']}×${c['BN']}×${c['BK']} ${c['TM']}×${c['TN']}`;
   return cfg.variant;
 }
@@ -299,7 +361,8 @@ export function describeMatmulConfig(cfg: TuneConfig): string {
 /** The matmul family for the autotuner. */
 export const MATMUL_TUNING: TuneFamily<MatmulProblem> = {
   name: 'matmul',
-  version: 1,
+  // 2: the subgroup variant joined the candidates (2026-12-06)
+  version: 2,
   key: (p) =>
     `${p.M}x${p.N}x${p.K} b${p.batch}${p.aBatched ? 'A' : ''}${p.bBatched ? 'B' : ''} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'}${p.bias ? ' bias' : ''}${p.act === 'relu' ? ' relu' : ''}`,
   staticConfig,

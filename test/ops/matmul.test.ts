@@ -54,15 +54,48 @@ const tile = (variant: 'tiled' | 'tiled_v4', BM: number, BN: number, BK: number,
 const GENERAL: TuneConfig = { variant: 'general', constants: {} };
 
 // Scalar-load variants run any shape; vec4 variants need N % 4 == 0 and the
-// contiguous dimension of A (K, or M for Aᵀ) and of Bᵀ (K) to be multiples of 4.
-const VARIANTS: { cfg: TuneConfig; vec4: boolean; subgroup8?: boolean }[] = [
+// contiguous dimension of A (K, or M for Aᵀ) and of Bᵀ (K) to be multiples of 4;
+// the subgroup variant reads A as scalars and needs N % 4 == 0 and, for Bᵀ, K % 4 == 0.
+interface Variant {
+  cfg: TuneConfig;
+  vec4: boolean;
+  /** The adapter must have subgroups exactly 8 wide (sg8), or of one fixed width (subgroup). */
+  needs?: 'subgroups8' | 'fixed-width subgroups';
+  /** Whether the variant takes [M×K]·[K×N] with these transposes (default: the vec4 rule above, or any shape). */
+  layout?: (M: number, K: number, N: number, tA: boolean, tB: boolean) => boolean;
+  /** Its awkward shapes (default: QUAD for vec4 variants, ODD for the others). */
+  shapes?: [number, number, number][];
+}
+/** The subgroup variant at the adapter's width (SGW is filled in per adapter: `withWidth`). */
+const subgroup = (TM: number, CN: number, WG: number): Variant => ({
+  cfg: { variant: 'subgroup', constants: { TM, CN, WG, SGW: 0 } },
+  vec4: true,
+  needs: 'fixed-width subgroups',
+  layout: (_M, K, N, _tA, tB) => N % 4 === 0 && (!tB || K % 4 === 0),
+  // A of any shape (odd M and K), N a multiple of 4, and the QUAD shapes.
+  shapes: [
+    [3, 17, 36],
+    [33, 65, 12],
+    [1, 7, 4],
+    [127, 3, 20],
+    [65, 33, 132],
+    [1, 1, 8],
+    [20, 17, 12],
+    [36, 68, 44],
+  ],
+});
+const VARIANTS: Variant[] = [
   { cfg: GENERAL, vec4: false },
-  { cfg: { variant: 'sg8', constants: { TM: 8 } }, vec4: true, subgroup8: true },
-  { cfg: { variant: 'sg8', constants: { TM: 24 } }, vec4: true, subgroup8: true },
+  { cfg: { variant: 'sg8', constants: { TM: 8 } }, vec4: true, needs: 'subgroups8' },
+  { cfg: { variant: 'sg8', constants: { TM: 24 } }, vec4: true, needs: 'subgroups8' },
   { cfg: tile('tiled', 16, 64, 16, 2, 8), vec4: false },
   { cfg: tile('tiled', 64, 64, 16, 8, 8), vec4: false },
   { cfg: tile('tiled_v4', 32, 32, 32, 4, 4), vec4: true },
   { cfg: tile('tiled_v4', 128, 64, 16, 8, 8), vec4: true },
+  // One subgroup per workgroup (TM 8 and 32); 16 rows × 2 vec4 columns over 64 invocations (several subgroups).
+  subgroup(8, 1, 0),
+  subgroup(32, 1, 0),
+  subgroup(16, 2, 64),
 ];
 
 // [M, K, N]: every one of 1, 3, 17, 33, 65, 127 in every position (none a tile multiple).
@@ -245,8 +278,14 @@ describe('matmul', async () => {
 
   describe('variants (forced)', () => {
     const hasSg8 = adapterFacts(e).subgroups8;
-    /** sg8 variants apply only on an adapter with 8-lane subgroups (lavapipe); elsewhere they are reported skipped. */
-    const needs = (subgroup8: boolean | undefined) => (subgroup8 ? ' [needs 8-lane subgroups]' : '');
+    const { min, max } = e.ctx.subgroupSizes;
+    const width = e.features.has('subgroups') && min === max ? min : 0;
+    /** A variant this adapter cannot run is reported skipped, with what it needs. */
+    const missing = (v: Variant) => (v.needs === 'subgroups8' && !hasSg8) || (v.needs === 'fixed-width subgroups' && !width);
+    const needs = (v: Variant) => (v.needs ? ` [needs ${v.needs}]` : '');
+    /** The config at this adapter's subgroup width (WG 0: one subgroup). */
+    const withWidth = (cfg: TuneConfig): TuneConfig =>
+      cfg.variant === 'subgroup' ? { ...cfg, constants: { ...cfg.constants, SGW: width, WG: cfg.constants['WG'] || width } } : cfg;
     afterEach(() => {
       tunerOf(e).force('matmul', null);
     });
@@ -262,65 +301,66 @@ describe('matmul', async () => {
       }
     }
 
-    for (const { cfg, vec4, subgroup8 } of VARIANTS) {
+    for (const v of VARIANTS) {
+      const { vec4 } = v;
+      const cfg = withWidth(v.cfg);
       const name = `${cfg.variant} ${JSON.stringify(cfg.constants)}`;
-      const shapes = vec4 ? QUAD : ODD;
-      it.skipIf(subgroup8 && !hasSg8)(
-        `${name}: awkward shapes, every transpose, batch 1 and 3, bias + ReLU, vs f64 and vs general${needs(subgroup8)}`,
-        async () => {
-          let ran = 0;
-          await e.asyncScope(async () => {
-            for (const [si, [M, K, N]] of shapes.entries()) {
-              for (const transA of [false, true]) {
-                for (const transB of [false, true]) {
-                  const applies = !vec4 || (vec4ok(M, K, N, transA, transB) && (!subgroup8 || K % 4 === 0));
-                  for (const batch of [1, 3]) {
-                    // batch 3: both operands batched, A shared or B shared, in turn
-                    const aB = batch === 3 && si % 3 !== 1;
-                    const bB = batch === 3 && si % 3 !== 2;
-                    const epi = (si + (transA ? 1 : 0) + (batch === 3 ? 1 : 0)) % 2 === 0;
-                    const ad = uniformData((aB ? batch : 1) * M * K, 100 + si * 4 + (transA ? 1 : 0));
-                    const bd = uniformData((bB ? batch : 1) * K * N, 200 + si * 4 + (transB ? 2 : 0));
-                    const bias = uniformData(N, 300 + si);
-                    const aS = transA ? [K, M] : [M, K];
-                    const bS = transB ? [N, K] : [K, N];
-                    const a = e.tensor(ad, aB ? [batch, ...aS] : aS);
-                    const b = e.tensor(bd, bB ? [batch, ...bS] : bS);
-                    const o: MatmulOptions = { transA, transB, ...(epi ? { bias: e.tensor(bias, [N]), activation: 'relu' as const } : {}) };
-                    const { c, forced } = run(e, cfg, a, b, o);
-                    expect(forced, `${name} on [${M}×${K}×${N}] tA=${transA} tB=${transB}`).toBe(applies);
-                    if (!forced) continue;
-                    ran++;
-                    const got = await c.read();
-                    const want = matmulRef(ad, bd, {
-                      M,
-                      N,
-                      K,
-                      batch: aB || bB ? batch : 1,
-                      aBatched: aB,
-                      bBatched: bB,
-                      transA,
-                      transB,
-                      ...(epi ? { bias, activation: 'relu' as const } : {}),
-                    });
-                    expectAllClose(got, want, tolFor(K));
-                    // The hidden choice must not change the result beyond the tuner's tolerance.
-                    const g = await run(e, GENERAL, a, b, o).c.read();
-                    let diff = 0;
-                    let scale = 0;
-                    for (let i = 0; i < g.length; i++) {
-                      diff = Math.max(diff, Math.abs(got[i]! - g[i]!));
-                      scale = Math.max(scale, Math.abs(g[i]!));
-                    }
-                    expect(diff, `${name} vs general on [${M}×${K}×${N}]`).toBeLessThanOrEqual(MATMUL_VARIANT_RTOL * Math.sqrt(K) * scale + 1e-6);
+      const shapes = v.shapes ?? (vec4 ? QUAD : ODD);
+      it.skipIf(missing(v))(`${name}: awkward shapes, every transpose, batch 1 and 3, bias + ReLU, vs f64 and vs general${needs(v)}`, async () => {
+        let ran = 0;
+        await e.asyncScope(async () => {
+          for (const [si, [M, K, N]] of shapes.entries()) {
+            for (const transA of [false, true]) {
+              for (const transB of [false, true]) {
+                const applies = v.layout
+                  ? v.layout(M, K, N, transA, transB)
+                  : !vec4 || (vec4ok(M, K, N, transA, transB) && (v.needs !== 'subgroups8' || K % 4 === 0));
+                for (const batch of [1, 3]) {
+                  // batch 3: both operands batched, A shared or B shared, in turn
+                  const aB = batch === 3 && si % 3 !== 1;
+                  const bB = batch === 3 && si % 3 !== 2;
+                  const epi = (si + (transA ? 1 : 0) + (batch === 3 ? 1 : 0)) % 2 === 0;
+                  const ad = uniformData((aB ? batch : 1) * M * K, 100 + si * 4 + (transA ? 1 : 0));
+                  const bd = uniformData((bB ? batch : 1) * K * N, 200 + si * 4 + (transB ? 2 : 0));
+                  const bias = uniformData(N, 300 + si);
+                  const aS = transA ? [K, M] : [M, K];
+                  const bS = transB ? [N, K] : [K, N];
+                  const a = e.tensor(ad, aB ? [batch, ...aS] : aS);
+                  const b = e.tensor(bd, bB ? [batch, ...bS] : bS);
+                  const o: MatmulOptions = { transA, transB, ...(epi ? { bias: e.tensor(bias, [N]), activation: 'relu' as const } : {}) };
+                  const { c, forced } = run(e, cfg, a, b, o);
+                  expect(forced, `${name} on [${M}×${K}×${N}] tA=${transA} tB=${transB}`).toBe(applies);
+                  if (!forced) continue;
+                  ran++;
+                  const got = await c.read();
+                  const want = matmulRef(ad, bd, {
+                    M,
+                    N,
+                    K,
+                    batch: aB || bB ? batch : 1,
+                    aBatched: aB,
+                    bBatched: bB,
+                    transA,
+                    transB,
+                    ...(epi ? { bias, activation: 'relu' as const } : {}),
+                  });
+                  expectAllClose(got, want, tolFor(K));
+                  // The hidden choice must not change the result beyond the tuner's tolerance.
+                  const g = await run(e, GENERAL, a, b, o).c.read();
+                  let diff = 0;
+                  let scale = 0;
+                  for (let i = 0; i < g.length; i++) {
+                    diff = Math.max(diff, Math.abs(got[i]! - g[i]!));
+                    scale = Math.max(scale, Math.abs(g[i]!));
                   }
+                  expect(diff, `${name} vs general on [${M}×${K}×${N}]`).toBeLessThanOrEqual(MATMUL_VARIANT_RTOL * Math.sqrt(K) * scale + 1e-6);
                 }
               }
             }
-          });
-          expect(ran).toBeGreaterThan(0);
-        },
-      );
+          }
+        });
+        expect(ran).toBeGreaterThan(0);
+      });
 
       for (const [transA, transB, epi] of [
         [false, false, true],
@@ -328,8 +368,8 @@ describe('matmul', async () => {
         [true, false, true],
       ] as [boolean, boolean, boolean][]) {
         const [M, K, N] = vec4 ? [4, 8, 12] : [5, 7, 3];
-        it.skipIf(subgroup8 && !hasSg8)(
-          `${name}: gradcheck through the backward [${M}×${K}×${N}] tA=${transA} tB=${transB}${epi ? ' bias+ReLU' : ''}${needs(subgroup8)}`,
+        it.skipIf(missing(v))(
+          `${name}: gradcheck through the backward [${M}×${K}×${N}] tA=${transA} tB=${transB}${epi ? ' bias+ReLU' : ''}${needs(v)}`,
           async () => {
             const ad = uniformData(M * K, 61),
               bd = uniformData(K * N, 62);
@@ -360,12 +400,13 @@ describe('matmul', async () => {
     // shared operand's through the reduction's last pass; the bits must be those of the old
     // path (the gradient, then a separate acc_add), over two backwards into an existing
     // .grad, into none, and with one weight used by two matmuls.
-    for (const { cfg, vec4, subgroup8 } of VARIANTS) {
+    for (const v of VARIANTS) {
+      const cfg = withWidth(v.cfg);
       const name = `${cfg.variant} ${JSON.stringify(cfg.constants)}`;
       // Multiples of 4 for the vec4 variants (every backward layout then runs them too).
-      const [M, K, N] = vec4 ? [12, 20, 36] : [17, 33, 7];
-      it.skipIf(subgroup8 && !hasSg8)(
-        `${name}: gradients added in place equal matmul + acc_add bit for bit (every transpose, batched, shared, bias + ReLU, one weight twice)${needs(subgroup8)}`,
+      const [M, K, N] = v.vec4 ? [12, 20, 36] : [17, 33, 7];
+      it.skipIf(missing(v))(
+        `${name}: gradients added in place equal matmul + acc_add bit for bit (every transpose, batched, shared, bias + ReLU, one weight twice)${needs(v)}`,
         async () => {
           const prev = tunerOf(e).force('matmul', cfg);
           try {
@@ -449,7 +490,7 @@ describe('matmul', async () => {
     it('sg8 static TM: the least padded rows × row cost', () => {
       expect([1, 8, 9, 16, 17, 24, 25, 32, 33, 64, 128, 144, 1024].map(sg8StaticTM)).toEqual([8, 8, 16, 16, 24, 24, 32, 32, 24, 24, 24, 24, 24]);
     });
-    it.skipIf(!hasSg8)(`sg8 static TM: the static choice, bit-identical to TM 32${needs(true)}`, async () => {
+    it.skipIf(!hasSg8)(`sg8 static TM: the static choice, bit-identical to TM 32${needs(VARIANTS[1]!)}`, async () => {
       const problem = (M: number, N: number, K: number, transA: boolean, transB: boolean, batch: number): MatmulProblem => ({
         M,
         N,

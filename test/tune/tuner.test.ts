@@ -129,7 +129,7 @@ describe('tuner', () => {
     expect(rec.timing).toBe('timestamp-query');
     expect(t.stats).toMatchObject({ mode: 'full', tuned: 1, configs: 2, errors: 0 });
     expect(t.stats.ms).toBeGreaterThan(0);
-    expect(t.stats.log.join('\n')).toMatch(/matmul@v1:128x160x96 b1 NN: .* 2 of \d+ configs in [\d.]+ s \(timestamp-query\)/);
+    expect(t.stats.log.join('\n')).toMatch(new RegExp(`${keyOf(problem(128, 96, 160))}: .* 2 of \\d+ configs in [\\d.]+ s \\(timestamp-query\\)`));
     const after = await runChecked(e, 128, 96, 160);
     expect(after.source).toBe('tuned');
     expect(after.config).toEqual(rec.config);
@@ -216,7 +216,7 @@ describe('tuner', () => {
     const doc = JSON.parse(readFileSync(path, 'utf8')) as TuneCacheDoc;
     const entry = doc.adapters[adapterKey(e1).key]!;
     expect(entry.adapter['description']).toBe(e1.info.description);
-    expect(Object.keys(entry.entries)).toEqual(['matmul@v1:24x8x16 b1 NN bias relu']);
+    expect(Object.keys(entry.entries)).toEqual([keyOf(problem(24, 16, 8, { bias: true, act: 'relu' }))]);
     const e2 = await engine({ tune: 'cached', tuneStore: fileTuneStore(path) });
     const c = e2.scope(() => {
       const a = e2.tensor(uniformData(24 * 16, 5), [24, 16]);
@@ -224,7 +224,7 @@ describe('tuner', () => {
       return matmulChoice(a, b, { bias: e2.tensor(uniformData(8, 7), [8]), activation: 'relu' });
     });
     expect(c.source).toBe('cache');
-    expect(c.config).toEqual(entry.entries['matmul@v1:24x8x16 b1 NN bias relu']!.config);
+    expect(c.config).toEqual(entry.entries[keyOf(problem(24, 16, 8, { bias: true, act: 'relu' }))]!.config);
     expect(tunerOf(e2).pending).toBe(0);
   });
 
