@@ -640,6 +640,96 @@ test('AutoMix training: 5 iterations of resnet18 ×0.125 on synthetic 16×16 ima
   }
 });
 
+test("a GPU's kernels here (kernelRules 'gpu'): tiled and subgroup matmul vs f64; AutoMix steps within 1e-4 of the CPU rules'", async ({ engine: e }) => {
+  const [{ createEngineWith }, gpuB, { browserKernelSources }, { memoryTuneStore }, { tunerOf }, { TrainingRun }, { defaultConfig }] = await Promise.all([
+    import('../../src/engine.js'),
+    import('../../src/device/gpu-browser.js'),
+    import('../../src/kernels/sources-browser.js'),
+    import('../../src/tune/store-memory.js'),
+    import('../../src/tune/tuner.js'),
+    import('../../src/train/run.js'),
+    import('../../src/train/config.js'),
+  ]);
+  const g = await createEngineWith(await gpuB.browserGpu(), 'browser', browserKernelSources, gpuB.browserNoAdapterHelp, {
+    kernelRules: 'gpu',
+    tune: 'off',
+    tuneStore: memoryTuneStore(),
+  });
+  try {
+    // 1. The GPU matmul kernels, forced: a tile, and the subgroup kernel at this adapter's width when it is fixed.
+    const { min, max } = g.ctx.subgroupSizes;
+    const width = g.features.has('subgroups') && min === max && min >= 4 && (min & (min - 1)) === 0 ? min : 0;
+    const M = await op('matmul');
+    const R = await ref('matmul');
+    const configs: TuneConfig[] = [
+      { variant: 'tiled_v4', constants: { BM: 32, BN: 32, BK: 32, TM: 4, TN: 4, WG: 64 } },
+      ...(width ? [{ variant: 'subgroup', constants: { TM: 16, CN: 1, WG: Math.max(64, width), SGW: width } }] : []),
+    ];
+    const cases = [
+      { M: 37, K: 52, N: 28, bias: true },
+      { M: 16, K: 40, N: 24, transA: true, transB: true },
+    ];
+    let worst = 0;
+    for (const cfg of configs) {
+      const prev = tunerOf(g).force('matmul', cfg);
+      try {
+        for (const [i, c] of cases.entries()) {
+          await scoped(g, async () => {
+            const a = rand(c.M * c.K, 40 + i);
+            const b = rand(c.K * c.N, 50 + i);
+            const bias = c.bias ? rand(c.N, 60 + i) : null;
+            const ta = g.tensor(a, c.transA ? [c.K, c.M] : [c.M, c.K]);
+            const tb = g.tensor(b, c.transB ? [c.N, c.K] : [c.K, c.N]);
+            const o = { transA: c.transA, transB: c.transB, bias: bias ? g.tensor(bias, [c.N]) : null, activation: 'relu' as const };
+            const how = M.matmulChoice(ta, tb, o);
+            if (how.source !== 'forced') throw new Error(`${cfg.variant} was not run for case ${i}: ${how.source} ${JSON.stringify(how.config)}`);
+            const want = R.matmulRef(a, b, { ...c, bias, activation: 'relu' });
+            worst = Math.max(worst, assertClose(`${cfg.variant} case ${i}`, await M.matmul(ta, tb, o).read(), want, { atol: 1e-5 * c.K, rtol: 1e-5 }));
+          });
+        }
+      } finally {
+        tunerOf(g).force('matmul', prev);
+      }
+    }
+    // 2. Three AutoMix steps on each engine's rules, same data: the loss terms agree to rounding.
+    const H = 16;
+    const B = 8;
+    const xs = rand(B * H * H, 300);
+    const ys = randInt(B, 4, 301);
+    const terms = async (eng: Engine) => {
+      const run = new TrainingRun(eng, { ...defaultConfig('automix'), width: 0.125 }, { c: 1, h: H, w: H, numClasses: 4 });
+      const out: Record<string, number>[] = [];
+      try {
+        for (let step = 0; step < 3; step++) {
+          run.step({ x: xs, y: ys, shape: [B, 1, H, H] }, step, 0.99);
+          const [r] = await run.results();
+          if (!r!.applied) throw new Error(`step ${step} was not applied: ${JSON.stringify(r!.terms)}`);
+          out.push(r!.terms);
+        }
+      } finally {
+        run.dispose();
+      }
+      return out;
+    };
+    const cpu = await terms(e);
+    const gpu = await terms(g);
+    let rel = 0;
+    for (const [i, t] of cpu.entries())
+      for (const k of Object.keys(t)) {
+        const d = Math.abs(t[k]! - gpu[i]![k]!) / Math.max(1e-3, Math.abs(t[k]!));
+        if (!(d <= 1e-4)) throw new Error(`step ${i} ${k}: ${gpu[i]![k]} on the GPU rules, ${t[k]} on the CPU rules`);
+        rel = Math.max(rel, d);
+      }
+    const convs = tunerOf(g)
+      .choicesSince(0)
+      .filter((u) => u.family === 'conv2d');
+    if (!convs.length || convs.some((u) => !u.name.startsWith('igemm'))) throw new Error(`the GPU rules' convs: ${convs.map((u) => u.name).join(', ')}`);
+    return `matmul ${configs.map((c) => c.variant).join(' + ')}${width ? ` (subgroups of ${width})` : ' (no fixed subgroup width: subgroup kernel not applicable)'}: max |Δ| ${fmtErr(worst)}; AutoMix terms within ${fmtErr(rel)} relative over 3 steps, convs ${convs[0]!.name}…`;
+  } finally {
+    g.destroy();
+  }
+});
+
 // ---- runner --------------------------------------------------------------------
 
 export interface TestResult {
