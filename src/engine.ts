@@ -14,7 +14,7 @@ import type { KernelSourceLoader } from './kernels/sources.js';
 import { ReplayPlan } from './replay/plan.js';
 import type { Command, Recording } from './replay/recording.js';
 import { BufferPool } from './tensor/pool.js';
-import type { TuneMode, TuneStore } from './tune/types.js';
+import { TUNE_MODES, type TuneMode, type TuneStore } from './tune/types.js';
 import { type DType, fmtShape, Storage, Tensor } from './tensor/tensor.js';
 
 // GPUBufferUsage values, spelled out: on Node the GPUBufferUsage global only
@@ -41,6 +41,7 @@ export interface EngineOptions extends ContextOptions {
 
 /** The class of adapter whose static kernel rules an engine follows (EngineOptions.kernelRules). */
 export type KernelRules = 'cpu' | 'gpu';
+const KERNEL_RULES: readonly KernelRules[] = ['cpu', 'gpu'];
 
 export interface MemoryReport {
   liveTensors: number;
@@ -468,6 +469,13 @@ export async function createEngineWith(
   noAdapterHelp: () => string,
   opts: EngineOptions = {},
 ): Promise<Engine> {
+  // Options are checked before a device exists, so a typo costs no device.
+  if (opts.tune !== undefined && !TUNE_MODES.includes(opts.tune)) {
+    throw new Error(`createEngine: tune must be one of ${TUNE_MODES.map((m) => `'${m}'`).join(', ')}, got '${String(opts.tune)}'`);
+  }
+  if (opts.kernelRules !== undefined && !KERNEL_RULES.includes(opts.kernelRules)) {
+    throw new Error(`createEngine: kernelRules must be 'cpu' or 'gpu' (whose static kernel rules to follow), got '${String(opts.kernelRules)}'`);
+  }
   const ctx = await GpuContext.create(gpu, backend, noAdapterHelp, opts);
   return new Engine(ctx, opts.kernelSources ?? defaultSources, opts);
 }

@@ -22,6 +22,14 @@ describe('device', () => {
     expect(err).toBeInstanceOf(NoAdapterError);
     if (process.platform === 'linux') expect(String((err as Error).message)).toMatch(/mesa-vulkan-drivers libvulkan1/);
   });
+
+  it('an unknown tune mode or kernelRules is refused by name before any adapter is asked for', async () => {
+    let asked = 0;
+    const gpu = { requestAdapter: async () => (asked++, null) } as unknown as GPU;
+    await expect(createEngine({ gpu, kernelRules: 'fast' as never })).rejects.toThrow(/kernelRules must be 'cpu' or 'gpu'.*got 'fast'/);
+    await expect(createEngine({ gpu, tune: 'always' as never })).rejects.toThrow(/tune must be one of 'off', 'cached', 'full', got 'always'/);
+    expect(asked).toBe(0);
+  });
 });
 
 describe('kernels', () => {
