@@ -181,13 +181,17 @@ fn conv2d_igemm_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
         }
       }
     } else {
-      for (var kk = tid % BK; kk < BK; kk += WG) {
-        let k = k0 + kk;
-        for (var r = tid / BK; r < BM; r += max(WG / BK, 1u)) {
+      // Four scalar loads per vec4, stored whole: invocations never share a vec4 of tileA (a
+      // component store may rewrite the whole vector, so two writers of one vec4 would race).
+      for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
+        for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
           let m = m0 + r;
-          var v = 0.0;
-          if (m < p.Og && k < p.CK) { v = w[(g * p.Og + m) * p.CK + k]; }
-          tileA[r * (BK / 4u) + kk / 4u][kk % 4u] = v;
+          var v = vec4f(0.0);
+          for (var e = 0u; e < 4u; e++) {
+            let k = k0 + 4u * kq + e;
+            if (m < p.Og && k < p.CK) { v[e] = w[(g * p.Og + m) * p.CK + k]; }
+          }
+          tileA[r * (BK / 4u) + kq] = v;
         }
       }
     }
@@ -294,17 +298,22 @@ fn conv2d_igemm_grad_input(@builtin(workgroup_id) wid: vec3u, @builtin(local_inv
   var acc: array<vec4f, 16>;
   for (var k0 = 0u; k0 < Kg; k0 += BK) {
     // A[c, k] = w[g·Og + o, c, ky, kx]: strided in k, scalar loads; k is
-    // divided into (o, tap) once per column, not per element.
-    for (var kk = tid % BK; kk < BK; kk += WG) {
-      let k = k0 + kk;
-      let kc = min(k, Kg - 1u);
-      let t = kc % taps;
-      let wk = (g * p.Og + kc / taps) * p.Cg * KK + (ky0 + (t / nkx) * p.step_y) * p.KW + kx0 + (t % nkx) * p.step_x;
-      for (var r = tid / BK; r < BM; r += max(WG / BK, 1u)) {
+    // divided into (o, tap) once per column, not per element. Each invocation
+    // stores whole vec4s of tileA (four k): no two writers share a vector.
+    for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
+      var wk: array<u32, 4>;
+      for (var e = 0u; e < 4u; e++) {
+        let kc = min(k0 + 4u * kq + e, Kg - 1u);
+        let t = kc % taps;
+        wk[e] = (g * p.Og + kc / taps) * p.Cg * KK + (ky0 + (t / nkx) * p.step_y) * p.KW + kx0 + (t % nkx) * p.step_x;
+      }
+      for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
         let c = m0 + r;
-        var v = 0.0;
-        if (c < p.Cg && k < Kg) { v = w[wk + c * KK]; }
-        tileA[r * (BK / 4u) + kk / 4u][kk % 4u] = v;
+        var v = vec4f(0.0);
+        for (var e = 0u; e < 4u; e++) {
+          if (c < p.Cg && k0 + 4u * kq + e < Kg) { v[e] = w[wk[e] + c * KK]; }
+        }
+        tileA[r * (BK / 4u) + kq] = v;
       }
     }
     for (var kk = tid / (BN / 4u); kk < BK; kk += WG / (BN / 4u)) {
@@ -403,15 +412,20 @@ fn conv2d_igemm_grad_weight(@builtin(workgroup_id) wid: vec3u, @builtin(local_in
         }
       }
     } else {
-      for (var kk = tid % BK; kk < BK; kk += WG) {
-        let q = k0 + kk;
-        let qc = min(q, p.K - 1u);
-        let base = ((qc / HWo) * p.O + g * p.Og) * HWo + qc % HWo;
-        for (var r = tid / BK; r < BM; r += max(WG / BK, 1u)) {
+      // Whole vec4s of tileA per invocation (four scalar loads each): no two writers share a vector.
+      for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
+        var base: array<u32, 4>;
+        for (var e = 0u; e < 4u; e++) {
+          let qc = min(k0 + 4u * kq + e, p.K - 1u);
+          base[e] = ((qc / HWo) * p.O + g * p.Og) * HWo + qc % HWo;
+        }
+        for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
           let m = m0 + r;
-          var v = 0.0;
-          if (m < p.Og && q < kend) { v = dy[base + m * HWo]; }
-          tileA[r * (BK / 4u) + kk / 4u][kk % 4u] = v;
+          var v = vec4f(0.0);
+          for (var e = 0u; e < 4u; e++) {
+            if (m < p.Og && k0 + 4u * kq + e < kend) { v[e] = dy[base[e] + m * HWo]; }
+          }
+          tileA[r * (BK / 4u) + kq] = v;
         }
       }
     }

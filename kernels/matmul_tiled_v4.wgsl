@@ -25,7 +25,7 @@
 //     workgroup memory (no bank conflicts on tileB) and in the stores of C;
 //   * per 4 steps of k an invocation reads TM vec4 of tileA and TN vec4 of
 //     tileB for 4·TM·TN FMAs.
-// Constraints (checked by the host): TN % 4 == 0, BK % 4 == 0, BM % TM == 0,
+// Constraints (checked by the host): TN % 4 == 0, BK % 4 == 0, BM % 4 == 0, BM % TM == 0,
 // BN % TN == 0, TM ≤ 16, TM·TN ≤ 64, WG = (BM/TM)·(BN/TN) within the
 // adapter's workgroup limits, 4·(BM + BN)·BK bytes within its workgroup
 // memory. Transposition, bias and activation are override constants too.
@@ -82,25 +82,31 @@ fn activate4(v: vec4f) -> vec4f {
 }
 
 // Copies op(A)[m0 .. m0+BM, k0 .. k0+BK] into tileA (zeros past the edges).
+// Every store is a whole vec4 written by one invocation: a store to one
+// component may rewrite the whole vector (the WGSL memory model counts it as
+// an access to all four), so two invocations filling one vec4 would race.
 fn load_tile_a(tid: u32, abase: u32, m0: u32, k0: u32) {
-  for (var s = tid; s < BM * BK / 4u; s += WG) {
-    if (TRANS_A) {
-      // A is [K, M]: one vec4 holds rows m .. m+3 at one k; M % 4 == 0, so
-      // the four rows are all inside or all outside.
-      let kk = s / (BM / 4u);
+  if (TRANS_A) {
+    // A is [K, M]: a 4 × 4 block per invocation — four vec4 of A (rows m ..
+    // m+3 at k .. k+3; M % 4 == 0, so the four rows are all inside or all
+    // outside), transposed in registers into four vec4 of tileA.
+    for (var s = tid; s < BM * BK / 16u; s += WG) {
       let r = 4u * (s % (BM / 4u));
-      let k = k0 + kk;
+      let q = s / (BM / 4u);
       let m = m0 + r;
-      var v = vec4f(0.0);
-      if (k < p.K && m < p.M) { v = a[abase + (k * p.M + m) / 4u]; }
-      let q = kk / 4u;
-      let e = kk % 4u;
-      tileA[(r + 0u) * (BK / 4u) + q][e] = v.x;
-      tileA[(r + 1u) * (BK / 4u) + q][e] = v.y;
-      tileA[(r + 2u) * (BK / 4u) + q][e] = v.z;
-      tileA[(r + 3u) * (BK / 4u) + q][e] = v.w;
-    } else {
-      // A is [M, K]: one vec4 along k; K % 4 == 0.
+      var c: array<vec4f, 4>;
+      for (var e = 0u; e < 4u; e++) {
+        let k = k0 + 4u * q + e;
+        if (k < p.K && m < p.M) { c[e] = a[abase + (k * p.M + m) / 4u]; }
+      }
+      tileA[(r + 0u) * (BK / 4u) + q] = vec4f(c[0].x, c[1].x, c[2].x, c[3].x);
+      tileA[(r + 1u) * (BK / 4u) + q] = vec4f(c[0].y, c[1].y, c[2].y, c[3].y);
+      tileA[(r + 2u) * (BK / 4u) + q] = vec4f(c[0].z, c[1].z, c[2].z, c[3].z);
+      tileA[(r + 3u) * (BK / 4u) + q] = vec4f(c[0].w, c[1].w, c[2].w, c[3].w);
+    }
+  } else {
+    // A is [M, K]: one vec4 along k; K % 4 == 0.
+    for (var s = tid; s < BM * BK / 4u; s += WG) {
       let r = s / (BK / 4u);
       let m = m0 + r;
       let k = k0 + 4u * (s % (BK / 4u));
@@ -111,25 +117,29 @@ fn load_tile_a(tid: u32, abase: u32, m0: u32, k0: u32) {
   }
 }
 
-// Copies op(B)[k0 .. k0+BK, n0 .. n0+BN] into tileB (zeros past the edges).
+// Copies op(B)[k0 .. k0+BK, n0 .. n0+BN] into tileB (zeros past the edges),
+// whole vec4s per invocation as in load_tile_a.
 fn load_tile_b(tid: u32, bbase: u32, n0: u32, k0: u32) {
-  for (var s = tid; s < BK * BN / 4u; s += WG) {
-    if (TRANS_B) {
-      // B is [N, K]: one vec4 holds k .. k+3 of column n; K % 4 == 0.
-      let nn = s / (BK / 4u);
-      let kk = 4u * (s % (BK / 4u));
-      let n = n0 + nn;
-      let k = k0 + kk;
-      var v = vec4f(0.0);
-      if (n < p.N && k < p.K) { v = b[bbase + (n * p.K + k) / 4u]; }
-      let j = nn / 4u;
-      let e = nn % 4u;
-      tileB[(kk + 0u) * (BN / 4u) + j][e] = v.x;
-      tileB[(kk + 1u) * (BN / 4u) + j][e] = v.y;
-      tileB[(kk + 2u) * (BN / 4u) + j][e] = v.z;
-      tileB[(kk + 3u) * (BN / 4u) + j][e] = v.w;
-    } else {
-      // B is [K, N]: one vec4 along n; N % 4 == 0.
+  if (TRANS_B) {
+    // B is [N, K]: a 4 × 4 block per invocation — four vec4 of B (k .. k+3 of
+    // columns n .. n+3; K % 4 == 0), transposed in registers into four vec4 of tileB.
+    for (var s = tid; s < BK * BN / 16u; s += WG) {
+      let j = s % (BN / 4u);
+      let q = s / (BN / 4u);
+      let k = k0 + 4u * q;
+      var c: array<vec4f, 4>;
+      for (var e = 0u; e < 4u; e++) {
+        let n = n0 + 4u * j + e;
+        if (n < p.N && k < p.K) { c[e] = b[bbase + (n * p.K + k) / 4u]; }
+      }
+      tileB[(4u * q + 0u) * (BN / 4u) + j] = vec4f(c[0].x, c[1].x, c[2].x, c[3].x);
+      tileB[(4u * q + 1u) * (BN / 4u) + j] = vec4f(c[0].y, c[1].y, c[2].y, c[3].y);
+      tileB[(4u * q + 2u) * (BN / 4u) + j] = vec4f(c[0].z, c[1].z, c[2].z, c[3].z);
+      tileB[(4u * q + 3u) * (BN / 4u) + j] = vec4f(c[0].w, c[1].w, c[2].w, c[3].w);
+    }
+  } else {
+    // B is [K, N]: one vec4 along n; N % 4 == 0.
+    for (var s = tid; s < BK * BN / 4u; s += WG) {
       let kk = s / (BN / 4u);
       let k = k0 + kk;
       let n = n0 + 4u * (s % (BN / 4u));

@@ -193,7 +193,7 @@ function sg8Applies(engine: Engine, p: MatmulProblem): boolean {
 function tileFits(engine: Engine, p: MatmulProblem, c: Record<string, number>): boolean {
   const { BM, BN, BK, TM, TN, WG } = c as Record<'BM' | 'BN' | 'BK' | 'TM' | 'TN' | 'WG', number>;
   if (![BM, BN, BK, TM, TN, WG].every((v) => Number.isInteger(v) && v! > 0)) return false;
-  if (TN! % 4 || BK! % 4 || BM! % TM! || BN! % TN! || TM! > 16 || TM! * TN! > 64) return false;
+  if (TN! % 4 || BK! % 4 || BM! % 4 || BM! % TM! || BN! % TN! || TM! > 16 || TM! * TN! > 64) return false;
   if (WG !== (BM! / TM!) * (BN! / TN!)) return false;
   const l = engine.limits;
   if (WG! > l.maxComputeInvocationsPerWorkgroup || WG! > l.maxComputeWorkgroupSizeX) return false;
