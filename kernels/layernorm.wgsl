@@ -150,8 +150,9 @@ fn ln_param_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
 // Σ_chunks part[chunk, i] for i < 2D: i < D to wgrad[i] (dweight), the rest
 // to bgrad[i − D] (dbias), as W_GRAD / B_GRAD say.
 @compute @workgroup_size(WG)
-fn ln_param_final(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = wid.x * WG + lid.x;
+fn ln_param_final(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  // The engine folds a grid past the per-dimension limit into (x, y).
+  let i = (wid.x + wid.y * nwg.x) * WG + lid.x;
   if (i >= 2u * p.D) { return; }
   var s = 0.0;
   for (var k = 0u; k < p.chunks; k++) { s += part[k * 2u * p.D + i]; }

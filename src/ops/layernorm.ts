@@ -113,6 +113,9 @@ export function layerNormBackward(node: GraphNode<'layerNorm'>, g: Tensor): (Ten
     if (chunks > e.limits.maxComputeWorkgroupsPerDimension) {
       throw new LimitError(`layerNorm backward: ${R} rows exceed the grid limit`, 'maxComputeWorkgroupsPerDimension');
     }
+    if (Math.ceil(D / PWG) > e.limits.maxComputeWorkgroupsPerDimension) {
+      throw new LimitError(`layerNorm backward: ${D} features exceed the grid limit of the parameter-gradient pass`, 'maxComputeWorkgroupsPerDimension');
+    }
     const part = e.empty([chunks, 2, D]);
     const scratch: Tensor[] = [];
     const gradOut = (mode: number, t: Tensor | null | undefined): Tensor => {

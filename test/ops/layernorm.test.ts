@@ -19,6 +19,8 @@ describe('layerNorm', () => {
     [[65, 257], true], // rows over the 64-row gradient chunk, D not a multiple of the workgroup
     [[4, 1500], true],
     [[300, 64], true],
+    // 2·D / 64 > 65 535 parameter-gradient workgroups: the engine folds that grid into (x, y)
+    [[2, 2_100_000], true],
   ];
   for (const [shape, affine] of cases) {
     it(`${JSON.stringify(shape)}${affine ? '' : ' (no affine)'}: forward and backward vs reference`, async () => {
@@ -35,10 +37,12 @@ describe('layerNorm', () => {
         const tb = b ? e.tensor(b, [D], { requiresGrad: true }) : null;
         const y = ops.layerNorm(tx, tw, tb);
         expect(y.shape).toEqual(shape);
-        expectAllClose(await y.read(), layerNormRef(x, D, w, b).y);
+        // A row's mean and variance are f32 sums of D terms: the error grows as √D (it matters only for the widest case).
+        const wide = Math.max(1, Math.sqrt(D) / 100);
+        expectAllClose(await y.read(), layerNormRef(x, D, w, b).y, { atol: 1e-5 * wide, rtol: 1e-4 });
         y.backward(e.tensor(dy, shape));
         const g = layerNormBackwardRef(x, D, w, dy);
-        expectAllClose(await tx.grad!.read(), g.dx, { atol: 5e-5, rtol: 1e-4 });
+        expectAllClose(await tx.grad!.read(), g.dx, { atol: 5e-5 * wide, rtol: 1e-4 });
         const sumTol = { atol: 1e-5 * Math.sqrt(R), rtol: 1e-4 };
         if (tw) expectAllClose(await tw.grad!.read(), g.dweight, sumTol);
         if (tb) expectAllClose(await tb.grad!.read(), g.dbias, sumTol);
