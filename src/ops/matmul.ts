@@ -303,7 +303,12 @@ function candidates(engine: Engine, p: MatmulProblem): TuneConfig[] {
     if (sg8Applies(engine, p)) for (const TM of SG8_TM) if (TM === 8 || TM <= pow2ceil(p.M)) out.push({ variant: 'sg8', constants: { TM } });
     out.push(...tileConfigs(p, CPU_TILES));
     out.push({ variant: 'general', constants: {} });
-    out.push(...tileConfigs(p, TILES.filter((t) => !CPU_TILES.includes(t))));
+    out.push(
+      ...tileConfigs(
+        p,
+        TILES.filter((t) => !CPU_TILES.includes(t)),
+      ),
+    );
     if (width && subgroupLayout(p)) out.push(...subgroupConfigs(p, width));
   } else {
     // The subgroup configs after the four most promising tiles, so a tuning budget that ends early still times some.

@@ -70,7 +70,9 @@ const CPU_TILES: readonly MbTile[] = [
  */
 export function mixBlockStaticConfig(engine: Engine, p: MixBlockProblem): TuneConfig {
   if (engine.kernelRules === 'gpu') {
-    const tile = gpuTileOrder(p).map(tiledConfig).find((c) => mixBlockConfigValid(engine, p, c));
+    const tile = gpuTileOrder(p)
+      .map(tiledConfig)
+      .find((c) => mixBlockConfigValid(engine, p, c));
     if (tile) return tile;
   }
   return !p.training && p.L <= FUSED_MAX_L ? fused(fusedWg(p.L)) : UNFUSED;

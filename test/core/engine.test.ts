@@ -25,7 +25,12 @@ describe('device', () => {
 
   it('an unknown tune mode or kernelRules is refused by name before any adapter is asked for', async () => {
     let asked = 0;
-    const gpu = { requestAdapter: async () => (asked++, null) } as unknown as GPU;
+    const gpu = {
+      requestAdapter: async () => {
+        asked++;
+        return null;
+      },
+    } as unknown as GPU;
     await expect(createEngine({ gpu, kernelRules: 'fast' as never })).rejects.toThrow(/kernelRules must be 'cpu' or 'gpu'.*got 'fast'/);
     await expect(createEngine({ gpu, tune: 'always' as never })).rejects.toThrow(/tune must be one of 'off', 'cached', 'full', got 'always'/);
     expect(asked).toBe(0);
