@@ -73,7 +73,6 @@ export interface VariantInfo {
 
 interface Variant {
   name: string;
-  seen: number;
   /**
    * The last eager run of this variant began with no kernel tuning in flight and scheduled none:
    * its kernel choices are final, and a capture (which reuses the last eager choices) keeps them.
@@ -293,7 +292,7 @@ export class TrainingRun {
     const e = this.engine;
     const key = `${draw.variant}|${this.#inputs['x']!.shape.join('x')}`;
     let v = this.#variants.get(key);
-    if (!v) this.#variants.set(key, (v = { name: key, seen: 0, dispatches: 0 }));
+    if (!v) this.#variants.set(key, (v = { name: key, dispatches: 0 }));
     if (v.plan) {
       e.replay(v.plan);
       return true;
@@ -322,7 +321,6 @@ export class TrainingRun {
         v.first = undefined;
       }
     }
-    v.seen++;
     v.dispatches = e.ctx.counters.dispatches - before;
     return false;
   }
