@@ -19,6 +19,8 @@ import { loadData } from './data.js';
 import { evaluate, evaluateHeads } from './evaluate.js';
 import { NonFiniteLossError } from './errors.js';
 import { TrainingRun, type StepResult } from './run.js';
+import { formatKernelSummary, kernelSummary, type KernelSummary } from '../tune/report.js';
+import { tunerOf } from '../tune/tuner.js';
 
 export { evaluate };
 
@@ -53,6 +55,11 @@ export interface EpochRecord {
 export interface TrainResult {
   config: TrainConfig;
   adapter: Engine['info'];
+  /**
+   * The kernels of the training step, as the first epoch of this process ran them: per family,
+   * configuration and where the choice came from (src/tune/report.ts), counted in problems.
+   */
+  kernels?: KernelSummary;
   epochs: EpochRecord[];
   final: {
     test_acc: number;
@@ -211,6 +218,9 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
   let step = 0;
   const history: EpochRecord[] = [];
   let resumedTally: EpochTally | undefined;
+  // The kernels the step runs: every choice the tuner makes from here to the end of the first epoch's steps.
+  const choiceMark = tunerOf(engine).choiceCount;
+  let kernels: KernelSummary | undefined;
   const adapterName = adapterLabel(engine.info);
   if (cfg.resume) {
     const st = loadRunState(cfg.out);
@@ -315,6 +325,13 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
         }
       }
       account(await run.results());
+      if (!kernels) {
+        kernels = kernelSummary(tunerOf(engine).choicesSince(choiceMark));
+        const builtIn = Object.values(kernels).every((c) => Object.keys(c).every((k) => k.endsWith('(static)')));
+        log(
+          `kernels in the training step: ${formatKernelSummary(kernels)}${builtIn && engine.tuneMode !== 'full' && !engine.info.isFallbackAdapter ? ' — the built-in rules; --tune full measures the candidates on this adapter' : ''}`,
+        );
+      }
       const seconds = (performance.now() - t0) / 1000;
       const { steps, seen, lossSum, sums, maskSum, lamSum, emaM } = tally;
       const accHeads: Record<string, number> = {};
@@ -355,7 +372,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       await checkpoint(epoch + 1, 0);
       wroteCheckpoint = true;
       await saveModel(run, cfg.out);
-      if (cfg.json) await writeFileAtomic(cfg.json, JSON.stringify(result(engine, cfg, history, reportHead), null, 1));
+      if (cfg.json) await writeFileAtomic(cfg.json, JSON.stringify(result(engine, cfg, history, reportHead, kernels), null, 1));
     }
   } catch (e) {
     if (e instanceof DeviceLostError || e instanceof OutOfMemoryError) {
@@ -367,7 +384,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
   } finally {
     run.dispose();
   }
-  const r = result(engine, cfg, history, reportHead);
+  const r = result(engine, cfg, history, reportHead, kernels);
   if (cfg.json) await writeFileAtomic(cfg.json, JSON.stringify(r, null, 1));
   return r;
 }
@@ -381,7 +398,7 @@ export function adapterLabel(info: Engine['info']): string {
   return info.isFallbackAdapter ? `${name} (software)` : name;
 }
 
-function result(engine: Engine, cfg: TrainConfig, history: EpochRecord[], head: string): TrainResult {
+function result(engine: Engine, cfg: TrainConfig, history: EpochRecord[], head: string, kernels: KernelSummary | undefined): TrainResult {
   const accs = history.map((h) => h.test_acc);
   const medians: Record<string, number> = {};
   for (const k of Object.keys(history.at(-1)?.test_acc_heads ?? {})) {
@@ -398,6 +415,7 @@ function result(engine: Engine, cfg: TrainConfig, history: EpochRecord[], head: 
   return {
     config: cfg,
     adapter: engine.info,
+    ...(kernels ? { kernels } : {}),
     epochs: history,
     final: {
       test_acc: accs.at(-1) ?? Number.NaN,

@@ -33,6 +33,18 @@ describe('automix train: faults and resume', () => {
     const full = tmp();
     const r = automix(['train', '--method', 'automix', ...SMALL, '--out', full, '--json', join(full, 'run.json')]);
     expect(r.code, r.out).toBe(0);
+    // The run says, once, which kernels its step runs, and records them.
+    const said = r.out.split('\n').filter((l) => l.startsWith('kernels in the training step: '));
+    expect(said, r.out).toHaveLength(1);
+    for (const f of ['conv2d: ', 'matmul: ', 'mix_block_attention: ']) expect(said[0]).toContain(f);
+    const kernels = JSON.parse(readFileSync(join(full, 'run.json'), 'utf8')).kernels as Record<string, Record<string, number>>;
+    expect(Object.keys(kernels).sort()).toEqual(['conv2d', 'matmul', 'mix_block_attention']);
+    for (const configs of Object.values(kernels)) {
+      for (const [k, n] of Object.entries(configs)) {
+        expect(k).toMatch(/ \((static|cache|tuned|forced)\)$/);
+        expect(n).toBeGreaterThan(0);
+      }
+    }
 
     const killed = tmp();
     const child = spawn(process.execPath, [BIN, 'train', '--method', 'automix', ...SMALL, '--checkpoint-every', '1', '--out', killed], { stdio: 'ignore' });
