@@ -8,7 +8,7 @@
  * `autostart=1` starts at once and `stopAt=N` pauses after step N (used by
  * scripts/screenshot-demo.mjs).
  */
-import { createEngine, type Engine } from '../src/browser.js';
+import { createEngine, type Engine, formatKernelSummary, kernelSummary, tunerOf } from '../src/browser.js';
 import type { ImageDataset } from '../src/data/dataset.js';
 import { BatchLoader } from '../src/data/loader.js';
 import { maskedBlend } from '../src/ops/blend.js';
@@ -45,6 +45,7 @@ const ui = {
   acc: $('s-acc'),
   lam: $('s-lam'),
   ema: $('s-ema'),
+  kernels: $('s-kernels'),
   maskGrid: $('mask-grid'),
   maskNote: $('mask-note'),
 };
@@ -92,6 +93,8 @@ interface Run {
   /** K of the EMA schedule (ten passes over the subset); its start is scaled to K as the CLI's `--ema-momentum auto`. */
   totalSteps: number;
   imagesPerS: number;
+  /** The tuner's choice count when the run began: the step's kernels are the choices since. */
+  choiceMark: number;
 }
 
 const history = {
@@ -188,6 +191,7 @@ async function createRun(e: Engine): Promise<Run> {
     step: 0,
     totalSteps: 10 * loader.batchesPerEpoch,
     imagesPerS: 0,
+    choiceMark: tunerOf(e).choiceCount,
   };
 }
 
@@ -365,6 +369,8 @@ async function loop(e: Engine, r: Run): Promise<void> {
     showStep(r, h);
     ui.status.textContent = `training on ${r.data.train.n} images (${r.data.source}); ${dt.toFixed(2)} s for the last step`;
     if (r.step === 1 || r.step % 5 === 0 || r.step === stopAt) await showMasks(e, r);
+    // After the warm-up and the two captures the step's kernels are settled (and replayed from then on).
+    if (r.step === 3) ui.kernels.textContent = formatKernelSummary(kernelSummary(tunerOf(e).choicesSince(r.choiceMark)));
     if (r.step % evalEvery === 0 || r.step === stopAt) {
       ui.status.textContent = `testing on ${r.data.test.n} images…`;
       const acc = await evaluateOnline(e, r);
@@ -428,7 +434,7 @@ async function reset(): Promise<void> {
   if (run) disposeRun(run);
   run = null;
   for (const s of Object.values(history)) s.length = 0;
-  for (const el of [ui.step, ui.epoch, ui.ips, ui.loss, ui.terms, ui.acc, ui.lam, ui.ema]) el.textContent = '–';
+  for (const el of [ui.step, ui.epoch, ui.ips, ui.loss, ui.terms, ui.acc, ui.lam, ui.ema, ui.kernels]) el.textContent = '–';
   ui.maskGrid.replaceChildren();
   ui.maskNote.textContent = '';
   setInputs(true);
