@@ -24,7 +24,7 @@
 //     column (4 vec4 loads; Bᵀ's block is transposed in registers) and does
 //     4·TM·CN vec4 FMAs, with 4·TM shuffles.
 // Constraints (checked by the host): the adapter's subgroups are exactly SGW
-// wide (min = max), SGW a power of two ≥ 4, WG % SGW == 0, TM·CN ≤ 32.
+// wide (min = max), SGW a power of two ≥ 4, WG % SGW == 0, TM·CN ≤ 32, CN ≤ 4.
 // Summation order: k ascending, one fma per product.
 // ACCUMULATE (override): C = C + act(…), in place, after the full sum over k
 // (the bits of matmul then acc_add), as in matmul.wgsl.
@@ -121,16 +121,18 @@ fn matmul_subgroup(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
     }
     let kn = min(SGW, p.K - k0);
     for (var kq = 0u; kq < kn; kq += 4u) {
-      for (var j = 0u; j < CN; j++) {
-        let bq = load_b(bbase, k0 + kq, col0 + j * WG);
-        for (var i = 0u; i < TM; i++) {
-          // Past K the lanes hold 0 and load_b's rows are 0: a short last quad adds exact zeros.
-          let x0 = subgroupShuffle(av[i], kq);
-          let x1 = subgroupShuffle(av[i], kq + 1u);
-          let x2 = subgroupShuffle(av[i], kq + 2u);
-          let x3 = subgroupShuffle(av[i], kq + 3u);
+      var bq: array<array<vec4f, 4>, 4>; // CN ≤ 4 column blocks
+      for (var j = 0u; j < CN; j++) { bq[j] = load_b(bbase, k0 + kq, col0 + j * WG); }
+      for (var i = 0u; i < TM; i++) {
+        // Past K the lanes hold 0 and load_b's rows are 0: a short last quad adds exact zeros.
+        // The four shuffles of a row serve all CN column blocks.
+        let x0 = vec4f(subgroupShuffle(av[i], kq));
+        let x1 = vec4f(subgroupShuffle(av[i], kq + 1u));
+        let x2 = vec4f(subgroupShuffle(av[i], kq + 2u));
+        let x3 = vec4f(subgroupShuffle(av[i], kq + 3u));
+        for (var j = 0u; j < CN; j++) {
           let t = i * CN + j;
-          acc[t] = fma(vec4f(x3), bq[3], fma(vec4f(x2), bq[2], fma(vec4f(x1), bq[1], fma(vec4f(x0), bq[0], acc[t]))));
+          acc[t] = fma(x3, bq[j][3], fma(x2, bq[j][2], fma(x1, bq[j][1], fma(x0, bq[j][0], acc[t]))));
         }
       }
     }

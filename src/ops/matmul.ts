@@ -23,7 +23,7 @@ import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { accumulateInto, reluGrad } from './elementwise.js';
 import { kernelForms } from './kernel-forms.js';
-import { assertF32, sameEngine } from './launch.js';
+import { assertF32, rankGpuTiles, sameEngine } from './launch.js';
 import { sumToShape, sumToShapeInto } from './reduce.js';
 import type { Engine } from '../engine.js';
 import { tunerOf } from '../tune/tuner.js';
@@ -282,11 +282,14 @@ function staticConfig(engine: Engine, p: MatmulProblem): TuneConfig {
 
 const pow2ceil = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
-/** GPUs: the largest tiles that still give a few hundred workgroups first. */
+/**
+ * GPUs: the largest tiles that still give a few hundred workgroups first; where none does (a
+ * small output), the tiles with the most workgroups first — a large tile there would leave most
+ * of the GPU idle (M = N = 192 on 128×128 tiles: 4 workgroups).
+ */
 function gpuTileOrder(p: MatmulProblem): Tile[] {
   const wgs = ([BM, BN]: Tile) => Math.ceil(p.M / BM) * Math.ceil(p.N / BN) * p.batch;
-  const area = ([BM, BN]: Tile) => BM * BN;
-  return [...TILES].sort((x, y) => Number(wgs(y) >= 256) - Number(wgs(x) >= 256) || area(y) - area(x));
+  return rankGpuTiles(TILES, wgs, 256);
 }
 
 /** The tiled configs of `tiles` that suit the problem (vec4 first where the layout allows). */

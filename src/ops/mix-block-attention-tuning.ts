@@ -120,12 +120,16 @@ const pow2ceil = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 const fitsMap = (p: MixBlockProblem, [BQ, BK]: MbTile) => BQ <= Math.max(16, pow2ceil(p.L)) && BK <= Math.max(16, pow2ceil(p.L));
 const isCpuTile = (t: MbTile) => CPU_TILES.some((c) => c.every((v, i) => v === t[i]));
 
-/** GPUs: the tiles with the most work per workgroup that still give a few hundred workgroups first. */
+/**
+ * GPUs: the tiles with the most work per workgroup that still give a hundred-odd workgroups
+ * first; where none does, the most workgroups first.
+ */
 function gpuTileOrder(p: MixBlockProblem): MbTile[] {
   const wgs = ([BQ, BK]: MbTile) => Math.ceil(p.L / BQ) * (p.training ? Math.ceil(p.L / BK) : 1) * p.N;
   const inv = ([BQ, BK, , TQ, TK]: MbTile) => (BQ / TQ) * (BK / TK);
+  const busy = (t: MbTile) => Number(wgs(t) >= 128);
   return MB_TILES.filter((t) => fitsMap(p, t) && !isCpuTile(t)).sort(
-    (x, y) => Number(wgs(y) >= 128) - Number(wgs(x) >= 128) || inv(y) - inv(x) || y[0] * y[1] - x[0] * x[1],
+    (x, y) => busy(y) - busy(x) || (busy(x) ? 0 : wgs(y) - wgs(x)) || inv(y) - inv(x) || y[0] * y[1] - x[0] * x[1],
   );
 }
 

@@ -126,6 +126,15 @@ describe('conv2d static configuration (what runs with nothing measured)', () => 
     }
   });
 
+  it('GPUs: a small output gets the tile with the most workgroups, not the largest (ResNet-18 ×0.25 layer 4, batch 100)', () => {
+    const layer4 = shape([100, 128, 4, 4], [128, 128, 3, 3], { padding: 1 });
+    for (const pass of ['forward', 'grad-input'] as const) {
+      const { BM, BN } = staticConv2dConfig(layer4, pass, GPU).constants as { BM: number; BN: number };
+      // a 128 × 1 600 GEMM: 13 workgroups on the largest tile, 200 on 16×64 or 32×32
+      expect(Math.ceil(128 / BM) * Math.ceil(1600 / BN), `${pass}: ${BM}×${BN}`).toBeGreaterThanOrEqual(200);
+    }
+  });
+
   it('GPUs: the path rule where no tile fits (here: 1 KiB of workgroup memory)', () => {
     const small = { ...GPU, limits: { ...LIMITS, maxComputeWorkgroupStorageSize: 1024 } };
     for (const pass of PASSES) expect(staticConv2dConfig(cifar, pass, small)).toEqual({ variant: chooseConv2dPath(cifar, pass, small), constants: {} });

@@ -248,5 +248,8 @@ describe('tuner', () => {
     // A GPU's static matmul is its first tile (the general kernel only where no tile fits the adapter).
     for (const q of [p, problem(6, 20, 10), problem(1, 7, 1)]) expect(MATMUL_TUNING.staticConfig(gpuE, q)).toEqual(MATMUL_TUNING.candidates(gpuE, q)[0]);
     expect(MATMUL_TUNING.staticConfig(gpuE, problem(1, 7, 1)).variant).toBe('tiled');
+    // A small output (the ViT's 192 × 192 weight gradients) gets the most workgroups, not the largest tile (4 workgroups).
+    const small = MATMUL_TUNING.staticConfig(gpuE, problem(192, 4900, 192, { transA: true })).constants;
+    expect(Math.ceil(192 / small['BM']!) * Math.ceil(192 / small['BN']!)).toBeGreaterThanOrEqual(100);
   });
 });
