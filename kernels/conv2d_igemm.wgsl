@@ -70,6 +70,11 @@ override TN: u32 = 8u;
 override WG: u32 = 64u;
 override HAS_BIAS: bool = false;
 override VEC4_A: bool = false;
+// conv2d_igemm_fwd: the kernel's height and width as constants (the host passes the shape's), so the
+// tap index's division and remainder by KH·KW and KW in the B loader, every k-step, compile to
+// multiply-shifts instead of divisions by a runtime value.
+override KHC: u32 = 3u;
+override KWC: u32 = 3u;
 override ACCUMULATE: bool = false;
 
 struct Params {
@@ -149,7 +154,7 @@ fn conv2d_igemm_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
   let HWo = p.Ho * p.Wo;
   let HWi = p.H * p.W;
   let P = p.N * HWo;
-  let KK = p.KH * p.KW;
+  let KK = KHC * KWC;
 
   // This invocation's 4 columns of tileB: image, top-left of the window.
   let jb = tid % (BN / 4u);
@@ -200,8 +205,8 @@ fn conv2d_igemm_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
       let kc = min(k, p.CK - 1u);
       let t = kc % KK;
       let plane = (kc / KK) * HWi;
-      let oy = i32((t / p.KW) * p.dh);
-      let ox = i32((t % p.KW) * p.dw);
+      let oy = i32((t / KWC) * p.dh);
+      let ox = i32((t % KWC) * p.dw);
       var v = vec4f(0.0);
       for (var e = 0u; e < 4u; e++) {
         let iy = iy0[e] + oy;

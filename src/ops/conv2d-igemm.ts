@@ -159,7 +159,7 @@ export function igemmSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, c
   const vec4 = vec4A(g, pass) ? 1 : 0;
   if (pass === 'forward') {
     const bind = { x: 'x', w: 'w', w4: vec4 ? 'w' : PLACEHOLDER, bias: hasBias ? 'bias' : PLACEHOLDER, dst: 'out' } as const;
-    const constants = { ...tile, HAS_BIAS: hasBias ? 1 : 0, VEC4_A: vec4 };
+    const constants = { ...tile, HAS_BIAS: hasBias ? 1 : 0, VEC4_A: vec4, KHC: KH, KWC: KW };
     return { temps: {}, steps: [{ kind: 'dispatch', family: 'conv2d_igemm', entry: 'conv2d_igemm_fwd', bind, params, constants, workgroups }] };
   }
   if (pass === 'grad-input') {
