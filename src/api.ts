@@ -39,3 +39,15 @@ export { BatchLoader, type Batch } from './data/loader.js';
 export { idxToDataset, parseIdx } from './data/idx.js';
 export type { ImageDataset } from './data/dataset.js';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
+// Kernel autotuning, shared by both entries (each adds its own store: a file on Node, IndexedDB in browsers).
+export {
+  tunerOf,
+  tuneStats,
+  memoryTuneStore,
+  kernelSummary,
+  formatKernelSummary,
+  type KernelSummary,
+  type TuneMode,
+  type TuneStore,
+  type TuneStats,
+} from './tune/index.js';

@@ -21,17 +21,4 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   return createEngineWith(gpu, 'browser', browserKernelSources, browserNoAdapterHelp, { ...opts, tuneStore });
 }
 
-export {
-  tunerOf,
-  tuneStats,
-  memoryTuneStore,
-  kernelSummary,
-  formatKernelSummary,
-  type KernelSummary,
-  indexedDbTuneStore,
-  clearTuneCache,
-  type IndexedDbTuneStore,
-  type TuneMode,
-  type TuneStore,
-  type TuneStats,
-} from './tune/index.js';
+export { indexedDbTuneStore, clearTuneCache, type IndexedDbTuneStore } from './tune/index.js';

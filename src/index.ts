@@ -25,14 +25,3 @@ export { loadFashionMnist } from './data/fashion-mnist.js';
 export { loadCifar10, loadCifar100 } from './data/cifar.js';
 export { train, type TrainResult, type EpochRecord, type TrainHooks } from './train/trainer.js';
 export { fileTuneStore, defaultTuneCachePath } from './tune/store-node.js';
-export {
-  tunerOf,
-  tuneStats,
-  memoryTuneStore,
-  kernelSummary,
-  formatKernelSummary,
-  type KernelSummary,
-  type TuneMode,
-  type TuneStore,
-  type TuneStats,
-} from './tune/index.js';
