@@ -299,8 +299,14 @@ async function runSteps(engine: Engine, o: BenchOptions, tfh: TfHarness | null, 
           tfs = null;
         }
       }
-      // A second warm-up unless the first step took over 10 s (ViT AutoMix on a CPU adapter).
-      const est = first > 10_000 ? first : await once();
+      // More warm-up unless the first step took over 10 s (ViT AutoMix on a CPU adapter): until the
+      // step runs as it will (a TrainingRun captures twice, then replays; after a tuning in 'full'
+      // mode it first runs once more with the tuned kernels), at most 4 steps.
+      let est = first;
+      if (first <= 10_000) {
+        est = await once();
+        for (let i = 0; i < 3 && sb.settled && !sb.settled(); i++) est = await once();
+      }
       // Time left for this and the remaining step cases (the TF.js side of a
       // slow adapter can take tens of seconds a step).
       const share = (deadline - performance.now()) / (all.length - idx);

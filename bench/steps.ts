@@ -40,6 +40,7 @@ export function makeStep(model: ModelSpec['model'], width: number, method: 'none
       },
       imagesPerStep: batch,
       inputs: { xHost, yHost },
+      settled: () => run.variants().every((v) => v.mode === 'replay' || v.mode === 'eager'),
       initialLoss: async () => {
         if (firstLoss === null) throw new Error('no step has run yet');
         return firstLoss;

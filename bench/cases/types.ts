@@ -64,6 +64,8 @@ export interface StepBench {
   inputs?: { xHost: Float32Array; yHost: Int32Array };
   /** The loss of the first step (at initialisation), once it has run. */
   initialLoss?: () => Promise<number>;
+  /** Whether the step runs as it will from now on (a TrainingRun: past its warm-up and captures). */
+  settled?: () => boolean;
   dispose?: () => void;
 }
 
