@@ -54,7 +54,13 @@ export class GpuContext {
   readonly info: AdapterSummary;
   /** The adapter's subgroup widths, as it reports them (0 when it does not). */
   readonly subgroupSizes: { min: number; max: number };
-  /** Subgroups exactly 8 lanes wide, enabled on this device (lavapipe at 256 bits): what the sg8 matmul and the sg convs need. */
+  /**
+   * The subgroup width when subgroups are enabled on this device and the adapter's width is fixed
+   * (min = max, a power of two ≥ 4: 32 on NVIDIA, 8 on lavapipe, 4 on SwiftShader), else 0 — what
+   * the subgroup kernels need.
+   */
+  readonly subgroupWidth: number;
+  /** Subgroups exactly 8 lanes wide (lavapipe at 256 bits): what the sg8 matmul and the sg convs need. */
   readonly subgroups8: boolean;
   /** Objects created and traffic so far (see GpuCounters). */
   readonly counters: GpuCounters = zeroCounters();
@@ -101,7 +107,9 @@ export class GpuContext {
     };
     const sg = info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
     this.subgroupSizes = { min: sg?.subgroupMinSize ?? 0, max: sg?.subgroupMaxSize ?? 0 };
-    this.subgroups8 = this.features.has('subgroups') && this.subgroupSizes.min === 8 && this.subgroupSizes.max === 8;
+    const { min, max } = this.subgroupSizes;
+    this.subgroupWidth = this.features.has('subgroups') && min === max && min >= 4 && (min & (min - 1)) === 0 ? min : 0;
+    this.subgroups8 = this.subgroupWidth === 8;
     device.addEventListener('uncapturederror', (ev: Event) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
       const kind = err.constructor?.name ?? 'GPUError';
@@ -414,7 +422,7 @@ export class GpuContext {
     try {
       await mapWhenDone(staging, plan);
     } catch (e) {
-      return this.#mapFailed(e);
+      return this.mapFailed(e);
     }
     staging.unmap();
     this.assertAlive();
@@ -422,11 +430,12 @@ export class GpuContext {
   }
 
   /**
-   * A failed map usually means the device went away: gives its `lost`
-   * promise a moment to settle so the error says so (DeviceLostError), or
-   * rethrows a reported GPU error, or `e` itself.
+   * Throws for a failed map of one of this device's buffers. A failed map
+   * usually means the device went away: gives its `lost` promise a moment to
+   * settle so the error says so (DeviceLostError), or rethrows a reported GPU
+   * error, or `e` itself.
    */
-  async #mapFailed(e: unknown): Promise<never> {
+  async mapFailed(e: unknown): Promise<never> {
     await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 200))]);
     this.assertAlive();
     this.throwPendingErrors();
@@ -449,7 +458,7 @@ export class GpuContext {
       await mapWhenDone(staging, this.info.isFallbackAdapter ? CPU_WAIT : MAP_AT_ONCE);
     } catch (e) {
       staging.destroy();
-      return this.#mapFailed(e);
+      return this.mapFailed(e);
     }
     const out = staging.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
     staging.unmap();

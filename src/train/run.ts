@@ -245,11 +245,7 @@ export class TrainingRun {
     try {
       await mapWhenDone(buf, waitPlan(this.#gpuMs, start, performance.now()));
     } catch (err) {
-      // A failed map usually means the device went away: say so.
-      await Promise.race([ctx.device.lost, new Promise((r) => setTimeout(r, 200))]);
-      ctx.assertAlive();
-      ctx.throwPendingErrors();
-      throw err;
+      return ctx.mapFailed(err);
     }
     const now = performance.now();
     this.#gpuMs.push(now - start);
