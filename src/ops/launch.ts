@@ -69,15 +69,20 @@ export function broadcastStrides(shape: readonly number[], out: readonly number[
 
 /**
  * A GPU's order of output tiles ([rows, cols, …]): those giving at least `busy` workgroups
- * first, largest tile first (more work per workgroup); then the rest, most workgroups first (a
- * small output on large tiles would leave most of the GPU idle), larger tile on a tie.
+ * first, largest first (more work per workgroup); then the rest, most workgroups first (a small
+ * output on large tiles would leave most of the GPU idle), larger on a tie. `size` measures a
+ * tile (default: its rows × cols).
  */
-export function rankGpuTiles<T extends readonly number[]>(tiles: readonly T[], workgroups: (t: T) => number, busy: number): T[] {
-  const area = (t: T) => t[0]! * t[1]!;
+export function rankGpuTiles<T extends readonly number[]>(
+  tiles: readonly T[],
+  workgroups: (t: T) => number,
+  busy: number,
+  size: (t: T) => number = (t) => t[0]! * t[1]!,
+): T[] {
   return [...tiles].sort((x, y) => {
     const bx = workgroups(x) >= busy;
     const by = workgroups(y) >= busy;
     if (bx !== by) return bx ? -1 : 1;
-    return (bx ? 0 : workgroups(y) - workgroups(x)) || area(y) - area(x);
+    return (bx ? 0 : workgroups(y) - workgroups(x)) || size(y) - size(x);
   });
 }

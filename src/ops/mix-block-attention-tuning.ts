@@ -31,6 +31,7 @@ import {
   tileWellFormed,
 } from './mix-block-attention-plan.js';
 import { dispatchListLaunch, PLACEHOLDER } from './dispatch-list.js';
+import { rankGpuTiles } from './launch.js';
 
 /** A Mix Block attention as the tuner sees it. */
 export interface MixBlockProblem extends MbShape {
@@ -126,10 +127,13 @@ const isCpuTile = (t: MbTile) => CPU_TILES.some((c) => c.every((v, i) => v === t
  */
 function gpuTileOrder(p: MixBlockProblem): MbTile[] {
   const wgs = ([BQ, BK]: MbTile) => Math.ceil(p.L / BQ) * (p.training ? Math.ceil(p.L / BK) : 1) * p.N;
-  const inv = ([BQ, BK, , TQ, TK]: MbTile) => (BQ / TQ) * (BK / TK);
-  const busy = (t: MbTile) => Number(wgs(t) >= 128);
-  return MB_TILES.filter((t) => fitsMap(p, t) && !isCpuTile(t)).sort(
-    (x, y) => busy(y) - busy(x) || (busy(x) ? 0 : wgs(y) - wgs(x)) || inv(y) - inv(x) || y[0] * y[1] - x[0] * x[1],
+  // Work per workgroup: its invocations, then (ties) its block area (≤ 64·64 < 2²⁰).
+  const size = ([BQ, BK, , TQ, TK]: MbTile) => (BQ / TQ) * (BK / TK) * 2 ** 20 + BQ * BK;
+  return rankGpuTiles(
+    MB_TILES.filter((t) => fitsMap(p, t) && !isCpuTile(t)),
+    wgs,
+    128,
+    size,
   );
 }
 
