@@ -161,10 +161,8 @@ function vec4Layout(p: MatmulProblem): boolean {
  * it steps k four at a time, so K must be a multiple of 4 in every layout.
  * Measured on lavapipe it is 4–6× faster than matmul.wgsl (docs/kernels/matmul.md).
  */
-/** The adapter's subgroup width when it is fixed (min = max), a power of two ≥ 4, and subgroups are on; else 0. */
-function fixedSubgroupWidth(engine: Engine): number {
-  const { min, max } = engine.ctx.subgroupSizes;
-  return engine.features.has('subgroups') && min === max && min >= 4 && (min & (min - 1)) === 0 ? min : 0;
+function sg8Applies(engine: Engine, p: MatmulProblem): boolean {
+  return engine.ctx.subgroups8 && p.N % 4 === 0 && p.K % 4 === 0 && (!p.transA || p.M % 4 === 0);
 }
 
 /** The subgroup variant's layout needs: C and B as vec4 (N % 4), Bᵀ along k (K % 4); A any. */
@@ -184,10 +182,6 @@ function subgroupConfigs(p: MatmulProblem, width: number): TuneConfig[] {
     }
   }
   return out;
-}
-
-function sg8Applies(engine: Engine, p: MatmulProblem): boolean {
-  return engine.ctx.subgroups8 && p.N % 4 === 0 && p.K % 4 === 0 && (!p.transA || p.M % 4 === 0);
 }
 
 function tileFits(engine: Engine, p: MatmulProblem, c: Record<string, number>): boolean {
@@ -219,7 +213,7 @@ function validConfig(engine: Engine, p: MatmulProblem, cfg: TuneConfig): boolean
       return (
         Object.keys(c).length === 4 &&
         subgroupLayout(p) &&
-        SGW === fixedSubgroupWidth(engine) &&
+        SGW === engine.ctx.subgroupWidth &&
         SUBGROUP_TILES.some(([tm, cn]) => tm === TM && cn === CN) &&
         Number.isInteger(WG) &&
         WG! > 0 &&
@@ -301,7 +295,7 @@ function tileConfigs(p: MatmulProblem, tiles: readonly Tile[]): TuneConfig[] {
 
 function candidates(engine: Engine, p: MatmulProblem): TuneConfig[] {
   const out: TuneConfig[] = [];
-  const width = fixedSubgroupWidth(engine);
+  const width = engine.ctx.subgroupWidth;
   if (engine.kernelRules === 'cpu') {
     if (sg8Applies(engine, p)) for (const TM of SG8_TM) if (TM === 8 || TM <= pow2ceil(p.M)) out.push({ variant: 'sg8', constants: { TM } });
     out.push(...tileConfigs(p, CPU_TILES));

@@ -657,8 +657,7 @@ test("a GPU's kernels here (kernelRules 'gpu'): tiled and subgroup matmul vs f64
   });
   try {
     // 1. The GPU matmul kernels, forced: a tile, and the subgroup kernel at this adapter's width when it is fixed.
-    const { min, max } = g.ctx.subgroupSizes;
-    const width = g.features.has('subgroups') && min === max && min >= 4 && (min & (min - 1)) === 0 ? min : 0;
+    const width = g.ctx.subgroupWidth;
     const M = await op('matmul');
     const R = await ref('matmul');
     const configs: TuneConfig[] = [

@@ -278,8 +278,7 @@ describe('matmul', async () => {
 
   describe('variants (forced)', () => {
     const hasSg8 = adapterFacts(e).subgroups8;
-    const { min, max } = e.ctx.subgroupSizes;
-    const width = e.features.has('subgroups') && min === max ? min : 0;
+    const width = e.ctx.subgroupWidth;
     /** A variant this adapter cannot run is reported skipped, with what it needs. */
     const missing = (v: Variant) => (v.needs === 'subgroups8' && !hasSg8) || (v.needs === 'fixed-width subgroups' && !width);
     const needs = (v: Variant) => (v.needs ? ` [needs ${v.needs}]` : '');
