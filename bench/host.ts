@@ -20,6 +20,7 @@
  */
 import { createEngine, type Engine } from '../src/index.js';
 import { nodeGpu } from '../src/device/gpu-node.js';
+import { formatProfile, type GpuProfile, type KernelTime, summariseProfile } from '../src/device/profile.js';
 import { defaultConfig, type Method, type TrainConfig } from '../src/train/config.js';
 import { TrainingRun } from '../src/train/run.js';
 import { Rng } from '../src/util/rng.js';
@@ -57,6 +58,8 @@ export interface HostResult {
   wall_ms?: number;
   /** Sum of the step's kernel times from timestamp queries (absent without them). */
   gpu_ms?: number;
+  /** Replayed cases on adapters with timestamp queries: that step's GPU time by kernel. */
+  gpu_kernels?: KernelTime[];
   error?: string;
 }
 
@@ -137,7 +140,7 @@ export async function measureHost(
   c: HostCase,
   mode: 'eager' | 'replay',
   steps = 5,
-): Promise<{ ms: number; dispatches: number; stepFloorMs?: number; wallMs: number; gpuMs?: number }> {
+): Promise<{ ms: number; dispatches: number; stepFloorMs?: number; wallMs: number; gpu?: GpuProfile }> {
   const cfg = { ...defaultConfig(c.method), model: c.model, width: c.width };
   const run = new TrainingRun(e, cfg, { c: c.channels, h: c.image, w: c.image, numClasses: 10 }, { replay: mode === 'replay' ? 'auto' : 'off' });
   try {
@@ -167,16 +170,16 @@ export async function measureHost(
     await run.results();
     const wallMs = (performance.now() - tw) / steps;
     // GPU time of one step: the sum of its kernels' timestamp-query times.
-    let gpuMs: number | undefined;
+    let gpu: GpuProfile | undefined;
     if (e.startProfiling()) {
       run.step(batches[0]!, 3 + 2 * steps);
       await run.results();
-      gpuMs = (await e.stopProfiling()).reduce((a, t) => a + t.ms, 0);
+      gpu = summariseProfile(await e.stopProfiling());
     }
     const plan = run.plans()[0];
     // The same dispatches (without the step's copies, clears, uploads and readback) through raw Dawn.
     const stepFloorMs = plan ? await rawListFloor(e, plan.dispatchList()) : undefined;
-    return { ms: median(times), dispatches, wallMs, ...(stepFloorMs !== undefined ? { stepFloorMs } : {}), ...(gpuMs !== undefined ? { gpuMs } : {}) };
+    return { ms: median(times), dispatches, wallMs, ...(stepFloorMs !== undefined ? { stepFloorMs } : {}), ...(gpu ? { gpu } : {}) };
   } finally {
     run.dispose();
     // Submit (or drop) what a failed step left pending before its buffers are destroyed.
@@ -215,11 +218,13 @@ export async function runHostBench(
         };
         if (r.stepFloorMs !== undefined) res.step_floor_ms = r.stepFloorMs;
         res.wall_ms = r.wallMs;
-        if (r.gpuMs !== undefined) res.gpu_ms = r.gpuMs;
+        if (r.gpu) res.gpu_ms = r.gpu.gpuMs;
+        if (r.gpu && mode === 'replay') res.gpu_kernels = r.gpu.kernels;
         results.push(res);
         log(
-          `${c.name.padEnd(34)} ${mode.padEnd(7)} ${r.ms.toFixed(2).padStart(8)} ${r.dispatches.toFixed(0).padStart(6)} ${res.us_per_dispatch.toFixed(2).padStart(8)} ${res.floor_ratio.toFixed(2).padStart(8)} ${(r.stepFloorMs?.toFixed(2) ?? '').padStart(17)} ${r.wallMs.toFixed(1).padStart(8)} ${(r.gpuMs?.toFixed(1) ?? '').padStart(8)}`,
+          `${c.name.padEnd(34)} ${mode.padEnd(7)} ${r.ms.toFixed(2).padStart(8)} ${r.dispatches.toFixed(0).padStart(6)} ${res.us_per_dispatch.toFixed(2).padStart(8)} ${res.floor_ratio.toFixed(2).padStart(8)} ${(r.stepFloorMs?.toFixed(2) ?? '').padStart(17)} ${r.wallMs.toFixed(1).padStart(8)} ${(r.gpu?.gpuMs.toFixed(1) ?? '').padStart(8)}`,
         );
+        if (r.gpu && mode === 'replay') for (const line of formatProfile(r.gpu, 8)) log(`    ${line}`);
       } catch (err) {
         const msg = (err as Error).message.split('\n')[0]!;
         results.push({ case: c.name, mode, host_ms: Number.NaN, dispatches: Number.NaN, us_per_dispatch: Number.NaN, floor_ratio: Number.NaN, error: msg });

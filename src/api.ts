@@ -3,6 +3,7 @@ export { Engine, type EngineOptions, type KernelRules, type MemoryReport, type R
 export { Tensor, type DType } from './tensor/tensor.js';
 export { createArena, type Arena } from './tensor/arena.js';
 export type { AdapterSummary, KernelTiming } from './device/context.js';
+export { summariseProfile, formatProfile, type GpuProfile, type KernelTime } from './device/profile.js';
 export * from './device/errors.js';
 export { DatasetError } from './data/errors.js';
 export { CheckpointError } from './io/errors.js';

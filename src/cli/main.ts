@@ -19,7 +19,7 @@ Usage:
                 [--width W] [--method ${METHODS.join('|')}] [--epochs E] [--batch-size B] [--lr X]
                 [--min-lr X] [--alpha A] [--seed S] [--limit-train N] [--limit-test N] [--out DIR] [--resume | --force]
                 [--json FILE] [--checkpoint-every N] [--keep-checkpoints K] [--on-nonfinite stop|skip] [--clip-grad G]
-                [--ema-momentum auto|M] [--no-augment] [--replay auto|off] [--tune off|cached|full] [--verbose]
+                [--ema-momentum auto|M] [--no-augment] [--replay auto|off] [--tune off|cached|full] [--profile-step N] [--verbose]
   automix eval --checkpoint FILE|RUN_DIR [--network momentum|online] [--data ...] [--limit-test N] [--batch-size B] [--dump-logits FILE]
   automix visualize --checkpoint RUN_DIR [--data ...] [--out masks.png] [--pairs N] [--seed S]
   automix plot --json RUN.json [--json RUN2.json ...] [--label NAME ...] [--out curve.png]
@@ -29,6 +29,8 @@ Defaults: --data fashion-mnist --model resnet18 --width 0.25 --method automix --
           --lr 0.1 (cosine per epoch to --min-lr: 0.05 for automix, 0 otherwise) --seed 0 --out runs/latest
           --ema-momentum auto (AutoMix's momentum network: the EMA coefficient's start, rising to 0.999999;
           auto = 1 − 200/iterations, capped at the reference's 0.999: the reference's horizon for the run's length)
+--profile-step N times every kernel of step N (0-based; e.g. 20, past the warm-up and captures) with timestamp
+          queries and logs the step's GPU time by kernel (also in --json as step_profile).
 An --out that already holds a run is refused: --resume continues it, --force deletes it and starts over.
 Exit status: 0 done, 1 error, 2 usage, 130 stopped by Ctrl-C (a checkpoint is written: continue with --resume).`;
 
@@ -88,6 +90,7 @@ const TRAIN_FLAGS = {
   'on-nonfinite': { type: 'string' },
   'clip-grad': { type: 'string' },
   'ema-momentum': { type: 'string' },
+  'profile-step': { type: 'string' },
   'inject-nan-at-step': { type: 'string' },
   'inject-device-loss-at-step': { type: 'string' },
   'inject-oom-at-step': { type: 'string' },
@@ -150,6 +153,7 @@ export function parseTrainArgs(argv: string[]): TrainConfig {
     injectOomAtStep: num('inject-oom-at-step', v['inject-oom-at-step'], -1),
     augment: !v['no-augment'],
     replay: replayFlag(v.replay),
+    ...(v['profile-step'] !== undefined ? { profileStep: num('profile-step', v['profile-step'], 0) } : {}),
     ...(v.tune !== undefined ? { tune: tuneFlag(v.tune) } : {}),
     verbose: v.verbose ?? false,
   });

@@ -55,6 +55,12 @@ export interface TrainConfig {
    * (with 0.999 the momentum network averages over ≈ 1 000 iterations — more than a short run has).
    */
   emaMomentum: number | 'auto';
+  /**
+   * Time every kernel of this training step (0-based, counted over the whole run) with timestamp
+   * queries and log its GPU time by kernel (and record it in --json). Pick a step past the warm-up,
+   * the two captures and any tuning — e.g. 20 — to see the steady state. Unset: no profile.
+   */
+  profileStep?: number;
   /** Test hook: poison the input of this step with NaN (robustness tests). */
   injectNanAtStep: number;
   /** Test hook: destroy the GPU device at this step (robustness tests). */
@@ -140,6 +146,8 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   ] as const) {
     if (!Number.isInteger(v) || v < 0) bad(f, `must be a non-negative integer, got ${v}`);
   }
+  if (c.profileStep !== undefined && !(Number.isInteger(c.profileStep) && c.profileStep >= 0))
+    bad('profile-step', `must be a non-negative integer (a step number, 0-based), got ${c.profileStep}`);
   if (!Number.isInteger(c.keepCheckpoints) || c.keepCheckpoints < 1) bad('keep-checkpoints', `must be ≥ 1, got ${c.keepCheckpoints}`);
   if (c.method !== 'none' && !(c.alpha > 0)) bad('alpha', `must be > 0 for ${c.method}, got ${c.alpha}`);
   if (!(c.clipGrad >= 0)) bad('clip-grad', `must be ≥ 0, got ${c.clipGrad}`);

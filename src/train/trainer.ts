@@ -20,6 +20,7 @@ import { evaluate, evaluateHeads } from './evaluate.js';
 import { NonFiniteLossError } from './errors.js';
 import { TrainingRun, type StepResult } from './run.js';
 import { formatKernelSummary, kernelSummary, type KernelSummary } from '../tune/report.js';
+import { formatProfile, type GpuProfile, summariseProfile } from '../device/profile.js';
 import { tunerOf } from '../tune/tuner.js';
 
 export { evaluate };
@@ -60,6 +61,8 @@ export interface TrainResult {
    * configuration and where the choice came from (src/tune/report.ts), counted in problems.
    */
   kernels?: KernelSummary;
+  /** `--profile-step`: that step's GPU time by kernel (timestamp queries; src/device/profile.ts). */
+  step_profile?: GpuProfile & { step: number };
   epochs: EpochRecord[];
   final: {
     test_acc: number;
@@ -247,6 +250,26 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
     return saveCheckpoint(cfg.out, step, bytes, state, cfg.keepCheckpoints);
   };
 
+  // --profile-step: that step alone, its kernels timed with timestamp queries.
+  let stepProfile: (GpuProfile & { step: number }) | undefined;
+  if (cfg.profileStep !== undefined && cfg.profileStep >= totalSteps) {
+    log(`--profile-step ${cfg.profileStep}: the run has ${totalSteps} steps (0 to ${totalSteps - 1}); no step will be profiled`);
+  }
+  type Account = (results: StepResult[]) => void;
+  const startStepProfile = async (account: Account): Promise<boolean> => {
+    account(await run.results()); // the steps before it leave the GPU first
+    if (engine.startProfiling()) return true;
+    log(`--profile-step: this adapter has no timestamp queries (the 'timestamp-query' feature); step ${step} is not profiled`);
+    return false;
+  };
+  const endStepProfile = async (s: number, account: Account) => {
+    const results = await run.results();
+    const timings = await engine.stopProfiling();
+    account(results);
+    stepProfile = { step: s, ...summariseProfile(timings) };
+    log(`profile of step ${s} (${results.find((r) => r.step === s)?.replayed ? 'replayed' : 'eager'}):`);
+    for (const line of formatProfile(stepProfile, 12)) log(`  ${line}`);
+  };
   let wroteCheckpoint = loadRunState(cfg.out) !== null;
   try {
     for (let epoch = epoch0; epoch < cfg.epochs; epoch++) {
@@ -313,8 +336,10 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
         if (step === cfg.injectOomAtStep) engine.ctx._injectError('GPUOutOfMemoryError', 'Out of memory (simulated by --inject-oom-at-step)');
         if (run.automix) tally.emaM = automixMomentum(step, totalSteps, emaStart);
         indexOf.set(step, batch.index);
+        const profiled = step === cfg.profileStep && (await startStepProfile(account));
         run.step({ x: xData, y: batch.y, shape: batchShape }, step, tally.emaM);
         step++;
+        if (profiled) await endStepProfile(step - 1, account);
         // Keep one step in flight: the GPU runs it while the host prepares the next.
         account(await run.results(1));
         if (cfg.checkpointEvery && step % cfg.checkpointEvery === 0) await save(batch.index + 1);
@@ -372,7 +397,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
       await checkpoint(epoch + 1, 0);
       wroteCheckpoint = true;
       await saveModel(run, cfg.out);
-      if (cfg.json) await writeFileAtomic(cfg.json, JSON.stringify(result(engine, cfg, history, reportHead, kernels), null, 1));
+      if (cfg.json) await writeFileAtomic(cfg.json, JSON.stringify(result(engine, cfg, history, reportHead, { kernels, step_profile: stepProfile }), null, 1));
     }
   } catch (e) {
     if (e instanceof DeviceLostError || e instanceof OutOfMemoryError) {
@@ -384,7 +409,7 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
   } finally {
     run.dispose();
   }
-  const r = result(engine, cfg, history, reportHead, kernels);
+  const r = result(engine, cfg, history, reportHead, { kernels, step_profile: stepProfile });
   if (cfg.json) await writeFileAtomic(cfg.json, JSON.stringify(r, null, 1));
   return r;
 }
@@ -398,7 +423,7 @@ export function adapterLabel(info: Engine['info']): string {
   return info.isFallbackAdapter ? `${name} (software)` : name;
 }
 
-function result(engine: Engine, cfg: TrainConfig, history: EpochRecord[], head: string, kernels: KernelSummary | undefined): TrainResult {
+function result(engine: Engine, cfg: TrainConfig, history: EpochRecord[], head: string, extra: Pick<TrainResult, 'kernels' | 'step_profile'>): TrainResult {
   const accs = history.map((h) => h.test_acc);
   const medians: Record<string, number> = {};
   for (const k of Object.keys(history.at(-1)?.test_acc_heads ?? {})) {
@@ -415,7 +440,8 @@ function result(engine: Engine, cfg: TrainConfig, history: EpochRecord[], head: 
   return {
     config: cfg,
     adapter: engine.info,
-    ...(kernels ? { kernels } : {}),
+    ...(extra.kernels ? { kernels: extra.kernels } : {}),
+    ...(extra.step_profile ? { step_profile: extra.step_profile } : {}),
     epochs: history,
     final: {
       test_acc: accs.at(-1) ?? Number.NaN,

@@ -6,7 +6,8 @@
 #   2. bench --vs tfjs --quick --full with AUTOMIX_TUNE=full and an empty cache: every case's
 #      chosen variant, the [tune] lines (winner vs static rule per shape) and tune.json.
 #   3. the main job (AutoMix, Fashion-MNIST) with AUTOMIX_TUNE=cached for the rest: images/s
-#      (2026-11-26: ≈ 850, eager steps, lavapipe-tuned kernels), its checkpoint comes back
+#      (2026-11-26: ≈ 850, eager steps, lavapipe-tuned kernels) and step 30's GPU time by kernel
+#      (--profile-step; the bench's replayed cases print the same table), its checkpoint comes back
 #      (run.sh) and continues with --resume on the next lease.
 # Record device, date and figures in docs/performance.md and docs/kernels.md.
 #   scripts/device/pack.sh
@@ -18,4 +19,4 @@ cp /tmp/res/bench.log /tmp/res/step-host.log
 BENCH_S=${TUNE_S:-270} AUTOMIX_TUNE=full bench --vs tfjs --quick --full --json /tmp/res/bench-tune-cold.json --md /tmp/res/bench-tune-cold.md
 cp /tmp/res/bench.log /tmp/res/bench-tune-cold.log
 cp "$XDG_CACHE_HOME/automix-webgpu/tune.json" /tmp/res/tune.json 2>/dev/null || echo "no tuning cache was written"
-TRAIN_S=${TRAIN_S:-150} AUTOMIX_TUNE=cached train fmnist-automix --data fashion-mnist --model resnet18 --width 0.25 --method automix
+TRAIN_S=${TRAIN_S:-150} AUTOMIX_TUNE=cached train fmnist-automix --data fashion-mnist --model resnet18 --width 0.25 --method automix --profile-step 30
