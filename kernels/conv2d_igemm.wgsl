@@ -53,7 +53,8 @@
 //   * the A loaders likewise: invocation `tid` fills the columns
 //     kk ≡ tid (mod BK) (WG and BK divide one another), so a column's
 //     division into (channel, tap) or (image, pixel) is done once per step,
-//     not once per element;
+//     not once per element; those divisions are by override constants where
+//     the shape allows (KHC, KWC, UNIT_STRIDE, HWOC, WOC below);
 //   * VEC4_A: A is read as vec4 from w4 (forward, CK % 4 == 0) or dy4
 //     (grad-weight, HWo % 4 == 0): the same buffer as w / dy, bound twice;
 //     otherwise scalar loads (the host binds a placeholder to the vec4 name).
@@ -70,11 +71,16 @@ override TN: u32 = 8u;
 override WG: u32 = 64u;
 override HAS_BIAS: bool = false;
 override VEC4_A: bool = false;
-// conv2d_igemm_fwd: the kernel's height and width as constants (the host passes the shape's), so the
-// tap index's division and remainder by KH·KW and KW in the B loader, every k-step, compile to
-// multiply-shifts instead of divisions by a runtime value.
+// Shape values as constants (the host passes the shape's), so the index arithmetic of the loaders,
+// every k-step, divides by constants (multiply-shifts) instead of runtime values:
+//   KHC, KWC: the kernel's height and width (forward; grad-input when UNIT_STRIDE);
+//   UNIT_STRIDE: sh = sw = 1 (grad-input: one phase holding every tap, KHC·KWC of them);
+//   HWOC, WOC: Ho·Wo and Wo (grad-weight: a reduction index → image, output row and column).
 override KHC: u32 = 3u;
 override KWC: u32 = 3u;
+override UNIT_STRIDE: bool = false;
+override HWOC: u32 = 1u;
+override WOC: u32 = 1u;
 override ACCUMULATE: bool = false;
 
 struct Params {
@@ -276,12 +282,20 @@ fn conv2d_igemm_grad_input(@builtin(workgroup_id) wid: vec3u, @builtin(local_inv
   let HWo = p.Ho * p.Wo;
   let HWi = p.H * p.W;
   let KK = p.KH * p.KW;
-  let ky0 = first_tap(ry + p.ph, p.dh, p.sh, p.step_y, p.KH);
-  let kx0 = first_tap(rx + p.pw, p.dw, p.sw, p.step_x, p.KW);
-  var nky = 0u;
-  if (ky0 < p.KH) { nky = (p.KH - ky0 + p.step_y - 1u) / p.step_y; }
-  var nkx = 0u;
-  if (kx0 < p.KW) { nkx = (p.KW - kx0 + p.step_x - 1u) / p.step_x; }
+  // The phase's taps: ky = ky0 + t·step_y (t < nky), likewise kx. With unit stride, every tap, as
+  // constants (the divisions by taps and nkx below are then by constants).
+  var ky0 = 0u;
+  var kx0 = 0u;
+  var nky = KHC;
+  var nkx = KWC;
+  if (!UNIT_STRIDE) {
+    ky0 = first_tap(ry + p.ph, p.dh, p.sh, p.step_y, p.KH);
+    kx0 = first_tap(rx + p.pw, p.dw, p.sw, p.step_x, p.KW);
+    nky = 0u;
+    if (ky0 < p.KH) { nky = (p.KH - ky0 + p.step_y - 1u) / p.step_y; }
+    nkx = 0u;
+    if (kx0 < p.KW) { nkx = (p.KW - kx0 + p.step_x - 1u) / p.step_x; }
+  }
   let taps = nky * nkx;
   let Kg = p.Og * taps;
 
@@ -328,8 +342,12 @@ fn conv2d_igemm_grad_input(@builtin(workgroup_id) wid: vec3u, @builtin(local_inv
       let t = kc % taps;
       let ky = ky0 + (t / nkx) * p.step_y;
       let kx = kx0 + (t % nkx) * p.step_x;
-      let ey = (i32(ry + p.ph) - i32(ky * p.dh)) / i32(p.sh);
-      let ex = (i32(rx + p.pw) - i32(kx * p.dw)) / i32(p.sw);
+      var ey = i32(p.ph) - i32(ky * p.dh);
+      var ex = i32(p.pw) - i32(kx * p.dw);
+      if (!UNIT_STRIDE) {
+        ey = (i32(ry + p.ph) - i32(ky * p.dh)) / i32(p.sh);
+        ex = (i32(rx + p.pw) - i32(kx * p.dw)) / i32(p.sw);
+      }
       var v = vec4f(0.0);
       for (var e = 0u; e < 4u; e++) {
         let oy = ya[e] + ey;
@@ -379,7 +397,7 @@ fn conv2d_igemm_grad_weight(@builtin(workgroup_id) wid: vec3u, @builtin(local_in
   let j0 = wid.x * BN;
   let kbeg = s * p.chunk;
   let kend = min(kbeg + p.chunk, p.K);
-  let HWo = p.Ho * p.Wo;
+  let HWo = HWOC; // = p.Ho·p.Wo, a constant: the loaders divide by it every k-step
   let HWi = p.H * p.W;
   let KK = p.KH * p.KW;
 
@@ -439,8 +457,8 @@ fn conv2d_igemm_grad_weight(@builtin(workgroup_id) wid: vec3u, @builtin(local_in
       let qc = min(q, p.K - 1u);
       let r = qc % HWo;
       let xn = (qc / HWo) * p.C * HWi;
-      let iyb = i32((r / p.Wo) * p.sh);
-      let ixb = i32((r % p.Wo) * p.sw);
+      let iyb = i32((r / WOC) * p.sh);
+      let ixb = i32((r % WOC) * p.sw);
       var v = vec4f(0.0);
       for (var e = 0u; e < 4u; e++) {
         let iy = iyb + tapy[e];

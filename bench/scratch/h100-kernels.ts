@@ -1,7 +1,6 @@
 // Per-kernel GPU time of one ResNet-18 ×0.25 AutoMix step (batch 100). The trainer's
 // --profile-step N prints the same table for a real run.
-import { createEngine } from '../../src/index.js';
-import { formatProfile, summariseProfile } from '../../src/device/profile.js';
+import { createEngine, formatProfile, summariseProfile } from '../../src/index.js';
 import { makeStep } from '../steps.js';
 const e = await createEngine();
 const sb = await makeStep('resnet18', 0.25, 'automix', 100)(e);

@@ -1,7 +1,8 @@
 // GPU time of one AutoMix training step (ResNet-18 ×0.25 on 1×28×28, the main job's shape) by kernel,
-// with each kernel's share: where a step's time goes after the convolutions got fast.
+// with each kernel's share: where a step's time goes after the convolutions got fast. (A replayed
+// step of a real run: automix train --profile-step N.)
 // Run: npx tsx bench/scratch/profile-automix.ts [batch=100] [top=25]
-import { createEngine, defaultConfig, Rng } from '../../src/index.js';
+import { createEngine, defaultConfig, formatProfile, Rng, summariseProfile } from '../../src/index.js';
 import { TrainingRun } from '../../src/train/run.js';
 import type { HostBatch } from '../../src/train/steps.js';
 
@@ -24,17 +25,7 @@ e.startProfiling();
 run.step(batch(1), 1);
 await run.results();
 const tim = await e.stopProfiling();
-const agg = new Map<string, { ms: number; n: number }>();
-for (const k of tim) {
-  const a = agg.get(k.kernel) ?? { ms: 0, n: 0 };
-  a.ms += k.ms;
-  a.n++;
-  agg.set(k.kernel, a);
-}
-const total = tim.reduce((a, b) => a + b.ms, 0);
-console.log(`AutoMix step, batch ${B}: GPU time ${total.toFixed(0)} ms over ${tim.length} dispatches`);
-for (const [k, v] of [...agg].sort((a, b) => b[1].ms - a[1].ms).slice(0, TOP)) {
-  console.log(`${k.padEnd(40)} ${v.ms.toFixed(1).padStart(8)} ms ${((100 * v.ms) / total).toFixed(1).padStart(5)} % ${String(v.n).padStart(4)}`);
-}
+console.log(`AutoMix step, batch ${B} (eager):`);
+for (const line of formatProfile(summariseProfile(tim), TOP)) console.log(line);
 run.dispose();
 e.destroy();

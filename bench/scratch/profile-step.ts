@@ -1,5 +1,5 @@
 // Profiles one vanilla training step of ResNet-18 ×0.25 on 28×28 inputs per kernel.
-import { createEngine, ops } from '../../src/index.js';
+import { createEngine, formatProfile, ops, summariseProfile } from '../../src/index.js';
 import { buildModel } from '../../src/models/index.js';
 import { crossEntropy } from '../../src/ops/cross-entropy.js';
 import { SGD } from '../../src/optim/index.js';
@@ -14,9 +14,5 @@ const step = () => e.scope(() => { net.params.zeroGrad(); const l = crossEntropy
 step(); await e.sync();
 let t = performance.now(); step(); await e.sync(); console.log('wall step ms', (performance.now() - t).toFixed(1));
 e.startProfiling(); step(); const tim = await e.stopProfiling();
-const agg = new Map<string, { ms: number; n: number }>();
-for (const k of tim) { const a = agg.get(k.kernel) ?? { ms: 0, n: 0 }; a.ms += k.ms; a.n++; agg.set(k.kernel, a); }
-const total = tim.reduce((a, b) => a + b.ms, 0);
-console.log('gpu total ms', total.toFixed(1));
-for (const [k, v] of [...agg].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) console.log(k.padEnd(36), v.ms.toFixed(1).padStart(9), v.n);
+for (const line of formatProfile(summariseProfile(tim), 20)) console.log(line);
 e.destroy();
