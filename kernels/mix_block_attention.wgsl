@@ -70,6 +70,8 @@ struct Params {
   // parts of dQ and of dK, dv that mb_combine sums (1 unless the tiled backward split them)
   nq_parts: u32,
   nk_parts: u32,
+  // mb_combine: 1 when dK and dv come packed in gk as [nk_parts, N, d+1, L] (dv the last channel; the tiled backward)
+  kv_packed: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -379,7 +381,8 @@ fn mb_dscores(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 // λ column). The attention's gradients may come in parts (the GPU-tiled
 // backward writes one per query or key block, see
 // mix_block_attention_tiled.wgsl), summed here:
-//   gq = dQ [nq_parts, N, d, L], gk = dK [nk_parts, N, d, L], gv = dv [nk_parts, N, L].
+//   gq = dQ [nq_parts, N, d, L], gk = dK [nk_parts, N, d, L], gv = dv [nk_parts, N, L];
+//   with kv_packed, gk = dK and dv [nk_parts, N, d+1, L] (dv the channel d) and gv is not read.
 // Sample n gets its own queries' dQ and the dK, dv of every attention m whose
 // partner it is (π[m] = n), m in increasing order: a deterministic gather, no
 // float atomics. One thread per row (n, r), r ≤ d: it walks the L positions
@@ -394,6 +397,8 @@ fn mb_combine(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
   let ob = t * p.L;
   let qstride = p.N * p.d * p.L;
   let vstride = p.N * p.L;
+  let kc = select(p.d, dp, p.kv_packed != 0u); // channels of a dK part
+  let kstride = p.N * kc * p.L;
   var rsum = 0.0;
   var qsum = 0.0;
   for (var j = 0u; j < p.L; j++) {
@@ -409,8 +414,8 @@ fn mb_combine(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
     if (partner(m) != n) { continue; }
     for (var j = 0u; j < p.L; j++) {
       var a = 0.0;
-      if (r < p.d) {
-        for (var u = 0u; u < p.nk_parts; u++) { a += gk[u * qstride + (m * p.d + r) * p.L + j]; }
+      if (r < p.d || p.kv_packed != 0u) {
+        for (var u = 0u; u < p.nk_parts; u++) { a += gk[u * kstride + (m * kc + r) * p.L + j]; }
       } else {
         for (var u = 0u; u < p.nk_parts; u++) { a += gv[u * vstride + m * p.L + j]; }
       }

@@ -41,9 +41,10 @@
 // and one broadcast ks vec4 per 4 FMAs) or 4 channels of dK for one key over
 // the block's queries. The partial sums are written in parts, summed by
 // mb_combine (no float atomics, so the result is deterministic):
-//   out  = dQ parts [⌈L/BK⌉, N, d, L]   (part = key block)
-//   out2 = dK parts [⌈L/BQ⌉, N, d, L]   (part = query block)
-//   out3 = dv parts [⌈L/BQ⌉, N, L]
+//   out  = dQ parts [⌈L/BK⌉, N, d, L]           (part = key block)
+//   out2 = dK and dv parts [⌈L/BQ⌉, N, d+1, L]  (part = query block; channel d
+//          is dv, as in P — one buffer, so the kernel binds 8 storage
+//          buffers, WebGPU's default per-stage limit)
 // For L ≤ BQ, BK (CIFAR's 8×8, Fashion-MNIST's 7×7) there is one part of each
 // and the scores are computed once for the whole backward.
 //
@@ -80,7 +81,6 @@ struct Params {
 @group(0) @binding(6) var<storage, read> lse: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 @group(0) @binding(8) var<storage, read_write> out2: array<f32>;
-@group(0) @binding(9) var<storage, read_write> out3: array<f32>;
 
 var<workgroup> tiles: array<vec4f, TILES>;
 var<workgroup> sm: array<f32, SMEM>;
@@ -240,7 +240,7 @@ fn mb_attn_fwd_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   }
 }
 
-// out = dQ parts, out2 = dK parts, out3 = dv parts (see the header).
+// out = dQ parts, out2 = dK and dv parts (see the header).
 @compute @workgroup_size(WG)
 fn mb_attn_bwd_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid: u32) {
   let QL = BQ / TQ;
@@ -280,6 +280,10 @@ fn mb_attn_bwd_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
       sm[(tq + r * QL) * DUS + tk + t * KL] = p.scale * ads * (vt[t] - si);
     }
   }
+  // dQ over this block's keys and dK over its queries (below), and dv; a dK
+  // part has d+1 channels, the last one dv.
+  let qpart = (wid.y * p.N + n) * p.d;
+  let kpart = (wid.x * p.N + n) * dp;
   // dv over this block's queries: the BQ/TQ partial sums of each key.
   for (var t = 0u; t < TK; t++) { sm[dv_at + tq * BK + tk + t * KL] = dvp[t]; }
   workgroupBarrier();
@@ -288,13 +292,10 @@ fn mb_attn_bwd_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
     if (j < p.L) {
       var a = 0.0;
       for (var u = 0u; u < QL; u++) { a += sm[dv_at + u * BK + jj]; }
-      out3[(wid.x * p.N + n) * p.L + j] = a;
+      out2[(kpart + p.d) * p.L + j] = a;
     }
   }
-  // dQ over this block's keys and dK over its queries, DC channels at a time:
-  // an invocation takes 4 channels of one query (or key).
-  let qpart = (wid.y * p.N + n) * p.d;
-  let kpart = (wid.x * p.N + n) * p.d;
+  // DC channels at a time: an invocation takes 4 channels of one query (or key).
   // Keys and queries of the block past L have dU = 0: not summed.
   let kn = min(BK, p.L - j0);
   let qn = min(BQ, p.L - q0);

@@ -476,6 +476,9 @@ export async function createEngineWith(
   if (opts.kernelRules !== undefined && !KERNEL_RULES.includes(opts.kernelRules)) {
     throw new Error(`createEngine: kernelRules must be 'cpu' or 'gpu' (whose static kernel rules to follow), got '${String(opts.kernelRules)}'`);
   }
+  if (opts.limits !== undefined && opts.limits !== 'adapter' && opts.limits !== 'default') {
+    throw new Error(`createEngine: limits must be 'adapter' or 'default' (WebGPU's default limits), got '${String(opts.limits)}'`);
+  }
   const ctx = await GpuContext.create(gpu, backend, noAdapterHelp, opts);
   return new Engine(ctx, opts.kernelSources ?? defaultSources, opts);
 }

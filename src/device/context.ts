@@ -29,6 +29,12 @@ export interface ContextOptions {
   featureLevel?: 'core' | 'compatibility';
   /** Features to leave off even when available (e.g. to test the f32 path). */
   disableFeatures?: string[];
+  /**
+   * 'adapter' (default): ask for every limit the adapter supports. 'default': WebGPU's default
+   * limits (16 KiB of workgroup memory, 256 invocations, 8 storage buffers per stage, 128 MiB
+   * bindings) — what every device guarantees, to check that the engine runs on the smallest one.
+   */
+  limits?: 'adapter' | 'default';
 }
 
 export interface DispatchRecord {
@@ -71,7 +77,9 @@ export class GpuContext {
   #pendingKernels: string[] = [];
   /** Labels of the last submitted batch. */
   #lastSubmitted: string[] = [];
-  #errors: { kind: string; message: string }[] = [];
+  #errors: { kind: string; message: string; followOn?: boolean }[] = [];
+  /** The last batch submitted when a GPU error was last thrown: its follow-on errors are not new. */
+  #reportedThrough = -1;
   #lost: GPUDeviceLostInfo | null = null;
   #batchId = 1;
   #afterSubmit: (() => void)[] = [];
@@ -113,10 +121,14 @@ export class GpuContext {
     device.addEventListener('uncapturederror', (ev: Event) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
       const kind = err.constructor?.name ?? 'GPUError';
-      // Follow-on errors of one already reported (an invalid pipeline used
-      // later) would only hide the first cause.
-      if (/is invalid due to a previous error/.test(err.message)) return;
-      this.#errors.push({ kind, message: err.message });
+      // Follow-on errors of an earlier one (an invalid pipeline used later) are kept behind it: thrown
+      // only when no first cause is pending — a pipeline made invalid by an error already thrown
+      // must not let later work fail silently (its dispatches would not run).
+      const followOn = /is invalid due to a previous error/.test(err.message);
+      // …except those of batches whose failure was already thrown (they arrive after it).
+      const batch = /"batch (\d+)"/.exec(err.message);
+      if (followOn && batch && Number(batch[1]) <= this.#reportedThrough) return;
+      this.#errors.push({ kind, message: err.message, followOn });
     });
     void device.lost.then((info) => {
       if (!this.#destroyed) this.#lost = info;
@@ -141,7 +153,7 @@ export class GpuContext {
     // (e.g. 128 MiB storage bindings) than what real GPUs allow.
     const requiredLimits: Record<string, number> = {};
     const lim = adapter.limits as unknown as Record<string, number>;
-    for (const key of LIMIT_KEYS) {
+    for (const key of opts.limits === 'default' ? [] : LIMIT_KEYS) {
       const v = lim[key];
       if (typeof v === 'number') requiredLimits[key] = v;
     }
@@ -319,10 +331,15 @@ export class GpuContext {
     }
   }
 
-  /** Submits everything recorded so far. Cheap when nothing is pending. */
+  /**
+   * Submits everything recorded so far, then rethrows a GPU error reported before it. Cheap when
+   * nothing is pending. (Submitted first, so that follow-on errors of the failed work — an invalid
+   * pipeline in this batch — count as reported with it, not as new ones later.)
+   */
   flush(): void {
     this.assertAlive();
-    this.throwPendingErrors();
+    const failed = this.#errors.length > 0;
+    const blame = this.#lastSubmitted;
     if (this.#encoder) {
       this.#endPass();
       const enc = this.#encoder;
@@ -355,6 +372,7 @@ export class GpuContext {
     const cbs = this.#afterSubmit;
     this.#afterSubmit = [];
     for (const cb of cbs) cb();
+    if (failed) this.throwPendingErrors(blame);
   }
 
   async #collectTimings(readBuf: GPUBuffer, resolveBuf: GPUBuffer, labels: string[]): Promise<void> {
@@ -472,13 +490,17 @@ export class GpuContext {
     this.#errors.push({ kind, message });
   }
 
-  /** Rethrows the first GPU error reported since the last check. */
-  throwPendingErrors(): void {
+  /**
+   * Rethrows the first GPU error reported since the last check, naming its kernel (from the
+   * message, else the last of `blame`: the kernels submitted last before it was seen).
+   */
+  throwPendingErrors(blame: readonly string[] = this.#lastSubmitted): void {
     if (this.#errors.length === 0) return;
     const errs = this.#errors;
     this.#errors = [];
-    const first = errs[0]!;
-    const kernel = /"([\w.-]+:[\w.-]+)"/.exec(first.message)?.[1] ?? this.#lastSubmitted.at(-1) ?? 'unknown';
+    this.#reportedThrough = this.#batchId - 1;
+    const first = errs.find((e) => !e.followOn) ?? errs[0]!;
+    const kernel = /"([\w.-]+:[\w.-]+)"/.exec(first.message)?.[1] ?? blame.at(-1) ?? 'unknown';
     const more = errs.length > 1 ? ` (and ${errs.length - 1} more GPU errors)` : '';
     if (/out.?of.?memory/i.test(first.kind + first.message)) {
       throw new OutOfMemoryError(`GPU out of memory near kernel ${kernel}: ${first.message}${more}`);

@@ -45,6 +45,15 @@ export class KernelCache {
     if (!info) {
       throw new KernelError(`kernels/${family}.wgsl has no compute entry point '${entry}' (it has: ${[...fam.entries.keys()].join(', ')})`, key);
     }
+    // Said by name before Dawn makes the layout (and every pipeline of it) invalid.
+    const storage = info.bindings.filter((b) => b.kind !== 'uniform').length;
+    const maxStorage = this.ctx.limits.maxStorageBuffersPerShaderStage;
+    if (storage > maxStorage) {
+      throw new LimitError(
+        `${key}: binds ${storage} storage buffers, more than this device's maxStorageBuffersPerShaderStage (${maxStorage}); a kernel of this engine needs at most 8 (WebGPU's default)`,
+        'maxStorageBuffersPerShaderStage',
+      );
+    }
     const layout = this.ctx.device.createBindGroupLayout({
       label: key,
       entries: info.bindings.map((b) => ({

@@ -29,7 +29,7 @@ export interface MbShape {
   L: number;
 }
 
-export type MbBuffer = 'proj' | 'perm' | 'consts' | 'ds' | 's' | 'lse' | 'Q' | 'K' | 'v' | 'scores' | 'A' | 'dU' | 'dq' | 'dk' | 'dv' | 'dP' | 'rows';
+export type MbBuffer = 'proj' | 'perm' | 'consts' | 'ds' | 's' | 'lse' | 'Q' | 'K' | 'v' | 'scores' | 'A' | 'dU' | 'dq' | 'dk' | 'dv' | 'dkv' | 'dP' | 'rows';
 
 /** One step: a dispatch, or (the unfused form) a GEMM as the matmul family chooses it. */
 export type MbStep = DispatchStep<MbBuffer>;
@@ -139,6 +139,7 @@ export function mbBufferSizes({ N, d, L }: MbShape, { nq, nk }: { nq: number; nk
     dq: nq * N * d * L,
     dk: nk * N * d * L,
     dv: nk * N * L,
+    dkv: nk * N * (d + 1) * L,
     dP: N * (d + 1) * L,
     rows: N * (2 * d + 1),
   };
@@ -156,7 +157,7 @@ export function attentionPlan(s: MbShape, cfg: TuneConfig): MbPlan {
     entry: 'mb_combine',
     constants: { WG: WG_1D },
     workgroups: Math.ceil((N * (d + 1)) / WG_1D),
-    params: { N, d, L, nq_parts: parts.nq, nk_parts: parts.nk },
+    params: { N, d, L, nq_parts: parts.nq, nk_parts: parts.nk, kv_packed: 0 },
     bind: { perm: 'perm', gq: 'dq', gk: 'dk', gv: 'dv', out: 'dP', out2: 'rows' },
   };
   if (cfg.variant === 'unfused') {
@@ -259,9 +260,10 @@ export function attentionPlan(s: MbShape, cfg: TuneConfig): MbPlan {
           constants,
           workgroups: [nqb, nkb, N],
           params: base,
-          bind: { ...bwdBind, out: 'dq', out2: 'dk', out3: 'dv' },
+          bind: { ...bwdBind, out: 'dq', out2: 'dkv' },
         },
-        combine,
+        // dK and dv arrive packed in one buffer; gv is not read (bound to it too, as a placeholder).
+        { ...combine, params: { ...combine.params, kv_packed: 1 }, bind: { ...combine.bind, gk: 'dkv', gv: 'dkv' } },
       ],
       sizes,
     };

@@ -58,6 +58,37 @@ describe('kernels', () => {
     t.dispose();
     await e.sync(); // nothing else pending: the engine keeps working
     expect(Array.from(await ops.relu(e.tensor([-1, 2], [2])).read())).toEqual([0, 2]);
+    // Its pipeline stays invalid: using it again fails again (Dawn reports only a follow-on error
+    // then), instead of its dispatch silently not running.
+    const u = e.empty([4]);
+    e.run('broken_types', 'bad_entry', { bind: { out: u }, workgroups: 1 });
+    const again = await e.sync().catch((x: unknown) => x);
+    expect(again).toBeInstanceOf(KernelError);
+    expect(String((again as Error).message)).toMatch(/broken_types:bad_entry.*invalid due to a previous error/);
+    u.dispose();
+  });
+
+  it('a kernel binding more storage buffers than the device allows is refused naming the limit', async () => {
+    const e = await testEngine();
+    const n = e.limits.maxStorageBuffersPerShaderStage + 1;
+    const decl = Array.from({ length: n }, (_, i) => `@group(0) @binding(${i}) var<storage, read_write> b${i}: array<f32>;`).join('\n');
+    e.kernels.define(
+      'too_many_buffers',
+      `${decl}\n@compute @workgroup_size(1) fn touch_all() { ${Array.from({ length: n }, (_, i) => `b${i}[0] = 1.0;`).join(' ')} }`,
+    );
+    const bind = Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${i}`, e.empty([1])]));
+    const err = (() => {
+      try {
+        e.run('too_many_buffers', 'touch_all', { bind, workgroups: 1 });
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(err).toBeInstanceOf(LimitError);
+    expect(String((err as Error).message)).toMatch(
+      new RegExp(`too_many_buffers:touch_all: binds ${n} storage buffers, more than this device's maxStorageBuffersPerShaderStage`),
+    );
+    for (const t of Object.values(bind)) t.dispose();
   });
 
   it('unknown bindings, entry points and params are refused by name', async () => {

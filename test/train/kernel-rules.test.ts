@@ -108,3 +108,27 @@ describe('CPU and GPU kernel rules train the same AutoMix step', async () => {
     });
   }
 });
+
+// WebGPU's default limits are what every device grants (browsers often grant no more: 8 storage
+// buffers per stage, 16 KiB of workgroup memory, 256 invocations). Every kernel a GPU's rules pick
+// fits them — the tiled Mix Block backward packs dK and dv into one buffer to stay at 8 storage
+// buffers — and the kernels chosen there compute what they compute on the adapter's full limits.
+describe("a GPU's kernel rules under WebGPU's default limits", async () => {
+  const full = await ownEngine({ kernelRules: 'gpu', disableFeatures: ['subgroups'] });
+  const small = await ownEngine({ kernelRules: 'gpu', disableFeatures: ['subgroups'], limits: 'default' });
+  it('asks for the defaults', () => {
+    expect(small.limits.maxStorageBuffersPerShaderStage).toBe(8);
+    expect(small.limits.maxComputeWorkgroupStorageSize).toBe(16384);
+    expect(small.limits.maxComputeInvocationsPerWorkgroup).toBe(256);
+  });
+  for (const c of CASES) {
+    it(`${c.model} ×${c.width}, batch ${c.batch}: ${STEPS} AutoMix steps equal those on the adapter's limits`, async () => {
+      const a = await train(full, c, 'automix');
+      const b = await train(small, c, 'automix');
+      expect(b.kernels).toEqual(a.kernels);
+      if (c.model === 'resnet18') expect(b.kernels.some((s) => s.startsWith('mix_block_attention: tiled'))).toBe(true);
+      expect(b.results.map((r) => [r.applied, r.terms])).toEqual(a.results.map((r) => [r.applied, r.terms]));
+      for (const k of Object.keys(a.tensors)) expect(b.tensors[k], k).toEqual(a.tensors[k]);
+    });
+  }
+});
