@@ -120,6 +120,8 @@ export const ATTENTION_TUNING: TuneFamily<AttentionProblem> = {
   staticConfig: attentionStaticConfig,
   candidates: attentionCandidates,
   valid: attentionConfigValid,
+  // The fused kernels (a thread per query, no workgroup memory): what every tuned attention is checked against.
+  reference: (_e, p) => fusedConfig(fusedWg(p)),
   launch,
   benchBuffers,
   tolerance: (p) => ATTN_VARIANT_RTOL * Math.sqrt(Math.max(p.dh, p.dv) * p.Lk),

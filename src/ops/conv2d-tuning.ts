@@ -138,6 +138,8 @@ export const CONV2D_TUNING: TuneFamily<Conv2dProblem> = {
     `${pass} x${g.N}x${g.C}x${g.H}x${g.W} w${g.O}x${g.C / g.groups}x${g.KH}x${g.KW} s${g.sh},${g.sw} p${g.ph},${g.pw} d${g.dh},${g.dw} g${g.groups}${bias ? ' bias' : ''}`,
   staticConfig,
   candidates,
+  // The direct convolution (a thread per output element, no workgroup tiles): what every tuned conv is checked against.
+  reference: () => ({ variant: 'direct', constants: {} }),
   valid: validConfig,
   launch,
   benchBuffers,

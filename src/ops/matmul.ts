@@ -370,6 +370,8 @@ export const MATMUL_TUNING: TuneFamily<MatmulProblem> = {
   staticConfig,
   candidates,
   valid: validConfig,
+  // One invocation per output element, registers only: what every tuned matmul is checked against.
+  reference: () => ({ variant: 'general', constants: {} }),
   launch,
   benchBuffers: (p) => ({
     sizes: {

@@ -181,6 +181,8 @@ export const MIX_BLOCK_TUNING: TuneFamily<MixBlockProblem> = {
   staticConfig: mixBlockStaticConfig,
   candidates: mixBlockCandidates,
   valid: mixBlockConfigValid,
+  // The fused kernels (a thread per query, no workgroup memory): what every tuned attention is checked against.
+  reference: (_e, p) => fused(fusedWg(p.L)),
   launch,
   benchBuffers,
   tolerance: (p) => MB_VARIANT_RTOL * Math.sqrt(p.d * p.L),

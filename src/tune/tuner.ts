@@ -24,11 +24,14 @@
  * timed (a warm-up pass and an estimate pass of one dispatch each, then 3 passes of n dispatches
  * sized to ≥ 1 ms of GPU time; the best pass counts; one over 3× the best so
  * far is not timed further; the three fastest and the static rule are timed
- * again at the end, the better time counting) and its output is compared with the static
- * rule's on the same inputs (random values in [-1, 1)): a config
- * whose output differs beyond the family's tolerance is rejected and logged,
- * so a tuned choice never changes a result beyond that tolerance. The winner
- * must beat the static rule by 3 % (noise). Records are cached per adapter
+ * again at the end, the better time counting) and its output is compared with the
+ * reference on the same inputs (random values in [-1, 1)): the family's plainest configuration
+ * (`TuneFamily.reference`: no workgroup memory, no subgroup operations), else the static
+ * rule's. A config whose output differs beyond the family's tolerance is rejected and logged,
+ * so a tuned choice never changes a result beyond that tolerance — the static rule included: one
+ * that this adapter computes wrong is replaced by the fastest config that agrees (or the
+ * reference) and the record says `staticWrong`. The winner must otherwise beat the static rule
+ * by 3 % (noise). Records are cached per adapter
  * (vendor, architecture, device, description — which carries the driver
  * version — and driver when the adapter reports one) and saved to the store.
  */
@@ -315,6 +318,33 @@ export class Tuner {
       const tol = family.tolerance(p);
       let ref: Float32Array | null = null;
       let refScale = 0;
+      const setRef = (out: Float32Array) => {
+        ref = out;
+        for (let k = 0; k < out.length; k++) refScale = Math.max(refScale, Math.abs(out[k]!));
+      };
+      const maxDiff = (out: Float32Array) => {
+        let diff = 0;
+        for (let k = 0; k < out.length; k++) {
+          const d = Math.abs(out[k]! - ref![k]!);
+          diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
+        }
+        return diff;
+      };
+      // The family's plainest configuration computes the reference every output is checked
+      // against, the static rule's included: a kernel that this adapter runs wrong (a race that
+      // a CPU adapter never shows) is then rejected, not trusted.
+      const refCfg = family.reference?.(e, p) ?? null;
+      const separateRef = refCfg !== null && !same(refCfg, staticCfg) && family.valid(e, p, refCfg);
+      let refRun: TimedDispatch | null = null;
+      if (separateRef) {
+        refRun = await this.#prepare(family, p, refCfg, buffers, made, spec.params);
+        if (refRun) {
+          await clock.time(refRun, 1, 1, (enc) => enc.clearBuffer(buffers[spec.output]!));
+          setRef(await readBack(device, buffers[spec.output]!, outBytes));
+        }
+      }
+      const refName = ref ? `the reference ${family.describe(refCfg!)}` : "the static rule's output";
+      let staticOk = true;
       let best: { cfg: TuneConfig; ms: number } | null = null;
       let staticMs: number | null = null;
       let tried = 0;
@@ -336,48 +366,64 @@ export class Tuner {
         timings[family.describe(cfg)] = round3(ms);
         if (i === 0) {
           staticMs = ms;
-          ref = await readBack(device, buffers[spec.output]!, outBytes);
-          for (let k = 0; k < ref.length; k++) refScale = Math.max(refScale, Math.abs(ref[k]!));
+          if (!ref) {
+            setRef(await readBack(device, buffers[spec.output]!, outBytes));
+          } else {
+            const diff = maxDiff(await readBack(device, buffers[spec.output]!, outBytes));
+            if (!(diff <= tol * refScale + 1e-6)) {
+              staticOk = false;
+              rejected++;
+              this.stats.rejected++;
+              this.#emit(
+                `[tune] ${key}: the static rule ${family.describe(cfg)} computes this shape wrong on this adapter: max |Δ| ${diff.toExponential(2)} from ${refName} (allowed ${(tol * refScale + 1e-6).toExponential(2)}); a checked configuration replaces it`,
+              );
+              continue;
+            }
+          }
           best = { cfg, ms };
           accepted.push({ cfg, ms, run });
           continue;
         }
         if (!ran) continue;
-        // Every candidate timed is checked: its output must match the static rule's.
-        const out = await readBack(device, buffers[spec.output]!, outBytes);
-        let diff = 0;
-        for (let k = 0; k < out.length; k++) {
-          const d = Math.abs(out[k]! - ref![k]!);
-          diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-        }
+        // Every candidate timed is checked: its output must match the reference.
+        const diff = maxDiff(await readBack(device, buffers[spec.output]!, outBytes));
         if (!(diff <= tol * refScale + 1e-6)) {
           rejected++;
           this.stats.rejected++;
           this.#emit(
-            `[tune] ${key}: ${family.describe(cfg)} rejected: max |Δ| ${diff.toExponential(2)} from the static rule's output (allowed ${(tol * refScale + 1e-6).toExponential(2)})`,
+            `[tune] ${key}: ${family.describe(cfg)} rejected: max |Δ| ${diff.toExponential(2)} from ${refName} (allowed ${(tol * refScale + 1e-6).toExponential(2)})`,
           );
           continue;
         }
         if (!Number.isFinite(ms)) continue; // correct, but its time is unknown: never chosen
-        if (ms < best!.ms) best = { cfg, ms };
+        if (!best || ms < best.ms) best = { cfg, ms };
         accepted.push({ cfg, ms, run });
       }
+      // A static rule that computes wrong, and no candidate timed in the budget agreed with the
+      // reference: the reference itself is the choice.
+      if (!best && refRun && refCfg) {
+        const ms = readTime(await this.#timeRun(clock, refRun, clear, Infinity), false).ms;
+        timings[family.describe(refCfg)] = round3(ms);
+        best = { cfg: refCfg, ms };
+        accepted.push({ cfg: refCfg, ms, run: refRun });
+      }
+      if (!best) throw new Error(`no configuration of ${key} computes it right on this adapter`);
       // A second round for the three fastest (the static rule among them
       // whatever its rank): one noisy pass on a busy host must not decide.
-      const staticEntry = accepted[0]!;
-      const finalists = [...new Set([staticEntry, ...[...accepted].sort((x, y) => x.ms - y.ms).slice(0, 3)])];
+      const staticEntry = staticOk ? accepted[0] : undefined;
+      const finalists = [...new Set([...(staticEntry ? [staticEntry] : []), ...[...accepted].sort((x, y) => x.ms - y.ms).slice(0, 3)])];
       if (finalists.length > 1) {
         for (const f of finalists) {
           const again = await this.#timeRun(clock, f.run, clear, Infinity);
           if (again > 0) f.ms = Math.min(f.ms, again);
           timings[family.describe(f.cfg)] = round3(f.ms);
         }
-        staticMs = staticEntry.ms;
+        if (staticEntry) staticMs = staticEntry.ms;
         best = [...finalists].sort((x, y) => x.ms - y.ms)[0]!;
       }
-      // Keep the static rule unless the winner is clearly faster.
-      let win = best!;
-      if (staticMs !== null && win.ms > staticMs * 0.97) win = { cfg: staticCfg, ms: staticMs };
+      // Keep the static rule (when it computes right) unless the winner is clearly faster.
+      let win: { cfg: TuneConfig; ms: number } = best;
+      if (staticOk && staticMs !== null && win.ms > staticMs * 0.97) win = { cfg: staticCfg, ms: staticMs };
       const tuneMs = performance.now() - t0;
       const rec: TuneRecord = {
         config: win.cfg,
@@ -389,6 +435,7 @@ export class Tuner {
         timing: clock.method,
         date: new Date().toISOString(),
         timings,
+        ...(staticOk ? {} : { staticWrong: true }),
       };
       this.stats.tuned++;
       this.stats.configs += tried;
@@ -396,7 +443,7 @@ export class Tuner {
       this.#tunedHere.add(key);
       this.#put(key, rec);
       this.#emit(
-        `[tune] ${key}: ${family.describe(win.cfg)} ${fmtMs(win.ms)} (static ${rec.static} ${fmtMs(staticMs)}), ` +
+        `[tune] ${key}: ${family.describe(win.cfg)} ${fmtMs(win.ms)} (static ${rec.static} ${fmtMs(staticMs)}${staticOk ? '' : ', wrong here'}), ` +
           `${tried} of ${cands.length} configs${rejected ? `, ${rejected} rejected` : ''} in ${(tuneMs / 1000).toFixed(1)} s (${clock.method})`,
       );
       return rec;

@@ -62,6 +62,12 @@ export interface TuneFamily<P> {
     params: Record<string, number>;
     data?: Record<string, Float32Array | Int32Array>;
   };
+  /**
+   * The plainest configuration valid for `p` (no workgroup memory, no subgroup operations: the
+   * least room for a driver or a race to go wrong), whose output every candidate — the static rule
+   * included — is checked against when tuning. Absent (or null): the static rule's output.
+   */
+  reference?(engine: Engine, p: P): TuneConfig | null;
   /** Allowed max |Δ| between two configs' outputs, relative to max |reference| (plus 1e-6). */
   tolerance(p: P): number;
   /** A short human-readable name: 'tiled_v4 64×64×16 8×8'. */
@@ -82,6 +88,8 @@ export interface TuneRecord {
   date: string;
   /** Every config timed: name → ms per call (Infinity when it was cut short or failed to build). */
   timings?: Record<string, number>;
+  /** The static rule computed this shape wrong on this adapter (checked against `TuneFamily.reference`). */
+  staticWrong?: boolean;
 }
 
 /** The persisted document: adapters → `family@vN:key` → record. */

@@ -1,7 +1,8 @@
 // The autotuner on this machine's adapter (lavapipe in CI): modes, the cache
 // key (adapter, family version, shape), first-use tuning in 'full' mode, the
 // capture rule (never tune inside a captured step; captures reuse the last
-// eager choice), the output check that rejects a wrong candidate, both clocks
+// eager choice), the output check against the family's reference that rejects a wrong candidate
+// (or a wrong static rule), both clocks
 // (timestamp queries and the wall clock), and the file cache shared by two
 // engines (the second run starts tuned).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -195,6 +196,43 @@ describe('tuner', () => {
     expect(rec!.tried).toBe(2);
     expect(t.stats.rejected).toBe(1);
     expect(t.stats.log.join('\n')).toMatch(/tiled 32×32×16 4×4 rejected: max \|Δ\|/);
+  });
+
+  it("a static rule that this adapter computes wrong is caught by the family's reference and replaced", async () => {
+    const e = await engine({ tune: 'off', tuneStore: memoryTuneStore() });
+    // As a GPU-only race would look: the static tiled kernel is wrong (told B is transposed), the
+    // plain 'general' kernel is the family's reference, and another tile computes right.
+    const TILED2 = { variant: 'tiled', constants: { BM: 16, BN: 16, BK: 16, TM: 2, TN: 4, WG: 32 } };
+    const wrongStatic: TuneFamily<MatmulProblem> = {
+      ...MATMUL_TUNING,
+      name: 'matmul-wrong-static',
+      staticConfig: () => TILED,
+      candidates: (eng, p) => [TILED, TILED2].filter((c) => MATMUL_TUNING.valid(eng, p, c)),
+      launch: (eng, p, cfg) => {
+        const l = MATMUL_TUNING.launch(eng, p, cfg);
+        return cfg.constants['BM'] === 32 ? { ...l, constants: { ...l.constants, TRANS_B: 1 } } : l;
+      },
+    };
+    const t = new Tuner(e, { mode: 'full', store: memoryTuneStore(), log: () => {} });
+    const rec = await t.tune(wrongStatic, problem(48, 48, 48));
+    expect(rec!.config).toEqual(TILED2);
+    expect(rec!.staticWrong).toBe(true);
+    expect(t.stats.log.join('\n')).toMatch(
+      /the static rule tiled 32×32×16 4×4 computes this shape wrong on this adapter: max \|Δ\| .* from the reference general/,
+    );
+    // With no other candidate in the budget, the reference itself is chosen.
+    const only: TuneFamily<MatmulProblem> = {
+      ...wrongStatic,
+      name: 'matmul-wrong-static-only',
+      candidates: (eng, p) => [TILED].filter((c) => MATMUL_TUNING.valid(eng, p, c)),
+    };
+    const rec2 = await t.tune(only, problem(48, 48, 48));
+    expect(rec2!.config).toEqual({ variant: 'general', constants: {} });
+    expect(rec2!.staticWrong).toBe(true);
+    // A static rule that agrees with the reference is kept as before (no flag).
+    const right = await t.tune({ ...MATMUL_TUNING, name: 'matmul-right-static', staticConfig: () => TILED, candidates: () => [TILED] }, problem(48, 48, 48));
+    expect(right!.config).toEqual(TILED);
+    expect(right!.staticWrong).toBeUndefined();
   });
 
   it('without timestamp queries the tuner times with the wall clock', async () => {
