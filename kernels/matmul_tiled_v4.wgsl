@@ -45,6 +45,11 @@ override BK: u32 = 16u;
 override TM: u32 = 8u;
 override TN: u32 = 8u;
 override WG: u32 = 64u;
+// Split-K (the 'splitk' variant): k values per chunk, a multiple of BK; 0 = the whole K. With
+// S = ⌈K/KCHUNK⌉ chunks the grid's z is batch·S (z = batch·S + s) and workgroup (x, y, z) sums
+// k in [s·KCHUNK, min(K, (s+1)·KCHUNK)) into part s of c, laid out [S, batch, M, N], with no
+// epilogue; matmul_splitk.wgsl sums the parts in order and applies bias, activation and ACCUMULATE.
+override KCHUNK: u32 = 0u;
 
 struct Params {
   M: u32,
@@ -156,7 +161,15 @@ fn matmul_tiled_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
   let WGY = BM / TM; // invocations along m
   let tx = tid % WGX;
   let ty = tid / WGX;
-  let batch = wid.z;
+  var batch = wid.z;
+  var kbeg = 0u;
+  var kend = p.K;
+  if (KCHUNK > 0u) {
+    let S = (p.K + KCHUNK - 1u) / max(KCHUNK, 1u); // (KCHUNK > 0 here; max keeps the divisor nonzero for the compiler)
+    batch = wid.z / S;
+    kbeg = (wid.z % S) * KCHUNK;
+    kend = min(p.K, kbeg + KCHUNK);
+  }
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
   let abase = batch * p.a_batch_stride / 4u;
@@ -168,7 +181,9 @@ fn matmul_tiled_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
   // stay in registers.
   var acc: array<vec4f, 16>;
   var av: array<vec4f, 16>;
-  for (var k0 = 0u; k0 < p.K; k0 += BK) {
+  // kbeg and kend are uniform across the workgroup, so the barriers are too. A chunk ends on a
+  // multiple of BK (or at K), so no tile straddles two chunks.
+  for (var k0 = kbeg; k0 < kend; k0 += BK) {
     load_tile_a(tid, abase, m0, k0);
     load_tile_b(tid, bbase, n0, k0);
     workgroupBarrier();
@@ -191,7 +206,12 @@ fn matmul_tiled_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
   }
 
   let N4 = p.N / 4u;
-  let cbase = batch * p.M * N4;
+  // Split-K: part s of batch b sits at (s·batch + b); wid.z = b·S + s.
+  var cbase = batch * p.M * N4;
+  if (KCHUNK > 0u) {
+    let S = (p.K + KCHUNK - 1u) / max(KCHUNK, 1u); // (KCHUNK > 0 here; max keeps the divisor nonzero for the compiler)
+    cbase = ((wid.z % S) * p.batch + batch) * p.M * N4;
+  }
   for (var i = 0u; i < TM; i++) {
     let m = m0 + ty + i * WGY;
     if (m >= p.M) { break; }
@@ -199,11 +219,13 @@ fn matmul_tiled_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
       let n4 = n0 / 4u + tx + j * WGX;
       if (n4 >= N4) { break; }
       var v = acc[i * (TN / 4u) + j];
-      if (HAS_BIAS) { v += vec4f(bias[4u * n4], bias[4u * n4 + 1u], bias[4u * n4 + 2u], bias[4u * n4 + 3u]); }
       let ci = cbase + m * N4 + n4;
-      var r = activate4(v);
-      if (ACCUMULATE) { r = c[ci] + r; }
-      c[ci] = r;
+      if (KCHUNK == 0u) {
+        if (HAS_BIAS) { v += vec4f(bias[4u * n4], bias[4u * n4 + 1u], bias[4u * n4 + 2u], bias[4u * n4 + 3u]); }
+        v = activate4(v);
+        if (ACCUMULATE) { v = c[ci] + v; }
+      }
+      c[ci] = v;
     }
   }
 }

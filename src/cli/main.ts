@@ -30,7 +30,7 @@ Defaults: --data fashion-mnist --model resnet18 --width 0.25 --method automix --
           --ema-momentum auto (AutoMix's momentum network: the EMA coefficient's start, rising to 0.999999;
           auto = 1 − 200/iterations, capped at the reference's 0.999: the reference's horizon for the run's length)
 --profile-step N times every kernel of step N (0-based; e.g. 20, past the warm-up and captures) with timestamp
-          queries and logs the step's GPU time by kernel (also in --json as step_profile).
+          queries and logs the step's GPU time by kernel (also in --json as step_profile); that one step runs slower.
 An --out that already holds a run is refused: --resume continues it, --force deletes it and starts over.
 Exit status: 0 done, 1 error, 2 usage, 130 stopped by Ctrl-C (a checkpoint is written: continue with --resume).`;
 

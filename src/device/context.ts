@@ -125,7 +125,10 @@ export class GpuContext {
       // only when no first cause is pending — a pipeline made invalid by an error already thrown
       // must not let later work fail silently (its dispatches would not run).
       const followOn = /is invalid due to a previous error/.test(err.message);
-      // …except those of batches whose failure was already thrown (they arrive after it).
+      // …except those of batches whose failure was already thrown (they arrive after it). Known by
+      // the encoder's label ("batch N") in Dawn's message; a follow-on without it (a bind group
+      // of an invalid layout, an unlabelled encoder) is kept: a spurious second error rather than
+      // a silent failure.
       const batch = /"batch (\d+)"/.exec(err.message);
       if (followOn && batch && Number(batch[1]) <= this.#reportedThrough) return;
       this.#errors.push({ kind, message: err.message, followOn });

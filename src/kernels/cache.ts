@@ -74,7 +74,7 @@ export class KernelCache {
         throw new KernelError(`${e.label}: unknown override constant '${n}' (declared: ${e.overrides.join(', ') || 'none'})`, e.label);
       }
     }
-    const key = `${e.label}|${names.map((n) => `${n}=${constants[n]}`).join(',')}`;
+    const key = pipelineKey(e, constants);
     let p = this.#pipelines.get(key);
     if (!p) {
       const limit = this.ctx.limits.maxComputeWorkgroupStorageSize;
@@ -96,6 +96,11 @@ export class KernelCache {
     return p;
   }
 
+  /** Drops a cached pipeline — one that failed to build, so that its next use builds (and reports) it again. */
+  forget(e: CompiledEntry, constants: Record<string, number> = {}): void {
+    this.#pipelines.delete(pipelineKey(e, constants));
+  }
+
   #compileFamily(family: string, source: string) {
     const entries = reflectKernels(family, source);
     const module = this.ctx.device.createShaderModule({ label: `kernels/${family}.wgsl`, code: source });
@@ -112,4 +117,12 @@ export class KernelCache {
     const info = await fam.module.getCompilationInfo();
     return info.messages.filter((m) => m.type === 'error').map((m) => `kernels/${family}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`);
   }
+}
+
+/** A pipeline's cache key: the entry and its override constants, sorted by name. */
+function pipelineKey(e: CompiledEntry, constants: Record<string, number>): string {
+  return `${e.label}|${Object.keys(constants)
+    .sort()
+    .map((n) => `${n}=${constants[n]}`)
+    .join(',')}`;
 }

@@ -115,7 +115,8 @@ function benchBuffers(p: AttentionProblem) {
 /** The multi-head attention family for the autotuner. */
 export const ATTENTION_TUNING: TuneFamily<AttentionProblem> = {
   name: 'attention',
-  version: 1,
+  // 2: candidates are checked against the fused kernels (the reference), not the static rule (2026-12-06)
+  version: 2,
   key: (p) => `N${p.N} H${p.H} Lq${p.Lq} Lk${p.Lk} dh${p.dh} dv${p.dv} ${p.training ? 'train' : 'fwd'}`,
   staticConfig: attentionStaticConfig,
   candidates: attentionCandidates,

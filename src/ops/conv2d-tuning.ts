@@ -132,7 +132,8 @@ export function describeConv2dConfig(cfg: TuneConfig): string {
 export const CONV2D_TUNING: TuneFamily<Conv2dProblem> = {
   name: 'conv2d',
   // 2: the implicit GEMM's grad-input (unit stride) and grad-weight loaders divide by constants, so
-  // times measured on version 1 no longer rank its configurations.
+  // times measured on version 1 no longer rank its configurations; and candidates are checked
+  // against the direct convolution (the reference), not the static rule (2026-12-06).
   version: 2,
   key: ({ pass, g, bias }) =>
     `${pass} x${g.N}x${g.C}x${g.H}x${g.W} w${g.O}x${g.C / g.groups}x${g.KH}x${g.KW} s${g.sh},${g.sw} p${g.ph},${g.pw} d${g.dh},${g.dw} g${g.groups}${bias ? ' bias' : ''}`,

@@ -14,7 +14,8 @@ import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tunerOf } from '../tune/tuner.js';
 import type { TuneLaunch } from '../tune/types.js';
-import { MATMUL_TUNING, type MatmulProblem } from './matmul.js';
+import { foldedGrid } from './launch.js';
+import { MATMUL_TUNING, type MatmulProblem, runMatmul } from './matmul.js';
 
 /** The name of the buffer bound where a dispatch reads nothing (the engine's placeholder; the tuner's bench buffer of that name). */
 export const PLACEHOLDER = 'placeholder';
@@ -103,15 +104,9 @@ export function runDispatchList<B extends string>(
   const get = (name: B | typeof PLACEHOLDER): Tensor | GPUBuffer => (name === PLACEHOLDER ? engine.placeholder() : buffers[name as B]!);
   for (const step of list) {
     if (step.kind === 'matmul') {
-      // What matmulRaw(a, b) runs: the same tuner choice, kernel and uniforms.
+      // What matmulRaw(a, b) runs: the same tuner choice, kernels and uniforms.
       const { config } = tunerOf(engine).choose(MATMUL_TUNING, step.problem);
-      const l = MATMUL_TUNING.launch(engine, step.problem, config);
-      engine.run(l.family, l.entry, {
-        bind: { a: get(step.a), b: get(step.b), bias: engine.placeholder(), c: get(step.c) },
-        params: MATMUL_TUNING.benchBuffers(step.problem).params,
-        constants: { ...l.constants, ACCUMULATE: step.accumulate ? 1 : 0 },
-        workgroups: l.workgroups,
-      });
+      runMatmul(engine, step.problem, config, { a: get(step.a), b: get(step.b), bias: engine.placeholder(), c: get(step.c) }, !!step.accumulate);
     } else {
       const bind: Record<string, Tensor | GPUBuffer> = {};
       for (const [slot, name] of Object.entries(step.bind)) bind[slot] = get(name);
@@ -146,19 +141,15 @@ export function withAccumulatedOutput<B extends string>(list: DispatchList<B>, n
 }
 
 /** A 1-D workgroup count as the engine launches it: [n, 1, 1], or folded into x·y past the per-dimension limit. */
-function foldedGrid(n: number, maxDim: number): [number, number, number] {
-  if (n <= maxDim) return [n, 1, 1];
-  const y = Math.ceil(n / maxDim);
-  return [Math.ceil(n / y), y, 1];
-}
-
 /** One step as the tuner launches it (bench buffers named as the list names them). */
 function stepLaunch<B extends string>(engine: Engine, step: DispatchStep<B>): TuneLaunch {
   if (step.kind === 'matmul') {
     // The matmul family's cached choice for the shape, else its static one: reading the
     // cache schedules no tuning from inside a measurement.
+    // (A split-K choice needs a buffer for its parts that the list's bench buffers lack: the static one then.)
     const cached = tunerOf(engine).cached(MATMUL_TUNING, step.problem)?.config;
-    const config = cached && MATMUL_TUNING.valid(engine, step.problem, cached) ? cached : MATMUL_TUNING.staticConfig(engine, step.problem);
+    const usable = cached && cached.variant !== 'splitk' && MATMUL_TUNING.valid(engine, step.problem, cached);
+    const config = usable ? cached : MATMUL_TUNING.staticConfig(engine, step.problem);
     const l = MATMUL_TUNING.launch(engine, step.problem, config);
     return { ...l, bind: { a: step.a, b: step.b, bias: PLACEHOLDER, c: step.c }, params: MATMUL_TUNING.benchBuffers(step.problem).params };
   }

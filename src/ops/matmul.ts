@@ -23,7 +23,7 @@ import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { accumulateInto, reluGrad } from './elementwise.js';
 import { kernelForms } from './kernel-forms.js';
-import { assertF32, rankGpuTiles, sameEngine } from './launch.js';
+import { assertF32, foldedGrid, rankGpuTiles, sameEngine } from './launch.js';
 import { sumToShape, sumToShapeInto } from './reduce.js';
 import type { Engine } from '../engine.js';
 import { tunerOf } from '../tune/tuner.js';
@@ -93,6 +93,8 @@ function dims(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Dims {
 //   sg8       kernels/matmul_sg.wgsl       8-lane subgroups (lavapipe), vec4 shapes; TM rows × 32
 //   tiled     kernels/matmul_tiled.wgsl    workgroup-memory tiles, any shape (scalar loads)
 //   tiled_v4  kernels/matmul_tiled_v4.wgsl the same with vec4 loads and stores, vec4 shapes
+//   splitk    tiled_v4 over chunks of k into parts (KCHUNK), then kernels/matmul_splitk.wgsl sums
+//             them: for a long K and a small output (a ViT's weight gradients, K = batch·tokens)
 // Which one runs is the autotuner's choice (src/tune/): the static rule below
 // without a measurement, the cached or measured winner otherwise.
 
@@ -105,12 +107,12 @@ export interface MatmulProblem extends Dims {
 }
 
 /** [BM, BN, BK, TM, TN] of the workgroup-tiled variants (see matmul_tiled_v4.wgsl). */
-type Tile = readonly [number, number, number, number, number];
+export type Tile = readonly [number, number, number, number, number];
 
 // Candidates of the tiled variants. GPU-sized tiles (64–128 square, 8×8
 // registers, 64–256 invocations), small ones for thin or small problems, and
 // two with few invocations and large register tiles that suit CPU adapters.
-const TILES: readonly Tile[] = [
+export const MATMUL_TILES: readonly Tile[] = [
   [128, 128, 16, 8, 8],
   [128, 128, 8, 8, 8],
   [128, 64, 16, 8, 8],
@@ -143,6 +145,41 @@ const SUBGROUP_TILES: readonly (readonly [number, number])[] = [
   [8, 2],
   [8, 1],
 ];
+
+/** Tiles of the split-K variant (a GPU's: 64–256 invocations). */
+export const SPLITK_TILES: readonly Tile[] = [
+  [64, 64, 16, 8, 8],
+  [32, 64, 32, 4, 8],
+  [32, 32, 16, 4, 4],
+];
+/** Workgroups the split-K chunking aims for (chunks of at least 2·BK values). */
+const SPLITK_TARGETS = [512, 2048] as const;
+
+/**
+ * Split-K configs for a problem: each tile with the chunk length (KCHUNK, a multiple of BK) that
+ * gives about each target's workgroups; none where a chunk would hold less than 2·BK values.
+ */
+export function splitkConfigs(p: MatmulProblem): TuneConfig[] {
+  const out: TuneConfig[] = [];
+  const seen = new Set<string>();
+  for (const t of SPLITK_TILES) {
+    const [BM, BN, BK, TM, TN] = t;
+    const outputs = Math.ceil(p.M / BM) * Math.ceil(p.N / BN) * p.batch;
+    for (const target of SPLITK_TARGETS) {
+      const S = Math.min(Math.ceil(target / outputs), Math.floor(p.K / (2 * BK)));
+      if (S < 2) continue;
+      const KCHUNK = Math.ceil(p.K / S / BK) * BK;
+      const key = `${t.join(',')}:${KCHUNK}`;
+      if (KCHUNK >= p.K || seen.has(key)) continue;
+      seen.add(key);
+      out.push({ variant: 'splitk', constants: { BM, BN, BK, TM, TN, WG: (BM / TM) * (BN / TN), KCHUNK } });
+    }
+  }
+  return out;
+}
+
+/** Chunks of a split-K config. */
+const splitCount = (p: MatmulProblem, c: Record<string, number>) => Math.ceil(p.K / c['KCHUNK']!);
 
 const tileConfig = (variant: 'tiled' | 'tiled_v4', [BM, BN, BK, TM, TN]: Tile): TuneConfig => ({
   variant,
@@ -207,6 +244,14 @@ function validConfig(engine: Engine, p: MatmulProblem, cfg: TuneConfig): boolean
       return tileFits(engine, p, c);
     case 'tiled_v4':
       return vec4Layout(p) && tileFits(engine, p, c);
+    case 'splitk': {
+      const { KCHUNK, BK } = c as Record<'KCHUNK' | 'BK', number>;
+      if (Object.keys(c).length !== 7 || !vec4Layout(p) || !tileFits(engine, p, c)) return false;
+      if (!(Number.isInteger(KCHUNK) && KCHUNK! > 0 && KCHUNK! % BK! === 0 && KCHUNK! < p.K)) return false;
+      const S = splitCount(p, c);
+      const l = engine.limits;
+      return p.batch * S <= l.maxComputeWorkgroupsPerDimension && S * p.batch * p.M * p.N * 4 <= l.maxStorageBufferBindingSize;
+    }
     case 'subgroup': {
       const { TM, CN, WG, SGW } = c as Record<'TM' | 'CN' | 'WG' | 'SGW', number>;
       const l = engine.limits;
@@ -283,7 +328,7 @@ const pow2ceil = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
  */
 function gpuTileOrder(p: MatmulProblem): Tile[] {
   const wgs = ([BM, BN]: Tile) => Math.ceil(p.M / BM) * Math.ceil(p.N / BN) * p.batch;
-  return rankGpuTiles(TILES, wgs, 256);
+  return rankGpuTiles(MATMUL_TILES, wgs, 256);
 }
 
 /** The tiled configs of `tiles` that suit the problem (vec4 first where the layout allows). */
@@ -303,15 +348,22 @@ function candidates(engine: Engine, p: MatmulProblem): TuneConfig[] {
     out.push(
       ...tileConfigs(
         p,
-        TILES.filter((t) => !CPU_TILES.includes(t)),
+        MATMUL_TILES.filter((t) => !CPU_TILES.includes(t)),
       ),
     );
     if (width && subgroupLayout(p)) out.push(...subgroupConfigs(p, width));
   } else {
-    // The subgroup configs after the four most promising tiles, so a tuning budget that ends early still times some.
+    // The subgroup configs after the four most promising tiles, so a tuning budget that ends early
+    // still times some; split-K right after the first tile where the output is small for its K
+    // (fewer 64×64 tiles than a GPU has cores to fill).
     const tiles = tileConfigs(p, gpuTileOrder(p));
-    out.push(...tiles.slice(0, 4));
+    const split = vec4Layout(p) ? splitkConfigs(p) : [];
+    const tallK = Math.ceil(p.M / 64) * Math.ceil(p.N / 64) * p.batch < 256 && p.K >= 4 * Math.max(p.M, p.N);
+    out.push(...tiles.slice(0, 1));
+    if (tallK) out.push(...split);
+    out.push(...tiles.slice(1, 4));
     if (width && subgroupLayout(p)) out.push(...subgroupConfigs(p, width));
+    if (!tallK) out.push(...split);
     out.push(...tiles.slice(4));
     out.push({ variant: 'general', constants: {} });
     if (sg8Applies(engine, p)) for (const TM of SG8_TM) out.push({ variant: 'sg8', constants: { TM } });
@@ -327,11 +379,31 @@ const KERNEL: Record<string, { family: string; entry: string }> = {
   subgroup: { family: 'matmul_subgroup', entry: 'matmul_subgroup' },
 };
 
-function launch(_engine: Engine, p: MatmulProblem, cfg: TuneConfig): TuneLaunch {
-  const k = KERNEL[cfg.variant];
-  if (!k) throw new Error(`matmul: unknown variant '${cfg.variant}'`);
+function launch(engine: Engine, p: MatmulProblem, cfg: TuneConfig): TuneLaunch {
   const c = cfg.constants;
   const flags = { TRANS_A: p.transA ? 1 : 0, TRANS_B: p.transB ? 1 : 0, HAS_BIAS: p.bias ? 1 : 0, ACT: p.act === 'relu' ? 1 : 0 };
+  if (cfg.variant === 'splitk') {
+    // The parts (no epilogue), then their sum with it; the bench buffer 'part' holds the parts.
+    const S = splitCount(p, c);
+    const total4 = (p.batch * p.M * p.N) / 4;
+    return {
+      ...KERNEL['tiled_v4']!,
+      constants: { ...flags, HAS_BIAS: 0, ACT: 0, ...c },
+      workgroups: [Math.ceil(p.N / c['BN']!), Math.ceil(p.M / c['BM']!), p.batch * S],
+      bind: { c: 'part' },
+      next: [
+        {
+          family: 'matmul_splitk',
+          entry: 'matmul_splitk_sum',
+          constants: { HAS_BIAS: flags.HAS_BIAS, ACT: flags.ACT, WG: SPLITK_SUM_WG },
+          workgroups: foldedGrid(Math.ceil(total4 / SPLITK_SUM_WG), engine.limits.maxComputeWorkgroupsPerDimension),
+          params: { total4, N: p.N, S },
+        },
+      ],
+    };
+  }
+  const k = KERNEL[cfg.variant];
+  if (!k) throw new Error(`matmul: unknown variant '${cfg.variant}'`);
   let workgroups: [number, number, number];
   if (cfg.variant === 'general') workgroups = [Math.ceil(p.N / GENERAL_TILE), Math.ceil(p.M / GENERAL_TILE), p.batch];
   else if (cfg.variant === 'sg8') workgroups = [Math.ceil(p.N / 32), Math.ceil(p.M / c['TM']!), p.batch];
@@ -351,9 +423,44 @@ function params(p: MatmulProblem) {
   };
 }
 
-/** A config's short name: 'tiled_v4 64×64×16 8×8', 'sg8 TM32', 'general'. */
+const SPLITK_SUM_WG = 256;
+
+/**
+ * Runs `config` on `p` over the given operands (what matmulRaw and a dispatch list's GEMM do):
+ * one dispatch, or for split-K the parts into a pooled temporary, then their sum into c.
+ * `accumulate`: c = c + result (the ACCUMULATE epilogue).
+ */
+export function runMatmul(
+  engine: Engine,
+  p: MatmulProblem,
+  config: TuneConfig,
+  bind: { a: Tensor | GPUBuffer; b: Tensor | GPUBuffer; bias: Tensor | GPUBuffer; c: Tensor | GPUBuffer },
+  accumulate: boolean,
+): void {
+  const l = launch(engine, p, config);
+  if (config.variant !== 'splitk') {
+    engine.run(l.family, l.entry, { bind, params: params(p), constants: { ...l.constants, ACCUMULATE: accumulate ? 1 : 0 }, workgroups: l.workgroups });
+    return;
+  }
+  const sum = l.next![0]!;
+  const part = engine.empty([splitCount(p, config.constants) * p.batch * p.M * p.N]);
+  try {
+    engine.run(l.family, l.entry, { bind: { ...bind, c: part }, params: params(p), constants: { ...l.constants, ACCUMULATE: 0 }, workgroups: l.workgroups });
+    engine.run(sum.family, sum.entry, {
+      bind: { part, bias: bind.bias, c: bind.c },
+      params: sum.params!,
+      constants: { ...sum.constants, ACCUMULATE: accumulate ? 1 : 0 },
+      workgroups: sum.workgroups,
+    });
+  } finally {
+    part.dispose();
+  }
+}
+
+/** A config's short name: 'tiled_v4 64×64×16 8×8', 'splitk 64×64×16 8×8 k384', 'sg8 TM32', 'general'. */
 export function describeMatmulConfig(cfg: TuneConfig): string {
   const c = cfg.constants;
+  if (cfg.variant === 'splitk') return `splitk ${c['BM']}×${c['BN']}×${c['BK']} ${c['TM']}×${c['TN']} k${c['KCHUNK']}`;
   if (cfg.variant === 'sg8') return `sg8 TM${c['TM']}`;
   if (cfg.variant === 'subgroup') return `subgroup${c['SGW']} TM${c['TM']} CN${c['CN']} WG${c['WG']}`;
   if (cfg.variant === 'tiled' || cfg.variant === 'tiled_v4') return `${cfg.variant} ${c['BM']}×${c['BN']}×${c['BK']} ${c['TM']}×${c['TN']}`;
@@ -363,8 +470,9 @@ export function describeMatmulConfig(cfg: TuneConfig): string {
 /** The matmul family for the autotuner. */
 export const MATMUL_TUNING: TuneFamily<MatmulProblem> = {
   name: 'matmul',
-  // 2: the subgroup variant joined the candidates (2026-12-06)
-  version: 2,
+  // 2: the subgroup variant joined the candidates (2026-12-06); 3: split-K, and candidates are
+  // checked against general (the reference), not the static rule (2026-12-06)
+  version: 3,
   key: (p) =>
     `${p.M}x${p.N}x${p.K} b${p.batch}${p.aBatched ? 'A' : ''}${p.bBatched ? 'B' : ''} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'}${p.bias ? ' bias' : ''}${p.act === 'relu' ? ' relu' : ''}`,
   staticConfig,
@@ -379,6 +487,8 @@ export const MATMUL_TUNING: TuneFamily<MatmulProblem> = {
       b: (p.bBatched ? p.batch : 1) * p.K * p.N,
       bias: Math.max(1, p.N),
       c: p.batch * p.M * p.N,
+      // The split-K parts, at the most chunks any candidate makes.
+      part: Math.max(1, ...splitkConfigs(p).map((c) => splitCount(p, c.constants) * p.batch * p.M * p.N)),
     },
     inputs: ['a', 'b', 'bias'],
     output: 'c',
@@ -436,13 +546,7 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tenso
     return c;
   }
   const { config } = tunerOf(engine).choose(MATMUL_TUNING, p);
-  const l = launch(engine, p, config);
-  engine.run(l.family, l.entry, {
-    bind: { a, b, bias: o.bias ?? engine.placeholder(), c },
-    params: params(p),
-    constants: { ...l.constants, ACCUMULATE: into ? 1 : 0 },
-    workgroups: l.workgroups,
-  });
+  runMatmul(engine, p, config, { a, b, bias: o.bias ?? engine.placeholder(), c }, !!into);
   return c;
 }
 

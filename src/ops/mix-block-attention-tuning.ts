@@ -89,8 +89,11 @@ function maxParts(p: MixBlockProblem): number {
   return most;
 }
 
+/** Bytes of the largest parts buffer: dQ [nq, N, d, L] or dK with dv [nk, N, d+1, L]. */
+const partsBytes = (p: MixBlockProblem, nq: number, nk: number) => Math.max(nq * p.d, nk * (p.d + 1)) * p.N * p.L * 4;
+
 function partsFit(p: MixBlockProblem, nq: number, nk: number): boolean {
-  return Math.max(nq, nk) * p.N * p.d * p.L * 4 <= MB_PARTS_BYTES;
+  return partsBytes(p, nq, nk) <= MB_PARTS_BYTES;
 }
 
 export function mixBlockConfigValid(engine: Engine, p: MixBlockProblem, cfg: TuneConfig): boolean {
@@ -106,7 +109,7 @@ export function mixBlockConfigValid(engine: Engine, p: MixBlockProblem, cfg: Tun
     case 'tiled': {
       if (!tileWellFormed(c)) return false;
       const { nq, nk } = partsOf(p, cfg);
-      if (!partsFit(p, nq, nk) || Math.max(nq, nk) * p.N * p.d * p.L * 4 > l.maxStorageBufferBindingSize) return false;
+      if (!partsFit(p, nq, nk) || partsBytes(p, nq, nk) > l.maxStorageBufferBindingSize) return false;
       if (c['WG']! > l.maxComputeInvocationsPerWorkgroup || c['WG']! > l.maxComputeWorkgroupSizeX) return false;
       return tiledSmem(c).bytes <= l.maxComputeWorkgroupStorageSize && nq <= maxDim && nk <= maxDim;
     }
@@ -176,7 +179,8 @@ function benchBuffers(p: MixBlockProblem) {
 /** The Mix Block attention family for the autotuner. */
 export const MIX_BLOCK_TUNING: TuneFamily<MixBlockProblem> = {
   name: 'mix_block_attention',
-  version: 1,
+  // 2: candidates are checked against the fused kernels (the reference), not the static rule (2026-12-06)
+  version: 2,
   key: (p) => `N${p.N} C${p.C} d${p.d} L${p.L}${p.lam ? ' lam' : ''} ${p.training ? 'train' : 'fwd'}`,
   staticConfig: mixBlockStaticConfig,
   candidates: mixBlockCandidates,

@@ -59,6 +59,8 @@ export interface TrainConfig {
    * Time every kernel of this training step (0-based, counted over the whole run) with timestamp
    * queries and log its GPU time by kernel (and record it in --json). Pick a step past the warm-up,
    * the two captures and any tuning — e.g. 20 — to see the steady state. Unset: no profile.
+   * (That step runs its kernels one pass each and waits for their times: it is slower than the
+   * others, and its time counts in its epoch's images/s.)
    */
   profileStep?: number;
   /** Test hook: poison the input of this step with NaN (robustness tests). */

@@ -254,6 +254,8 @@ export async function train(engine: Engine, cfg: TrainConfig, hooks: TrainHooks 
   let stepProfile: (GpuProfile & { step: number }) | undefined;
   if (cfg.profileStep !== undefined && cfg.profileStep >= totalSteps) {
     log(`--profile-step ${cfg.profileStep}: the run has ${totalSteps} steps (0 to ${totalSteps - 1}); no step will be profiled`);
+  } else if (cfg.profileStep !== undefined && cfg.profileStep < step) {
+    log(`--profile-step ${cfg.profileStep}: the run resumes at step ${step}, past it; no step will be profiled`);
   }
   type Account = (results: StepResult[]) => void;
   const startStepProfile = async (account: Account): Promise<boolean> => {

@@ -339,8 +339,19 @@ export class Tuner {
       if (separateRef) {
         refRun = await this.#prepare(family, p, refCfg, buffers, made, spec.params);
         if (refRun) {
-          await clock.time(refRun, 1, 1, (enc) => enc.clearBuffer(buffers[spec.output]!));
-          setRef(await readBack(device, buffers[spec.output]!, outBytes));
+          // Its own error scopes (a failure stays the tuner's), and a reference that failed or gave
+          // no finite, nonzero output is not one: the static rule's output is then.
+          for (const s of VALIDATION_SCOPES) device.pushErrorScope(s);
+          const ran = clock.time(refRun, 1, 1, (enc) => enc.clearBuffer(buffers[spec.output]!));
+          const errors = Promise.all(VALIDATION_SCOPES.map(() => device.popErrorScope()));
+          await ran;
+          const failed = (await errors).some((x) => x !== null);
+          const out = failed ? null : await readBack(device, buffers[spec.output]!, outBytes);
+          if (out && out.every(Number.isFinite) && out.some((v) => v !== 0)) setRef(out);
+          else {
+            this.#emit(`[tune] ${key}: the reference ${family.describe(refCfg!)} did not run here; checking against the static rule's output`);
+            refRun = null;
+          }
         }
       }
       const refName = ref ? `the reference ${family.describe(refCfg!)}` : "the static rule's output";
@@ -497,6 +508,15 @@ export class Tuner {
     const errors = await Promise.all(VALIDATION_SCOPES.map(() => device.popErrorScope()));
     const gpuError = errors.find((x) => x !== null);
     if (thrown || gpuError || built.length !== chain.length) {
+      // An invalid pipeline must not stay cached: a later use (the same config as another
+      // candidate, or by an op) would meet only Dawn's follow-on errors, not this cause.
+      for (const launch of chain) {
+        try {
+          e.kernels.forget(e.kernels.entry(launch.family, launch.entry), launch.constants);
+        } catch {
+          // no such entry: nothing was cached
+        }
+      }
       this.#emit(`[tune] ${family.describe(cfg)} skipped: ${gpuError?.message.split('\n')[0] ?? (thrown as Error)?.message ?? 'not built'}`);
       return null;
     }

@@ -82,7 +82,7 @@ describe('attention tuner family', () => {
     expect(first.source).toBe('static');
     await t.idle();
     const p = prob(N, H, L, dh, true);
-    const rec = store.doc!.adapters[adapterKey(e).key]!.entries[`attention@v1:${ATTENTION_TUNING.key(p)}`]!;
+    const rec = store.doc!.adapters[adapterKey(e).key]!.entries[`attention@v${ATTENTION_TUNING.version}:${ATTENTION_TUNING.key(p)}`]!;
     expect(rec.tried).toBe(2);
     expect(t.stats.rejected).toBe(0);
     const after = await run();

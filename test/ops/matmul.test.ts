@@ -96,7 +96,15 @@ const VARIANTS: Variant[] = [
   subgroup(8, 1, 0),
   subgroup(32, 1, 0),
   subgroup(16, 2, 64),
+  // Split-K in chunks of 4 k (any K > 4 is split, into up to 33 parts); larger tiles and chunks below.
+  {
+    cfg: { variant: 'splitk', constants: { BM: 32, BN: 32, BK: 4, TM: 4, TN: 4, WG: 64, KCHUNK: 4 } },
+    vec4: true,
+    layout: (M, K, N, tA, tB) => vec4ok(M, K, N, tA, tB) && K > 4,
+  },
 ];
+
+const vec4ok = (M: number, K: number, N: number, tA: boolean, tB: boolean) => N % 4 === 0 && (tA ? M % 4 === 0 : K % 4 === 0) && (!tB || K % 4 === 0);
 
 // [M, K, N]: every one of 1, 3, 17, 33, 65, 127 in every position (none a tile multiple).
 const ODD: [number, number, number][] = [
@@ -118,8 +126,6 @@ const QUAD: [number, number, number][] = [
   [4, 132, 68],
   [20, 17, 12],
 ];
-
-const vec4ok = (M: number, K: number, N: number, tA: boolean, tB: boolean) => N % 4 === 0 && (tA ? M % 4 === 0 : K % 4 === 0) && (!tB || K % 4 === 0);
 
 describe('matmul', async () => {
   const e = await testEngine();

@@ -116,7 +116,7 @@ describe('mix block attention tuner family', () => {
     expect(first.source).toBe('static');
     await t.idle();
     const p: MixBlockProblem = { N: 4, C: 12, d: 6, L: 49, lam: false, training: true };
-    const rec = store.doc!.adapters[adapterKey(e).key]!.entries[`mix_block_attention@v1:${MIX_BLOCK_TUNING.key(p)}`]!;
+    const rec = store.doc!.adapters[adapterKey(e).key]!.entries[`mix_block_attention@v${MIX_BLOCK_TUNING.version}:${MIX_BLOCK_TUNING.key(p)}`]!;
     expect(rec.tried).toBe(2);
     expect(rec.static).toBe('unfused');
     // The static rule is timed first, then the first other candidate.
@@ -137,7 +137,7 @@ describe('mix block attention tuner family', () => {
 
   it('a cached tiled choice runs (and matches the reference); an invalid cached one falls back to the static rule', async () => {
     const p: MixBlockProblem = { N: 4, C: 12, d: 6, L: 49, lam: false, training: true };
-    const key = `mix_block_attention@v1:${MIX_BLOCK_TUNING.key(p)}`;
+    const key = `mix_block_attention@v${MIX_BLOCK_TUNING.version}:${MIX_BLOCK_TUNING.key(p)}`;
     const rec = (config: TuneConfig): TuneRecord => ({
       config,
       ms: 1,

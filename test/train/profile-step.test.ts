@@ -85,4 +85,18 @@ describe('automix train --profile-step', () => {
     expect(logs).toContain('--profile-step 4: the run has 4 steps (0 to 3); no step will be profiled');
     expect(r.step_profile).toBeUndefined();
   });
+
+  it('says when a resumed run starts past that step', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'automix-prof-'));
+    // Stopped (with a checkpoint) part-way through its 4 steps, then resumed.
+    let steps = 0;
+    const stopped = await train(e, { ...small(out), method: 'none' }, { onStep: () => steps++, stopRequested: () => steps >= 1 }).catch((x: Error) => x);
+    const at = Number(/stopped on request after step (\d+)/.exec(String(stopped))?.[1]);
+    expect(at).toBeGreaterThanOrEqual(2);
+    expect(at).toBeLessThan(4);
+    const logs: string[] = [];
+    const r = await train(e, { ...small(out), method: 'none', resume: true, profileStep: 1 }, { log: (m) => logs.push(m) });
+    expect(logs).toContain(`--profile-step 1: the run resumes at step ${at}, past it; no step will be profiled`);
+    expect(r.step_profile).toBeUndefined();
+  });
 });
