@@ -48,7 +48,8 @@ override WG: u32 = 64u;
 // Split-K (the 'splitk' variant): k values per chunk, a multiple of BK; 0 = the whole K. With
 // S = ⌈K/KCHUNK⌉ chunks the grid's z is batch·S (z = batch·S + s) and workgroup (x, y, z) sums
 // k in [s·KCHUNK, min(K, (s+1)·KCHUNK)) into part s of c, laid out [S, batch, M, N], with no
-// epilogue; matmul_splitk.wgsl sums the parts in order and applies bias, activation and ACCUMULATE.
+// epilogue; matmul_splitk_sum (below) sums the parts in order and applies bias, activation and
+// ACCUMULATE.
 override KCHUNK: u32 = 0u;
 
 struct Params {
@@ -228,4 +229,26 @@ fn matmul_tiled_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
       c[ci] = v;
     }
   }
+}
+
+// The second pass of split-K (KCHUNK > 0): the S parts that matmul_tiled_v4 wrote, bound here as
+// `a` ([S, batch·M·N] as vec4), summed in order, s ascending (deterministic, no atomics), then the
+// epilogue of the single pass:
+//   C[i] = act(Σ_s part[s, i] + bias[i mod N])      (+ C[i] first when ACCUMULATE)
+// One invocation per vec4 of C; the engine folds a grid past 65 535 workgroups into x·y.
+@compute @workgroup_size(WG)
+fn matmul_splitk_sum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
+  let total4 = p.batch * p.M * (p.N / 4u);
+  let i = (wid.x + wid.y * nwg.x) * WG + tid;
+  if (i >= total4) { return; }
+  let S = (p.K + KCHUNK - 1u) / max(KCHUNK, 1u);
+  var v = a[i];
+  for (var s = 1u; s < S; s++) { v += a[s * total4 + i]; }
+  if (HAS_BIAS) {
+    let n = (4u * i) % p.N;
+    v += vec4f(bias[n], bias[n + 1u], bias[n + 2u], bias[n + 3u]);
+  }
+  v = activate4(v);
+  if (ACCUMULATE) { v = c[i] + v; }
+  c[i] = v;
 }

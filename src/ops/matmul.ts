@@ -93,7 +93,7 @@ function dims(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Dims {
 //   sg8       kernels/matmul_sg.wgsl       8-lane subgroups (lavapipe), vec4 shapes; TM rows × 32
 //   tiled     kernels/matmul_tiled.wgsl    workgroup-memory tiles, any shape (scalar loads)
 //   tiled_v4  kernels/matmul_tiled_v4.wgsl the same with vec4 loads and stores, vec4 shapes
-//   splitk    tiled_v4 over chunks of k into parts (KCHUNK), then kernels/matmul_splitk.wgsl sums
+//   splitk    tiled_v4 over chunks of k into parts (KCHUNK), then its matmul_splitk_sum entry sums
 //             them: for a long K and a small output (a ViT's weight gradients, K = batch·tokens)
 // Which one runs is the autotuner's choice (src/tune/): the static rule below
 // without a measurement, the cached or measured winner otherwise.
@@ -393,11 +393,12 @@ function launch(engine: Engine, p: MatmulProblem, cfg: TuneConfig): TuneLaunch {
       bind: { c: 'part' },
       next: [
         {
-          family: 'matmul_splitk',
+          ...KERNEL['tiled_v4']!,
           entry: 'matmul_splitk_sum',
-          constants: { HAS_BIAS: flags.HAS_BIAS, ACT: flags.ACT, WG: SPLITK_SUM_WG },
+          constants: { HAS_BIAS: flags.HAS_BIAS, ACT: flags.ACT, KCHUNK: c['KCHUNK']!, WG: SPLITK_SUM_WG },
           workgroups: foldedGrid(Math.ceil(total4 / SPLITK_SUM_WG), engine.limits.maxComputeWorkgroupsPerDimension),
-          params: { total4, N: p.N, S },
+          // The parts are read where A is bound.
+          bind: { a: 'part' },
         },
       ],
     };
@@ -447,8 +448,8 @@ export function runMatmul(
   try {
     engine.run(l.family, l.entry, { bind: { ...bind, c: part }, params: params(p), constants: { ...l.constants, ACCUMULATE: 0 }, workgroups: l.workgroups });
     engine.run(sum.family, sum.entry, {
-      bind: { part, bias: bind.bias, c: bind.c },
-      params: sum.params!,
+      bind: { a: part, bias: bind.bias, c: bind.c },
+      params: params(p),
       constants: { ...sum.constants, ACCUMULATE: accumulate ? 1 : 0 },
       workgroups: sum.workgroups,
     });

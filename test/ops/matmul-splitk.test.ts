@@ -1,5 +1,5 @@
 // The split-K matmul (variant 'splitk': matmul_tiled_v4.wgsl over chunks of k into parts, then
-// matmul_splitk.wgsl sums them in order) at the shapes it is for — a ViT's weight gradient, Xᵀ·dY
+// its matmul_splitk_sum entry sums them in order) at the shapes it is for — a ViT's weight gradient, Xᵀ·dY
 // with K = batch·tokens far larger than the output — with every configuration the tuner would
 // time: vs the f64 reference and within the tuner's tolerance of the general kernel, bias + ReLU
 // and batches, gradients added in place, the same bits on every run, and its place in a GPU's
