@@ -49,7 +49,13 @@
 //     jb = tid mod (BN/4) of tileB (WG is a multiple of BN/4), rows
 //     tid / (BN/4) + r·(WG/(BN/4)); so the division of its 4 columns into
 //     image coordinates is done once per workgroup, and each k row costs one
-//     division into (channel, tap) and 4 bounds-checked loads;
+//     division into (channel, tap) and 4 bounds-checked loads. In the forward
+//     and grad-input (columns = pixels) vec4 column jb holds the pixels
+//     jb + e·(BN/4), e = 0..3, not 4·jb + e: for each e neighbouring
+//     invocations then read (and the epilogue writes) neighbouring pixels, one
+//     contiguous span per warp instead of a word every 16 bytes. (Grad-weight's
+//     columns are (channel, tap) pairs: contiguous 4·jb + e.) Which column a
+//     sum lands in changes nothing in its order: the same bits;
 //   * the A loaders likewise: invocation `tid` fills the columns
 //     kk ≡ tid (mod BK) (WG and BK divide one another), so a column's
 //     division into (channel, tap) or (image, pixel) is done once per step,
@@ -119,7 +125,7 @@ struct Params {
 
 // tileA[r·(BK/4) + q] = A[m0 + r, k0 + 4q .. +3]
 var<workgroup> tileA: array<vec4f, BM * BK / 4>;
-// tileB[kk·(BN/4) + j] = B[k0 + kk, n0 + 4j .. +3]
+// tileB[kk·(BN/4) + j] = B[k0 + kk, n0 + 4j .. +3] (grad-weight), B[k0 + kk, n0 + j + e·(BN/4)] (forward, grad-input)
 var<workgroup> tileB: array<vec4f, BK * BN / 4>;
 
 // acc += tileA · tileB for this invocation's TM × TN block (see the header).
@@ -169,7 +175,7 @@ fn conv2d_igemm_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
   var ix0: array<i32, 4>;
   var qok: array<bool, 4>;
   for (var e = 0u; e < 4u; e++) {
-    let q = q0 + 4u * jb + e;
+    let q = q0 + jb + e * (BN / 4u);
     qok[e] = q < P;
     let qc = min(q, P - 1u);
     let n = qc / HWo;
@@ -236,9 +242,9 @@ fn conv2d_igemm_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
     if (HAS_BIAS) { b = bias[o]; }
     for (var j = 0u; j < TN / 4u; j++) {
       let v = acc[i * (TN / 4u) + j];
-      let qb = q0 + 4u * (tx + j * WGX);
+      let qb = q0 + tx + j * WGX;
       for (var e = 0u; e < 4u; e++) {
-        let q = qb + e;
+        let q = qb + e * (BN / 4u);
         if (q < P) { dst[((q / HWo) * p.O + o) * HWo + q % HWo] = v[e] + b; }
       }
     }
@@ -305,7 +311,7 @@ fn conv2d_igemm_grad_input(@builtin(workgroup_id) wid: vec3u, @builtin(local_inv
   var xb: array<i32, 4>;
   var qok: array<bool, 4>;
   for (var e = 0u; e < 4u; e++) {
-    let q = q0 + 4u * jb + e;
+    let q = q0 + jb + e * (BN / 4u);
     qok[e] = q < P;
     let qc = min(q, P - 1u);
     let r = qc % HWp;
@@ -368,9 +374,9 @@ fn conv2d_igemm_grad_input(@builtin(workgroup_id) wid: vec3u, @builtin(local_inv
     if (c >= p.Cg) { break; }
     for (var j = 0u; j < TN / 4u; j++) {
       let v = acc[i * (TN / 4u) + j];
-      let qb = q0 + 4u * (tx + j * WGX);
+      let qb = q0 + tx + j * WGX;
       for (var e = 0u; e < 4u; e++) {
-        let q = qb + e;
+        let q = qb + e * (BN / 4u);
         if (q < P) {
           let r = q % HWp;
           let iy = ry + (r / Wp) * p.sh;
