@@ -5,7 +5,7 @@
  * are the unfused form and the fused configurations that fit the adapter; a
  * candidate is timed as its whole chain of dispatches — the forward, and for
  * training the backward too — and its output (out, or dq for training) is
- * checked against the static rule's.
+ * checked against the fused form's (the family's reference), the static rule's included.
  *
  * The static rule (tune mode 'off', and before a measurement), see
  * docs/kernels/attention.md:

@@ -130,7 +130,7 @@ export async function readBack(device: GPUDevice, buf: GPUBuffer, bytes: number)
 
 /** What the tuner makes of one measured time. */
 export interface Reading {
-  /** The run completed, so its output can be checked against the static rule's. */
+  /** The run completed, so its output can be checked against the reference. */
   ran: boolean;
   /** The time to rank by (ms); Infinity never wins. */
   ms: number;
