@@ -16,8 +16,10 @@
 // autotuner in src/tune/, see docs/kernels/matmul.md):
 //   * a workgroup computes a BM × BN tile of C; grid = (⌈N/BN⌉, ⌈M/BM⌉, batch);
 //   * per step of BK along k, the workgroup copies op(A)[BM × BK] and
-//     op(B)[BK × BN] into workgroup memory (tileA, tileB), one vec4 per
-//     invocation and loop turn, zero-filling past the edges;
+//     op(B)[BK × BN] into workgroup memory (tileA, tileB), one vec4 (or a
+//     transposed 4 × 4 block) per invocation and item, through registers,
+//     zero-filling past the edges; with PREFETCH the next step's copy is read
+//     from global memory before this step's products;
 //   * WG = (BM/TM)·(BN/TN) invocations; invocation (tx, ty) holds a TM × TN
 //     register tile: rows ty + i·(BM/TM) (i < TM) and the vec4 columns
 //     tx + j·(BN/TN) (j < TN/4) of the workgroup's tile. Strided ownership
@@ -26,7 +28,8 @@
 //   * per 4 steps of k an invocation reads TM vec4 of tileA and TN vec4 of
 //     tileB for 4·TM·TN FMAs.
 // Constraints (checked by the host): TN % 4 == 0, BK % 4 == 0, BM % 4 == 0, BM % TM == 0,
-// BN % TN == 0, TM ≤ 16, TM·TN ≤ 64, WG = (BM/TM)·(BN/TN) within the
+// BN % TN == 0, TM ≤ 16, TM·TN ≤ 64, at most 16 vec4 of each tile per invocation
+// (the ra, rb registers), WG = (BM/TM)·(BN/TN) within the
 // adapter's workgroup limits, 4·(BM + BN)·BK bytes within its workgroup
 // memory. Transposition, bias and activation are override constants too.
 // ACCUMULATE (override): C = C + act(…), in place, after the full sum over
@@ -51,6 +54,9 @@ override WG: u32 = 64u;
 // epilogue; matmul_splitk_sum (below) sums the parts in order and applies bias, activation and
 // ACCUMULATE.
 override KCHUNK: u32 = 0u;
+// Fetch the next tile from global memory into registers before the current tile's products
+// (one workgroup buffer, the loads' latency hidden behind the FMAs; the same sums, the same bits).
+override PREFETCH: bool = false;
 
 struct Params {
   M: u32,
@@ -87,16 +93,33 @@ fn activate4(v: vec4f) -> vec4f {
   return v;
 }
 
-// Copies op(A)[m0 .. m0+BM, k0 .. k0+BK] into tileA (zeros past the edges).
-// Every store is a whole vec4 written by one invocation: a store to one
-// component may rewrite the whole vector (the WGSL memory model counts it as
-// an access to all four), so two invocations filling one vec4 would race.
-fn load_tile_a(tid: u32, abase: u32, m0: u32, k0: u32) {
-  if (TRANS_A) {
-    // A is [K, M]: a 4 × 4 block per invocation — four vec4 of A (rows m ..
-    // m+3 at k .. k+3; M % 4 == 0, so the four rows are all inside or all
-    // outside), transposed in registers into four vec4 of tileA.
-    for (var s = tid; s < BM * BK / 16u; s += WG) {
+// The tile loaders, in two halves: fetch_* reads an invocation's share of the next tile from
+// global memory into registers (ra, rb: its vec4s in store order), store_* writes them to
+// workgroup memory. Invocation tid takes items tid, tid + WG, … (NA_ITEMS, NB_ITEMS of them).
+// Without PREFETCH one follows the other; with it the next tile's fetch is issued before the
+// current tile's products, so its global loads are in flight while they run.
+// Every store is a whole vec4 written by one invocation: a store to one component may rewrite
+// the whole vector (the WGSL memory model counts it as an access to all four), so two
+// invocations filling one vec4 would race.
+// Items of op(A)'s tile: a vec4 along k (A is [M, K]), or a 4 × 4 block (Aᵀ: A is [K, M]).
+fn a_items() -> u32 {
+  if (TRANS_A) { return BM * BK / 16u; }
+  return BM * BK / 4u;
+}
+
+fn b_items() -> u32 {
+  if (TRANS_B) { return BK * BN / 16u; }
+  return BK * BN / 4u;
+}
+
+// op(A)[m0 .. m0+BM, k0 .. k0+BK] (zeros past the edges) → ra.
+fn fetch_a(tid: u32, abase: u32, m0: u32, k0: u32, ra: ptr<function, array<vec4f, 16>>) {
+  for (var i = 0u; i < (a_items() + WG - 1u) / WG; i++) {
+    let s = tid + i * WG;
+    if (s >= a_items()) { break; }
+    if (TRANS_A) {
+      // A is [K, M]: four vec4 of A (rows m .. m+3 at k .. k+3; M % 4 == 0, so the four rows
+      // are all inside or all outside), transposed in registers into four vec4 of tileA.
       let r = 4u * (s % (BM / 4u));
       let q = s / (BM / 4u);
       let m = m0 + r;
@@ -105,31 +128,43 @@ fn load_tile_a(tid: u32, abase: u32, m0: u32, k0: u32) {
         let k = k0 + 4u * q + e;
         if (k < p.K && m < p.M) { c[e] = a[abase + (k * p.M + m) / 4u]; }
       }
-      tileA[(r + 0u) * (BK / 4u) + q] = vec4f(c[0].x, c[1].x, c[2].x, c[3].x);
-      tileA[(r + 1u) * (BK / 4u) + q] = vec4f(c[0].y, c[1].y, c[2].y, c[3].y);
-      tileA[(r + 2u) * (BK / 4u) + q] = vec4f(c[0].z, c[1].z, c[2].z, c[3].z);
-      tileA[(r + 3u) * (BK / 4u) + q] = vec4f(c[0].w, c[1].w, c[2].w, c[3].w);
-    }
-  } else {
-    // A is [M, K]: one vec4 along k; K % 4 == 0.
-    for (var s = tid; s < BM * BK / 4u; s += WG) {
-      let r = s / (BK / 4u);
-      let m = m0 + r;
+      (*ra)[4u * i + 0u] = vec4f(c[0].x, c[1].x, c[2].x, c[3].x);
+      (*ra)[4u * i + 1u] = vec4f(c[0].y, c[1].y, c[2].y, c[3].y);
+      (*ra)[4u * i + 2u] = vec4f(c[0].z, c[1].z, c[2].z, c[3].z);
+      (*ra)[4u * i + 3u] = vec4f(c[0].w, c[1].w, c[2].w, c[3].w);
+    } else {
+      // A is [M, K]: one vec4 along k; K % 4 == 0.
+      let m = m0 + s / (BK / 4u);
       let k = k0 + 4u * (s % (BK / 4u));
       var v = vec4f(0.0);
       if (m < p.M && k < p.K) { v = a[abase + (m * p.K + k) / 4u]; }
-      tileA[s] = v;
+      (*ra)[i] = v;
     }
   }
 }
 
-// Copies op(B)[k0 .. k0+BK, n0 .. n0+BN] into tileB (zeros past the edges),
-// whole vec4s per invocation as in load_tile_a.
-fn load_tile_b(tid: u32, bbase: u32, n0: u32, k0: u32) {
-  if (TRANS_B) {
-    // B is [N, K]: a 4 × 4 block per invocation — four vec4 of B (k .. k+3 of
-    // columns n .. n+3; K % 4 == 0), transposed in registers into four vec4 of tileB.
-    for (var s = tid; s < BK * BN / 16u; s += WG) {
+fn store_a(tid: u32, ra: ptr<function, array<vec4f, 16>>) {
+  for (var i = 0u; i < (a_items() + WG - 1u) / WG; i++) {
+    let s = tid + i * WG;
+    if (s >= a_items()) { break; }
+    if (TRANS_A) {
+      let r = 4u * (s % (BM / 4u));
+      let q = s / (BM / 4u);
+      for (var e = 0u; e < 4u; e++) { tileA[(r + e) * (BK / 4u) + q] = (*ra)[4u * i + e]; }
+    } else {
+      tileA[s] = (*ra)[i];
+    }
+  }
+}
+
+// op(B)[k0 .. k0+BK, n0 .. n0+BN] (zeros past the edges) → rb.
+fn fetch_b(tid: u32, bbase: u32, n0: u32, k0: u32, rb: ptr<function, array<vec4f, 16>>) {
+  for (var i = 0u; i < (b_items() + WG - 1u) / WG; i++) {
+    let s = tid + i * WG;
+    if (s >= b_items()) { break; }
+    if (TRANS_B) {
+      // B is [N, K]: four vec4 of B (k .. k+3 of columns n .. n+3; K % 4 == 0), transposed in
+      // registers into four vec4 of tileB.
       let j = s % (BN / 4u);
       let q = s / (BN / 4u);
       let k = k0 + 4u * q;
@@ -138,20 +173,31 @@ fn load_tile_b(tid: u32, bbase: u32, n0: u32, k0: u32) {
         let n = n0 + 4u * j + e;
         if (n < p.N && k < p.K) { c[e] = b[bbase + (n * p.K + k) / 4u]; }
       }
-      tileB[(4u * q + 0u) * (BN / 4u) + j] = vec4f(c[0].x, c[1].x, c[2].x, c[3].x);
-      tileB[(4u * q + 1u) * (BN / 4u) + j] = vec4f(c[0].y, c[1].y, c[2].y, c[3].y);
-      tileB[(4u * q + 2u) * (BN / 4u) + j] = vec4f(c[0].z, c[1].z, c[2].z, c[3].z);
-      tileB[(4u * q + 3u) * (BN / 4u) + j] = vec4f(c[0].w, c[1].w, c[2].w, c[3].w);
-    }
-  } else {
-    // B is [K, N]: one vec4 along n; N % 4 == 0.
-    for (var s = tid; s < BK * BN / 4u; s += WG) {
-      let kk = s / (BN / 4u);
-      let k = k0 + kk;
+      (*rb)[4u * i + 0u] = vec4f(c[0].x, c[1].x, c[2].x, c[3].x);
+      (*rb)[4u * i + 1u] = vec4f(c[0].y, c[1].y, c[2].y, c[3].y);
+      (*rb)[4u * i + 2u] = vec4f(c[0].z, c[1].z, c[2].z, c[3].z);
+      (*rb)[4u * i + 3u] = vec4f(c[0].w, c[1].w, c[2].w, c[3].w);
+    } else {
+      // B is [K, N]: one vec4 along n; N % 4 == 0.
+      let k = k0 + s / (BN / 4u);
       let n = n0 + 4u * (s % (BN / 4u));
       var v = vec4f(0.0);
       if (k < p.K && n < p.N) { v = b[bbase + (k * p.N + n) / 4u]; }
-      tileB[s] = v;
+      (*rb)[i] = v;
+    }
+  }
+}
+
+fn store_b(tid: u32, rb: ptr<function, array<vec4f, 16>>) {
+  for (var i = 0u; i < (b_items() + WG - 1u) / WG; i++) {
+    let s = tid + i * WG;
+    if (s >= b_items()) { break; }
+    if (TRANS_B) {
+      let j = s % (BN / 4u);
+      let q = s / (BN / 4u);
+      for (var e = 0u; e < 4u; e++) { tileB[(4u * q + e) * (BN / 4u) + j] = (*rb)[4u * i + e]; }
+    } else {
+      tileB[s] = (*rb)[i];
     }
   }
 }
@@ -182,12 +228,31 @@ fn matmul_tiled_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
   // stay in registers.
   var acc: array<vec4f, 16>;
   var av: array<vec4f, 16>;
+  var ra: array<vec4f, 16>;
+  var rb: array<vec4f, 16>;
   // kbeg and kend are uniform across the workgroup, so the barriers are too. A chunk ends on a
   // multiple of BK (or at K), so no tile straddles two chunks.
+  if (PREFETCH && kbeg < kend) {
+    fetch_a(tid, abase, m0, kbeg, &ra);
+    fetch_b(tid, bbase, n0, kbeg, &rb);
+  }
   for (var k0 = kbeg; k0 < kend; k0 += BK) {
-    load_tile_a(tid, abase, m0, k0);
-    load_tile_b(tid, bbase, n0, k0);
-    workgroupBarrier();
+    if (PREFETCH) {
+      // This tile's values are in registers already (fetched during the last tile's products).
+      store_a(tid, &ra);
+      store_b(tid, &rb);
+      workgroupBarrier();
+      if (k0 + BK < kend) {
+        fetch_a(tid, abase, m0, k0 + BK, &ra);
+        fetch_b(tid, bbase, n0, k0 + BK, &rb);
+      }
+    } else {
+      fetch_a(tid, abase, m0, k0, &ra);
+      fetch_b(tid, bbase, n0, k0, &rb);
+      store_a(tid, &ra);
+      store_b(tid, &rb);
+      workgroupBarrier();
+    }
     for (var q = 0u; q < BK / 4u; q++) {
       for (var i = 0u; i < TM; i++) { av[i] = tileA[(ty + i * WGY) * (BK / 4u) + q]; }
       for (var j = 0u; j < TN / 4u; j++) {

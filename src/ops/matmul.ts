@@ -226,6 +226,9 @@ function tileFits(engine: Engine, p: MatmulProblem, c: Record<string, number>): 
   if (![BM, BN, BK, TM, TN, WG].every((v) => Number.isInteger(v) && v! > 0)) return false;
   if (TN! % 4 || BK! % 4 || BM! % 4 || BM! % TM! || BN! % TN! || TM! > 16 || TM! * TN! > 64) return false;
   if (WG !== (BM! / TM!) * (BN! / TN!)) return false;
+  // The v4 loaders hold an invocation's share of each tile in 16 vec4 registers (4 per transposed block).
+  const share = (n4: number) => Math.max(Math.ceil(n4 / WG!), 4 * Math.ceil(n4 / 4 / WG!));
+  if (share((BM! * BK!) / 4) > 16 || share((BK! * BN!) / 4) > 16) return false;
   const l = engine.limits;
   if (WG! > l.maxComputeInvocationsPerWorkgroup || WG! > l.maxComputeWorkgroupSizeX) return false;
   if (4 * (BM! + BN!) * BK! > l.maxComputeWorkgroupStorageSize) return false;
@@ -241,9 +244,9 @@ function validConfig(engine: Engine, p: MatmulProblem, cfg: TuneConfig): boolean
     case 'sg8':
       return sg8Applies(engine, p) && (SG8_TM as readonly number[]).includes(c['TM']!) && Object.keys(c).length === 1;
     case 'tiled':
-      return tileFits(engine, p, c);
+      return c['PREFETCH'] === undefined && tileFits(engine, p, c);
     case 'tiled_v4':
-      return vec4Layout(p) && tileFits(engine, p, c);
+      return vec4Layout(p) && tileFits(engine, p, c) && (c['PREFETCH'] === undefined || c['PREFETCH'] === 1);
     case 'splitk': {
       const { KCHUNK, BK } = c as Record<'KCHUNK' | 'BK', number>;
       if (Object.keys(c).length !== 7 || !vec4Layout(p) || !tileFits(engine, p, c)) return false;
@@ -362,6 +365,13 @@ function candidates(engine: Engine, p: MatmulProblem): TuneConfig[] {
     out.push(...tiles.slice(0, 1));
     if (tallK) out.push(...split);
     out.push(...tiles.slice(1, 4));
+    // The first two vec4 tiles again, fetching each next tile during the products.
+    out.push(
+      ...tiles
+        .filter((t) => t.variant === 'tiled_v4')
+        .slice(0, 2)
+        .map((t) => ({ ...t, constants: { ...t.constants, PREFETCH: 1 } })),
+    );
     if (width && subgroupLayout(p)) out.push(...subgroupConfigs(p, width));
     if (!tallK) out.push(...split);
     out.push(...tiles.slice(4));
@@ -464,7 +474,8 @@ export function describeMatmulConfig(cfg: TuneConfig): string {
   if (cfg.variant === 'splitk') return `splitk ${c['BM']}×${c['BN']}×${c['BK']} ${c['TM']}×${c['TN']} k${c['KCHUNK']}`;
   if (cfg.variant === 'sg8') return `sg8 TM${c['TM']}`;
   if (cfg.variant === 'subgroup') return `subgroup${c['SGW']} TM${c['TM']} CN${c['CN']} WG${c['WG']}`;
-  if (cfg.variant === 'tiled' || cfg.variant === 'tiled_v4') return `${cfg.variant} ${c['BM']}×${c['BN']}×${c['BK']} ${c['TM']}×${c['TN']}`;
+  if (cfg.variant === 'tiled' || cfg.variant === 'tiled_v4')
+    return `${cfg.variant} ${c['BM']}×${c['BN']}×${c['BK']} ${c['TM']}×${c['TN']}${c['PREFETCH'] ? ' prefetch' : ''}`;
   return cfg.variant;
 }
 

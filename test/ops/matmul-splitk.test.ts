@@ -9,6 +9,7 @@ import { memoryTuneStore, ops, tunerOf } from '../../src/index.js';
 import { MATMUL_TILES, MATMUL_TUNING, MATMUL_VARIANT_RTOL, type MatmulProblem, matmulChoice, SPLITK_TILES, splitkConfigs } from '../../src/ops/matmul.js';
 import { matmulRef } from '../../src/reference/matmul.js';
 import { Tuner } from '../../src/tune/tuner.js';
+import type { TuneConfig } from '../../src/tune/types.js';
 import { expectAllClose, expectSameBits, uniformData } from '../helpers/allclose.js';
 import { ownEngine, testEngine } from '../helpers/engine.js';
 
@@ -101,19 +102,22 @@ describe('split-K matmul', () => {
   // A tile's constants reach the compiler folded into the kernel (a dead branch included): every
   // tile of the candidate lists must build and compute in each form, or a GPU whose static rule
   // picks it would fail (a division by the unused KCHUNK = 0 once did, for one tile only).
-  it('every tile builds and computes in every form (tiled, tiled_v4, split-K) on a 68×132×100 Aᵀ·B', async () => {
+  it('every tile builds and computes in every form (tiled, tiled_v4 with and without prefetch, split-K) on a 68×132×100 Aᵀ·B', async () => {
     const [M, K, N] = [68, 132, 100];
     const ad = uniformData(K * M, 21);
     const bd = uniformData(K * N, 22);
     const want = matmulRef(ad, bd, { M, N, K, transA: true });
     const p = problem(M, N, K);
-    const forms = [
-      ...MATMUL_TILES.flatMap(([BM, BN, BK, TM, TN]) =>
-        (['tiled', 'tiled_v4'] as const).map((variant) => ({ variant, constants: { BM, BN, BK, TM, TN, WG: (BM / TM) * (BN / TN) } })),
-      ),
+    const forms: TuneConfig[] = [
+      ...MATMUL_TILES.flatMap(([BM, BN, BK, TM, TN]): TuneConfig[] => [
+        { variant: 'tiled', constants: { BM, BN, BK, TM, TN, WG: (BM / TM) * (BN / TN) } },
+        { variant: 'tiled_v4', constants: { BM, BN, BK, TM, TN, WG: (BM / TM) * (BN / TN) } },
+        { variant: 'tiled_v4', constants: { BM, BN, BK, TM, TN, WG: (BM / TM) * (BN / TN), PREFETCH: 1 } },
+      ]),
       ...SPLITK_TILES.map(([BM, BN, BK, TM, TN]) => ({ variant: 'splitk', constants: { BM, BN, BK, TM, TN, WG: (BM / TM) * (BN / TN), KCHUNK: 2 * BK } })),
     ].filter((cfg) => MATMUL_TUNING.valid(e, p, cfg));
-    expect(forms.length).toBeGreaterThanOrEqual(2 * MATMUL_TILES.length - 4);
+    expect(forms.length).toBeGreaterThanOrEqual(3 * MATMUL_TILES.length - 6);
+    const plain = new Map<string, Float32Array>();
     await e.asyncScope(async () => {
       const a = e.tensor(ad, [K, M]);
       const b = e.tensor(bd, [K, N]);
@@ -121,7 +125,13 @@ describe('split-K matmul', () => {
         const prev = tunerOf(e).force('matmul', cfg);
         try {
           expect(matmulChoice(a, b, { transA: true }).source).toBe('forced');
-          expectAllClose(await ops.matmul(a, b, { transA: true }).read(), want, { atol: 2e-6 * Math.sqrt(K) + 1e-6, rtol: 1e-4 });
+          const got = await ops.matmul(a, b, { transA: true }).read();
+          expectAllClose(got, want, { atol: 2e-6 * Math.sqrt(K) + 1e-6, rtol: 1e-4 });
+          // Prefetching changes when a tile is read, not what is summed: the same bits.
+          const { PREFETCH, ...tileOnly } = cfg.constants;
+          const key = `${cfg.variant} ${JSON.stringify(tileOnly)}`;
+          if (PREFETCH) expectSameBits(got, plain.get(key)!, `${key} with prefetch`);
+          else plain.set(key, got);
         } catch (err) {
           throw new Error(`${cfg.variant} ${JSON.stringify(cfg.constants)}: ${(err as Error).message}`);
         } finally {

@@ -92,6 +92,8 @@ const VARIANTS: Variant[] = [
   { cfg: tile('tiled', 64, 64, 16, 8, 8), vec4: false },
   { cfg: tile('tiled_v4', 32, 32, 32, 4, 4), vec4: true },
   { cfg: tile('tiled_v4', 128, 64, 16, 8, 8), vec4: true },
+  // The next tile fetched during the products (PREFETCH): several k-steps, every transpose.
+  { cfg: { variant: 'tiled_v4', constants: { ...tile('tiled_v4', 32, 32, 16, 4, 4).constants, PREFETCH: 1 } }, vec4: true },
   // One subgroup per workgroup (TM 8 and 32); 16 rows × 2 vec4 columns over 64 invocations (several subgroups).
   subgroup(8, 1, 0),
   subgroup(32, 1, 0),
