@@ -23,7 +23,7 @@ describe('device', () => {
     if (process.platform === 'linux') expect(String((err as Error).message)).toMatch(/mesa-vulkan-drivers libvulkan1/);
   });
 
-  it('an unknown tune mode or kernelRules is refused by name before any adapter is asked for', async () => {
+  it('an unknown tune mode, kernelRules or limits is refused by name before any adapter is asked for', async () => {
     let asked = 0;
     const gpu = {
       requestAdapter: async () => {
@@ -33,6 +33,7 @@ describe('device', () => {
     } as unknown as GPU;
     await expect(createEngine({ gpu, kernelRules: 'fast' as never })).rejects.toThrow(/kernelRules must be 'cpu' or 'gpu'.*got 'fast'/);
     await expect(createEngine({ gpu, tune: 'always' as never })).rejects.toThrow(/tune must be one of 'off', 'cached', 'full', got 'always'/);
+    await expect(createEngine({ gpu, limits: 'max' as never })).rejects.toThrow(/limits must be 'adapter' or 'default'.*got 'max'/);
     expect(asked).toBe(0);
   });
 });
