@@ -61,8 +61,6 @@
 //     division into (channel, tap) or (image, pixel) is done once per step,
 //     not once per element; those divisions are by override constants where
 //     the shape allows (KHC, KWC, UNIT_STRIDE, HWOC, WOC below);
-//   * PREFETCH: the k-steps are skewed by one, so the loads of step k0 + BK
-//     are issued before step k0's products (registers ra, rb; store_a below);
 //   * VEC4_A: A is read as vec4 from w4 (forward, CK % 4 == 0) or dy4
 //     (grad-weight, HWo % 4 == 0): the same buffer as w / dy, bound twice;
 //     otherwise scalar loads (the host binds a placeholder to the vec4 name).
@@ -90,8 +88,6 @@ override UNIT_STRIDE: bool = false;
 override HWOC: u32 = 1u;
 override WOC: u32 = 1u;
 override ACCUMULATE: bool = false;
-// Fetch the next k-step's tiles into registers during this step's products (see store_a).
-override PREFETCH: bool = false;
 
 struct Params {
   N: u32,
@@ -156,31 +152,6 @@ fn multiply_tiles(acc: ptr<function, array<vec4f, 16>>, tx: u32, ty: u32) {
   }
 }
 
-// The tile copies go through registers: each pass's loaders fill ra (this invocation's vec4s of
-// tileA, in its loops' order) and rb (of tileB), then store_a / store_b write them out. With
-// PREFETCH the loop runs one k-step skewed: the loaders of step k0 + BK are issued right after
-// step k0's store and barrier, so their global loads (the gather's included) are in flight during
-// step k0's products. It changes when a value is read, not the sums: the same bits.
-// tileA: invocation tid fills the vec4 columns kq ≡ tid (mod BK/4), rows r = tid/(BK/4) + i·stride.
-fn store_a(tid: u32, ra: ptr<function, array<vec4f, 16>>) {
-  var n = 0u;
-  for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
-    for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
-      tileA[r * (BK / 4u) + kq] = (*ra)[n];
-      n++;
-    }
-  }
-}
-
-// tileB: invocation tid fills the vec4 column tid mod (BN/4), rows kk = tid/(BN/4) + i·(WG/(BN/4)).
-fn store_b(tid: u32, rb: ptr<function, array<vec4f, 16>>) {
-  var n = 0u;
-  for (var kk = tid / (BN / 4u); kk < BK; kk += WG / (BN / 4u)) {
-    tileB[kk * (BN / 4u) + tid % (BN / 4u)] = (*rb)[n];
-    n++;
-  }
-}
-
 // ---- forward ----------------------------------------------------------------
 
 @compute @workgroup_size(WG)
@@ -215,73 +186,52 @@ fn conv2d_igemm_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
   }
 
   var acc: array<vec4f, 16>;
-  var ra: array<vec4f, 16>;
-  var rb: array<vec4f, 16>;
-  // With PREFETCH one step more: step k0 fetches, step k0 + BK stores and multiplies it (see store_a).
-  for (var k0 = 0u; k0 < p.CK + select(0u, BK, PREFETCH); k0 += BK) {
-    if (PREFETCH && k0 > 0u) {
-      store_a(tid, &ra);
-      store_b(tid, &rb);
-      workgroupBarrier();
-    }
-    if (k0 < p.CK) {
-      var na = 0u;
-      var nb = 0u;
-      if (VEC4_A) {
-        for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
-          let k = k0 + 4u * kq;
-          for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
-            let m = m0 + r;
-            var v = vec4f(0.0);
-            if (m < p.Og && k < p.CK) { v = w4[((g * p.Og + m) * p.CK + k) / 4u]; }
-            ra[na] = v;
-            na++;
-          }
-        }
-      } else {
-        // Four scalar loads per vec4, stored whole: invocations never share a vec4 of tileA (a
-        // component store may rewrite the whole vector, so two writers of one vec4 would race).
-        for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
-          for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
-            let m = m0 + r;
-            var v = vec4f(0.0);
-            for (var e = 0u; e < 4u; e++) {
-              let k = k0 + 4u * kq + e;
-              if (m < p.Og && k < p.CK) { v[e] = w[(g * p.Og + m) * p.CK + k]; }
-            }
-            ra[na] = v;
-            na++;
-          }
+  for (var k0 = 0u; k0 < p.CK; k0 += BK) {
+    if (VEC4_A) {
+      for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
+        let k = k0 + 4u * kq;
+        for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
+          let m = m0 + r;
+          var v = vec4f(0.0);
+          if (m < p.Og && k < p.CK) { v = w4[((g * p.Og + m) * p.CK + k) / 4u]; }
+          tileA[r * (BK / 4u) + kq] = v;
         }
       }
-      for (var kk = tid / (BN / 4u); kk < BK; kk += WG / (BN / 4u)) {
-        let k = k0 + kk;
-        let kc = min(k, p.CK - 1u);
-        let t = kc % KK;
-        let plane = (kc / KK) * HWi;
-        let oy = i32((t / KWC) * p.dh);
-        let ox = i32((t % KWC) * p.dw);
-        var v = vec4f(0.0);
-        for (var e = 0u; e < 4u; e++) {
-          let iy = iy0[e] + oy;
-          let ix = ix0[e] + ox;
-          if (k < p.CK && qok[e] && iy >= 0 && ix >= 0 && u32(iy) < p.H && u32(ix) < p.W) {
-            v[e] = x[xbase[e] + plane + u32(iy) * p.W + u32(ix)];
+    } else {
+      // Four scalar loads per vec4, stored whole: invocations never share a vec4 of tileA (a
+      // component store may rewrite the whole vector, so two writers of one vec4 would race).
+      for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
+        for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
+          let m = m0 + r;
+          var v = vec4f(0.0);
+          for (var e = 0u; e < 4u; e++) {
+            let k = k0 + 4u * kq + e;
+            if (m < p.Og && k < p.CK) { v[e] = w[(g * p.Og + m) * p.CK + k]; }
           }
+          tileA[r * (BK / 4u) + kq] = v;
         }
-        rb[nb] = v;
-        nb++;
       }
     }
-    if (!PREFETCH) {
-      store_a(tid, &ra);
-      store_b(tid, &rb);
-      workgroupBarrier();
+    for (var kk = tid / (BN / 4u); kk < BK; kk += WG / (BN / 4u)) {
+      let k = k0 + kk;
+      let kc = min(k, p.CK - 1u);
+      let t = kc % KK;
+      let plane = (kc / KK) * HWi;
+      let oy = i32((t / KWC) * p.dh);
+      let ox = i32((t % KWC) * p.dw);
+      var v = vec4f(0.0);
+      for (var e = 0u; e < 4u; e++) {
+        let iy = iy0[e] + oy;
+        let ix = ix0[e] + ox;
+        if (k < p.CK && qok[e] && iy >= 0 && ix >= 0 && u32(iy) < p.H && u32(ix) < p.W) {
+          v[e] = x[xbase[e] + plane + u32(iy) * p.W + u32(ix)];
+        }
+      }
+      tileB[kk * (BN / 4u) + jb] = v;
     }
-    if (!PREFETCH || k0 > 0u) {
-      multiply_tiles(&acc, tx, ty);
-      workgroupBarrier();
-    }
+    workgroupBarrier();
+    multiply_tiles(&acc, tx, ty);
+    workgroupBarrier();
   }
 
   for (var i = 0u; i < TM; i++) {
@@ -371,72 +321,52 @@ fn conv2d_igemm_grad_input(@builtin(workgroup_id) wid: vec3u, @builtin(local_inv
   }
 
   var acc: array<vec4f, 16>;
-  var ra: array<vec4f, 16>;
-  var rb: array<vec4f, 16>;
-  // With PREFETCH one step more: step k0 fetches, step k0 + BK stores and multiplies it (see store_a).
-  for (var k0 = 0u; k0 < Kg + select(0u, BK, PREFETCH); k0 += BK) {
-    if (PREFETCH && k0 > 0u) {
-      store_a(tid, &ra);
-      store_b(tid, &rb);
-      workgroupBarrier();
-    }
-    if (k0 < Kg) {
-      var na = 0u;
-      var nb = 0u;
-      // A[c, k] = w[g·Og + o, c, ky, kx]: strided in k, scalar loads; k is
-      // divided into (o, tap) once per column, not per element. Each invocation
-      // stores whole vec4s of tileA (four k): no two writers share a vector.
-      for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
-        var wk: array<u32, 4>;
-        for (var e = 0u; e < 4u; e++) {
-          let kc = min(k0 + 4u * kq + e, Kg - 1u);
-          let t = kc % taps;
-          wk[e] = (g * p.Og + kc / taps) * p.Cg * KK + (ky0 + (t / nkx) * p.step_y) * p.KW + kx0 + (t % nkx) * p.step_x;
-        }
-        for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
-          let c = m0 + r;
-          var v = vec4f(0.0);
-          for (var e = 0u; e < 4u; e++) {
-            if (c < p.Cg && k0 + 4u * kq + e < Kg) { v[e] = w[wk[e] + c * KK]; }
-          }
-          ra[na] = v;
-            na++;
-        }
-      }
-      for (var kk = tid / (BN / 4u); kk < BK; kk += WG / (BN / 4u)) {
-        let k = k0 + kk;
-        let kc = min(k, Kg - 1u);
-        let o = kc / taps;
+  for (var k0 = 0u; k0 < Kg; k0 += BK) {
+    // A[c, k] = w[g·Og + o, c, ky, kx]: strided in k, scalar loads; k is
+    // divided into (o, tap) once per column, not per element. Each invocation
+    // stores whole vec4s of tileA (four k): no two writers share a vector.
+    for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
+      var wk: array<u32, 4>;
+      for (var e = 0u; e < 4u; e++) {
+        let kc = min(k0 + 4u * kq + e, Kg - 1u);
         let t = kc % taps;
-        let ky = ky0 + (t / nkx) * p.step_y;
-        let kx = kx0 + (t % nkx) * p.step_x;
-        var ey = i32(p.ph) - i32(ky * p.dh);
-        var ex = i32(p.pw) - i32(kx * p.dw);
-        if (!UNIT_STRIDE) {
-          ey = (i32(ry + p.ph) - i32(ky * p.dh)) / i32(p.sh);
-          ex = (i32(rx + p.pw) - i32(kx * p.dw)) / i32(p.sw);
-        }
+        wk[e] = (g * p.Og + kc / taps) * p.Cg * KK + (ky0 + (t / nkx) * p.step_y) * p.KW + kx0 + (t % nkx) * p.step_x;
+      }
+      for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
+        let c = m0 + r;
         var v = vec4f(0.0);
         for (var e = 0u; e < 4u; e++) {
-          let oy = ya[e] + ey;
-          let ox = xb[e] + ex;
-          if (k < Kg && qok[e] && oy >= 0 && ox >= 0 && u32(oy) < p.Ho && u32(ox) < p.Wo) {
-            v[e] = dy[dybase[e] + o * HWo + u32(oy) * p.Wo + u32(ox)];
-          }
+          if (c < p.Cg && k0 + 4u * kq + e < Kg) { v[e] = w[wk[e] + c * KK]; }
         }
-        rb[nb] = v;
-        nb++;
+        tileA[r * (BK / 4u) + kq] = v;
       }
     }
-    if (!PREFETCH) {
-      store_a(tid, &ra);
-      store_b(tid, &rb);
-      workgroupBarrier();
+    for (var kk = tid / (BN / 4u); kk < BK; kk += WG / (BN / 4u)) {
+      let k = k0 + kk;
+      let kc = min(k, Kg - 1u);
+      let o = kc / taps;
+      let t = kc % taps;
+      let ky = ky0 + (t / nkx) * p.step_y;
+      let kx = kx0 + (t % nkx) * p.step_x;
+      var ey = i32(p.ph) - i32(ky * p.dh);
+      var ex = i32(p.pw) - i32(kx * p.dw);
+      if (!UNIT_STRIDE) {
+        ey = (i32(ry + p.ph) - i32(ky * p.dh)) / i32(p.sh);
+        ex = (i32(rx + p.pw) - i32(kx * p.dw)) / i32(p.sw);
+      }
+      var v = vec4f(0.0);
+      for (var e = 0u; e < 4u; e++) {
+        let oy = ya[e] + ey;
+        let ox = xb[e] + ex;
+        if (k < Kg && qok[e] && oy >= 0 && ox >= 0 && u32(oy) < p.Ho && u32(ox) < p.Wo) {
+          v[e] = dy[dybase[e] + o * HWo + u32(oy) * p.Wo + u32(ox)];
+        }
+      }
+      tileB[kk * (BN / 4u) + jb] = v;
     }
-    if (!PREFETCH || k0 > 0u) {
-      multiply_tiles(&acc, tx, ty);
-      workgroupBarrier();
-    }
+    workgroupBarrier();
+    multiply_tiles(&acc, tx, ty);
+    workgroupBarrier();
   }
 
   for (var i = 0u; i < TM; i++) {
@@ -495,80 +425,59 @@ fn conv2d_igemm_grad_weight(@builtin(workgroup_id) wid: vec3u, @builtin(local_in
 
   var acc: array<vec4f, 16>;
   // kbeg and kend are uniform across the workgroup, so the barriers are too.
-  var ra: array<vec4f, 16>;
-  var rb: array<vec4f, 16>;
-  // With PREFETCH one step more: step k0 fetches, step k0 + BK stores and multiplies it (see store_a).
-  for (var k0 = kbeg; k0 < kend + select(0u, BK, PREFETCH); k0 += BK) {
-    if (PREFETCH && k0 > kbeg) {
-      store_a(tid, &ra);
-      store_b(tid, &rb);
-      workgroupBarrier();
-    }
-    if (k0 < kend) {
-      var na = 0u;
-      var nb = 0u;
-      // A[m, q] = dy[n, g·Og + m, p]: q divided into (n, p) once per column.
-      if (VEC4_A) {
-        // HWo % 4 == 0: 4 consecutive q of a 4-aligned quad share their image.
-        for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
-          let q = k0 + 4u * kq;
-          let qc = min(q, p.K - 4u);
-          let base = (((qc / HWo) * p.O + g * p.Og) * HWo + qc % HWo) / 4u;
-          for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
-            let m = m0 + r;
-            var v = vec4f(0.0);
-            if (m < p.Og && q < kend) { v = dy4[base + m * (HWo / 4u)]; }
-            ra[na] = v;
-            na++;
-          }
-        }
-      } else {
-        // Whole vec4s of tileA per invocation (four scalar loads each): no two writers share a vector.
-        for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
-          var base: array<u32, 4>;
-          for (var e = 0u; e < 4u; e++) {
-            let qc = min(k0 + 4u * kq + e, p.K - 1u);
-            base[e] = ((qc / HWo) * p.O + g * p.Og) * HWo + qc % HWo;
-          }
-          for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
-            let m = m0 + r;
-            var v = vec4f(0.0);
-            for (var e = 0u; e < 4u; e++) {
-              if (m < p.Og && k0 + 4u * kq + e < kend) { v[e] = dy[base[e] + m * HWo]; }
-            }
-            ra[na] = v;
-            na++;
-          }
+  for (var k0 = kbeg; k0 < kend; k0 += BK) {
+    // A[m, q] = dy[n, g·Og + m, p]: q divided into (n, p) once per column.
+    if (VEC4_A) {
+      // HWo % 4 == 0: 4 consecutive q of a 4-aligned quad share their image.
+      for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
+        let q = k0 + 4u * kq;
+        let qc = min(q, p.K - 4u);
+        let base = (((qc / HWo) * p.O + g * p.Og) * HWo + qc % HWo) / 4u;
+        for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
+          let m = m0 + r;
+          var v = vec4f(0.0);
+          if (m < p.Og && q < kend) { v = dy4[base + m * (HWo / 4u)]; }
+          tileA[r * (BK / 4u) + kq] = v;
         }
       }
-      for (var kk = tid / (BN / 4u); kk < BK; kk += WG / (BN / 4u)) {
-        let q = k0 + kk;
-        let qc = min(q, p.K - 1u);
-        let r = qc % HWo;
-        let xn = (qc / HWo) * p.C * HWi;
-        let iyb = i32((r / WOC) * p.sh);
-        let ixb = i32((r % WOC) * p.sw);
-        var v = vec4f(0.0);
+    } else {
+      // Whole vec4s of tileA per invocation (four scalar loads each): no two writers share a vector.
+      for (var kq = tid % (BK / 4u); kq < BK / 4u; kq += WG) {
+        var base: array<u32, 4>;
         for (var e = 0u; e < 4u; e++) {
-          let iy = iyb + tapy[e];
-          let ix = ixb + tapx[e];
-          if (q < kend && jok[e] && iy >= 0 && ix >= 0 && u32(iy) < p.H && u32(ix) < p.W) {
-            v[e] = x[xn + xoff[e] + u32(iy) * p.W + u32(ix)];
-          }
+          let qc = min(k0 + 4u * kq + e, p.K - 1u);
+          base[e] = ((qc / HWo) * p.O + g * p.Og) * HWo + qc % HWo;
         }
-        rb[nb] = v;
-        nb++;
+        for (var r = tid / (BK / 4u); r < BM; r += max(WG / (BK / 4u), 1u)) {
+          let m = m0 + r;
+          var v = vec4f(0.0);
+          for (var e = 0u; e < 4u; e++) {
+            if (m < p.Og && k0 + 4u * kq + e < kend) { v[e] = dy[base[e] + m * HWo]; }
+          }
+          tileA[r * (BK / 4u) + kq] = v;
+        }
       }
     }
-    if (!PREFETCH) {
-      store_a(tid, &ra);
-      store_b(tid, &rb);
-      workgroupBarrier();
+    for (var kk = tid / (BN / 4u); kk < BK; kk += WG / (BN / 4u)) {
+      let q = k0 + kk;
+      let qc = min(q, p.K - 1u);
+      let r = qc % HWo;
+      let xn = (qc / HWo) * p.C * HWi;
+      let iyb = i32((r / WOC) * p.sh);
+      let ixb = i32((r % WOC) * p.sw);
+      var v = vec4f(0.0);
+      for (var e = 0u; e < 4u; e++) {
+        let iy = iyb + tapy[e];
+        let ix = ixb + tapx[e];
+        if (q < kend && jok[e] && iy >= 0 && ix >= 0 && u32(iy) < p.H && u32(ix) < p.W) {
+          v[e] = x[xn + xoff[e] + u32(iy) * p.W + u32(ix)];
+        }
+      }
+      tileB[kk * (BN / 4u) + jb] = v;
     }
-    if (!PREFETCH || k0 > kbeg) {
-      multiply_tiles(&acc, tx, ty);
-      workgroupBarrier();
-    }
+    workgroupBarrier();
+    multiply_tiles(&acc, tx, ty);
+    workgroupBarrier();
   }
 
   let base = s * p.O + g * p.Og;

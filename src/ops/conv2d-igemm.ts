@@ -97,9 +97,8 @@ function grid(g: Conv2dShape, pass: Conv2dPass, c: IgemmConstants, maxBindingByt
 
 /** Whether a configuration is well formed for the kernel and fits the adapter's limits for this problem. */
 export function igemmFits(g: Conv2dShape, pass: Conv2dPass, c: IgemmConstants, limits: IgemmLimits): boolean {
-  const { BM, BN, BK, TM, TN, WG, SPLIT, PREFETCH } = c;
-  if (PREFETCH !== undefined && PREFETCH !== 1) return false;
-  const keys = Object.keys(c).length - (PREFETCH === undefined ? 0 : 1);
+  const { BM, BN, BK, TM, TN, WG, SPLIT } = c;
+  const keys = Object.keys(c).length;
   if (![BM, BN, BK, TM, TN, WG].every((v) => Number.isInteger(v) && v! > 0)) return false;
   if (pass === 'grad-weight' ? !(Number.isInteger(SPLIT) && SPLIT! > 0 && keys === 7) : keys !== 6) return false;
   const [bm, bn, bk, tm, tn, wg] = [BM!, BN!, BK!, TM!, TN!, WG!];
@@ -107,8 +106,6 @@ export function igemmFits(g: Conv2dShape, pass: Conv2dPass, c: IgemmConstants, l
   // The loaders: every invocation keeps one vec4 column of tileB and one column (or vec4 column) of tileA.
   const divides = (a: number, b: number) => a % b === 0 || b % a === 0;
   if (wg % (bn / 4) || ((bk * bn) / 4) % wg || !divides(wg, bk) || !divides(wg, bk / 4)) return false;
-  // The loaders hold an invocation's share of each tile in 16 vec4 registers (ra, rb).
-  if (Math.ceil((bm * bk) / 4 / wg) > 16 || Math.ceil((bk * bn) / 4 / wg) > 16) return false;
   if (wg > limits.maxComputeInvocationsPerWorkgroup || wg > limits.maxComputeWorkgroupSizeX) return false;
   if (4 * (bm + bn) * bk > limits.maxComputeWorkgroupStorageSize) return false;
   if (grid(g, pass, c, limits.maxStorageBufferBindingSize).some((d) => d > limits.maxComputeWorkgroupsPerDimension)) return false;
@@ -139,16 +136,15 @@ export function igemmCandidates(g: Conv2dShape, pass: Conv2dPass, cpu: boolean):
       pass === 'grad-weight' ? Number.POSITIVE_INFINITY : Math.ceil(M / BM) * Math.ceil(N / BN) * (pass === 'forward' ? g.groups : g.groups * g.sh * g.sw);
     tiles = rankGpuTiles(fitting(GPU_TILES), wgs, 256);
   }
+  if (pass !== 'grad-weight') return tiles.map((t) => igemmConstants(t));
   // grad-weight: split the reduction for a GPU's many workgroups; on a CPU adapter, one chunk or a few.
-  const splits = pass === 'grad-weight' ? (cpu ? CPU_SPLITS : GPU_SPLITS) : [undefined];
-  const out = tiles.flatMap((t) => splits.map((s) => igemmConstants(t, s)));
-  // GPUs: the first two configurations again, right after them, fetching each next k-step during the products.
-  return cpu ? out : [...out.slice(0, 2), ...out.slice(0, 2).map((c) => ({ ...c, PREFETCH: 1 })), ...out.slice(2)];
+  const splits = cpu ? CPU_SPLITS : GPU_SPLITS;
+  return tiles.flatMap((t) => splits.map((s) => igemmConstants(t, s)));
 }
 
-/** A configuration's short name: 'igemm 64×64×16 8×8', '… split 4096', '… prefetch'. */
+/** A configuration's short name: 'igemm 64×64×16 8×8', '… split 4096'. */
 export function describeIgemm(c: IgemmConstants): string {
-  return `igemm ${c['BM']}×${c['BN']}×${c['BK']} ${c['TM']}×${c['TN']}${c['SPLIT'] === undefined ? '' : ` split ${c['SPLIT']}`}${c['PREFETCH'] ? ' prefetch' : ''}`;
+  return `igemm ${c['BM']}×${c['BN']}×${c['BK']} ${c['TM']}×${c['TN']}${c['SPLIT'] === undefined ? '' : ` split ${c['SPLIT']}`}`;
 }
 
 /** The steps of one pass under a configuration that `igemmFits`. */
@@ -156,7 +152,7 @@ export function igemmSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, c
   const Cg = g.C / g.groups;
   const Og = g.O / g.groups;
   const CK = Cg * g.KH * g.KW;
-  const tile = { BM: c['BM']!, BN: c['BN']!, BK: c['BK']!, TM: c['TM']!, TN: c['TN']!, WG: c['WG']!, ...(c['PREFETCH'] ? { PREFETCH: 1 } : {}) };
+  const tile = { BM: c['BM']!, BN: c['BN']!, BK: c['BK']!, TM: c['TM']!, TN: c['TN']!, WG: c['WG']! };
   const { N, C, H, W, O, KH, KW, sh, sw, ph, pw, dh, dw, Ho, Wo } = g;
   const params = { N, C, H, W, O, KH, KW, sh, sw, ph, pw, dh, dw, Ho, Wo, Cg, Og, CK };
   const workgroups = grid(g, pass, c, maxBindingBytes);
