@@ -3,6 +3,7 @@
  * kernel cache, the buffer pool, the scopes that release tensors, and the
  * gradient mode. Every tensor points back to its engine; ops need nothing else.
  */
+import { foldedGrid } from './util/grid.js';
 import { runBackward } from './autograd/backward.js';
 import { type AdapterSummary, type ContextOptions, GpuContext, type KernelTiming } from './device/context.js';
 import type { GpuCounters } from './device/counters.js';
@@ -368,12 +369,11 @@ export class Engine {
   #grid(e: CompiledEntry, w: RunSpec['workgroups']): [number, number, number] {
     const maxDim = this.ctx.limits.maxComputeWorkgroupsPerDimension;
     if (typeof w === 'number') {
-      if (w <= maxDim) return [w, 1, 1];
-      const y = Math.ceil(w / maxDim);
-      if (y > maxDim) {
+      const grid = foldedGrid(w, maxDim);
+      if (grid[1] > maxDim) {
         throw new LimitError(`${e.label}: ${w} workgroups exceed maxComputeWorkgroupsPerDimension² (${maxDim}²)`, 'maxComputeWorkgroupsPerDimension');
       }
-      return [Math.ceil(w / y), y, 1];
+      return grid;
     }
     return [w[0], w[1] ?? 1, w[2] ?? 1];
   }

@@ -14,7 +14,7 @@ import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tunerOf } from '../tune/tuner.js';
 import type { TuneLaunch } from '../tune/types.js';
-import { foldedGrid } from './launch.js';
+import { foldedGrid } from '../util/grid.js';
 import { MATMUL_TUNING, type MatmulProblem, runMatmul } from './matmul.js';
 
 /** The name of the buffer bound where a dispatch reads nothing (the engine's placeholder; the tuner's bench buffer of that name). */
@@ -140,7 +140,6 @@ export function withAccumulatedOutput<B extends string>(list: DispatchList<B>, n
   });
 }
 
-/** A 1-D workgroup count as the engine launches it: [n, 1, 1], or folded into x·y past the per-dimension limit. */
 /** One step as the tuner launches it (bench buffers named as the list names them). */
 function stepLaunch<B extends string>(engine: Engine, step: DispatchStep<B>): TuneLaunch {
   if (step.kind === 'matmul') {

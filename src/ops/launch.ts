@@ -10,13 +10,6 @@ export function groups(n: number, wg = WG): number {
   return Math.ceil(n / wg);
 }
 
-/** A count of workgroups as an explicit grid: [n, 1, 1], or folded into x·y past `maxDim` (the kernel linearises x + y·nx). */
-export function foldedGrid(n: number, maxDim: number): [number, number, number] {
-  if (n <= maxDim) return [n, 1, 1];
-  const y = Math.ceil(n / maxDim);
-  return [Math.ceil(n / y), y, 1];
-}
-
 /** Splits up to 8 dims into the (lo, hi) vec4u pair the WGSL Params use. */
 export function vec8(v: readonly number[]): [number[], number[]] {
   const a = [...v, 0, 0, 0, 0, 0, 0, 0, 0].slice(0, 8);
