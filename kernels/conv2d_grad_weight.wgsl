@@ -32,11 +32,12 @@
 //   TM, TN ∈ {16, 32, 64} are override constants chosen from Og and CK
 //   (a 16-channel layer does not pay for a 64-row tile).
 // conv2d_gw_sum      dst[i] = Σ_{s = 0..S−1} part[s·T + i], T = O·CK, in a fixed
-//   order (no atomics: the result is deterministic). 256 invocations = 32
-//   consecutive outputs (one coalesced 128-byte row per warp) × 8 slices; slice
-//   sl sums s = sl, sl + 8, … into 4 round-robin accumulators (4 loads in
-//   flight), then slice 0 adds the 8 slice sums in order 0..7. The order
-//   depends only on S. 1-D grid over ⌈T/32⌉, folded into x·y.
+//   order (no atomics: the result is deterministic). 32·SLICES invocations =
+//   32 consecutive outputs (one coalesced 128-byte row per warp) × SLICES
+//   slices (8: 256 invocations; 4 where a compatibility-mode device allows only
+//   128); slice sl sums s = sl, sl + SLICES, … into 4 round-robin accumulators
+//   (4 loads in flight), then slice 0 adds the slice sums in order. The order
+//   depends only on S and SLICES. 1-D grid over ⌈T/32⌉, folded into x·y.
 // ACCUMULATE (override): the final values are added to dst in place
 //   (dst = dst + Σ, after the full sum: the same f32 add as elementwise.wgsl's
 //   acc_add with alpha 1), so a weight's gradient lands in its .grad without a
@@ -50,6 +51,8 @@ const TK: u32 = 16u;    // reduction steps per tile load
 override PM: u32 = TM + 1u;  // padded pitches of the k-major tiles (derived; not set by the host)
 override PN: u32 = TN + 1u;
 override ACCUMULATE: bool = false;
+override SLICES: u32 = 8u;  // conv2d_gw_sum: chunk slices per workgroup (32·SLICES invocations)
+override SUM_WG: u32 = 32u * SLICES;
 
 struct Params {
   N: u32,
@@ -84,7 +87,7 @@ struct Params {
 
 var<workgroup> As: array<f32, PM * TK>;  // As[kk·PM + m] = dy value of row m0 + m at k0 + kk
 var<workgroup> Bs: array<f32, PN * TK>;  // Bs[kk·PN + jn] = x value of column j0 + jn at k0 + kk
-var<workgroup> red: array<f32, 256>;
+var<workgroup> red: array<f32, 256>;  // conv2d_gw_partial: 256; conv2d_gw_sum: SUM_WG ≤ 256
 
 @compute @workgroup_size(256)
 fn conv2d_gw_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -190,34 +193,34 @@ fn conv2d_gw_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(SUM_WG)
 fn conv2d_gw_sum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let col = li % 32u;
   let sl = li / 32u;
   let i = (wid.x + wid.y * nwg.x) * 32u + col;
-  // Four independent accumulators (chunks sl + 8·(4·t + u), u = 0..3) so four
-  // loads are in flight per invocation; combined in the order 0, 1, 2, 3.
+  // Four independent accumulators (chunks sl + SLICES·(4·t + u), u = 0..3) so
+  // four loads are in flight per invocation; combined in the order 0, 1, 2, 3.
   var a0 = 0.0;
   var a1 = 0.0;
   var a2 = 0.0;
   var a3 = 0.0;
   if (i < p.T) {
     var s = sl;
-    for (; s + 24u < p.S; s += 32u) {
+    for (; s + 3u * SLICES < p.S; s += 4u * SLICES) {
       a0 += part[s * p.T + i];
-      a1 += part[(s + 8u) * p.T + i];
-      a2 += part[(s + 16u) * p.T + i];
-      a3 += part[(s + 24u) * p.T + i];
+      a1 += part[(s + SLICES) * p.T + i];
+      a2 += part[(s + 2u * SLICES) * p.T + i];
+      a3 += part[(s + 3u * SLICES) * p.T + i];
     }
     if (s < p.S) { a0 += part[s * p.T + i]; }
-    if (s + 8u < p.S) { a1 += part[(s + 8u) * p.T + i]; }
-    if (s + 16u < p.S) { a2 += part[(s + 16u) * p.T + i]; }
+    if (s + SLICES < p.S) { a1 += part[(s + SLICES) * p.T + i]; }
+    if (s + 2u * SLICES < p.S) { a2 += part[(s + 2u * SLICES) * p.T + i]; }
   }
   red[li] = ((a0 + a1) + a2) + a3;
   workgroupBarrier();
   if (sl == 0u && i < p.T) {
     var v = red[col];
-    for (var k = 1u; k < 8u; k++) { v += red[k * 32u + col]; }
+    for (var k = 1u; k < SLICES; k++) { v += red[k * 32u + col]; }
     if (ACCUMULATE) { dst[i] = dst[i] + v; } else { dst[i] = v; }
   }
 }

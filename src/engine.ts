@@ -113,6 +113,10 @@ export class Engine {
   get limits(): GPUSupportedLimits {
     return this.ctx.limits;
   }
+  /** The most invocations a 1-D workgroup may have here: 256 or more on a core device, 128 in compatibility mode. */
+  get maxWorkgroupSize(): number {
+    return Math.min(this.ctx.limits.maxComputeInvocationsPerWorkgroup, this.ctx.limits.maxComputeWorkgroupSizeX);
+  }
 
   // ---- tensors -----------------------------------------------------------
 

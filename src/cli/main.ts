@@ -209,7 +209,11 @@ async function trainCommand(argv: string[]): Promise<number> {
   await preflight(cfg, (m) => console.log(m));
   const engine = await createEngine(cfg.tune ? { tune: cfg.tune } : {});
   const info = engine.info;
-  console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device || info.description}${info.isFallbackAdapter ? ' (software)' : ''}`);
+  const notes = [
+    info.isFallbackAdapter ? 'software' : '',
+    info.compatibilityMode ? `compatibility mode, ${engine.maxWorkgroupSize} invocations per workgroup` : '',
+  ].filter(Boolean);
+  console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device || info.description}${notes.length ? ` (${notes.join('; ')})` : ''}`);
   console.log(
     `training ${cfg.model} (width ${cfg.width}) with ${cfg.method} on ${cfg.data}, ${cfg.epochs} epochs, batch ${cfg.batchSize}, seed ${cfg.seed} → ${cfg.out}`,
   );

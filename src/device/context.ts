@@ -21,11 +21,21 @@ export interface AdapterSummary {
   /** True for CPU (software) adapters such as lavapipe or SwiftShader. */
   isFallbackAdapter: boolean;
   backend: 'node-dawn' | 'browser';
+  /**
+   * A compatibility-mode device (WebGPU's `featureLevel: 'compatibility'`, e.g. a browser on
+   * OpenGL ES or Direct3D 11): 128 invocations per workgroup by default. The engine sizes its
+   * workgroups to fit (Engine.maxWorkgroupSize).
+   */
+  compatibilityMode: boolean;
 }
 
 export interface ContextOptions {
   powerPreference?: GPUPowerPreference;
-  /** Ask for a compatibility-mode adapter (browsers on OpenGL ES). */
+  /**
+   * 'compatibility': ask for a compatibility-mode adapter (browsers on OpenGL ES or Direct3D 11;
+   * with `limits: 'default'`, the smallest device WebGPU allows). Default: a core adapter, or a
+   * compatibility-mode one where the platform has no core adapter.
+   */
   featureLevel?: 'core' | 'compatibility';
   /** Features to leave off even when available (e.g. to test the f32 path). */
   disableFeatures?: string[];
@@ -97,7 +107,7 @@ export class GpuContext {
   #timings: KernelTiming[] = [];
   #pendingResolves: Promise<void>[] = [];
 
-  private constructor(adapter: GPUAdapter, device: GPUDevice, backend: AdapterSummary['backend']) {
+  private constructor(adapter: GPUAdapter, device: GPUDevice, backend: AdapterSummary['backend'], compatibilityMode: boolean) {
     this.adapter = adapter;
     this.device = device;
     this.limits = device.limits;
@@ -112,6 +122,7 @@ export class GpuContext {
         (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ??
         /llvmpipe|lavapipe|swiftshader/i.test(`${info?.description} ${info?.architecture} ${info?.device}`),
       backend,
+      compatibilityMode,
     };
     const sg = info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
     this.subgroupSizes = { min: sg?.subgroupMinSize ?? 0, max: sg?.subgroupMaxSize ?? 0 };
@@ -146,6 +157,12 @@ export class GpuContext {
     let adapter: GPUAdapter | null;
     try {
       adapter = await gpu.requestAdapter(adapterOpts);
+      // A platform with only a compatibility-mode adapter (OpenGL ES, Direct3D 11) answers a
+      // plain request with null: the engine runs there too, in smaller workgroups.
+      if (!adapter && !opts.featureLevel) {
+        adapterOpts.featureLevel = 'compatibility';
+        adapter = await gpu.requestAdapter(adapterOpts);
+      }
     } catch (e) {
       throw new NoAdapterError(`requestAdapter failed: ${(e as Error).message}\n${noAdapterHelp()}`);
     }
@@ -161,7 +178,10 @@ export class GpuContext {
       if (typeof v === 'number') requiredLimits[key] = v;
     }
     const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'automix-webgpu' });
-    return new GpuContext(adapter, device, backend);
+    // Asked for compatibility mode, a device without 'core-features-and-limits' is in it (an
+    // implementation may hand out a core device instead; one that never asked gets core).
+    const compat = adapterOpts.featureLevel === 'compatibility' && !device.features.has('core-features-and-limits' as GPUFeatureName);
+    return new GpuContext(adapter, device, backend, compat);
   }
 
   /** While set, synchronous readbacks are refused (a step being captured for replay). */

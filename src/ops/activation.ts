@@ -8,7 +8,7 @@ import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
 import type { NoAttrs } from '../autograd/payloads.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { assertF32, groups } from './launch.js';
+import { assertF32, flat, groups } from './launch.js';
 import { flatConstants, memoryBoundShape } from './memory-bound.js';
 
 declare module '../autograd/payloads.js' {
@@ -36,7 +36,7 @@ function unary(entry: string, a: Tensor, b: Tensor | null): Tensor {
     });
     done = 4 * n4;
   }
-  if (done < n) e.run('activation', entry, { bind: b ? { a, b, out } : { a, out }, params: { n, base: done }, workgroups: groups(n - done) });
+  if (done < n) e.run('activation', entry, { bind: b ? { a, b, out } : { a, out }, params: { n, base: done }, ...flat(e, n - done) });
   return out;
 }
 

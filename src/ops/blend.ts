@@ -38,7 +38,7 @@ import type { GraphNode } from '../autograd/graph.js';
 import { ShapeError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { fmtShape, Tensor } from '../tensor/tensor.js';
-import { assertF32, groups, sameEngine } from './launch.js';
+import { assertF32, flat, sameEngine, withFlat } from './launch.js';
 import { sumToShape } from './reduce.js';
 
 declare module '../autograd/payloads.js' {
@@ -125,8 +125,7 @@ function blendRaw(x: Tensor, perm: Tensor, coef: Tensor | null, a: BlendAttrs, o
   e.run('blend', 'blend_fwd', {
     bind: { x, perm, ...src.bind, out },
     params: params(a),
-    constants: src.constants,
-    workgroups: groups(out.size),
+    ...withFlat(e, out.size, src.constants),
   });
   return out;
 }
@@ -162,8 +161,7 @@ export function blendBackward(node: GraphNode<'blend'>, g: Tensor): (Tensor | nu
       e.run('blend', 'blend_bwd_x', {
         bind: { g, csr, ...src.bind, out: dx },
         params: params(a),
-        constants: src.constants,
-        workgroups: groups(dx.size),
+        ...withFlat(e, dx.size, src.constants),
       });
       csr.dispose();
     }
@@ -173,7 +171,7 @@ export function blendBackward(node: GraphNode<'blend'>, g: Tensor): (Tensor | nu
     // t[n, s] = Σ_c (x[π[n]] − x[n])·G: ∂L/∂m_b itself (SampleMask), or −Σ_n t (SharedMask).
     const t = e.empty([a.rows, a.S]);
     if (t.size) {
-      e.run('blend', 'blend_bwd_coef', { bind: { x, perm, g, out: t }, params: params(a), workgroups: groups(t.size) });
+      e.run('blend', 'blend_bwd_coef', { bind: { x, perm, g, out: t }, params: params(a), ...flat(e, t.size) });
     }
     if (a.mode === BlendMode.SampleMask) dcoef = e._viewOwned(t, coef.shape);
     else {

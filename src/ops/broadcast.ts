@@ -8,7 +8,7 @@
 import { LimitError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { broadcastStrides, groups, vec8 } from './launch.js';
+import { broadcastStrides, flat, groups, vec8 } from './launch.js';
 import { flatConstants, memoryBoundShape } from './memory-bound.js';
 
 /** A broadcast with the output's size-1 dims dropped and alike neighbours merged. */
@@ -63,7 +63,7 @@ export function launchBroadcast(engine: Engine, op: 'add' | 'mul', a: Tensor, b:
     engine.run('elementwise', `${op}_bcast`, {
       bind: { a, b, out },
       params: { n, ndim: shape.length, alpha, beta, shape_lo: slo, shape_hi: shi, a_str_lo: alo, a_str_hi: ahi, b_str_lo: blo, b_str_hi: bhi },
-      workgroups: groups(n),
+      ...flat(engine, n),
     });
     return;
   }

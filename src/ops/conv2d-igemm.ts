@@ -15,7 +15,7 @@
  */
 import type { Conv2dShape } from './conv2d.js';
 import type { Conv2dPass } from './conv2d-path.js';
-import { reductionChunks, SPLIT_TARGET_WORKGROUPS } from './conv2d-split-k.js';
+import { gwSumStep, reductionChunks, SPLIT_TARGET_WORKGROUPS } from './conv2d-split-k.js';
 import type { Conv2dSteps } from './conv2d-steps.js';
 import { PLACEHOLDER } from './dispatch-list.js';
 import { rankGpuTiles } from './launch.js';
@@ -148,7 +148,14 @@ export function describeIgemm(c: IgemmConstants): string {
 }
 
 /** The steps of one pass under a configuration that `igemmFits`. */
-export function igemmSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, c: IgemmConstants, maxBindingBytes: number): Conv2dSteps {
+export function igemmSteps(
+  g: Conv2dShape,
+  pass: Conv2dPass,
+  hasBias: boolean,
+  c: IgemmConstants,
+  maxBindingBytes: number,
+  maxWorkgroupSize: number,
+): Conv2dSteps {
   const Cg = g.C / g.groups;
   const Og = g.O / g.groups;
   const CK = Cg * g.KH * g.KW;
@@ -197,15 +204,6 @@ export function igemmSteps(g: Conv2dShape, pass: Conv2dPass, hasBias: boolean, c
       },
     ],
   };
-  if (S > 1) {
-    out.steps.push({
-      kind: 'dispatch',
-      family: 'conv2d_grad_weight',
-      entry: 'conv2d_gw_sum',
-      bind: { part, dst: 'out' },
-      params: { S, T },
-      workgroups: Math.ceil(T / 32),
-    });
-  }
+  if (S > 1) out.steps.push(gwSumStep({ S, T }, T, maxWorkgroupSize));
   return out;
 }

@@ -126,10 +126,13 @@ function repad(
     entry: 'repad',
     bind: { src, bias: bias ?? PLACEHOLDER, dst },
     params: { total, Ri_s, Ri_d, cols_s, cols_d },
-    constants: { HAS_BIAS: bias ? 1 : 0, WG: 256 },
-    workgroups: Math.ceil(total / 256),
+    // 128: what every device allows (compatibility mode included); a plain copy gains nothing from more.
+    constants: { HAS_BIAS: bias ? 1 : 0, WG: REPAD_WG },
+    workgroups: Math.ceil(total / REPAD_WG),
   });
 }
+
+const REPAD_WG = 128;
 
 /** Workgroup size along a 1-D axis of `n` items: 64, or 16 for short axes (fewer idle lanes). */
 const wgFor = (n: number) => (n >= 48 ? 64 : 16);

@@ -76,7 +76,15 @@ export function splitKPlan(g: Conv2dShape, maxBindingBytes = Infinity, want?: nu
 }
 
 /** Whether the split-K grids and buffers fit the adapter's limits (y = groups·⌈Og/TM⌉, x = ⌈CK/TN⌉, z = S). */
-export function splitKFits(g: Conv2dShape, limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxComputeWorkgroupsPerDimension'>): boolean {
+export function splitKFits(
+  g: Conv2dShape,
+  limits: Pick<
+    GPUSupportedLimits,
+    'maxStorageBufferBindingSize' | 'maxComputeWorkgroupsPerDimension' | 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'
+  >,
+): boolean {
+  // Both kernels are 256-invocation workgroups (a 16 × 16 grid): more than a compatibility-mode device allows.
+  if (limits.maxComputeInvocationsPerWorkgroup < 256 || limits.maxComputeWorkgroupSizeX < 256) return false;
   const P = splitKPlan(g, limits.maxStorageBufferBindingSize);
   const Cg = g.C / g.groups;
   const maxDim = limits.maxComputeWorkgroupsPerDimension;
@@ -109,15 +117,23 @@ export function splitKSteps(g: Conv2dShape, maxBindingBytes: number, want?: numb
     constants: { TM: P.TM, TN: P.TN },
     workgroups: [Math.ceil(CK / P.TN), g.groups * Math.ceil(Og / P.TM), P.S],
   });
-  if (P.S > 1) {
-    out.steps.push({
-      kind: 'dispatch',
-      family: 'conv2d_grad_weight',
-      entry: 'conv2d_gw_sum',
-      bind: { part, dst: 'out' },
-      params,
-      workgroups: Math.ceil(T / 32),
-    });
-  }
+  if (P.S > 1) out.steps.push(gwSumStep(params, T, 256));
   return out;
+}
+
+/**
+ * conv2d_gw_sum over the partials 'part' ([S, T], S in `params`) into 'out': 32 outputs per
+ * workgroup, in 8 slices of the chunks (256 invocations), or 4 where the device allows fewer
+ * (`maxWorkgroupSize`, a compatibility-mode device's 128).
+ */
+export function gwSumStep(params: Record<string, number>, T: number, maxWorkgroupSize: number): Conv2dSteps['steps'][number] {
+  return {
+    kind: 'dispatch',
+    family: 'conv2d_grad_weight',
+    entry: 'conv2d_gw_sum',
+    bind: { part: 'part', dst: 'out' },
+    params,
+    ...(maxWorkgroupSize < 256 ? { constants: { SLICES: 4 } } : {}),
+    workgroups: Math.ceil(T / 32),
+  };
 }

@@ -76,7 +76,7 @@ export function conv2dSteps(engine: Engine, p: Conv2dProblem, cfg: TuneConfig, s
     case 'sg':
       return sgSteps(p.g, p.pass, p.bias);
     case 'igemm':
-      return igemmSteps(p.g, p.pass, p.bias, cfg.constants, maxBinding);
+      return igemmSteps(p.g, p.pass, p.bias, cfg.constants, maxBinding, engine.maxWorkgroupSize);
     default:
       return directSteps(p.g, p.pass, p.bias);
   }
@@ -108,7 +108,7 @@ function benchBuffers(p: Conv2dProblem) {
   if (sgFits(p.g, p.pass, { maxStorageBufferBindingSize: Infinity, maxComputeWorkgroupsPerDimension: Infinity })) all.push(sgSteps(p.g, p.pass, p.bias));
   if (p.pass === 'grad-weight') {
     all.push(splitKSteps(p.g, Infinity));
-    for (const cpu of [false, true]) for (const c of igemmCandidates(p.g, p.pass, cpu)) all.push(igemmSteps(p.g, p.pass, p.bias, c, Infinity));
+    for (const cpu of [false, true]) for (const c of igemmCandidates(p.g, p.pass, cpu)) all.push(igemmSteps(p.g, p.pass, p.bias, c, Infinity, 256));
   }
   for (const s of all) for (const [name, n] of Object.entries(s.temps)) sizes[name] = Math.max(sizes[name] ?? 0, n ?? 0);
   const inputs = Object.keys(operandSizes(p.g, p.pass)).filter((n) => n !== 'out');

@@ -35,7 +35,7 @@ import { conv2dChoice, conv2dSteps } from './conv2d-tuning.js';
 import { runDispatchList, withAccumulatedOutput } from './dispatch-list.js';
 import { accumulateInto } from './elementwise.js';
 import { kernelForms } from './kernel-forms.js';
-import { assertF32, sameEngine } from './launch.js';
+import { assertF32, flat, sameEngine } from './launch.js';
 
 // Re-exported: bench/scratch/gw-plans.ts imports splitKPlan from here; tests and benchmarks the family.
 export { splitKPlan, type SplitKPlan } from './conv2d-split-k.js';
@@ -159,7 +159,7 @@ function runPass(
 }
 
 function fill0(engine: Engine, t: Tensor): Tensor {
-  if (t.size) engine.run('elementwise', 'fill', { bind: { out: t }, params: { n: t.size, alpha: 0 }, workgroups: Math.ceil(t.size / 256) });
+  if (t.size) engine.run('elementwise', 'fill', { bind: { out: t }, params: { n: t.size, alpha: 0 }, ...flat(engine, t.size) });
   return t;
 }
 

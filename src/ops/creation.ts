@@ -1,11 +1,11 @@
 /** Tensors made on the GPU: fills and copies. Not differentiable. */
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { groups } from './launch.js';
+import { flat } from './launch.js';
 
 export function fill(engine: Engine, shape: readonly number[], value: number): Tensor {
   const out = engine.empty(shape);
-  if (out.size > 0) engine.run('elementwise', 'fill', { bind: { out }, params: { n: out.size, alpha: value }, workgroups: groups(out.size) });
+  if (out.size > 0) engine.run('elementwise', 'fill', { bind: { out }, params: { n: out.size, alpha: value }, ...flat(engine, out.size) });
   return out;
 }
 

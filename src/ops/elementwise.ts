@@ -11,7 +11,7 @@ import { gradTarget } from '../autograd/leaf-grad.js';
 import type { NoAttrs } from '../autograd/payloads.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Engine } from '../engine.js';
-import { assertF32, broadcastShapes, groups, sameEngine, sameShape } from './launch.js';
+import { assertF32, broadcastShapes, flat, groups, sameEngine, sameShape } from './launch.js';
 import { launchBroadcast } from './broadcast.js';
 import { kernelForms } from './kernel-forms.js';
 import { flatConstants, memoryBoundShape } from './memory-bound.js';
@@ -53,7 +53,7 @@ export function launchFlat(engine: Engine, entry: string, bind: Record<string, T
     });
     done = 4 * n4;
   }
-  if (done < n) engine.run('elementwise', entry, { bind, params: { n, base: done, ...params }, workgroups: groups(n - done) });
+  if (done < n) engine.run('elementwise', entry, { bind, params: { n, base: done, ...params }, ...flat(engine, n - done) });
 }
 
 function binary(op: 'add' | 'mul', a: Tensor, b: Tensor, alpha = 1, beta = 1): Tensor {

@@ -3,11 +3,38 @@ import type { Engine } from '../engine.js';
 import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 
+/** Threads per workgroup of the flat kernels (one item per thread) where the device allows it. */
 export const WG = 256;
 
-/** Number of WG-sized workgroups for n elements (the engine folds large grids). */
-export function groups(n: number, wg = WG): number {
+/** Number of `wg`-sized workgroups for n items (the engine folds large grids). */
+export function groups(n: number, wg: number): number {
   return Math.ceil(n / wg);
+}
+
+/**
+ * The largest power of two ≤ `preferred` that a workgroup of this engine's device may have.
+ * WebGPU guarantees 256 invocations, compatibility-mode devices only 128
+ * (`maxComputeInvocationsPerWorkgroup`, `maxComputeWorkgroupSizeX`).
+ */
+export function fitWg(e: Engine, preferred: number = WG): number {
+  let wg = 1;
+  while (wg * 2 <= Math.min(preferred, e.maxWorkgroupSize)) wg *= 2;
+  return wg;
+}
+
+/**
+ * A flat kernel's launch over n items, one per thread: its workgroups, and its WG constant where
+ * the device cannot take the kernels' own 256 (so a core device builds the same pipelines as
+ * ever, and a compatibility-mode device gets workgroups of 128).
+ */
+export function flat(e: Engine, n: number): { constants: Record<string, number>; workgroups: number } {
+  return withFlat(e, n, {});
+}
+
+/** `flat` beside the kernel's other override constants. */
+export function withFlat(e: Engine, n: number, constants: Record<string, number>): { constants: Record<string, number>; workgroups: number } {
+  const wg = fitWg(e);
+  return { constants: wg === WG ? constants : { ...constants, WG: wg }, workgroups: groups(n, wg) };
 }
 
 /** Splits up to 8 dims into the (lo, hi) vec4u pair the WGSL Params use. */

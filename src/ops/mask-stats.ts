@@ -18,7 +18,7 @@
  */
 import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
-import { assertF32 } from './launch.js';
+import { assertF32, fitWg } from './launch.js';
 
 /**
  * `[mean, min, max]` over the batch of each mask's standard deviation over positions, as an f32
@@ -34,9 +34,10 @@ export function maskSpread(mask: Tensor): Tensor {
   const n = mask.shape[0]!;
   const s = mask.shape[2]! * mask.shape[3]!;
   const std = e.empty([n]);
-  e.run('mask_stats', 'mask_std', { bind: { m: mask, out: std }, params: { n, s }, workgroups: n });
+  const constants = { WG: fitWg(e) };
+  e.run('mask_stats', 'mask_std', { bind: { m: mask, out: std }, params: { n, s }, constants, workgroups: n });
   const out = e.empty([3]);
-  e.run('mask_stats', 'mask_spread', { bind: { m: std, out }, params: { n, s }, workgroups: 1 });
+  e.run('mask_stats', 'mask_spread', { bind: { m: std, out }, params: { n, s }, constants, workgroups: 1 });
   std.dispose();
   return out;
 }

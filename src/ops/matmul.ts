@@ -24,7 +24,7 @@ import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { accumulateInto, reluGrad } from './elementwise.js';
 import { kernelForms } from './kernel-forms.js';
 import { foldedGrid } from '../util/grid.js';
-import { assertF32, rankGpuTiles, sameEngine } from './launch.js';
+import { assertF32, fitWg, flat, rankGpuTiles, sameEngine } from './launch.js';
 import { sumToShape, sumToShapeInto } from './reduce.js';
 import type { Engine } from '../engine.js';
 import { tunerOf } from '../tune/tuner.js';
@@ -397,6 +397,7 @@ function launch(engine: Engine, p: MatmulProblem, cfg: TuneConfig): TuneLaunch {
     // The parts (no epilogue), then their sum with it; the bench buffer 'part' holds the parts.
     const S = splitCount(p, c);
     const total4 = (p.batch * p.M * p.N) / 4;
+    const sumWg = fitWg(engine);
     return {
       ...KERNEL['tiled_v4']!,
       constants: { ...flags, HAS_BIAS: 0, ACT: 0, ...c },
@@ -406,8 +407,8 @@ function launch(engine: Engine, p: MatmulProblem, cfg: TuneConfig): TuneLaunch {
         {
           ...KERNEL['tiled_v4']!,
           entry: 'matmul_splitk_sum',
-          constants: { HAS_BIAS: flags.HAS_BIAS, ACT: flags.ACT, KCHUNK: c['KCHUNK']!, WG: SPLITK_SUM_WG },
-          workgroups: foldedGrid(Math.ceil(total4 / SPLITK_SUM_WG), engine.limits.maxComputeWorkgroupsPerDimension),
+          constants: { HAS_BIAS: flags.HAS_BIAS, ACT: flags.ACT, KCHUNK: c['KCHUNK']!, WG: sumWg },
+          workgroups: foldedGrid(Math.ceil(total4 / sumWg), engine.limits.maxComputeWorkgroupsPerDimension),
           // The parts are read where A is bound.
           bind: { a: 'part' },
         },
@@ -434,8 +435,6 @@ function params(p: MatmulProblem) {
     b_batch_stride: p.bBatched ? p.K * p.N : 0,
   };
 }
-
-const SPLITK_SUM_WG = 256;
 
 /**
  * Runs `config` on `p` over the given operands (what matmulRaw and a dispatch list's GEMM do):
@@ -555,7 +554,7 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tenso
   const c = into ?? engine.empty(outShape);
   if (c.size === 0) return c;
   if (p.K === 0) {
-    engine.run('elementwise', 'fill', { bind: { out: c }, params: { n: c.size, alpha: 0 }, workgroups: Math.ceil(c.size / 256) });
+    engine.run('elementwise', 'fill', { bind: { out: c }, params: { n: c.size, alpha: 0 }, ...flat(engine, c.size) });
     return c;
   }
   const { config } = tunerOf(engine).choose(MATMUL_TUNING, p);

@@ -20,6 +20,7 @@
  * reads one contiguous span — one vec4 per thread, 256-thread workgroups.
  */
 import type { Engine } from '../engine.js';
+import { fitWg } from './launch.js';
 
 export interface MemoryBoundShape {
   /** Threads per workgroup of the elementwise and broadcast kernels. */
@@ -44,7 +45,11 @@ export const GPU_SHAPE: Readonly<MemoryBoundShape> = { wg: 256, perThread: 1, co
 const forced = new WeakMap<Engine, MemoryBoundShape>();
 
 export function memoryBoundShape(engine: Engine): MemoryBoundShape {
-  return forced.get(engine) ?? (engine.kernelRules === 'cpu' ? CPU_SHAPE : GPU_SHAPE);
+  const shape = forced.get(engine) ?? (engine.kernelRules === 'cpu' ? CPU_SHAPE : GPU_SHAPE);
+  const max = engine.maxWorkgroupSize;
+  if (shape.wg <= max && shape.reduceWg <= max && shape.normWg <= max) return shape;
+  // A compatibility-mode device (128 invocations): the same layout in smaller workgroups.
+  return { ...shape, wg: fitWg(engine, shape.wg), reduceWg: fitWg(engine, shape.reduceWg), normWg: fitWg(engine, shape.normWg) };
 }
 
 /**

@@ -14,7 +14,7 @@ import { ShapeError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { kernelForms } from './kernel-forms.js';
-import { assertF32, sameEngine } from './launch.js';
+import { assertF32, flat, sameEngine } from './launch.js';
 
 declare module '../autograd/payloads.js' {
   interface OpPayloads {
@@ -100,7 +100,7 @@ function gemm(
   if (d.K === 0) {
     if (bias) throw new ShapeError('patchEmbed: empty reduction with a bias is not supported');
     if (accumulate) throw new ShapeError('patchEmbed: an empty reduction is not accumulated in place');
-    engine.run('elementwise', 'fill', { bind: { out }, params: { n: out.size, alpha: 0 }, workgroups: Math.ceil(out.size / 256) });
+    engine.run('elementwise', 'fill', { bind: { out }, params: { n: out.size, alpha: 0 }, ...flat(engine, out.size) });
     return;
   }
   engine.run('patch_embed', entry, {

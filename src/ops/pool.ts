@@ -13,7 +13,7 @@ import type { GraphNode } from '../autograd/graph.js';
 import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import type { Engine } from '../engine.js';
-import { assertF32, groups } from './launch.js';
+import { assertF32, flat, groups } from './launch.js';
 import { kernelForms } from './kernel-forms.js';
 import { flatConstants, memoryBoundShape } from './memory-bound.js';
 import { sumRowsRaw } from './reduce.js';
@@ -47,7 +47,7 @@ export function globalAvgPool(x: Tensor): Tensor {
     out = e._viewOwned(sumRowsRaw(x, planes, HW, 1 / HW), [N, C]);
   } else {
     out = e.empty([N, C]);
-    if (planes) e.run('pool', 'gap_fwd', { bind: { x, out }, params: { n: planes, H, W, inv: 1 / HW }, workgroups: groups(planes) });
+    if (planes) e.run('pool', 'gap_fwd', { bind: { x, out }, params: { n: planes, H, W, inv: 1 / HW }, ...flat(e, planes) });
   }
   return record(out, 'globalAvgPool', [x], [], { shape: x.shape });
 }
@@ -56,7 +56,7 @@ export function globalAvgPoolBackward(node: GraphNode<'globalAvgPool'>, g: Tenso
   const { shape } = node.attrs;
   const [, , H, W] = shape as [number, number, number, number];
   const dx = g.engine.empty(shape);
-  if (dx.size) g.engine.run('pool', 'gap_bwd', { bind: { g, out: dx }, params: { n: dx.size, H, W, inv: 1 / (H * W) }, workgroups: groups(dx.size) });
+  if (dx.size) g.engine.run('pool', 'gap_bwd', { bind: { g, out: dx }, params: { n: dx.size, H, W, inv: 1 / (H * W) }, ...flat(g.engine, dx.size) });
   return [dx];
 }
 
@@ -107,7 +107,7 @@ export function maxPool2d(x: Tensor, kernel: number, stride = kernel, padding = 
     e.run('pool', 'maxpool_fwd', {
       bind: { x, out, idx },
       params: { n: out.size, H, W, OH, OW, k: kernel, s: stride, pad: padding },
-      workgroups: groups(out.size),
+      ...flat(e, out.size),
     });
   }
   record(out, 'maxPool2d', [x], [idx], { shape: x.shape, k: kernel, s: stride, pad: padding });
@@ -126,7 +126,7 @@ export function maxPool2dBackward(node: GraphNode<'maxPool2d'>, g: Tensor): (Ten
     g.engine.run('pool', 'maxpool_bwd', {
       bind: { g, idx_in: node.saved[0], out: dx },
       params: { n: dx.size, H, W, OH, OW, k, s, pad },
-      workgroups: groups(dx.size),
+      ...flat(g.engine, dx.size),
     });
   }
   return [dx];
@@ -146,7 +146,7 @@ export function avgPool2d(x: Tensor, kernel: number, stride = kernel): Tensor {
     e.run('pool', 'avgpool_fwd', {
       bind: { x, out },
       params: { n: out.size, H, W, OH, OW, k: kernel, s: stride, inv: 1 / (kernel * kernel) },
-      workgroups: groups(out.size),
+      ...flat(e, out.size),
     });
   }
   return record(out, 'avgPool2d', [x], [], { shape: x.shape, k: kernel, s: stride });
@@ -163,7 +163,7 @@ export function avgPool2dBackward(node: GraphNode<'avgPool2d'>, g: Tensor): (Ten
     g.engine.run('pool', 'avgpool_bwd', {
       bind: { g, out: dx },
       params: { n: dx.size, H, W, OH, OW, k, s, inv: 1 / (k * k) },
-      workgroups: groups(dx.size),
+      ...flat(g.engine, dx.size),
     });
   }
   return [dx];

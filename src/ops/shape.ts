@@ -3,7 +3,7 @@ import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
 import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
-import { groups, strides, vec8 } from './launch.js';
+import { flat, strides, vec8 } from './launch.js';
 
 declare module '../autograd/payloads.js' {
   interface OpPayloads {
@@ -59,7 +59,7 @@ function permuteRaw(x: Tensor, axes: readonly number[]): Tensor {
   x.engine.run('layout', vec4 ? 'permute_v4' : 'permute', {
     bind: vec4 ? { x4: x, out4: out } : { x, out },
     params: { n, ndim: x.ndim, out_shape_lo: olo, out_shape_hi: ohi, in_str_lo: ilo, in_str_hi: ihi },
-    workgroups: groups(n),
+    ...flat(x.engine, n),
   });
   return out;
 }

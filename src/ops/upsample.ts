@@ -6,7 +6,7 @@ import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
 import { ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
-import { assertF32, groups } from './launch.js';
+import { assertF32, flat } from './launch.js';
 
 declare module '../autograd/payloads.js' {
   interface OpPayloads {
@@ -28,7 +28,7 @@ export function upsample(x: Tensor, factor: number, mode: UpsampleMode): Tensor 
     e.run('upsample', `${mode}_fwd`, {
       bind: { x, out },
       params: { n: out.size, H, W, f: factor, inv_f: 1 / factor },
-      workgroups: groups(out.size),
+      ...flat(e, out.size),
     });
   }
   return record(out, 'upsample', [x], [], { shape: x.shape, factor, mode });
@@ -42,7 +42,7 @@ export function upsampleBackward(node: GraphNode<'upsample'>, g: Tensor): (Tenso
     g.engine.run('upsample', `${mode}_bwd`, {
       bind: { g, out: dx },
       params: { n: dx.size, H, W, f: factor, inv_f: 1 / factor },
-      workgroups: groups(dx.size),
+      ...flat(g.engine, dx.size),
     });
   }
   return [dx];

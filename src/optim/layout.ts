@@ -6,7 +6,7 @@ import { ShapeError } from '../device/errors.js';
 import type { ParamSet } from '../nn/params.js';
 import { fmtShape } from '../tensor/tensor.js';
 import { createArena, type Arena } from '../tensor/arena.js';
-import { groups } from '../ops/launch.js';
+import { flat } from '../ops/launch.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** The WGSL family of every optimiser / EMA kernel (profiling labels are `optim:<entry>`). */
@@ -90,7 +90,7 @@ export function checkSmall(who: string, name: string, engine: Engine, t: Tensor,
 export function runOptim(engine: Engine, entry: string, n: number, bind: Record<string, Tensor | GPUBuffer>, params: Record<string, number>): void {
   if (n % 4 !== 0) throw new ShapeError(`optim:${entry}: ${n} elements is not a multiple of 4 (expected an arena)`);
   const n4 = n / 4;
-  engine.run(OPTIM_FAMILY, entry, { bind, params: { n: n4, ...params }, workgroups: groups(n4) });
+  engine.run(OPTIM_FAMILY, entry, { bind, params: { n: n4, ...params }, ...flat(engine, n4) });
 }
 
 /** Checks a host state array against the parameter it belongs to. */

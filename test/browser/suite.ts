@@ -640,7 +640,9 @@ test('AutoMix training: 5 iterations of resnet18 ×0.125 on synthetic 16×16 ima
   }
 });
 
-test("a GPU's kernels here (kernelRules 'gpu'): tiled and subgroup matmul vs f64; AutoMix steps within 1e-4 of the CPU rules'", async ({ engine: e }) => {
+test("a GPU's kernels here (kernelRules 'gpu'): tiled and subgroup matmul vs f64; AutoMix steps within 1e-4 of the CPU rules', also on a compatibility-mode device", async ({
+  engine: e,
+}) => {
   const [{ createEngineWith }, gpuB, { browserKernelSources }, { memoryTuneStore }, { tunerOf }, { TrainingRun }, { defaultConfig }] = await Promise.all([
     import('../../src/engine.js'),
     import('../../src/device/gpu-browser.js'),
@@ -711,19 +713,38 @@ test("a GPU's kernels here (kernelRules 'gpu'): tiled and subgroup matmul vs f64
       return out;
     };
     const cpu = await terms(e);
-    const gpu = await terms(g);
     let rel = 0;
-    for (const [i, t] of cpu.entries())
-      for (const k of Object.keys(t)) {
-        const d = Math.abs(t[k]! - gpu[i]![k]!) / Math.max(1e-3, Math.abs(t[k]!));
-        if (!(d <= 1e-4)) throw new Error(`step ${i} ${k}: ${gpu[i]![k]} on the GPU rules, ${t[k]} on the CPU rules`);
-        rel = Math.max(rel, d);
+    const compare = (other: Record<string, number>[], what: string) => {
+      for (const [i, t] of cpu.entries())
+        for (const k of Object.keys(t)) {
+          const d = Math.abs(t[k]! - other[i]![k]!) / Math.max(1e-3, Math.abs(t[k]!));
+          if (!(d <= 1e-4)) throw new Error(`step ${i} ${k}: ${other[i]![k]} ${what}, ${t[k]} on the CPU rules`);
+          rel = Math.max(rel, d);
+        }
+    };
+    compare(await terms(g), 'on the GPU rules');
+    // 3. The same steps on the smallest device WebGPU allows: compatibility mode (a browser on
+    // OpenGL ES or Direct3D 11), default limits, 128 invocations per workgroup.
+    const small = await createEngineWith(await gpuB.browserGpu(), 'browser', browserKernelSources, gpuB.browserNoAdapterHelp, {
+      featureLevel: 'compatibility',
+      limits: 'default',
+      kernelRules: 'gpu',
+      tune: 'off',
+      tuneStore: memoryTuneStore(),
+    });
+    try {
+      if (!small.info.compatibilityMode || small.maxWorkgroupSize !== 128) {
+        throw new Error(`asked for compatibility mode, got ${small.info.compatibilityMode ? '' : 'a core device, '}${small.maxWorkgroupSize} invocations`);
       }
+      compare(await terms(small), 'in compatibility mode');
+    } finally {
+      small.destroy();
+    }
     const convs = tunerOf(g)
       .choicesSince(0)
       .filter((u) => u.family === 'conv2d');
     if (!convs.length || convs.some((u) => !u.name.startsWith('igemm'))) throw new Error(`the GPU rules' convs: ${convs.map((u) => u.name).join(', ')}`);
-    return `matmul ${configs.map((c) => c.variant).join(' + ')}${width ? ` (subgroups of ${width})` : ' (no fixed subgroup width: subgroup kernel not applicable)'}: max |Δ| ${fmtErr(worst)}; AutoMix terms within ${fmtErr(rel)} relative over 3 steps, convs ${convs[0]!.name}…`;
+    return `matmul ${configs.map((c) => c.variant).join(' + ')}${width ? ` (subgroups of ${width})` : ' (no fixed subgroup width: subgroup kernel not applicable)'}: max |Δ| ${fmtErr(worst)}; AutoMix terms within ${fmtErr(rel)} relative over 3 steps (GPU rules, and compatibility mode), convs ${convs[0]!.name}…`;
   } finally {
     g.destroy();
   }

@@ -3,6 +3,7 @@
 // does not grow from step to step.
 import { describe, expect, it } from 'vitest';
 import { createEngine, DisposedError, KernelError, LimitError, NoAdapterError, ops, ShapeError } from '../../src/index.js';
+import { nodeGpu } from '../../src/device/gpu-node.js';
 import { createArena } from '../../src/tensor/arena.js';
 import { uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
@@ -21,6 +22,38 @@ describe('device', () => {
     const err = await createEngine({ gpu: fakeGpu }).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(NoAdapterError);
     if (process.platform === 'linux') expect(String((err as Error).message)).toMatch(/mesa-vulkan-drivers libvulkan1/);
+  });
+
+  it('where the platform has only a compatibility-mode adapter, runs there in workgroups it allows', async () => {
+    // A platform on OpenGL ES or Direct3D 11: a plain request finds nothing, a compatibility one does.
+    const real = await nodeGpu();
+    const levels: (string | undefined)[] = [];
+    const gpu = {
+      requestAdapter: async (o: GPURequestAdapterOptions & { featureLevel?: string } = {}) => {
+        levels.push(o.featureLevel);
+        return o.featureLevel === 'compatibility' ? real.requestAdapter(o) : null;
+      },
+    } as unknown as GPU;
+    const e = await createEngine({ gpu, limits: 'default' });
+    try {
+      expect(levels).toEqual([undefined, 'compatibility']);
+      expect(e.info.compatibilityMode).toBe(true);
+      expect(e.maxWorkgroupSize).toBe(128);
+      // A flat kernel (256 invocations where allowed) and a reduction, in workgroups of 128.
+      const host = uniformData(1000, 3);
+      const x = e.tensor(host, [1000]);
+      expect(Array.from(await ops.relu(x).read())).toEqual(Array.from(host, (v) => Math.max(0, v)));
+      expect((await ops.sum(x).read())[0]).toBeCloseTo(
+        host.reduce((a, b) => a + b, 0),
+        3,
+      );
+    } finally {
+      e.destroy();
+    }
+    // Asking for a core adapter explicitly does not fall back.
+    levels.length = 0;
+    await expect(createEngine({ gpu, featureLevel: 'core' })).rejects.toBeInstanceOf(NoAdapterError);
+    expect(levels).toEqual(['core']);
   });
 
   it('an unknown tune mode, kernelRules or limits is refused by name before any adapter is asked for', async () => {

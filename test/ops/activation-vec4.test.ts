@@ -5,6 +5,7 @@
 // is in activation.test.ts.
 import { describe, it } from 'vitest';
 import { ops, type Engine, type Tensor } from '../../src/index.js';
+import { flat } from '../../src/ops/launch.js';
 import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
 import { geluBackwardRef, geluRef, sigmoidBackwardRef, sigmoidRef } from '../../src/reference/activation.js';
 import { expectAllClose, expectSameBits, uniformData } from '../helpers/allclose.js';
@@ -13,7 +14,7 @@ import { testEngine } from '../helpers/engine.js';
 /** activation.wgsl's scalar entry over all n elements. */
 async function scalarAll(e: Engine, entry: string, a: Tensor, b: Tensor | null): Promise<Float32Array> {
   const out = e.empty(a.shape);
-  e.run('activation', entry, { bind: b ? { a, b, out } : { a, out }, params: { n: a.size, base: 0 }, workgroups: Math.ceil(a.size / 256) });
+  e.run('activation', entry, { bind: b ? { a, b, out } : { a, out }, params: { n: a.size, base: 0 }, ...flat(e, a.size) });
   return out.read();
 }
 

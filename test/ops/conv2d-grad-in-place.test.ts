@@ -14,6 +14,7 @@ import { testEngine } from '../helpers/engine.js';
 
 const engine = await testEngine();
 const sg8 = conv2dAdapterFacts(engine).subgroup8;
+const splitK = engine.maxWorkgroupSize >= 256;
 
 interface Case {
   name: string;
@@ -49,8 +50,13 @@ const PATHS: Path[] = [
   { name: 'sg', impl: { path: 'sg' }, gw: (c) => (groups1(c) && sg8 ? ['conv2d_sg:conv2d_sg_gw'] : im2colGw(c)) },
   { name: 'im2col', impl: { path: 'im2col' }, gw: im2colGw },
   { name: 'direct', impl: { path: 'direct' }, gw: () => DIRECT_GW },
-  { name: 'splitk, 1 chunk', impl: { path: 'splitk', splitK: 1 }, gw: () => ['conv2d_grad_weight:conv2d_gw_partial'] },
-  { name: 'splitk, 3 chunks', impl: { path: 'splitk', splitK: 3 }, gw: () => ['conv2d_grad_weight:conv2d_gw_partial', 'conv2d_grad_weight:conv2d_gw_sum'] },
+  // split-K where the device allows its 256-invocation workgroups, else the direct kernel it falls back to.
+  { name: 'splitk, 1 chunk', impl: { path: 'splitk', splitK: 1 }, gw: () => (splitK ? ['conv2d_grad_weight:conv2d_gw_partial'] : DIRECT_GW) },
+  {
+    name: 'splitk, 3 chunks',
+    impl: { path: 'splitk', splitK: 3 },
+    gw: () => (splitK ? ['conv2d_grad_weight:conv2d_gw_partial', 'conv2d_grad_weight:conv2d_gw_sum'] : DIRECT_GW),
+  },
   {
     name: 'igemm 32×32×16 4×4, one chunk',
     impl: { config: { variant: 'igemm', constants: igemmConstants([32, 32, 16, 4, 4], 1) } },

@@ -94,7 +94,9 @@ describe('implicit-GEMM conv2d against the f64 reference', () => {
       const c = CASES[0]!;
       const d = data(c, 100);
       const all = allIgemm(d.g, pass);
-      expect(all.length).toBe(IGEMM_TILES.length * (pass === 'grad-weight' ? IGEMM_SPLITS.length : 1));
+      // Every tile, but those whose workgroup is larger than the device allows (compatibility mode: 128).
+      const tiles = IGEMM_TILES.filter((t) => igemmConstants(t).WG! <= engine.maxWorkgroupSize);
+      expect(all.length).toBe(tiles.length * (pass === 'grad-weight' ? IGEMM_SPLITS.length : 1));
       for (const cfg of all) {
         const got = await runPass(engine, c, d, pass, igemm(cfg));
         expect(allcloseReport(got, d.ref[pass], TOL), describeConv2dConfig(igemm(cfg))).toBeNull();

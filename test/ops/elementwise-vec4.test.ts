@@ -7,7 +7,7 @@ import { counterDelta, ops, type Engine, type Tensor } from '../../src/index.js'
 import { accumulateInto, reluGrad } from '../../src/ops/elementwise.js';
 import { collapseBroadcast } from '../../src/ops/broadcast.js';
 import { CPU_SHAPE, forceMemoryBoundShape, GPU_SHAPE, type MemoryBoundShape } from '../../src/ops/memory-bound.js';
-import { broadcastShapes, broadcastStrides, vec8 } from '../../src/ops/launch.js';
+import { broadcastShapes, broadcastStrides, flat, vec8 } from '../../src/ops/launch.js';
 import { addRef, mulRef, reluRef } from '../../src/reference/elementwise.js';
 import { expectAllClose, expectSameBits, uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
@@ -25,7 +25,7 @@ function awkward(n: number, seed: number): Float32Array {
 
 /** Runs elementwise.wgsl's scalar entry over all n elements (the path the vec4 kernels replace). */
 function scalarRun(e: Engine, entry: string, bind: Record<string, Tensor>, n: number, params: Record<string, number> = {}): void {
-  if (n) e.run('elementwise', entry, { bind, params: { n, ...params }, workgroups: Math.ceil(n / 256) });
+  if (n) e.run('elementwise', entry, { bind, params: { n, ...params }, ...flat(e, n) });
 }
 
 const LENGTHS = [1, 3, 4, 5, 1023, 1024, 4097, 100_003];
@@ -234,7 +234,7 @@ describe('broadcasting add / mul (rank-3 collapsed kernels)', () => {
               e.run('elementwise', entry, {
                 bind: { a: ta, b: tb, out },
                 params: { n, ndim: shape.length, alpha, beta, shape_lo: slo, shape_hi: shi, a_str_lo: alo, a_str_hi: ahi, b_str_lo: blo, b_str_hi: bhi },
-                workgroups: Math.ceil(n / 256),
+                ...flat(e, n),
               });
               return out;
             };

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig, Rng, tunerOf, type Engine, type Method, type Tensor } from '../../src/index.js';
 import { TrainingRun, type StepResult } from '../../src/train/run.js';
 import type { HostBatch } from '../../src/train/steps.js';
-import { ownEngine } from '../helpers/engine.js';
+import { ownEngine, SMALLEST_DEVICE } from '../helpers/engine.js';
 
 const STEPS = 3;
 
@@ -62,6 +62,36 @@ async function train(e: Engine, c: Case, method: Method) {
   return { results, tensors, kernels };
 }
 
+type Trained = Awaited<ReturnType<typeof train>>;
+
+/** Two runs of the same steps agree within the file's tolerances; returns the worst relative differences. */
+function expectSameTraining(a: Trained, b: Trained): { term: number; tensor: number } {
+  expect(b.results.length).toBe(STEPS);
+  let worstTerm = 0;
+  for (let i = 0; i < STEPS; i++) {
+    const [ra, rb] = [a.results[i]!, b.results[i]!];
+    expect(ra.applied && rb.applied).toBe(true);
+    for (const k of Object.keys(ra.terms)) {
+      const rel = Math.abs(ra.terms[k]! - rb.terms[k]!) / Math.max(1e-3, Math.abs(ra.terms[k]!));
+      worstTerm = Math.max(worstTerm, rel);
+      expect(rel, `step ${i} ${k}: ${ra.terms[k]} vs ${rb.terms[k]}`).toBeLessThanOrEqual(1e-4);
+    }
+  }
+  let worstTensor = 0;
+  for (const k of Object.keys(a.tensors)) {
+    const [x, y] = [a.tensors[k]!, b.tensors[k]!];
+    let diff = 0;
+    let scale = 0;
+    for (let j = 0; j < x.length; j++) {
+      diff = Math.max(diff, Math.abs(x[j]! - y[j]!));
+      scale = Math.max(scale, Math.abs(x[j]!));
+    }
+    if (scale > 1e-6) worstTensor = Math.max(worstTensor, diff / scale);
+    expect(diff, `${k}: max |Δ| ${diff} of max |x| ${scale}`).toBeLessThanOrEqual(1e-4 * scale + 1e-9);
+  }
+  return { term: worstTerm, tensor: worstTensor };
+}
+
 describe('CPU and GPU kernel rules train the same AutoMix step', async () => {
   const cpu = await ownEngine({ kernelRules: 'cpu' });
   const gpu = await ownEngine({ kernelRules: 'gpu', disableFeatures: ['subgroups'] });
@@ -81,30 +111,8 @@ describe('CPU and GPU kernel rules train the same AutoMix step', async () => {
         expect(a.kernels.some((s) => s.startsWith('attention: tiled'))).toBe(false);
         expect(b.kernels.some((s) => s.startsWith('matmul: tiled'))).toBe(true);
       }
-      expect(b.results.length).toBe(STEPS);
-      let worstTerm = 0;
-      for (let i = 0; i < STEPS; i++) {
-        const [ra, rb] = [a.results[i]!, b.results[i]!];
-        expect(ra.applied && rb.applied).toBe(true);
-        for (const k of Object.keys(ra.terms)) {
-          const rel = Math.abs(ra.terms[k]! - rb.terms[k]!) / Math.max(1e-3, Math.abs(ra.terms[k]!));
-          worstTerm = Math.max(worstTerm, rel);
-          expect(rel, `step ${i} ${k}: ${ra.terms[k]} vs ${rb.terms[k]}`).toBeLessThanOrEqual(1e-4);
-        }
-      }
-      let worstTensor = 0;
-      for (const k of Object.keys(a.tensors)) {
-        const [x, y] = [a.tensors[k]!, b.tensors[k]!];
-        let diff = 0;
-        let scale = 0;
-        for (let j = 0; j < x.length; j++) {
-          diff = Math.max(diff, Math.abs(x[j]! - y[j]!));
-          scale = Math.max(scale, Math.abs(x[j]!));
-        }
-        if (scale > 1e-6) worstTensor = Math.max(worstTensor, diff / scale);
-        expect(diff, `${k}: max |Δ| ${diff} of max |x| ${scale}`).toBeLessThanOrEqual(1e-4 * scale + 1e-9);
-      }
-      console.log(`${c.model}: worst loss term ${worstTerm.toExponential(1)} relative, worst tensor ${worstTensor.toExponential(1)} of its scale`);
+      const worst = expectSameTraining(a, b);
+      console.log(`${c.model}: worst loss term ${worst.term.toExponential(1)} relative, worst tensor ${worst.tensor.toExponential(1)} of its scale`);
     });
   }
 });
@@ -129,6 +137,34 @@ describe("a GPU's kernel rules under WebGPU's default limits", async () => {
       if (c.model === 'resnet18') expect(b.kernels.some((s) => s.startsWith('mix_block_attention: tiled'))).toBe(true);
       expect(b.results.map((r) => [r.applied, r.terms])).toEqual(a.results.map((r) => [r.applied, r.terms]));
       for (const k of Object.keys(a.tensors)) expect(b.tensors[k], k).toEqual(a.tensors[k]);
+    });
+  }
+});
+
+// The smallest device WebGPU allows: compatibility mode (browsers on OpenGL ES or Direct3D 11)
+// with the default limits, 128 invocations per workgroup. Every kernel sizes its workgroups to fit
+// (or is refused and replaced), on either kernel rules; reductions over 128 lanes sum in another
+// order, so the steps agree with the adapter's to rounding.
+describe('the smallest device: compatibility mode, default limits', async () => {
+  const core = await ownEngine({ kernelRules: 'cpu' });
+  const rules = [
+    ['cpu', await ownEngine({ ...SMALLEST_DEVICE, kernelRules: 'cpu' })],
+    ['gpu', await ownEngine({ ...SMALLEST_DEVICE, kernelRules: 'gpu', disableFeatures: ['subgroups'] })],
+  ] as const;
+  it('is a compatibility-mode device of 128 invocations', () => {
+    for (const [, e] of rules) {
+      expect(e.info.compatibilityMode).toBe(true);
+      expect(e.maxWorkgroupSize).toBe(128);
+    }
+  });
+  for (const c of CASES) {
+    it(`${c.model} ×${c.width}, batch ${c.batch}: ${STEPS} AutoMix steps on each kernel rule agree with the adapter's within 1e-4`, async () => {
+      const a = await train(core, c, 'automix');
+      for (const [name, e] of rules) {
+        const b = await train(e, c, 'automix');
+        const worst = expectSameTraining(a, b);
+        console.log(`${c.model}, ${name} rules, compatibility mode: worst loss term ${worst.term.toExponential(1)}, tensor ${worst.tensor.toExponential(1)}`);
+      }
     });
   }
 });
