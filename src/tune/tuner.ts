@@ -65,6 +65,14 @@ export interface TunerOptions {
   log?: (line: string) => void;
 }
 
+/** The limits that decide which kernel configurations fit a device. */
+const TUNING_LIMITS = [
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupStorageSize',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
 /** The adapter part of the cache key. */
 export function adapterKey(engine: Engine): { key: string; adapter: Record<string, string> } {
   const i = engine.info;
@@ -79,6 +87,12 @@ export function adapterKey(engine: Engine): { key: string; adapter: Record<strin
   };
   // An engine that follows the other class's rules (EngineOptions.kernelRules) tunes other candidates: its own entries.
   if (engine.kernelRules !== (i.isFallbackAdapter ? 'cpu' : 'gpu')) adapter['rules'] = engine.kernelRules;
+  // So does a device granted less than its adapter could give (compatibility mode, `limits:
+  // 'default'`): fewer tiles fit it, and its choices must not replace the full device's.
+  const granted = engine.limits as unknown as Record<string, number>;
+  const possible = engine.ctx.adapter.limits as unknown as Record<string, number>;
+  const smaller = TUNING_LIMITS.filter((k) => granted[k]! < possible[k]!).map((k) => `${k}=${granted[k]}`);
+  if (smaller.length) adapter['limits'] = smaller.join(',');
   return { key: Object.values(adapter).join('|'), adapter };
 }
 

@@ -266,6 +266,14 @@ describe('tuner', () => {
     expect(tunerOf(e2).pending).toBe(0);
   });
 
+  it('a device granted smaller limits than its adapter (compatibility mode) keeps its own cache entries', async () => {
+    const full = await engine({ tune: 'off' });
+    const small = await engine({ tune: 'off', featureLevel: 'compatibility', limits: 'default' });
+    expect(adapterKey(full).adapter['limits']).toBeUndefined();
+    expect(adapterKey(small).adapter['limits']).toMatch(/maxComputeInvocationsPerWorkgroup=128/);
+    expect(adapterKey(small).key).not.toBe(adapterKey(full).key);
+  });
+
   it("an engine on the other adapter class's kernel rules keeps its own cache entries", async () => {
     const own = await engine({ tune: 'off' });
     // (a GPU's rules without subgroups: where 8-lane subgroups exist, sg8 stays every rule's first choice)
