@@ -47,9 +47,9 @@
 //   - epilogues: RESIDUAL adds a tensor of the output's shape after the
 //     affine step and RELU clamps at zero (elementwise.wgsl's add_same and
 //     relu_fwd); the backward masks dy with the saved output, y > 0
-//     (relu_bwd), with RESIDUAL then takes g_alpha·g + g_beta = 1·g + 0 (the
-//     add's backward, elementwise.wgsl's affine) and WRITE_DS stores that as
-//     the residual's gradient `ds`;
+//     (relu_bwd); the add's backward passes that on unchanged (RESIDUAL: the
+//     autograd hands a residual add's gradient on as a view of g) and
+//     WRITE_DS stores it as the residual's gradient `ds`;
 //   - dweight/dbias are written (W_GRAD/B_GRAD = 1) or added to the
 //     parameters' gradients (= 2, elementwise.wgsl's acc_add), so the
 //     autograd has nothing left to accumulate.
@@ -89,9 +89,6 @@ struct Params {
   momentum: f32,
   // Index of the first partial in `part` (forward, fused: in `stats`, after its [3, C] header).
   part_base: u32,
-  // The residual add's backward, alpha·g + beta (1 and 0; uniforms, so nothing folds them).
-  g_alpha: f32,
-  g_beta: f32,
   // vec4 entries (*_v4): HW / 4 and CHW / 4, and the walker's two steps in
   // vec4s — between a thread's vec4s in a round (1 or WG) and between rounds
   // (WG·VPT) — each as (step / HW4, step % HW4).
@@ -371,12 +368,11 @@ fn bn_forward_single(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   apply_chunk(0u, c, lid.x, q.x, q.y);
 }
 
-// dy at a after the epilogue's backward: relu_bwd's mask (y > 0), then the
-// residual add's alpha·g + beta (elementwise.wgsl's affine).
+// dy at a after the epilogue's backward: relu_bwd's mask (y > 0); the residual
+// add passes it on as it is.
 fn g_at(a: u32) -> f32 {
   var g = dy[a];
   if (RELU) { g = select(0.0, g, y[a] > 0.0); }
-  if (RESIDUAL) { g = p.g_alpha * g + p.g_beta; }
   return g;
 }
 
@@ -672,7 +668,6 @@ fn bn_apply_merge_v4(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
 fn g4_at(a: u32) -> vec4f {
   var g = dy4[a];
   if (RELU) { g = select(vec4f(0.0), g, y4[a] > vec4f(0.0)); }
-  if (RESIDUAL) { g = p.g_alpha * g + p.g_beta; }
   return g;
 }
 

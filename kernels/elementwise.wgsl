@@ -125,20 +125,6 @@ fn add_relu(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   out[i] = select(v, 0.0, v < 0.0);
 }
 
-// The backward of add_relu, a = y (its output), b = dy: relu_bwd's mask,
-// then the add's backward for each input as affine computes it:
-// out = alpha·m + beta for the first input, out2 the same for the second
-// (the host passes alpha = 1, beta = 0; uniforms, so −0 becomes +0 as there).
-@compute @workgroup_size(WG)
-fn add_relu_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let i = index(wid, nwg, lid);
-  if (i >= p.n) { return; }
-  let m = select(0.0, b[i], a[i] > 0.0);
-  let v = p.alpha * m + p.beta;
-  out[i] = v;
-  out2[i] = v;
-}
-
 // out = alpha * a + beta (scale and shift; also copies with alpha=1, beta=0)
 @compute @workgroup_size(WG)
 fn affine(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {

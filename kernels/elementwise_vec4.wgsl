@@ -11,7 +11,6 @@
 //   relu_fwd:     out = a where a ≥ 0 (or NaN), else 0 — a select, so NaN stays NaN
 //   relu_bwd:     out = b where a > 0, else 0        (a = y, b = dy)
 //   add_relu:     out = relu(alpha·a + beta·b)
-//   add_relu_bwd: m = (b where a > 0, else 0); out = out2 = alpha·m + beta
 //   affine:       out = alpha·a + beta
 //   acc_add:      out += alpha·a (in place)
 //
@@ -98,19 +97,6 @@ fn add_relu(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
     if (i < p.n4) {
       let v = p.alpha * a[i] + p.beta * b[i];
       out[i] = select(v, vec4f(0.0), v < vec4f(0.0));
-    }
-  }
-}
-
-@compute @workgroup_size(WG)
-fn add_relu_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  for (var k = 0u; k < VPT; k++) {
-    let i = item(wid, nwg, lid, k);
-    if (i < p.n4) {
-      let m = select(vec4f(0.0), b[i], a[i] > vec4f(0.0));
-      let v = p.alpha * m + p.beta;
-      out[i] = v;
-      out2[i] = v;
     }
   }
 }

@@ -79,8 +79,12 @@ function accumulateLeaf(engine: Engine, leaf: Tensor, g: Tensor, owned: boolean)
     if (owned) g.dispose();
     return;
   }
-  // A gradient belongs to its parameter, not to whatever scope is open.
-  leaf.grad = engine.untrack(owned ? g : copy(g));
+  // A gradient belongs to its parameter, not to whatever scope is open. Later gradients are added
+  // into it in place, so it must not share its buffer: a view of another gradient (a residual
+  // add's or a reshape's backward) or of the caller's upstream gradient is copied.
+  const keep = owned && g.storage.refs === 1;
+  leaf.grad = engine.untrack(keep ? g : copy(g));
+  if (owned && !keep) g.dispose();
 }
 
 function topoOrder(root: GraphNode): GraphNode[] {

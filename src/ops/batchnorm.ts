@@ -453,7 +453,7 @@ function backwardFused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training, h
   const e = dy.engine;
   const g = geometry(x);
   const C = g.C;
-  const params = { ...baseParams(g), g_alpha: 1, g_beta: 0 };
+  const params = baseParams(g);
   const ph = e.placeholder();
   const temps: Tensor[] = [];
   const tmp = (t: Tensor) => {

@@ -93,7 +93,10 @@ export function addBackward(node: GraphNode<'add'>, g: Tensor): (Tensor | null)[
  * sum's last pass (src/autograd/leaf-grad.ts; fused kernel forms): null.
  */
 function scaleTo(g: Tensor, s: number, t: Tensor): Tensor | null {
-  if (sameShape(g.shape, t.shape)) return scaleRaw(g, s, 0);
+  // s = 1 (a residual add): the gradient itself, as a view sharing g's buffer — gradients are
+  // never written in place on their way back (backward.ts copies a shared one before a leaf
+  // keeps it as its .grad).
+  if (sameShape(g.shape, t.shape)) return s === 1 ? g.engine._view(g, g.shape) : scaleRaw(g, s, 0);
   const into = s === 1 ? gradTarget(t, kernelForms(g.engine).fused) : null;
   if (into) {
     sumToShapeInto(g, t.shape, into);
@@ -172,16 +175,13 @@ export function addRelu(a: Tensor, b: Tensor): Tensor {
   return record(out, 'addRelu', [a, b], [out], {});
 }
 
+/** relu_bwd's mask, then the add's backward: the masked gradient itself for each input (b's a view of a's). */
 export function addReluBackward(node: GraphNode<'addRelu'>, g: Tensor): (Tensor | null)[] {
   const y = node.saved[0];
   const [a, b] = node.inputs;
-  const e = y.engine;
-  const ga = e.empty(y.shape);
-  const gb = e.empty(y.shape);
-  launchFlat(e, 'add_relu_bwd', { a: y, b: g, out: ga, out2: gb }, y.size, { alpha: 1, beta: 0 });
-  if (!a.requiresGrad) ga.dispose();
-  if (!b.requiresGrad) gb.dispose();
-  return [a.requiresGrad ? ga : null, b.requiresGrad ? gb : null];
+  const m = reluGrad(y, g);
+  if (!a.requiresGrad) return [null, m];
+  return [m, b.requiresGrad ? y.engine._view(m, m.shape) : null];
 }
 
 /** dy ⊙ (y > 0) given the ReLU output y. */
