@@ -37,7 +37,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out2: array<f32>;
 
 fn index(wid: vec3u, nwg: vec3u, lid: vec3u) -> u32 {
   return p.base + (wid.x + wid.y * nwg.x) * WG + lid.x;

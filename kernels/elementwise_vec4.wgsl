@@ -46,7 +46,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> out2: array<vec4f>;
 
 // Index of this thread's k-th vec4.
 fn item(wid: vec3u, nwg: vec3u, lid: vec3u, k: u32) -> u32 {

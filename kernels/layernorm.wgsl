@@ -10,6 +10,11 @@
 //   makes two passes (mean, then Σ(x − mean)²) so the variance has no
 //   E[x²] − E[x]² cancellation; the row is small and stays in cache. The host
 //   picks WG (64..256) from D so short rows do not idle most lanes.
+//   ACCUMULATE (ln_bwd_input): dx is added to out in place (out = out + dx,
+//   the same f32 add as the autograd's add of two gradients): out is the sum
+//   so far of x's gradient in the running backward pass
+//   (src/autograd/pending.ts), so the residual stream's two gradients take
+//   no separate add.
 // ln_param_partial / ln_param_final: dweight = Σ_rows dy·x̂, dbias = Σ_rows dy.
 //   Column sums in two stages: grid (⌈D/WG⌉, ⌈R/ROWS⌉), each thread owns a
 //   column and sums ROWS rows (loads contiguous across lanes), writing
@@ -25,6 +30,7 @@ override HAS_BIAS: bool = false;
 override ROWS: u32 = 64u;
 override W_GRAD: u32 = 1u;
 override B_GRAD: u32 = 1u;
+override ACCUMULATE: bool = false;
 
 struct Params {
   R: u32,
@@ -124,7 +130,8 @@ fn ln_bwd_input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   let mb = red_b[0] / f32(p.D);
   for (var d = t; d < p.D; d += WG) {
     let xhat = (x[base + d] - mean) * rstd;
-    out[base + d] = rstd * (dy[base + d] * w_of(d) - ma - xhat * mb);
+    let v = rstd * (dy[base + d] * w_of(d) - ma - xhat * mb);
+    if (ACCUMULATE) { out[base + d] = out[base + d] + v; } else { out[base + d] = v; }
   }
 }
 

@@ -10,6 +10,7 @@ import { accumulateInto, add } from '../ops/elementwise.js';
 import { copy, fill } from '../ops/creation.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import type { GraphNode } from './graph.js';
+import { withPendingGrads } from './pending.js';
 import { applyRule } from './rules.js';
 
 export function runBackward(engine: Engine, root: Tensor, grad?: Tensor): void {
@@ -40,7 +41,8 @@ export function runBackward(engine: Engine, root: Tensor, grad?: Tensor): void {
       const g = grads.get(node);
       grads.delete(node);
       if (g) {
-        const inGrads = applyRule(node, g);
+        // A rule may add an input's gradient into that input's pending sum in place (pending.ts).
+        const inGrads = withPendingGrads(grads, () => applyRule(node, g));
         node.inputs.forEach((inp, k) => {
           const gi = inGrads[k] ?? null;
           if (!gi) return;

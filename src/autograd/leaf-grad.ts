@@ -20,10 +20,15 @@
  * gradient, layer norm (weight, bias), the patch embedding (weight, bias) and
  * conv2d (weight: the one dispatch of the grad-weight path that writes dW,
  * on every path; bias: `conv2d_bwd_bias`).
+ *
+ * The same target serves a tensor computed by an op while a backward pass
+ * runs: the sum so far of its gradient (pending.ts), which matmul's and layer
+ * norm's input gradients then add into.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { pendingTarget } from './pending.js';
 
-/** 0 not wanted, 1 written to a new tensor, 2 added in place to the leaf's `.grad`. */
+/** 0 not wanted, 1 written to a new tensor, 2 added in place (gradTarget). */
 export type GradMode = 0 | 1 | 2;
 
 /**
@@ -34,10 +39,16 @@ export type GradMode = 0 | 1 | 2;
  */
 export function gradMode(t: Tensor | null | undefined, inPlace = true): GradMode {
   if (!t?.requiresGrad || t.disposed) return 0;
-  return inPlace && !t.node && t.grad && !t.grad.disposed && t.grad.size === t.size ? 2 : 1;
+  return gradTarget(t, inPlace) ? 2 : 1;
 }
 
-/** The `.grad` to add `t`'s gradient into (gradMode 2), else null. */
+/**
+ * The tensor to add `t`'s gradient into (gradMode 2), else null: a leaf's `.grad`, or, for a
+ * tensor computed by an op, the sum of its gradient so far in the running backward pass
+ * (pending.ts) — what the autograd would add it to next.
+ */
 export function gradTarget(t: Tensor | null | undefined, inPlace = true): Tensor | null {
-  return gradMode(t, inPlace) === 2 ? t!.grad! : null;
+  if (!inPlace || !t?.requiresGrad || t.disposed) return null;
+  if (t.node) return pendingTarget(t);
+  return t.grad && !t.grad.disposed && t.grad.size === t.size ? t.grad : null;
 }

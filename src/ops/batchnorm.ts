@@ -21,7 +21,7 @@
  */
 import { record } from '../autograd/record.js';
 import type { GraphNode } from '../autograd/graph.js';
-import { gradMode } from '../autograd/leaf-grad.js';
+import { gradMode, gradTarget } from '../autograd/leaf-grad.js';
 import { LimitError, ShapeError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
@@ -460,7 +460,7 @@ function backwardFused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training, h
     temps.push(t);
     return t;
   };
-  const gradOut = (mode: number, t: Tensor | null | undefined) => (mode === 2 ? t!.grad! : mode === 1 ? e.empty([C]) : tmp(scratch(e)));
+  const gradOut = (mode: number, t: Tensor | null | undefined) => (mode === 2 ? gradTarget(t)! : mode === 1 ? e.empty([C]) : tmp(scratch(e)));
   const wgrad = gradOut(wMode, wIn);
   const bgrad = gradOut(bMode, bIn);
   const ds = wantS ? e.empty(x.shape) : tmp(scratch(e));

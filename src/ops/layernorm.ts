@@ -8,7 +8,7 @@
 import { record } from '../autograd/record.js';
 import type { Engine } from '../engine.js';
 import type { GraphNode } from '../autograd/graph.js';
-import { gradMode } from '../autograd/leaf-grad.js';
+import { gradMode, gradTarget } from '../autograd/leaf-grad.js';
 import { LimitError, ShapeError } from '../device/errors.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { kernelForms } from './kernel-forms.js';
@@ -86,19 +86,22 @@ export function layerNormBackward(node: GraphNode<'layerNorm'>, g: Tensor): (Ten
   const [xIn, wIn, bIn] = node.inputs;
   const e = g.engine;
   const { R, D } = dims(x);
+  const inPlace = kernelForms(e).fused;
   let dx: Tensor | null = null;
   if (xIn?.requiresGrad) {
-    dx = e.empty(x.shape);
+    // x's gradient so far in this backward pass (a residual stream's): dx is added into it.
+    const into = gradTarget(xIn, inPlace);
+    const out = into ?? e.empty(x.shape);
     if (R > 0) {
       e.run('layernorm', 'ln_bwd_input', {
-        bind: { x, dy: g, weight: weight ?? e.placeholder(), stats, out: dx },
+        bind: { x, dy: g, weight: weight ?? e.placeholder(), stats, out },
         params: { R, D },
-        constants: { WG: rowWG(e, D), HAS_WEIGHT: weight ? 1 : 0 },
+        constants: { WG: rowWG(e, D), HAS_WEIGHT: weight ? 1 : 0, ACCUMULATE: into ? 1 : 0 },
         workgroups: R,
       });
     }
+    if (!into) dx = out;
   }
-  const inPlace = kernelForms(e).fused;
   let wMode = gradMode(wIn, inPlace);
   let bMode = gradMode(bIn, inPlace);
   // One tensor as weight and bias: two in-place bindings of one buffer would alias.
@@ -119,7 +122,7 @@ export function layerNormBackward(node: GraphNode<'layerNorm'>, g: Tensor): (Ten
     const part = e.empty([chunks, 2, D]);
     const scratch: Tensor[] = [];
     const gradOut = (mode: number, t: Tensor | null | undefined): Tensor => {
-      if (mode === 2) return t!.grad!;
+      if (mode === 2) return gradTarget(t, inPlace)!;
       const r = e.empty([mode === 1 ? D : 1]);
       if (mode === 0) scratch.push(r);
       return r;

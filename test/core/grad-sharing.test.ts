@@ -3,6 +3,7 @@
 // backward passes add into in place — gets a buffer of its own.
 import { describe, expect, it } from 'vitest';
 import { ops } from '../../src/index.js';
+import { setKernelForms } from '../../src/ops/kernel-forms.js';
 import { uniformData } from '../helpers/allclose.js';
 import { testEngine } from '../helpers/engine.js';
 
@@ -45,5 +46,49 @@ describe('gradients shared as views', () => {
       expect(Array.from(await x.grad!.read())).toEqual(Array.from(g, (v) => Math.fround(v + v)));
       x.grad!.dispose();
     });
+  });
+});
+
+// Where one tensor feeds several ops, its gradient is the sum of what each gives back. The kernel
+// that computes the last contributions adds them into the sum so far in place (matmul's input
+// gradient, layer norm's; src/autograd/pending.ts) — the same f32 adds as the separate adds of the
+// unfused forms, so the same bits, with fewer dispatches.
+describe('input gradients added in place into their pending sum', () => {
+  async function run(fused: boolean) {
+    const e = await testEngine();
+    const prev = setKernelForms(e, { fused });
+    try {
+      return await e.asyncScope(async () => {
+        const [N, L, D] = [2, 5, 12];
+        const x = e.tensor(uniformData(N * L * D, 11), [N, L, D], { requiresGrad: true });
+        const lnW = e.tensor(uniformData(D, 12), [D], { requiresGrad: true });
+        const lnB = e.tensor(uniformData(D, 13), [D], { requiresGrad: true });
+        const ws = [14, 15, 16].map((s) => e.tensor(uniformData(D * D, s), [D, D], { requiresGrad: true }));
+        // A pre-norm block: a = 2x; h = LN(a); three projections of h (as q, k, v), summed and
+        // projected again; the residual a + that.
+        const a = ops.scale(x, 2);
+        const h = ops.reshape(ops.layerNorm(a, lnW, lnB), [N * L, D]);
+        const [q, k, v] = ws.map((w) => ops.matmul(h, w));
+        const branch = ops.reshape(ops.matmul(ops.add(ops.add(q!, k!), v!), ws[0]!), [N, L, D]);
+        const y = ops.add(a, branch);
+        const c0 = e.counters();
+        y.backward(e.tensor(uniformData(N * L * D, 17), [N, L, D]));
+        const dispatches = e.counters().dispatches - c0.dispatches;
+        const grads = await Promise.all([x, lnW, lnB, ...ws].map((t) => t.grad!.read()));
+        for (const t of [x, lnW, lnB, ...ws]) t.grad!.dispose();
+        return { dispatches, grads };
+      });
+    } finally {
+      setKernelForms(e, prev);
+    }
+  }
+
+  it('a pre-norm block: the same bits as the separate adds, three dispatches fewer', async () => {
+    const fused = await run(true);
+    const separate = await run(false);
+    fused.grads.forEach((g, i) => expect(Array.from(g), `gradient ${i}`).toEqual(Array.from(separate.grads[i]!)));
+    // h's three projections: two adds become matmul epilogues; a's two gradients: layer norm adds.
+    // (The unfused forms also add the parameters' gradients separately: count only what differs here.)
+    expect(separate.dispatches - fused.dispatches).toBeGreaterThanOrEqual(3);
   });
 });

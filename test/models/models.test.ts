@@ -104,9 +104,12 @@ describe('models', () => {
 
   // Batch 24 at 28×28: BN channels of several whole-image chunks (stem, stage 1), of two
   // element chunks (stage 2, 14×14) and of one chunk (stages 3 and 4); at 16×16 fewer.
-  for (const [model, width, size] of [
-    ['resnet18', 0.125, 28],
-    ['resnext50', 0.0625, 16],
+  // ViT-tiny: the layer norms and the q/k/v projections add their input gradients into the
+  // residual stream's and the normalised tokens' pending sums (src/autograd/pending.ts).
+  for (const [model, width, size, ratio] of [
+    ['resnet18', 0.125, 28, 0.75],
+    ['resnext50', 0.0625, 16, 0.75],
+    ['vit-tiny', 0.125, 16, 0.9],
   ] as const) {
     it(`${model} ×${width}, ${size}×${size}: the fused kernels give the unfused ops' logits, gradients, parameters and BN buffers bit for bit`, async () => {
       const e = await testEngine();
@@ -117,7 +120,7 @@ describe('models', () => {
         const i = fused.out[k]!.findIndex((v, j) => v !== unfused.out[k]![j]);
         expect(i, `${k} differs first at element ${i}`).toBe(-1);
       }
-      expect(fused.dispatches).toBeLessThan(0.75 * unfused.dispatches);
+      expect(fused.dispatches).toBeLessThan(ratio * unfused.dispatches);
     });
   }
 });
