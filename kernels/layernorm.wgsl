@@ -14,7 +14,10 @@
 //   the same f32 add as the autograd's add of two gradients): out is the sum
 //   so far of x's gradient in the running backward pass
 //   (src/autograd/pending.ts), so the residual stream's two gradients take
-//   no separate add.
+//   no separate add. Bit for bit the separate add where the compiler keeps
+//   the final multiply and this add apart (lavapipe does; tested); one that
+//   contracts them into an FMA rounds once instead of twice — a correctly
+//   rounded sum either way, to be checked on the first GPU lent.
 // ln_param_partial / ln_param_final: dweight = Σ_rows dy·x̂, dbias = Σ_rows dy.
 //   Column sums in two stages: grid (⌈D/WG⌉, ⌈R/ROWS⌉), each thread owns a
 //   column and sums ROWS rows (loads contiguous across lanes), writing

@@ -33,6 +33,8 @@ export function runBackward(engine: Engine, root: Tensor, grad?: Tensor): void {
     }
     if (root.node.freed) throw new ShapeError('backward() through a graph that was already freed (a second backward, or its tensors were disposed)');
     const order = topoOrder(root.node);
+    const consumers = new Map<GraphNode, number>();
+    for (const node of order) for (const n of node.inputNodes) if (n) consumers.set(n, (consumers.get(n) ?? 0) + 1);
     const grads = new Map<GraphNode, Tensor>();
     grads.set(root.node, seed);
     const ownsSeed = grad === undefined;
@@ -42,7 +44,7 @@ export function runBackward(engine: Engine, root: Tensor, grad?: Tensor): void {
       grads.delete(node);
       if (g) {
         // A rule may add an input's gradient into that input's pending sum in place (pending.ts).
-        const inGrads = withPendingGrads(grads, () => applyRule(node, g));
+        const inGrads = withPendingGrads(grads, consumers, () => applyRule(node, g));
         node.inputs.forEach((inp, k) => {
           const gi = inGrads[k] ?? null;
           if (!gi) return;

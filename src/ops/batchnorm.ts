@@ -445,8 +445,8 @@ function backwardFused(node: GraphNode<'batchNorm2d'>, dy: Tensor, { training, h
   const wantS = sIn?.requiresGrad ?? false;
   let wMode = gradMode(wIn);
   let bMode = gradMode(bIn);
-  // One tensor as weight and bias: two in-place bindings of one buffer would alias.
-  if (wIn && wIn === bIn) {
+  // One tensor (or one gradient sum) as weight and bias: two in-place bindings of one buffer would alias.
+  if (wIn && (wIn === bIn || (wMode === 2 && bMode === 2 && gradTarget(wIn) === gradTarget(bIn)))) {
     wMode = Math.min(wMode, 1) as 0 | 1;
     bMode = Math.min(bMode, 1) as 0 | 1;
   }

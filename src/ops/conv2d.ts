@@ -251,7 +251,8 @@ export function conv2dBackward(node: GraphNode<'conv2d'>, g: Tensor): (Tensor | 
   const dx = xIn?.requiresGrad ? conv2dGradInputRaw(g, w, xShape, opts) : null;
   let dw: Tensor | null = null;
   if (wIn?.requiresGrad) {
-    const into = gradTarget(wIn, inPlace);
+    // (Not when x is the weight too: its dx, returned, must be added first, as the autograd would.)
+    const into = wIn === xIn ? null : gradTarget(wIn, inPlace);
     dw = conv2dGradWeightRaw(x, g, wShape, opts, into);
     if (into) dw = null;
   }

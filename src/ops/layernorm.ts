@@ -104,8 +104,8 @@ export function layerNormBackward(node: GraphNode<'layerNorm'>, g: Tensor): (Ten
   }
   let wMode = gradMode(wIn, inPlace);
   let bMode = gradMode(bIn, inPlace);
-  // One tensor as weight and bias: two in-place bindings of one buffer would alias.
-  if (wIn && wIn === bIn) {
+  // One tensor (or one gradient sum) as weight and bias: two in-place bindings of one buffer would alias.
+  if (wIn && (wIn === bIn || (wMode === 2 && bMode === 2 && gradTarget(wIn, inPlace) === gradTarget(bIn, inPlace)))) {
     wMode = Math.min(wMode, 1) as 0 | 1;
     bMode = Math.min(bMode, 1) as 0 | 1;
   }

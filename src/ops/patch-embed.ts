@@ -198,7 +198,8 @@ export function patchEmbedBackward(node: GraphNode<'patchEmbed'>, g: Tensor): (T
   const [xIn, wIn, bIn] = node.inputs;
   const inPlace = kernelForms(g.engine).fused;
   // In place (the parameter's .grad) unless there are no tokens to sum.
-  const wInto = x.size > 0 ? gradTarget(wIn, inPlace) : null;
+  // (Not when x is the weight too: its dx, returned, must be added first, as the autograd would.)
+  const wInto = x.size > 0 && wIn !== xIn ? gradTarget(wIn, inPlace) : null;
   const bInto = gradTarget(bIn, inPlace);
   const dx = xIn?.requiresGrad ? patchEmbedGradInputRaw(g, w, xShape, patch) : null;
   let dw: Tensor | null = null;

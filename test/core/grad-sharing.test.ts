@@ -83,6 +83,31 @@ describe('input gradients added in place into their pending sum', () => {
     }
   }
 
+  it('a reshape consumed twice, its input once more: the sums in the autograd order, the same bits', async () => {
+    // y feeds a reshape (whose output two matmuls take) and a scale: the reshape's two gradients
+    // must be summed before they reach y's sum, so neither matmul adds into y's sum directly.
+    const once = async (fused: boolean) => {
+      const e = await testEngine();
+      const prev = setKernelForms(e, { fused });
+      try {
+        return await e.asyncScope(async () => {
+          const x = e.tensor(uniformData(6 * 8, 21), [2, 3, 8], { requiresGrad: true });
+          const [w1, w2] = [22, 23].map((s) => e.tensor(uniformData(64, s), [8, 8]));
+          const y = ops.scale(x, 1.5);
+          const t = ops.reshape(y, [6, 8]);
+          const out = ops.add(ops.add(ops.reshape(ops.matmul(t, w1!), [2, 3, 8]), ops.reshape(ops.matmul(t, w2!), [2, 3, 8])), ops.scale(y, 2));
+          out.backward(e.tensor(uniformData(48, 24), [2, 3, 8]));
+          const g = await x.grad!.read();
+          x.grad!.dispose();
+          return g;
+        });
+      } finally {
+        setKernelForms(e, prev);
+      }
+    };
+    expect(Array.from(await once(true))).toEqual(Array.from(await once(false)));
+  });
+
   it('a pre-norm block: the same bits as the separate adds, three dispatches fewer', async () => {
     const fused = await run(true);
     const separate = await run(false);
