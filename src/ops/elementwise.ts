@@ -93,9 +93,9 @@ export function addBackward(node: GraphNode<'add'>, g: Tensor): (Tensor | null)[
  * sum's last pass (src/autograd/leaf-grad.ts; fused kernel forms): null.
  */
 function scaleTo(g: Tensor, s: number, t: Tensor): Tensor | null {
-  // s = 1 (a residual add): the gradient itself, as a view sharing g's buffer — gradients are
-  // never written in place on their way back (backward.ts copies a shared one before a leaf
-  // keeps it as its .grad).
+  // s = 1 (a residual add): the gradient itself, as a view sharing g's buffer — a gradient is
+  // written in place only where it holds its buffer alone (a leaf copies a shared one before
+  // keeping it as its .grad, backward.ts; a pending sum must hold its buffer alone, pending.ts).
   if (sameShape(g.shape, t.shape)) return s === 1 ? g.engine._view(g, g.shape) : scaleRaw(g, s, 0);
   const into = s === 1 ? gradTarget(t, kernelForms(g.engine).fused) : null;
   if (into) {
