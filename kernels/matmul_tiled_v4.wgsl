@@ -112,6 +112,16 @@ fn b_items() -> u32 {
   return BK * BN / 4u;
 }
 
+// The 4 × 4 block c (one vec4 per row) transposed into r[at .. at + 3]: vector e of the result
+// holds element e of each c — a transposed operand's loads become tile rows.
+fn put_transposed(r: ptr<function, array<vec4f, 16>>, at: u32, c: array<vec4f, 4>) {
+  let t = transpose(mat4x4f(c[0], c[1], c[2], c[3]));
+  (*r)[at] = t[0];
+  (*r)[at + 1u] = t[1];
+  (*r)[at + 2u] = t[2];
+  (*r)[at + 3u] = t[3];
+}
+
 // op(A)[m0 .. m0+BM, k0 .. k0+BK] (zeros past the edges) → ra.
 fn fetch_a(tid: u32, abase: u32, m0: u32, k0: u32, ra: ptr<function, array<vec4f, 16>>) {
   for (var i = 0u; i < (a_items() + WG - 1u) / WG; i++) {
@@ -128,10 +138,7 @@ fn fetch_a(tid: u32, abase: u32, m0: u32, k0: u32, ra: ptr<function, array<vec4f
         let k = k0 + 4u * q + e;
         if (k < p.K && m < p.M) { c[e] = a[abase + (k * p.M + m) / 4u]; }
       }
-      (*ra)[4u * i + 0u] = vec4f(c[0].x, c[1].x, c[2].x, c[3].x);
-      (*ra)[4u * i + 1u] = vec4f(c[0].y, c[1].y, c[2].y, c[3].y);
-      (*ra)[4u * i + 2u] = vec4f(c[0].z, c[1].z, c[2].z, c[3].z);
-      (*ra)[4u * i + 3u] = vec4f(c[0].w, c[1].w, c[2].w, c[3].w);
+      put_transposed(ra, 4u * i, c);
     } else {
       // A is [M, K]: one vec4 along k; K % 4 == 0.
       let m = m0 + s / (BK / 4u);
@@ -173,10 +180,7 @@ fn fetch_b(tid: u32, bbase: u32, n0: u32, k0: u32, rb: ptr<function, array<vec4f
         let n = n0 + 4u * j + e;
         if (n < p.N && k < p.K) { c[e] = b[bbase + (n * p.K + k) / 4u]; }
       }
-      (*rb)[4u * i + 0u] = vec4f(c[0].x, c[1].x, c[2].x, c[3].x);
-      (*rb)[4u * i + 1u] = vec4f(c[0].y, c[1].y, c[2].y, c[3].y);
-      (*rb)[4u * i + 2u] = vec4f(c[0].z, c[1].z, c[2].z, c[3].z);
-      (*rb)[4u * i + 3u] = vec4f(c[0].w, c[1].w, c[2].w, c[3].w);
+      put_transposed(rb, 4u * i, c);
     } else {
       // B is [K, N]: one vec4 along n; N % 4 == 0.
       let k = k0 + s / (BN / 4u);
