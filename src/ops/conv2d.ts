@@ -35,7 +35,8 @@ import { conv2dChoice, conv2dSteps } from './conv2d-tuning.js';
 import { runDispatchList, withAccumulatedOutput } from './dispatch-list.js';
 import { accumulateInto } from './elementwise.js';
 import { kernelForms } from './kernel-forms.js';
-import { assertF32, flat, sameEngine } from './launch.js';
+import { fillWith } from './creation.js';
+import { assertF32, sameEngine } from './launch.js';
 
 // Re-exported: bench/scratch/gw-plans.ts imports splitKPlan from here; tests and benchmarks the family.
 export { splitKPlan, type SplitKPlan } from './conv2d-split-k.js';
@@ -158,11 +159,6 @@ function runPass(
   return out;
 }
 
-function fill0(engine: Engine, t: Tensor): Tensor {
-  if (t.size) engine.run('elementwise', 'fill', { bind: { out: t }, params: { n: t.size, alpha: 0 }, ...flat(engine, t.size) });
-  return t;
-}
-
 /** The forward launcher (no autograd): y = conv2d(x, w) + bias. */
 export function conv2dForwardRaw(x: Tensor, w: Tensor, bias: Tensor | null, o: Conv2dOptions = {}): Tensor {
   assertF32('conv2d', x, w, ...(bias ? [bias] : []));
@@ -201,7 +197,7 @@ export function conv2dGradWeightRaw(x: Tensor, dy: Tensor, wShape: readonly numb
   if (into && into.size !== n) throw new ShapeError(`conv2d backward (weight): cannot accumulate dW ${fmtShape(wShape)} into ${fmtShape(into.shape)}`);
   if (n === 0) return into ?? engine.empty([...wShape]);
   if (dy.size === 0 || x.size === 0) {
-    const z = fill0(engine, engine.empty([...wShape]));
+    const z = fillWith(engine.empty([...wShape]), 0);
     if (!into) return z;
     // Zeros, added as the separate add would (−0 + 0 is +0).
     accumulateInto(into, z);

@@ -4,8 +4,12 @@ import type { Tensor } from '../tensor/tensor.js';
 import { flat } from './launch.js';
 
 export function fill(engine: Engine, shape: readonly number[], value: number): Tensor {
-  const out = engine.empty(shape);
-  if (out.size > 0) engine.run('elementwise', 'fill', { bind: { out }, params: { n: out.size, alpha: value }, ...flat(engine, out.size) });
+  return fillWith(engine.empty(shape), value);
+}
+
+/** Writes `value` into every element of `out` (an existing tensor); returns it. */
+export function fillWith(out: Tensor, value: number): Tensor {
+  if (out.size > 0) out.engine.run('elementwise', 'fill', { bind: { out }, params: { n: out.size, alpha: value }, ...flat(out.engine, out.size) });
   return out;
 }
 

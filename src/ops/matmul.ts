@@ -24,7 +24,8 @@ import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { accumulateInto, reluGrad } from './elementwise.js';
 import { kernelForms } from './kernel-forms.js';
 import { foldedGrid } from '../util/grid.js';
-import { assertF32, fitWg, flat, rankGpuTiles, sameEngine } from './launch.js';
+import { fillWith } from './creation.js';
+import { assertF32, fitWg, rankGpuTiles, sameEngine } from './launch.js';
 import { sumToShape, sumToShapeInto } from './reduce.js';
 import type { Engine } from '../engine.js';
 import { tunerOf } from '../tune/tuner.js';
@@ -554,8 +555,7 @@ export function matmulRaw(a: Tensor, b: Tensor, o: MatmulRawOptions = {}): Tenso
   const c = into ?? engine.empty(outShape);
   if (c.size === 0) return c;
   if (p.K === 0) {
-    engine.run('elementwise', 'fill', { bind: { out: c }, params: { n: c.size, alpha: 0 }, ...flat(engine, c.size) });
-    return c;
+    return fillWith(c, 0);
   }
   const { config } = tunerOf(engine).choose(MATMUL_TUNING, p);
   runMatmul(engine, p, config, { a, b, bias: o.bias ?? engine.placeholder(), c }, !!into);

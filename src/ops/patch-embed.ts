@@ -14,7 +14,8 @@ import { ShapeError } from '../device/errors.js';
 import type { Engine } from '../engine.js';
 import { fmtShape, type Tensor } from '../tensor/tensor.js';
 import { kernelForms } from './kernel-forms.js';
-import { assertF32, flat, sameEngine } from './launch.js';
+import { fillWith } from './creation.js';
+import { assertF32, sameEngine } from './launch.js';
 
 declare module '../autograd/payloads.js' {
   interface OpPayloads {
@@ -100,7 +101,7 @@ function gemm(
   if (d.K === 0) {
     if (bias) throw new ShapeError('patchEmbed: empty reduction with a bias is not supported');
     if (accumulate) throw new ShapeError('patchEmbed: an empty reduction is not accumulated in place');
-    engine.run('elementwise', 'fill', { bind: { out }, params: { n: out.size, alpha: 0 }, ...flat(engine, out.size) });
+    fillWith(out, 0);
     return;
   }
   engine.run('patch_embed', entry, {
